@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Make .venv with everything summarize and its tests need; safe to run again (it only adds what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11 or newer is needed" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+# torch goes first and pinned: with no torch installed, a bare requirement pulls a multi-GB CUDA build.
+# Set TORCH_SPEC (e.g. TORCH_SPEC=torch) to choose another build, say on a GPU machine.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "${TORCH_SPEC:-torch==2.13.0}"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"

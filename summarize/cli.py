@@ -1,0 +1,275 @@
+"""The command line: options → sources → pipeline → writers → exit code. No logic of its own.
+
+Subcommands (`models`, …) are dispatched by main() before Typer parses, so that the main command
+can take bare paths; a file literally named `models` is reachable as `./models`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from summarize.config import Config, ModelSpec, load_config
+from summarize.errors import SummarizeError
+from summarize.pipeline import Pipeline, Result, make_options
+from summarize.render import OutputDir, get_writer
+from summarize.sources import STDIN, Input, list_inputs, read_input
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class Format(str, Enum):
+    rich = "rich"
+    plain = "plain"
+    markdown = "markdown"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+class LongMode(str, Enum):
+    truncate = "truncate"
+    chunk = "chunk"
+
+
+class Length(str, Enum):
+    short = "short"
+    medium = "medium"
+    long = "long"
+
+
+EPILOG = (
+    "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
+    "[bold]summarize models download NAME…[/bold]. "
+    "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error."
+)
+
+app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False)
+models_app = typer.Typer(
+    add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
+    help="List and download the model presets of models.toml.", no_args_is_help=True,
+)
+
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", envvar="SUMMARIZE_CONFIG", help="A models.toml whose presets add to or replace the shipped ones."),
+]
+
+
+@app.command(epilog=EPILOG)
+def summarize(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders to summarise; '-' or nothing reads piped stdin.", show_default=False)] = None,
+    fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format \\[default: rich on a terminal, plain otherwise].", show_default=False)] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one file per input here instead of to stdout.", file_okay=False)] = None,
+    glob: Annotated[str, typer.Option("--glob", help="Which files of a folder to take.")] = "*.txt",
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also take files from subfolders.")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset from models.toml \\[default: rut5-gazeta].", show_default=False)] = None,
+    translator: Annotated[Optional[str], typer.Option("--translator", help="Translator preset from models.toml \\[default: opus-mt-ru-en].", show_default=False)] = None,
+    translate: Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add the English translation \\[default: from models.toml, on].", show_default=False)] = None,
+    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width (overrides the preset).", show_default=False)] = None,
+    length: Annotated[Optional[Length], typer.Option("--length", help="Summary length (overrides the preset's max_new_tokens).", show_default=False)] = None,
+    long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate,
+    device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto,
+    offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False,
+    config: ConfigOption = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Summarise Russian news articles and translate the summaries to English."""
+    err = _stderr()
+    try:
+        settings = load_config(config)
+        options = make_options(
+            settings, model=model, translator=translator, translate=translate, beams=beams,
+            length=length.value if length else None, long_mode=long.value, device=device.value, offline=offline,
+        )
+    except SummarizeError as e:
+        _die(err, e, EXIT_USAGE, debug)
+    if not paths:
+        if sys.stdin is None or sys.stdin.isatty():
+            _die(err, SummarizeError("no input: give files or folders, or pipe text in (see --help)"), EXIT_USAGE, debug)
+        paths = [STDIN]
+    inputs = list_inputs(paths, glob, recursive)
+    many = len(paths) > 1 or any(p != STDIN and Path(p).is_dir() for p in paths)
+    chosen = (fmt.value if fmt else None) or ("rich" if sys.stdout.isatty() else "plain")
+    out_dir = OutputDir(output_dir, chosen) if output_dir else None
+    writer = None if out_dir else get_writer(chosen, sys.stdout, many)
+    pipeline = Pipeline(options)
+    started = time.perf_counter()
+    failed = 0
+    with _progress(err, len(inputs) if many else 0) as advance:
+        for item in inputs:
+            result = _summarise_one(item, pipeline, err, debug)
+            if out_dir and result.error is None:
+                _write_file(out_dir, item, result, err)
+            for warning in result.warnings:
+                err.print(f"summarize: warning: {result.source}: {warning}", markup=False)
+            if result.error is not None:
+                failed += 1
+                err.print(f"summarize: error: {result.error}", markup=False)
+            if writer:
+                writer.write(result)
+            advance()
+    if writer:
+        writer.close()
+    if many:
+        done = len(inputs) - failed
+        err.print(f"summarize: {done} done, {failed} failed in {time.perf_counter() - started:.1f} s", markup=False)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _summarise_one(item: Input, pipeline: Pipeline, err: Console, debug: bool) -> Result:
+    """One input to one Result; a bad input becomes a Result with `error`, never an exception."""
+    opts = pipeline.options
+    failed = Result(source=item.source, model=opts.summarizer.name, translator=opts.translator.name if opts.translator else None)
+    try:
+        doc = read_input(item)
+    except SummarizeError as e:
+        failed.error = str(e)
+        return failed
+    try:
+        pipeline.load()
+    except SummarizeError as e:  # no model, no run: stop here, with what was written kept
+        _die(err, e, EXIT_USAGE, debug)
+    try:
+        return pipeline.run(doc)
+    except SummarizeError as e:
+        failed.error = str(e)
+    except Exception as e:  # a model failure on one input must not stop the batch
+        if debug:
+            raise
+        failed.error = f"{item.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
+    return failed
+
+
+def _write_file(out_dir: OutputDir, item: Input, result: Result, err: Console) -> None:
+    path = out_dir.path_for(item.name)
+    if path != out_dir.default_path(item.name):
+        result.warnings.append(f"another input of this run already writes {out_dir.default_path(item.name)}; written to {path}")
+    try:
+        out_dir.write(path, result)
+    except OSError as e:
+        result.error = f"{item.source}: cannot write {path} ({e.strerror}); check the output folder"
+
+
+@contextmanager
+def _progress(err: Console, total: int):
+    """A progress bar on stderr for batch runs at a terminal; yields the step function."""
+    if total < 2 or not err.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("summarising"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("summarising", total=total)
+        yield lambda: bar.advance(task)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _die(err: Console, error: Exception, code: int, debug: bool) -> None:
+    if debug:
+        raise error
+    err.print(f"summarize: error: {error}", markup=False)
+    raise typer.Exit(code)
+
+
+@models_app.command("list")
+def list_models(config: ConfigOption = None) -> None:
+    """Show the presets: which is the default, whether it is on this machine, its size and licence."""
+    from rich.table import Table
+
+    from summarize import hub
+
+    try:
+        settings = load_config(config)
+    except SummarizeError as e:
+        _die(_stderr(), e, EXIT_USAGE, False)
+    rows = []
+    defaults = {settings.default_summarizer, settings.default_translator}
+    for role, presets in (("summariser", settings.summarizers), ("translator", settings.translators)):
+        for spec in presets.values():
+            path = _local_path(spec)
+            size = f"{hub.dir_size(path) / 1e6:,.0f} MB" if path else "-"
+            default = "yes" if spec.name in defaults else ""
+            rows.append((spec.name, role, default, spec.model, "yes" if path else "no", size, spec.licence or "?"))
+    header = ("preset", "role", "default", "model", "local", "size", "licence")
+    out = Console(highlight=False)
+    if not out.is_terminal:  # scripts get tab-separated lines, nothing cut to a terminal's width
+        for row in (header, *rows):
+            print("\t".join(row))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def _local_path(spec: ModelSpec) -> Path | None:
+    from summarize import hub
+
+    if spec.is_local:
+        return Path(spec.model) if Path(spec.model).is_dir() else None
+    return hub.cached_dir(spec)
+
+
+@models_app.command("download")
+def download_models(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Presets to fetch \\[default: the default summariser and translator].", show_default=False)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch presets into the Hugging Face cache, so that later runs work offline."""
+    from summarize import hub
+
+    err = _stderr()
+    try:
+        settings = load_config(config)
+        every = {**settings.translators, **settings.summarizers}
+        chosen = names or [settings.default_summarizer, settings.default_translator]
+        specs = [_preset(settings, every, n) for n in chosen]
+    except SummarizeError as e:
+        _die(err, e, EXIT_USAGE, False)
+    failed = 0
+    for spec in specs:
+        if spec.is_local:
+            err.print(f"summarize: {spec.name}: a local directory ({spec.model}); nothing to download", markup=False)
+            continue
+        try:
+            path = hub.cached_dir(spec) or hub.download(spec)
+            hub.check_model_dir(path, spec)
+            err.print(f"summarize: {spec.name}: ready in {path}", markup=False)
+        except SummarizeError as e:
+            failed += 1
+            err.print(f"summarize: error: {e}", markup=False)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _preset(config: Config, every: dict[str, ModelSpec], name: str) -> ModelSpec:
+    if name not in every:
+        raise SummarizeError(f"no preset named {name!r}; choose from: {', '.join(sorted(every))}")
+    return every[name]
+
+
+SUBCOMMANDS = {"models": models_app}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        SUBCOMMANDS[args[0]](args[1:], prog_name=f"summarize {args[0]}")
+    else:
+        app(args, prog_name="summarize")

@@ -1,0 +1,136 @@
+"""Inputs: paths, folders and stdin → Documents, decoded with charset-normalizer."""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import BinaryIO
+
+from summarize.errors import SummarizeError
+
+STDIN = "-"
+# Code pages Russian text is found in; used when the general detector's guess is not Cyrillic.
+CYRILLIC_CODEPAGES = ["cp1251", "koi8_r", "koi8_u", "mac_cyrillic", "cp866", "iso8859_5"]
+BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+MIN_CYRILLIC_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing to summarise, found but not read yet (reading is lazy so big batches stream)."""
+
+    source: str  # as shown to the user: the path as given, or "stdin"
+    path: Path | None  # None for stdin
+    name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
+    error: str | None = None  # set when listing already failed (a missing path, an empty folder)
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str
+    text: str
+    encoding: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False) -> list[Input]:
+    """Expand files and folders (sorted, hidden files skipped); '-' is stdin."""
+    inputs: list[Input] = []
+    for given in paths:
+        if given == STDIN:
+            inputs.append(Input("stdin", None, PurePath("stdin")))
+            continue
+        path = Path(given)
+        if path.is_dir():
+            inputs.extend(_list_folder(given, path, pattern, recursive))
+        elif path.exists():
+            inputs.append(Input(given, path, PurePath(path.name)))
+        else:
+            inputs.append(Input(given, path, PurePath(path.name), "no such file or folder; check the path"))
+    return inputs
+
+
+def _list_folder(given: str, folder: Path, pattern: str, recursive: bool) -> list[Input]:
+    found = folder.rglob(pattern) if recursive else folder.glob(pattern)
+    files = sorted(
+        p.relative_to(folder)
+        for p in found
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        where = "in it or its subfolders" if recursive else "in it (add --recursive for subfolders)"
+        return [Input(given, folder, PurePath(folder.name), f"no files match {pattern!r} {where}; use --glob to pick others")]
+    return [Input(str(folder / rel), folder / rel, rel) for rel in files]
+
+
+def read_input(item: Input, stdin: BinaryIO | None = None) -> Document:
+    """Read and decode one input; raises SummarizeError naming it when it cannot be summarised."""
+    if item.error:
+        raise SummarizeError(f"{item.source}: {item.error}")
+    if item.path is None:
+        data = (stdin or sys.stdin.buffer).read()
+    else:
+        try:
+            data = item.path.read_bytes()
+        except IsADirectoryError:
+            raise SummarizeError(f"{item.source}: is a folder, not a file; give the folder as an argument to summarise its files") from None
+        except FileNotFoundError:
+            raise SummarizeError(f"{item.source}: no such file (it may have been moved or deleted)") from None
+        except OSError as e:
+            raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
+    text, encoding = decode(data, item.source)
+    warnings = []
+    share = cyrillic_share(text)
+    if share < MIN_CYRILLIC_SHARE:
+        warnings.append(
+            f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"
+        )
+    return Document(item.source, text, encoding, tuple(warnings))
+
+
+def decode(data: bytes, source: str) -> tuple[str, str]:
+    """Bytes → normalised text and the encoding used; rejects empty and binary data."""
+    if not data.strip():
+        raise SummarizeError(f"{source}: is empty; nothing to summarise")
+    has_bom = data.startswith(BOMS)
+    if b"\x00" in data and not has_bom:
+        raise SummarizeError(f"{source}: looks like binary data, not text; give a plain-text file")
+    text, encoding = _detect(data)
+    if text is None:
+        raise SummarizeError(
+            f"{source}: cannot tell its text encoding (binary data?); save it as UTF-8 text and try again"
+        )
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t\f\v")
+    if controls > max(2, len(text) // 100):
+        raise SummarizeError(f"{source}: looks like binary data, not text; give a plain-text file")
+    if not text.strip():
+        raise SummarizeError(f"{source}: is empty; nothing to summarise")
+    return text, encoding
+
+
+def _detect(data: bytes) -> tuple[str | None, str]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and (cyrillic_share(str(best)) >= MIN_CYRILLIC_SHARE or best.bom):
+        return str(best), best.encoding
+    # Short KOI8-R text is often taken for a CJK code page; Russian input makes Cyrillic pages likelier.
+    cyrillic = from_bytes(data, cp_isolation=CYRILLIC_CODEPAGES).best()
+    if cyrillic is not None and cyrillic_share(str(cyrillic)) >= MIN_CYRILLIC_SHARE:
+        return str(cyrillic), cyrillic.encoding
+    return (str(best), best.encoding) if best is not None else (None, "")
+
+
+def cyrillic_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if "\u0400" <= c <= "\u04ff") / len(letters)

@@ -1,0 +1,333 @@
+"""The real CLI, in process (Typer's runner), on the tiny models: inputs, formats, limits and errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from summarize import cli
+from summarize.config import load_config
+from summarize.pipeline import make_options
+
+RESULT_KEYS = {
+    "source", "summary_ru", "summary_en", "model", "translator", "input_tokens", "used_tokens",
+    "truncated", "chunks", "seconds", "warnings", "error",
+}
+SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
+
+
+@pytest.fixture
+def run(fast_config):
+    runner = CliRunner()
+
+    def invoke(*args, input=None, config=fast_config):
+        extra = ["--config", str(config)] if config else []
+        return runner.invoke(cli.app, [*map(str, args), *extra], input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def folder(tmp_path):
+    news = tmp_path / "news"
+    (news / "sub").mkdir(parents=True)
+    (news / "b.txt").write_text(SHORT, encoding="utf-8")
+    (news / "a.txt").write_text(SHORT.replace("весной", "летом"), encoding="utf-8")
+    (news / "sub" / "c.txt").write_text(SHORT, encoding="utf-8")
+    (news / "notes.md").write_text(SHORT, encoding="utf-8")
+    return news
+
+
+def jsonl(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_one_file_gives_russian_and_english_summaries(run, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    result = run(path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == RESULT_KEYS
+    assert data["source"] == str(path)
+    assert data["summary_ru"] and data["summary_en"]
+    assert (data["model"], data["translator"]) == ("tiny-t5", "tiny-marian")
+    assert data["truncated"] is False and data["chunks"] == 1
+    assert data["used_tokens"] == data["input_tokens"] <= 64
+    assert data["error"] is None and data["warnings"] == []
+    assert result.stderr == ""  # nothing to report for one short, clean article
+
+
+@pytest.mark.parametrize("args", [[], ["-"]], ids=["implicit", "dash"])
+def test_stdin(run, args):
+    result = run(*args, "--format", "json", input=SHORT.encode("cp1251"))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["source"] == "stdin" and data["summary_ru"]
+
+
+def test_folder_takes_txt_files_sorted_and_ends_with_a_tally(run, folder):
+    result = run(folder, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [Path(d["source"]).name for d in data] == ["a.txt", "b.txt"]
+    assert "2 done, 0 failed" in result.stderr
+
+
+def test_mixed_paths_in_order_as_jsonl(run, folder, tmp_path):
+    single = tmp_path / "single.txt"
+    single.write_text(SHORT, encoding="utf-8")
+    result = run(single, folder, "-", "--format", "jsonl", "--recursive", input=SHORT)
+    assert result.exit_code == 0, result.stderr
+    sources = [d["source"] for d in jsonl(result.stdout)]
+    assert sources == [str(single), str(folder / "a.txt"), str(folder / "b.txt"), str(folder / "sub" / "c.txt"), "stdin"]
+
+
+def test_plain_is_the_default_off_a_terminal(run, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    result = run(path, "--no-translate")
+    ru = json.loads(run(path, "--no-translate", "--format", "json").stdout)["summary_ru"]
+    assert result.stdout == ru + "\n"  # one input, no header: easy to pipe
+
+
+def test_plain_with_several_inputs_has_headers(run, folder):
+    result = run(folder, "--format", "plain")
+    assert result.stdout.count("==> ") == 2 and f"==> {folder / 'a.txt'} <==" in result.stdout
+
+
+def test_rich_panel_has_title_both_summaries_and_footer(run, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    result = run(path, "--format", "rich")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "short.txt" in out and "Русский" in out and "English" in out
+    assert "tiny-t5 → tiny-marian" in out and " tokens" in out
+
+
+def test_markdown(run, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    out = run(path, "--format", "markdown").stdout
+    assert out.startswith(f"## {path}\n") and "**Русский**" in out and "**English**" in out and "<sub>" in out
+
+
+def test_json_array_records_failures_next_to_results(run, folder, tmp_path):
+    result = run(folder, tmp_path / "missing.txt", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [d["error"] is None for d in data] == [True, True, False]
+    failed = data[2]
+    assert failed["summary_ru"] is None and failed["summary_en"] is None
+    assert "missing.txt: no such file or folder" in failed["error"]
+
+
+def test_output_dir_writes_one_file_per_input_keeping_relative_paths(run, folder, tmp_path):
+    out = tmp_path / "out"
+    result = run(folder, "--recursive", "--output-dir", out, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a.json", "b.json", "sub/c.json"]
+    assert json.loads((out / "sub" / "c.json").read_text(encoding="utf-8"))["source"] == str(folder / "sub" / "c.txt")
+
+
+@pytest.mark.parametrize("fmt, ext", [("plain", ".txt"), ("markdown", ".md"), ("jsonl", ".jsonl"), ("rich", ".txt")])
+def test_output_dir_extension_follows_format(run, folder, tmp_path, fmt, ext):
+    out = tmp_path / "out"
+    assert run(folder, "--output-dir", out, "--format", fmt).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"a{ext}", f"b{ext}"]
+
+
+def test_output_dir_never_writes_two_inputs_into_one_file(run, tmp_path):
+    for part in ("x", "y"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "same.txt").write_text(SHORT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(tmp_path / "x", tmp_path / "y", "--output-dir", out, "--format", "json")
+    assert result.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["same-2.json", "same.json"]
+    second = json.loads((out / "same-2.json").read_text(encoding="utf-8"))
+    assert second["source"].endswith("y/same.txt") and any("already writes" in w for w in second["warnings"])
+    assert "already writes" in result.stderr
+
+
+def test_long_article_is_truncated_to_the_lead_and_says_so(run, article):
+    result = run("-", "--format", "json", input=article)
+    data = json.loads(result.stdout)
+    assert data["truncated"] is True and data["chunks"] == 1
+    assert data["input_tokens"] > 64 >= data["used_tokens"] > 0
+    notice = next(w for w in data["warnings"] if w.startswith("summarised the first"))
+    assert notice.startswith(f"summarised the first {data['used_tokens']} of {data['input_tokens']:,} tokens (".replace(",", " "))
+    assert " sentences)" in notice and "--long chunk" in notice
+    assert f"summarize: warning: stdin: {notice}" in result.stderr
+
+
+def test_long_chunk_summarises_everything_in_chunks(run, article):
+    result = run("-", "--format", "json", "--long", "chunk", input=article)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["truncated"] is False and data["chunks"] > 1
+    assert data["used_tokens"] == data["input_tokens"] > 64
+    assert not any("summarised the first" in w for w in data["warnings"])
+    assert data["summary_ru"]
+
+
+def test_a_first_sentence_longer_than_the_limit_is_cut_and_reported(run):
+    sentence = " ".join(["правительство утвердило программу ремонта дорог"] * 20) + "."
+    data = json.loads(run("-", "--format", "json", input=sentence).stdout)
+    assert data["truncated"] is True and data["used_tokens"] == 64
+    assert "the first sentence alone is" in data["warnings"][0]
+
+
+def test_no_translate_and_other_presets(run, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    data = json.loads(run(path, "--format", "json", "--no-translate", "--model", "tiny-mbart").stdout)
+    assert data["summary_en"] is None and data["translator"] is None
+    assert data["model"] == "tiny-mbart" and data["summary_ru"]
+
+
+def test_beams_and_length_override_the_preset():
+    config = load_config()
+    options = make_options(config, beams=1, length="short")
+    assert options.summary_settings == {"num_beams": 1, "no_repeat_ngram_size": 4, "max_new_tokens": 60}
+    assert options.translator.name == "opus-mt-ru-en" and options.long_mode == "truncate"
+
+
+def test_models_load_once_per_run(run, folder, monkeypatch):
+    from summarize.engines import seq2seq
+
+    loads = []
+    real_init = seq2seq.Seq2Seq.__init__
+
+    def counting_init(self, spec, path, device):
+        loads.append(spec.name)
+        real_init(self, spec, path, device)
+
+    monkeypatch.setattr(seq2seq.Seq2Seq, "__init__", counting_init)
+    assert run(folder, "--recursive", "--format", "jsonl").exit_code == 0
+    assert loads == ["tiny-t5", "tiny-marian"]
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.txt", b"  \n ", "is empty"),
+        ("blob.txt", bytes(range(256)) * 4, "binary"),
+        ("missing.txt", None, "no such file or folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_the_others_still_done(run, tmp_path, name, data, message):
+    good = tmp_path / "good.txt"
+    good.write_text(SHORT, encoding="utf-8")
+    bad = tmp_path / name
+    if data is not None:
+        bad.write_bytes(data)
+    out = tmp_path / "out"
+    result = run(bad, good, "--output-dir", out, "--format", "json")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
+    assert errors == [errors[0]] and str(bad) in errors[0] and message in errors[0]
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in out.iterdir()] == ["good.json"]
+    assert "1 done, 1 failed" in result.stderr
+
+
+def test_a_model_failure_on_one_input_does_not_stop_the_batch(run, folder, monkeypatch):
+    from summarize.pipeline import Pipeline
+
+    real = Pipeline._summarise
+
+    def flaky(self, text, result):
+        if result.source.endswith("a.txt"):
+            raise RuntimeError("CUDA out of memory")
+        real(self, text, result)
+
+    monkeypatch.setattr(Pipeline, "_summarise", flaky)
+    result = run(folder, "--format", "jsonl")
+    assert result.exit_code == 1
+    first, second = jsonl(result.stdout)
+    assert "the model failed on it (RuntimeError: CUDA out of memory)" in first["error"]
+    assert second["error"] is None and second["summary_ru"]
+
+
+def test_broken_config_is_a_usage_error(run, tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[summarizers.x", encoding="utf-8")
+    result = run("-", input=SHORT, config=broken)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"summarize: error: config {broken}: not valid TOML")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_preset_is_a_usage_error_listing_choices(run):
+    result = run("-", "--model", "gpt", input=SHORT)
+    assert result.exit_code == 2
+    assert "--model 'gpt': no such summariser preset; choose one of: mbart-gazeta, rut5-gazeta, tiny-mbart, tiny-t5" in result.stderr
+
+
+def test_model_missing_offline_names_it_and_how_to_get_it(run, tmp_path):
+    config = tmp_path / "missing.toml"
+    config.write_text('[summarizers.ghost]\nmodel = "nobody/ghost-model"\nmax_input_tokens = 100\n', encoding="utf-8")
+    result = run("-", "--model", "ghost", "--offline", input=SHORT, config=config)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "model nobody/ghost-model (preset ghost) is not in the local cache" in line
+    assert "summarize models download ghost" in line and "\n" not in line
+
+
+def test_local_model_directory_without_weights_is_named(run, tmp_path, models):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text((models["t5"] / "config.json").read_text())
+    config = tmp_path / "c.toml"
+    config.write_text(f'[summarizers.half]\nmodel = "{broken}"\nmax_input_tokens = 64\n', encoding="utf-8")
+    result = run("-", "--model", "half", input=SHORT, config=config)
+    assert result.exit_code == 2 and "has no weights" in result.stderr
+
+
+def test_weights_of_another_architecture_are_refused(run, tmp_path, models):
+    import shutil
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(models["t5"], mixed)
+    shutil.copy(models["marian"] / "model.safetensors", mixed / "model.safetensors")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[summarizers.mixed]\nmodel = "{mixed}"\nmax_input_tokens = 64\n', encoding="utf-8")
+    result = run("-", "--model", "mixed", input=SHORT, config=config)
+    assert result.exit_code == 2
+    assert "do not fit its config.json" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_default_presets_load_by_hub_id_from_the_cache(run, models, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    result = run(path, "--format", "json", "--beams", "1", "--length", "short", config=None)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["model"], data["translator"]) == ("rut5-gazeta", "opus-mt-ru-en")
+    assert data["summary_ru"] and data["summary_en"]
+
+
+def test_models_list_shows_what_is_cached(models):
+    result = CliRunner().invoke(cli.models_app, ["list"])
+    assert result.exit_code == 0
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()[1:]}
+    assert rows["rut5-gazeta"][2:5] == ["yes", "IlyaGusev/rut5_base_sum_gazeta", "yes"]
+    assert rows["wmt19-ru-en"][4:6] == ["no", "-"]
+    assert rows["mbart-gazeta"][-1] == "Apache-2.0"
+
+
+def test_models_download_offline_fails_per_model_with_advice(models):
+    result = CliRunner().invoke(cli.models_app, ["download", "rut5-gazeta", "wmt19-ru-en"])
+    assert result.exit_code == 1
+    assert "rut5-gazeta: ready in" in result.stderr
+    assert "model facebook/wmt19-ru-en (preset wmt19-ru-en) is not in the local cache" in result.stderr
+
+
+def test_models_download_unknown_preset_is_a_usage_error():
+    result = CliRunner().invoke(cli.models_app, ["download", "nope"])
+    assert result.exit_code == 2 and "no preset named 'nope'" in result.stderr

@@ -1,0 +1,71 @@
+"""The installed `summarize` as a real process: by-id loading through the hub cache, stdin,
+subcommand dispatch, offline errors, and a --help that imports neither torch nor transformers."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTICLE, HF_HOME
+
+BIN = Path(sys.executable).parent / "summarize"
+SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
+
+
+def summarize(*args, input=None, env=None, cwd=None):
+    environment = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [str(BIN), *map(str, args)], input=input, capture_output=True, env=environment, cwd=cwd, timeout=300
+    )
+
+
+def imported_modules(*args):
+    """Top-level modules a `python -m summarize ARGS` process imports (from -X importtime)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "summarize", *args], capture_output=True, text=True, timeout=60
+    )
+    names = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    return done, names
+
+
+def test_article_by_hub_id_end_to_end(models):
+    done = summarize(ARTICLE, "--format", "json", "--beams", "2", "--length", "short")
+    assert done.returncode == 0, done.stderr.decode()
+    data = json.loads(done.stdout)
+    assert (data["model"], data["translator"]) == ("rut5-gazeta", "opus-mt-ru-en")
+    assert data["summary_ru"] and data["summary_en"]
+    assert data["input_tokens"] > 600 and data["truncated"] is True  # the example is longer for the tiny vocabulary
+    assert b"summarised the first" in done.stderr
+
+
+def test_piped_stdin_and_subcommand_named_file(models, tmp_path):
+    (tmp_path / "models").write_text(SHORT, encoding="utf-8")
+    done = summarize("./models", "-", "--format", "jsonl", "--no-translate", "--beams", "1", input=SHORT.encode("koi8_r"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    assert [json.loads(line)["source"] for line in done.stdout.splitlines()] == ["./models", "stdin"]
+
+
+def test_empty_cache_offline_gives_one_line_and_exit_2(tmp_path):
+    done = summarize(ARTICLE, env={"HF_HOME": str(tmp_path / "empty")})
+    assert done.returncode == 2
+    stderr = done.stderr.decode()
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert "model IlyaGusev/rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache" in stderr
+    assert "summarize models download rut5-gazeta" in stderr
+    assert done.stdout == b""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["models", "list"], ["--model", "nope", "-"], ["models", "--help"]])
+def test_commands_without_a_model_import_neither_torch_nor_transformers(args):
+    done, modules = imported_modules(*args)
+    assert done.returncode in (0, 2), done.stderr[-2000:]
+    assert "summarize" in modules
+    assert not {"torch", "transformers"} & modules
+
+
+def test_python_dash_m_is_the_same_program():
+    done = subprocess.run([sys.executable, "-m", "summarize", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "Usage: summarize" in done.stdout and "models list" in done.stdout

@@ -1,0 +1,53 @@
+"""Sentence splitting, lead budgets and chunks: nothing lost, nothing over budget."""
+
+from summarize.text import chunk_sentences, fit_to_budget, group_digits, split_long_sentence, split_sentences
+
+
+def count_words(texts):
+    return [len(t.split()) for t in texts]
+
+
+def test_headline_without_full_stop_stays_its_own_sentence():
+    text = "Трамвай на водороде испытали в Новосибирске\n\nНОВОСИБИРСК, 24 ноября. Первый вагон вышел на линию. Т. е. всё идёт по плану."
+    assert split_sentences(text) == [
+        "Трамвай на водороде испытали в Новосибирске",
+        "НОВОСИБИРСК, 24 ноября.",
+        "Первый вагон вышел на линию.",
+        "Т. е. всё идёт по плану.",
+    ]
+
+
+def test_fit_to_budget_keeps_the_leading_sentences_that_fit():
+    assert fit_to_budget([3, 4, 5], 7) == 2
+    assert fit_to_budget([3, 4, 5], 12) == 3
+    assert fit_to_budget([8, 1], 7) == 0
+
+
+def test_chunks_keep_every_word_in_order_and_fit_the_budget():
+    sentences = [f"Предложение номер {i} " + "слово " * (i % 5) for i in range(30)]
+    chunks = chunk_sentences(sentences, count_words, 12)
+    assert " ".join(chunks).split() == " ".join(sentences).split()
+    assert all(len(c.split()) <= 12 for c in chunks)
+    assert len(chunks) > 1
+
+
+def test_a_sentence_longer_than_the_budget_is_split_at_words():
+    sentence = " ".join(f"слово{i}" for i in range(25))
+    pieces = split_long_sentence(sentence, count_words, 10)
+    assert [len(p.split()) for p in pieces] == [10, 10, 5]
+    assert " ".join(pieces) == sentence
+
+
+def test_a_word_longer_than_the_budget_is_sliced_not_dropped():
+    def count_chars(texts):
+        return [len(t) for t in texts]
+
+    word = "а" * 100
+    pieces = split_long_sentence(f"начало {word} конец", count_chars, 30)
+    assert "".join(pieces).replace(" ", "") == f"начало{word}конец"
+    assert all(len(p) <= 30 for p in pieces)
+
+
+def test_digits_are_grouped_with_spaces():
+    assert group_digits(1040) == "1 040"
+    assert group_digits(600) == "600"
