@@ -7,7 +7,6 @@ can take bare paths; a file literally named `models` is reachable as `./models`.
 from __future__ import annotations
 
 import sys
-import time
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -18,9 +17,10 @@ from rich.console import Console
 
 from summarize.config import Config, ModelSpec, load_config
 from summarize.errors import SummarizeError
-from summarize.pipeline import Pipeline, Result, make_options
+from summarize.batch import EXIT_INTERRUPTED, Batch, run_batch, write_errors
+from summarize.pipeline import Pipeline, make_options
 from summarize.render import OutputDir, get_writer
-from summarize.sources import STDIN, Input, list_inputs, read_input
+from summarize.sources import MAX_INPUT_CHARS, STDIN, list_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -54,7 +54,8 @@ class Length(str, Enum):
 EPILOG = (
     "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
     "[bold]summarize models download NAME…[/bold]. "
-    "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error."
+    "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error, "
+    "130/143 stopped by Ctrl-C/SIGTERM (finished outputs kept)."
 )
 
 app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False)
@@ -84,6 +85,10 @@ def summarize(
     long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate,
     device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto,
     offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="With --output-dir: leave out inputs whose output file is already complete, to resume a run.")] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.")] = False,
+    errors_file: Annotated[Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)] = None,
+    max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")] = MAX_INPUT_CHARS,
     config: ConfigOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -97,6 +102,8 @@ def summarize(
         )
     except SummarizeError as e:
         _die(err, e, EXIT_USAGE, debug)
+    if skip_existing and not output_dir:
+        _die(err, SummarizeError("--skip-existing needs --output-dir: it skips inputs whose output file is there"), EXIT_USAGE, debug)
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():
             _die(err, SummarizeError("no input: give files or folders, or pipe text in (see --help)"), EXIT_USAGE, debug)
@@ -104,64 +111,34 @@ def summarize(
     inputs = list_inputs(paths, glob, recursive)
     many = len(paths) > 1 or any(p != STDIN and Path(p).is_dir() for p in paths)
     chosen = (fmt.value if fmt else None) or ("rich" if sys.stdout.isatty() else "plain")
-    out_dir = OutputDir(output_dir, chosen) if output_dir else None
-    writer = None if out_dir else get_writer(chosen, sys.stdout, many)
-    pipeline = Pipeline(options)
-    started = time.perf_counter()
-    failed = 0
-    with _progress(err, len(inputs) if many else 0) as advance:
-        for item in inputs:
-            result = _summarise_one(item, pipeline, err, debug)
-            if out_dir and result.error is None:
-                _write_file(out_dir, item, result, err)
-            for warning in result.warnings:
-                err.print(f"summarize: warning: {result.source}: {warning}", markup=False)
-            if result.error is not None:
-                failed += 1
-                err.print(f"summarize: error: {result.error}", markup=False)
-            if writer:
-                writer.write(result)
-            advance()
-    if writer:
-        writer.close()
-    if many:
-        done = len(inputs) - failed
-        err.print(f"summarize: {done} done, {failed} failed in {time.perf_counter() - started:.1f} s", markup=False)
-    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+    reserved = [i.path for i in inputs if i.path is not None]  # an output never overwrites an input
+    out_dir = OutputDir(output_dir, chosen, reserved) if output_dir else None
+    batch = Batch(
+        writer=None if out_dir else get_writer(chosen, sys.stdout, many),
+        out_dir=out_dir,
+        skip_existing=skip_existing,
+        fail_fast=fail_fast,
+        max_input_chars=max_input_chars,
+        debug=debug,
+    )
 
+    def notify(message: str) -> None:
+        err.print(f"summarize: {message}", markup=False)
 
-def _summarise_one(item: Input, pipeline: Pipeline, err: Console, debug: bool) -> Result:
-    """One input to one Result; a bad input becomes a Result with `error`, never an exception."""
-    opts = pipeline.options
-    failed = Result(source=item.source, model=opts.summarizer.name, translator=opts.translator.name if opts.translator else None)
     try:
-        doc = read_input(item)
-    except SummarizeError as e:
-        failed.error = str(e)
-        return failed
-    try:
-        pipeline.load()
-    except SummarizeError as e:  # no model, no run: stop here, with what was written kept
+        with _progress(err, len(inputs) if many else 0) as advance:
+            tally = run_batch(inputs, Pipeline(options), batch, notify, advance)
+    except SummarizeError as e:  # the models could not load: nothing can be summarised
         _die(err, e, EXIT_USAGE, debug)
-    try:
-        return pipeline.run(doc)
-    except SummarizeError as e:
-        failed.error = str(e)
-    except Exception as e:  # a model failure on one input must not stop the batch
-        if debug:
-            raise
-        failed.error = f"{item.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
-    return failed
-
-
-def _write_file(out_dir: OutputDir, item: Input, result: Result, err: Console) -> None:
-    path = out_dir.path_for(item.name)
-    if path != out_dir.default_path(item.name):
-        result.warnings.append(f"another input of this run already writes {out_dir.default_path(item.name)}; written to {path}")
-    try:
-        out_dir.write(path, result)
-    except OSError as e:
-        result.error = f"{item.source}: cannot write {path} ({e.strerror}); check the output folder"
+    if errors_file:
+        write_errors(errors_file, tally)
+    if many or tally.stopped_by or tally.skipped:
+        notify(tally.line())
+        if len(tally.failures) > 1:
+            notify("failed inputs:\n" + "\n".join(f"  {source}: {reason}" for source, reason in tally.failures))
+    if tally.stopped_by:
+        raise typer.Exit(EXIT_INTERRUPTED[tally.stopped_by])
+    raise typer.Exit(EXIT_FAILED if tally.failures else EXIT_OK)
 
 
 @contextmanager

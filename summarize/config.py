@@ -16,6 +16,14 @@ PRESET_KEYS = {"model", "revision", "max_input_tokens", "licence", "generate"}
 DEFAULT_KEYS = {"summarizer", "translator", "translate"}
 TOP_KEYS = {"defaults", "lengths", *KINDS}
 CONFIG_ENV = "SUMMARIZE_CONFIG"
+# generate() settings a config may set: plain decoding knobs only. Others (custom_generate,
+# trust_remote_code, assistant_model, streamer…) could make transformers fetch and run code.
+GENERATE_KEYS = {
+    "num_beams", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "max_new_tokens", "min_new_tokens",
+    "max_length", "min_length", "length_penalty", "early_stopping", "repetition_penalty", "do_sample",
+    "temperature", "top_k", "top_p", "typical_p", "num_beam_groups", "diversity_penalty", "use_cache",
+    "forced_bos_token_id", "forced_eos_token_id", "decoder_start_token_id",
+}
 
 
 @dataclass(frozen=True)
@@ -133,8 +141,7 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
     lengths = raw.get("lengths", {})
     _check_keys(lengths, set(lengths) if isinstance(lengths, dict) else set(), where, "lengths")
     for name, value in lengths.items():
-        if not isinstance(value, dict):
-            raise SummarizeError(f"config {where}: lengths.{name} must be a table of generate() settings")
+        _check_generate(value, where, f"lengths.{name}")
     translate = defaults.get("translate", True)
     if not isinstance(translate, bool):
         raise SummarizeError(f"config {where}: defaults.translate must be true or false")
@@ -155,6 +162,15 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
     return config
 
 
+def _check_generate(table: Any, where: str, key: str) -> None:
+    if not isinstance(table, dict):
+        raise SummarizeError(f"config {where}: {key} must be a table of generate() settings")
+    _check_keys(table, GENERATE_KEYS, where, key)
+    for name, value in table.items():
+        if not isinstance(value, (int, float, bool)):
+            raise SummarizeError(f"config {where}: {key}.{name} must be a number or true/false")
+
+
 def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
     _check_keys(body, PRESET_KEYS, where, key)
     model = body.get("model")
@@ -164,8 +180,7 @@ def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 8:
         raise SummarizeError(f"config {where}: {key}.max_input_tokens must be an integer of at least 8")
     generate = body.get("generate", {})
-    if not isinstance(generate, dict):
-        raise SummarizeError(f"config {where}: {key}.generate must be a table of generate() settings")
+    _check_generate(generate, where, f"{key}.generate")
     revision = body.get("revision")
     if revision is not None and not isinstance(revision, str):
         raise SummarizeError(f"config {where}: {key}.revision must be a string")

@@ -12,7 +12,6 @@ from summarize.sources import Document
 from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_sentences, split_sentences
 
 LongMode = Literal["truncate", "chunk"]
-MAX_REDUCE_ROUNDS = 4
 
 
 @dataclass
@@ -162,29 +161,25 @@ class Pipeline:
         result.summary_ru = engine.generate([lead], self.options.summary_settings)[0]
 
     def _map_reduce(self, text: str, result: Result) -> None:
-        """Summarise sentence-aligned chunks that each fit, then summarise their joined summaries."""
+        """Summarise sentence-aligned chunks that each fit, then their joined summaries, again and
+        again until they fit in one input; then summarise that."""
         engine = self._summarizer
         limit = engine.spec.max_input_tokens
         settings = self.options.summary_settings
-        current = text
-        for round_ in range(MAX_REDUCE_ROUNDS):
+        current, length = text, result.input_tokens
+        while length > limit:
             chunks = self._fitting_chunks(split_sentences(current))
-            if round_ == 0:
-                result.chunks = len(chunks)
-                result.used_tokens = result.input_tokens
-            partials = engine.generate(chunks, settings, batch_size=4)
-            current = join_sentences([p for p in partials if p])
-            if len(chunks) == 1 or engine.input_length(current) <= limit:
-                break
-        else:
-            raise SummarizeError(
-                f"{result.source}: the partial summaries still exceed {limit} tokens after "
-                f"{MAX_REDUCE_ROUNDS} rounds; use --long truncate or a preset with a longer input"
-            )
-        if len(chunks) == 1:
-            result.summary_ru = current
-        else:
-            result.summary_ru = engine.generate([current], settings)[0]
+            if not result.chunks:
+                result.chunks, result.used_tokens = len(chunks), result.input_tokens
+            current = join_sentences([p for p in engine.generate(chunks, settings, batch_size=4) if p])
+            shorter = engine.input_length(current)
+            if shorter >= length:  # summaries as long as their input: more rounds would never end
+                raise SummarizeError(
+                    f"{result.source}: the partial summaries are no shorter than the text ({shorter} tokens); "
+                    "use --long truncate, or a shorter max_new_tokens for this preset"
+                )
+            length = shorter
+        result.summary_ru = engine.generate([current], settings)[0] if current else ""
 
     def _fitting_chunks(self, sentences: list[str]) -> list[str]:
         engine = self._summarizer

@@ -5,10 +5,13 @@ Render never runs a model: it only turns Results into text.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import tempfile
+import unicodedata
+from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import TextIO
 
@@ -156,36 +159,79 @@ def get_writer(fmt: str, stream: TextIO, many: bool) -> Writer:
     return WRITERS[fmt](stream, many)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or nothing: an interrupted run never leaves half a file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class OutputDir:
     """One file per input under a folder: relative names kept, extension by format, no two inputs
-    in one file, and every file written whole (temp file + rename) or not at all."""
+    in one file, no input overwritten, nothing written outside the folder."""
 
-    def __init__(self, root: Path, fmt: str):
+    def __init__(self, root: Path, fmt: str, reserved: Iterable[Path] = ()):
         self.root = root
-        self.fmt = fmt
         self.formatter = WRITERS[fmt](io.StringIO())
-        self.taken: set[Path] = set()
+        # Keys fold case and Unicode normalisation: on macOS and Windows "А.txt"/"а.txt" are one file.
+        self.taken = {_key(p) for p in reserved}
 
     def default_path(self, name: PurePath) -> Path:
-        return self.root / name.with_suffix(self.formatter.extension)
+        parts = [_safe_part(p) for p in name.parts if p not in ("", ".", "..", "/")] or ["stdin"]
+        return self.root.joinpath(*parts).with_suffix(self.formatter.extension)
 
     def path_for(self, name: PurePath) -> Path:
-        """The default path, or with -2, -3… when an earlier input of this run already took it."""
+        """The default path, or with -2, -3… when an input or an earlier output of this run has it."""
         stem = path = self.default_path(name)
         n = 1
-        while path in self.taken:
+        while _key(path) in self.taken:
             n += 1
             path = stem.with_name(f"{stem.stem}-{n}{stem.suffix}")
-        self.taken.add(path)
+        self.taken.add(_key(path))
         return path
 
-    def write(self, path: Path, result: Result) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    def is_complete(self, path: Path) -> bool:
+        """A finished output of an earlier run: JSON formats must parse, text must not be empty."""
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.formatter.format(result))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if self.formatter.extension not in (".json", ".jsonl"):
+            return bool(text.strip())
+        documents = text.splitlines() if self.formatter.extension == ".jsonl" else [text]
+        try:
+            return bool(documents) and all(json.loads(d)["error"] is None for d in documents)
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def write(self, path: Path, result: Result) -> None:
+        self._check_inside(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_inside(path.parent)
+        write_atomically(path, self.formatter.format(result))
+
+    def _check_inside(self, folder: Path) -> None:
+        """Names cannot climb out (see default_path); a symlinked subfolder must not lead out either."""
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        inside = folder.absolute().is_relative_to(self.root.absolute())
+        if inside and not folder.resolve().is_relative_to(self.root.resolve()):
+            raise OSError(errno.EXDEV, f"a symlink inside {self.root} leads outside it")
+
+
+def _safe_part(part: str) -> str:
+    """Control characters out, Unicode in NFC: a file name that any file system and terminal can show."""
+    cleaned = "".join("_" if unicodedata.category(c) in ("Cc", "Cf") else c for c in part)
+    return unicodedata.normalize("NFC", cleaned) or "_"
+
+
+def _key(path: Path) -> str:
+    return unicodedata.normalize("NFC", str(path.absolute())).casefold()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -10,12 +11,16 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from summarize.errors import SummarizeError
+from summarize.text import group_digits
 
 STDIN = "-"
 # Code pages Russian text is found in; used when the general detector's guess is not Cyrillic.
 CYRILLIC_CODEPAGES = ["cp1251", "koi8_r", "koi8_u", "mac_cyrillic", "cp866", "iso8859_5"]
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 MIN_CYRILLIC_SHARE = 0.5
+NON_RUSSIAN_CYRILLIC = re.compile("[^\u0410-\u044f\u0401\u0451\\W\\d_a-zA-Z]")  # a letter that is not А-я, Ёё or Latin
+# A long news feature is ~30 000 characters; a million is a book, far past any sensible summary.
+MAX_INPUT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -66,22 +71,32 @@ def _list_folder(given: str, folder: Path, pattern: str, recursive: bool) -> lis
     return [Input(str(folder / rel), folder / rel, rel) for rel in files]
 
 
-def read_input(item: Input, stdin: BinaryIO | None = None) -> Document:
-    """Read and decode one input; raises SummarizeError naming it when it cannot be summarised."""
+def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | None = None) -> Document:
+    """Read and decode one input; raises SummarizeError naming it when it cannot be summarised.
+
+    At most 4 bytes a character are read, so a huge file costs neither the memory nor the time
+    to read it whole before it is refused.
+    """
     if item.error:
         raise SummarizeError(f"{item.source}: {item.error}")
+    limit = max_chars * 4 + 1
     if item.path is None:
-        data = (stdin or sys.stdin.buffer).read()
+        data = (stdin or sys.stdin.buffer).read(limit)
     else:
         try:
-            data = item.path.read_bytes()
+            with open(item.path, "rb") as f:
+                data = f.read(limit)
         except IsADirectoryError:
             raise SummarizeError(f"{item.source}: is a folder, not a file; give the folder as an argument to summarise its files") from None
         except FileNotFoundError:
             raise SummarizeError(f"{item.source}: no such file (it may have been moved or deleted)") from None
         except OSError as e:
             raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
+    if len(data) == limit:
+        raise _too_long(item.source, f"more than {group_digits(limit - 1)} bytes", max_chars)
     text, encoding = decode(data, item.source)
+    if len(text) > max_chars:
+        raise _too_long(item.source, f"{group_digits(len(text))} characters", max_chars)
     warnings = []
     share = cyrillic_share(text)
     if share < MIN_CYRILLIC_SHARE:
@@ -89,6 +104,13 @@ def read_input(item: Input, stdin: BinaryIO | None = None) -> Document:
             f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"
         )
     return Document(item.source, text, encoding, tuple(warnings))
+
+
+def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
+    return SummarizeError(
+        f"{source}: is {size} long, over the limit of {group_digits(max_chars)} characters; "
+        "split it into articles, or raise --max-input-chars"
+    )
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
@@ -119,13 +141,17 @@ def _detect(data: bytes) -> tuple[str | None, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is not None and (cyrillic_share(str(best)) >= MIN_CYRILLIC_SHARE or best.bom):
+    general = from_bytes(data)
+    best = general.best()
+    if best is not None and best.bom:
         return str(best), best.encoding
-    # Short KOI8-R text is often taken for a CJK code page; Russian input makes Cyrillic pages likelier.
-    cyrillic = from_bytes(data, cp_isolation=CYRILLIC_CODEPAGES).best()
-    if cyrillic is not None and cyrillic_share(str(cyrillic)) >= MIN_CYRILLIC_SHARE:
-        return str(cyrillic), cyrillic.encoding
+    # charset-normalizer ranks by how coherent each decoding looks; short KOI8-R text can lose to a
+    # CJK page, and CP1251 to Mac Cyrillic (capitals become Ѕ, Ј…). Russian input makes the first
+    # candidate whose Cyrillic is all Russian the likeliest; otherwise trust the detector's best.
+    for match in [*from_bytes(data, cp_isolation=CYRILLIC_CODEPAGES), *general]:
+        text = str(match)
+        if cyrillic_share(text) >= MIN_CYRILLIC_SHARE and not NON_RUSSIAN_CYRILLIC.search(text):
+            return text, match.encoding
     return (str(best), best.encoding) if best is not None else (None, "")
 
 

@@ -150,8 +150,8 @@ def test_output_dir_never_writes_two_inputs_into_one_file(run, tmp_path):
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["same-2.json", "same.json"]
     second = json.loads((out / "same-2.json").read_text(encoding="utf-8"))
-    assert second["source"].endswith("y/same.txt") and any("already writes" in w for w in second["warnings"])
-    assert "already writes" in result.stderr
+    assert second["source"].endswith("y/same.txt") and any("is an input or another output of this run" in w for w in second["warnings"])
+    assert "is an input or another output of this run" in result.stderr
 
 
 def test_long_article_is_truncated_to_the_lead_and_says_so(run, article):
@@ -300,6 +300,15 @@ def test_weights_of_another_architecture_are_refused(run, tmp_path, models):
     result = run("-", "--model", "mixed", input=SHORT, config=config)
     assert result.exit_code == 2
     assert "do not fit its config.json" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("revision, ok", [("0123456789abcdef0123456789abcdef01234567", True), ("feedfacefeedfacefeedfacefeedfacefeedface", False)])
+def test_a_revision_pin_is_honoured(run, models, tmp_path, revision, ok):
+    config = tmp_path / "pinned.toml"
+    config.write_text(f'[summarizers.rut5-gazeta]\nrevision = "{revision}"\n', encoding="utf-8")
+    result = run("-", "--no-translate", "--beams", "1", "--offline", input=SHORT, config=config)
+    assert result.exit_code == (0 if ok else 2), result.stderr
+    assert ok or "rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache" in result.stderr
 
 
 def test_default_presets_load_by_hub_id_from_the_cache(run, models, tmp_path):

@@ -64,6 +64,9 @@ def test_environment_variable_names_the_user_file(tmp_path, monkeypatch):
         ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 'long'", r"summarizers\.x\.max_input_tokens must be an integer"),
         ("[defaults]\nsummarizer = 'nope'", r"defaults\.summarizer: --model 'nope': no such summariser preset; choose one of: mbart-gazeta, rut5-gazeta"),
         ("[colours]\nred = 1", r"unknown key 'colours'"),
+        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { custom_generate = 'evil/code' }", r"unknown key 'summarizers\.x\.generate\.custom_generate'"),
+        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { trust_remote_code = true }", r"unknown key 'summarizers\.x\.generate\.trust_remote_code'"),
+        ("[lengths]\nshort = { num_beams = 'many' }", r"lengths\.short\.num_beams must be a number"),
     ],
 )
 def test_broken_file_gets_one_line_naming_file_and_key(tmp_path, body, message):

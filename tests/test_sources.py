@@ -5,6 +5,7 @@ from pathlib import Path, PurePath
 
 import pytest
 
+from summarize import sources
 from summarize.errors import SummarizeError
 from summarize.sources import Input, decode, list_inputs, read_input
 
@@ -34,6 +35,13 @@ def test_short_koi8r_is_not_mistaken_for_a_cjk_codepage():
     assert encoding.replace("-", "_").lower() == "koi8_r"
 
 
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r"])
+def test_capitals_survive_code_pages_that_differ_only_there(encoding):
+    # Mac Cyrillic shares CP1251's small letters but not its capitals (П would become ѕ).
+    text = "Правительство утвердило программу. Работы начнутся весной. " * 3
+    assert decode(text.encode(encoding), "a.txt")[0] == text
+
+
 def test_crlf_and_cr_are_normalised():
     text, _ = decode("Первая строка.\r\nВторая строка.\rТретья.".encode("cp1251"), "a.txt")
     assert text == "Первая строка.\nВторая строка.\nТретья."
@@ -61,10 +69,10 @@ def test_unreadable_file_names_the_path(tmp_path, monkeypatch):
     path = tmp_path / "secret.txt"
     path.write_text(TEXT, encoding="utf-8")
 
-    def denied(self):
+    def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)  # tests run as root, where chmod 000 still reads
+    monkeypatch.setattr(sources, "open", denied, raising=False)  # tests run as root, where chmod 000 still reads
     with pytest.raises(SummarizeError, match=r"secret\.txt: cannot read it \(Permission denied\)"):
         read_input(Input(str(path), path, PurePath("secret.txt")))
 

@@ -1,0 +1,226 @@
+"""Batch runs that survive faults: signals, resume, failures, disk errors, huge inputs, odd names."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import HF_HOME
+from summarize import cli, render
+from summarize.batch import Batch, run_batch
+from summarize.config import load_config
+from summarize.pipeline import Pipeline, make_options
+from summarize.sources import list_inputs
+
+SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
+BIN = os.path.join(os.path.dirname(sys.executable), "summarize")
+
+
+@pytest.fixture
+def run(fast_config):
+    def invoke(*args, input=None):
+        return CliRunner().invoke(cli.app, [*map(str, args), "--config", str(fast_config)], input=input)
+
+    return invoke
+
+
+def make_folder(path, count, text=SHORT):
+    path.mkdir()
+    for i in range(count):
+        (path / f"{i:03d}.txt").write_text(f"{text} Новость номер {i}.", encoding="utf-8")
+    return path
+
+
+def outputs(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_after_the_current_input_and_skip_existing_resumes(models, tmp_path, sig, code):
+    news = make_folder(tmp_path / "news", 40)
+    slow = tmp_path / "slow.toml"  # long decodes, so that the signal lands mid-run
+    slow.write_text(
+        f'[summarizers.slow]\nmodel = "{models["t5"]}"\nmax_input_tokens = 64\n'
+        "generate = { num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = [BIN, news, "-o", out, "-f", "json", "--model", "slow", "--no-translate", "--config", slow]
+    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen(list(map(str, args)), stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 120
+    while not any(p.suffix == ".json" for p in out.glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=120)
+    stderr = stderr.decode()
+    assert process.returncode == code, stderr
+    first = [p for p in outputs(out) if p.endswith(".json")]
+    assert 0 < len(first) < 40
+    assert f"stopped by {sig.name}: {len(first)} done, 0 failed, {40 - len(first)} left" in stderr
+    assert not [p for p in outputs(out) if not p.endswith(".json")]  # no half-written temp files
+
+    resumed = subprocess.run(list(map(str, args)) + ["--skip-existing"], capture_output=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert f"{40 - len(first)} done, 0 failed, {len(first)} skipped (already written)" in resumed.stderr.decode()
+    assert outputs(out) == [f"{i:03d}.json" for i in range(40)]
+    for i in range(40):
+        data = json.loads((out / f"{i:03d}.json").read_text(encoding="utf-8"))
+        assert data["source"] == str(news / f"{i:03d}.txt") and data["summary_ru"] and data["error"] is None
+
+
+def test_skip_existing_redoes_an_incomplete_output(run, tmp_path):
+    news = make_folder(tmp_path / "news", 2)
+    out = tmp_path / "out"
+    assert run(news, "-o", out, "-f", "json").exit_code == 0
+    (out / "001.json").write_text('{"source": "trunc', encoding="utf-8")
+    result = run(news, "-o", out, "-f", "json", "--skip-existing")
+    assert result.exit_code == 0
+    assert "1 done, 0 failed, 1 skipped" in result.stderr
+    assert json.loads((out / "001.json").read_text(encoding="utf-8"))["error"] is None
+
+
+def test_skip_existing_needs_an_output_dir(run, tmp_path):
+    result = run(make_folder(tmp_path / "news", 1), "--skip-existing")
+    assert result.exit_code == 2 and "--skip-existing needs --output-dir" in result.stderr
+
+
+def test_file_deleted_between_listing_and_reading(fast_config, tmp_path):
+    news = make_folder(tmp_path / "news", 3)
+    inputs = list_inputs([str(news)])
+    (news / "001.txt").unlink()
+    messages = []
+    options = make_options(load_config(fast_config), translate=False)
+    tally = run_batch(inputs, Pipeline(options), Batch(writer=None), messages.append)
+    assert tally.done == 2 and [s for s, _ in tally.failures] == [str(news / "001.txt")]
+    assert "no such file (it may have been moved or deleted)" in tally.failures[0][1]
+
+
+def test_fail_fast_stops_at_the_first_failure(run, tmp_path):
+    news = make_folder(tmp_path / "news", 3)
+    (news / "000.txt").write_bytes(b"")
+    result = run(news, "--fail-fast", "-f", "jsonl")
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 1
+    assert "0 done, 1 failed, 2 left" in result.stderr
+
+
+def test_errors_file_lists_every_failure_with_its_reason(run, tmp_path):
+    news = make_folder(tmp_path / "news", 3)
+    (news / "000.txt").write_bytes(b"   ")
+    (news / "002.txt").write_bytes(bytes(range(256)) * 4)
+    errors = tmp_path / "errors.jsonl"
+    result = run(news, "-f", "jsonl", "--errors", errors)
+    assert result.exit_code == 1
+    listed = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    assert [e["source"] for e in listed] == [str(news / "000.txt"), str(news / "002.txt")]
+    assert "is empty" in listed[0]["error"] and "binary" in listed[1]["error"]
+    assert "failed inputs:\n" in result.stderr and f"  {news / '002.txt'}: " in result.stderr
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
+def test_write_errors_fail_that_input_and_leave_no_partial_file(run, tmp_path, monkeypatch, code):
+    news = make_folder(tmp_path / "news", 3)
+    real_fsync = os.fsync
+    calls = []
+
+    def failing_fsync(fd):  # the second file fails after its bytes went to the temp file
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(code, os.strerror(code))
+        real_fsync(fd)
+
+    monkeypatch.setattr(render.os, "fsync", failing_fsync)
+    out = tmp_path / "out"
+    result = run(news, "-o", out, "-f", "json")
+    assert result.exit_code == 1
+    assert outputs(out) == ["000.json", "002.json"]
+    assert f"cannot write {out / '001.json'} ({os.strerror(code)})" in result.stderr
+    assert "2 done, 1 failed" in result.stderr
+
+
+def test_output_dir_that_cannot_be_made_is_an_error_per_input(run, tmp_path):
+    (tmp_path / "file").write_text("x")
+    news = make_folder(tmp_path / "news", 1)
+    result = run(news / "000.txt", "-o", tmp_path / "file" / "out", "-f", "json")
+    assert result.exit_code in (1, 2) and "Traceback" not in result.stderr
+
+
+def test_huge_file_is_refused_without_reading_it_whole(run, tmp_path):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as f:
+        f.write(("Очень длинный текст без конца. " * 1_000_000).encode("utf-8"))  # ~58 MB
+    result = run(huge, tmp_path / "none.txt", "--max-input-chars", "100000")
+    assert result.exit_code == 1
+    assert f"{huge}: is more than 400 000 bytes long, over the limit of 100 000 characters" in result.stderr
+
+
+def test_text_over_the_character_limit_is_refused(run, tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text("Правительство утвердило программу. " * 3, encoding="cp1251")  # 105 bytes, 105 characters
+    result = run(path, "--max-input-chars", "60")
+    assert result.exit_code == 1 and "is 105 characters long, over the limit of 60 characters" in result.stderr
+
+
+def test_a_20000_word_line_without_punctuation_is_cut_and_reported(run):
+    line = " ".join(["правительство утвердило программу ремонта дорог"] * 4000)
+    result = run("-", "-f", "json", input=line)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["truncated"] and data["used_tokens"] == 64 and data["input_tokens"] > 20000
+    assert "the first sentence alone is" in data["warnings"][0]
+
+
+def test_a_long_line_without_punctuation_is_chunked_whole(run):
+    line = " ".join(["правительство утвердило программу ремонта дорог"] * 100)
+    result = run("-", "-f", "json", "--long", "chunk", "--no-translate", input=line)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert not data["truncated"] and data["chunks"] > 5 and data["used_tokens"] == data["input_tokens"]
+
+
+def test_outputs_never_overwrite_inputs(run, tmp_path):
+    news = make_folder(tmp_path / "news", 2)
+    before = {p.name: p.read_bytes() for p in news.iterdir()}
+    result = run(news, "-o", news, "-f", "plain")
+    assert result.exit_code == 0
+    assert {p.name: p.read_bytes() for p in news.iterdir() if p.name in before} == before
+    assert sorted(p.name for p in news.iterdir()) == ["000-2.txt", "000.txt", "001-2.txt", "001.txt"]
+
+
+def test_odd_names_stay_inside_the_output_dir(run, tmp_path):
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "line\nbreak.txt").write_text(SHORT, encoding="utf-8")
+    (news / "\u0415\u0308zh.txt").write_text(SHORT, encoding="utf-8")  # Е + combining diaeresis: NFC makes it Ё
+    outside = tmp_path / "outside.txt"
+    outside.write_text(SHORT, encoding="utf-8")
+    (news / "link.txt").symlink_to(outside)
+    out = tmp_path / "out"
+    result = run(news, tmp_path / "news" / ".." / "outside.txt", "-o", out, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert written == sorted(["line_break.json", "link.json", "outside.json", "\u0401zh.json"])
+    assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
+    assert not (tmp_path / "outside.json").exists()
+
+
+def test_a_symlink_in_the_output_dir_cannot_lead_outside(run, tmp_path):
+    news = tmp_path / "news"
+    (news / "sub").mkdir(parents=True)
+    (news / "sub" / "a.txt").write_text(SHORT, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").symlink_to(elsewhere)
+    result = run(news, "--recursive", "-o", out, "-f", "json")
+    assert result.exit_code == 1
+    assert "leads outside it" in result.stderr
+    assert list(elsewhere.iterdir()) == []
