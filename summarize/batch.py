@@ -62,6 +62,7 @@ def run_batch(
 ) -> Tally:
     """Summarise every input in order; raises SummarizeError only when the models cannot load."""
     tally = Tally()
+    announced = False
     started = time.perf_counter()
     with _stop_on_signals() as stop:
         for position, item in enumerate(inputs):
@@ -75,10 +76,15 @@ def run_batch(
                 advance()
                 continue
             result = _summarise_one(item, pipeline, batch)
+            if pipeline.notices and not announced:  # run-wide fallbacks: said once, recorded in each result
+                announced = True
+                for notice in pipeline.notices:
+                    notify(f"warning: {notice}")
             if path and result.error is None:
                 _write_file(batch.out_dir, item, path, result)
             for warning in result.warnings:
-                notify(f"warning: {result.source}: {warning}")
+                if warning not in pipeline.notices:
+                    notify(f"warning: {result.source}: {warning}")
             if result.error is None:
                 tally.done += 1
             else:
@@ -99,7 +105,10 @@ def _summarise_one(item: Input, pipeline: Pipeline, batch: Batch) -> Result:
     """One input to one Result; a bad input becomes a Result with `error`, never an exception."""
     opts = pipeline.options
     failed = Result(
-        source=item.source, model=opts.summarizer.name, translator=opts.translator.name if opts.translator else None
+        source=item.source,
+        engine=pipeline.engine,
+        model=opts.summarizer.name if pipeline.engine == "abstractive" else None,
+        translator=opts.translator.name if opts.translator else None,
     )
     try:
         doc = read_input(item, batch.max_input_chars)

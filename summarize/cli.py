@@ -45,6 +45,12 @@ class LongMode(str, Enum):
     chunk = "chunk"
 
 
+class Engine(str, Enum):
+    abstractive = "abstractive"
+    extractive = "extractive"
+    lead = "lead"
+
+
 class Length(str, Enum):
     short = "short"
     medium = "medium"
@@ -77,11 +83,14 @@ def summarize(
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one file per input here instead of to stdout.", file_okay=False)] = None,
     glob: Annotated[str, typer.Option("--glob", help="Which files of a folder to take.")] = "*.txt",
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also take files from subfolders.")] = False,
+    engine: Annotated[Optional[Engine], typer.Option("--engine", "-e", help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. The last two need no model \\[default: from the preset].", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset from models.toml \\[default: rut5-gazeta].", show_default=False)] = None,
     translator: Annotated[Optional[str], typer.Option("--translator", help="Translator preset from models.toml \\[default: opus-mt-ru-en].", show_default=False)] = None,
     translate: Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add the English translation \\[default: from models.toml, on].", show_default=False)] = None,
     beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width (overrides the preset).", show_default=False)] = None,
     length: Annotated[Optional[Length], typer.Option("--length", help="Summary length (overrides the preset's max_new_tokens).", show_default=False)] = None,
+    max_words: Annotated[Optional[int], typer.Option("--max-words", min=1, help="Word budget for --engine extractive or lead.", show_default=False)] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.")] = False,
     long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate,
     device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto,
     offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False,
@@ -97,8 +106,9 @@ def summarize(
     try:
         settings = load_config(config)
         options = make_options(
-            settings, model=model, translator=translator, translate=translate, beams=beams,
-            length=length.value if length else None, long_mode=long.value, device=device.value, offline=offline,
+            settings, model=model, engine=engine.value if engine else None, translator=translator,
+            translate=translate, beams=beams, length=length.value if length else None, max_words=max_words,
+            long_mode=long.value, device=device.value, offline=offline, strict=strict,
         )
     except SummarizeError as e:
         _die(err, e, EXIT_USAGE, debug)
@@ -128,7 +138,7 @@ def summarize(
     try:
         with _progress(err, len(inputs) if many else 0) as advance:
             tally = run_batch(inputs, Pipeline(options), batch, notify, advance)
-    except SummarizeError as e:  # the models could not load: nothing can be summarised
+    except SummarizeError as e:  # a model could not load (and no fallback applies): nothing can be done
         _die(err, e, EXIT_USAGE, debug)
     if errors_file:
         write_errors(errors_file, tally)
@@ -180,9 +190,12 @@ def list_models(config: ConfigOption = None) -> None:
     defaults = {settings.default_summarizer, settings.default_translator}
     for role, presets in (("summariser", settings.summarizers), ("translator", settings.translators)):
         for spec in presets.values():
+            default = "yes" if spec.name in defaults else ""
+            if spec.engine != "abstractive":
+                rows.append((spec.name, role, default, f"(no model: {spec.engine})", "yes", "-", "-"))
+                continue
             path = _local_path(spec)
             size = f"{hub.dir_size(path) / 1e6:,.0f} MB" if path else "-"
-            default = "yes" if spec.name in defaults else ""
             rows.append((spec.name, role, default, spec.model, "yes" if path else "no", size, spec.licence or "?"))
     header = ("preset", "role", "default", "model", "local", "size", "licence")
     out = Console(highlight=False)
@@ -222,6 +235,9 @@ def download_models(
         _die(err, e, EXIT_USAGE, False)
     failed = 0
     for spec in specs:
+        if spec.engine != "abstractive":
+            err.print(f"summarize: {spec.name}: the {spec.engine} engine needs no model; nothing to download", markup=False)
+            continue
         if spec.is_local:
             err.print(f"summarize: {spec.name}: a local directory ({spec.model}); nothing to download", markup=False)
             continue

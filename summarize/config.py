@@ -12,7 +12,8 @@ from typing import Any
 from summarize.errors import SummarizeError
 
 KINDS = {"summarizers": "summarizer", "translators": "translator"}
-PRESET_KEYS = {"model", "revision", "max_input_tokens", "licence", "generate"}
+PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate"}
+ENGINES = ("abstractive", "extractive", "lead")
 DEFAULT_KEYS = {"summarizer", "translator", "translate"}
 TOP_KEYS = {"defaults", "lengths", *KINDS}
 CONFIG_ENV = "SUMMARIZE_CONFIG"
@@ -32,11 +33,12 @@ class ModelSpec:
 
     name: str
     kind: str  # "summarizer" or "translator"
-    model: str  # hub id, or an absolute local directory
+    model: str  # hub id, or an absolute local directory; "" for the model-free engines
     max_input_tokens: int
     generate: dict[str, Any] = field(default_factory=dict)
     revision: str | None = None
     licence: str | None = None
+    engine: str = "abstractive"  # or "extractive" / "lead": no model at all
 
     @property
     def is_local(self) -> bool:
@@ -52,6 +54,14 @@ class Config:
     translate: bool
     lengths: dict[str, dict[str, Any]]
     files: tuple[str, ...]  # where the settings came from, for error messages
+
+    def length(self, name: str | None) -> dict[str, Any]:
+        """What --length NAME means: generate() settings plus `sentences` for the extractive engines."""
+        if name is None:
+            return {}
+        if name not in self.lengths:
+            raise SummarizeError(f"--length {name}: models.toml has no [lengths] entry for it; choose one of: {', '.join(self.lengths)}")
+        return self.lengths[name]
 
     def summarizer(self, name: str | None) -> ModelSpec:
         return _pick(self.summarizers, name or self.default_summarizer, "summariser", "--model")
@@ -141,7 +151,7 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
     lengths = raw.get("lengths", {})
     _check_keys(lengths, set(lengths) if isinstance(lengths, dict) else set(), where, "lengths")
     for name, value in lengths.items():
-        _check_generate(value, where, f"lengths.{name}")
+        _check_generate(value, where, f"lengths.{name}", extra={"sentences"})
     translate = defaults.get("translate", True)
     if not isinstance(translate, bool):
         raise SummarizeError(f"config {where}: defaults.translate must be true or false")
@@ -162,10 +172,10 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
     return config
 
 
-def _check_generate(table: Any, where: str, key: str) -> None:
+def _check_generate(table: Any, where: str, key: str, extra: set[str] = frozenset()) -> None:
     if not isinstance(table, dict):
         raise SummarizeError(f"config {where}: {key} must be a table of generate() settings")
-    _check_keys(table, GENERATE_KEYS, where, key)
+    _check_keys(table, GENERATE_KEYS | extra, where, key)
     for name, value in table.items():
         if not isinstance(value, (int, float, bool)):
             raise SummarizeError(f"config {where}: {key}.{name} must be a number or true/false")
@@ -173,12 +183,17 @@ def _check_generate(table: Any, where: str, key: str) -> None:
 
 def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
     _check_keys(body, PRESET_KEYS, where, key)
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise SummarizeError(f"config {where}: {key}.model is missing; give a hub id or a local directory")
-    limit = body.get("max_input_tokens")
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 8:
-        raise SummarizeError(f"config {where}: {key}.max_input_tokens must be an integer of at least 8")
+    engine = body.get("engine", "abstractive")
+    if engine not in ENGINES or (kind == "translator" and engine != "abstractive"):
+        allowed = ENGINES if kind == "summarizer" else ENGINES[:1]
+        raise SummarizeError(f"config {where}: {key}.engine must be one of: {', '.join(allowed)}")
+    model = body.get("model", "")
+    limit = body.get("max_input_tokens", 0)
+    if engine == "abstractive":
+        if not isinstance(model, str) or not model:
+            raise SummarizeError(f"config {where}: {key}.model is missing; give a hub id or a local directory")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 8:
+            raise SummarizeError(f"config {where}: {key}.max_input_tokens must be an integer of at least 8")
     generate = body.get("generate", {})
     _check_generate(generate, where, f"{key}.generate")
     revision = body.get("revision")
@@ -192,6 +207,7 @@ def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
         generate=dict(generate),
         revision=revision,
         licence=body.get("licence"),
+        engine=engine,
     )
 
 

@@ -6,3 +6,10 @@ class SummarizeError(Exception):
 
     The CLI prints it as one line on stderr, without a traceback (unless --debug).
     """
+
+
+class ModelNotAvailable(SummarizeError):
+    """The model's files are not on this machine and cannot be fetched now.
+
+    Unlike a broken model, this one may be replaced by the extractive engine (unless --strict).
+    """

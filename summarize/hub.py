@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from summarize.config import ModelSpec
-from summarize.errors import SummarizeError
+from summarize.errors import ModelNotAvailable, SummarizeError
 
 # What a seq2seq model needs at run time; TF/Flax/ONNX/rust weights in the same repo are skipped.
 RUNTIME_FILES = ["*.json", "*.model", "*.spm", "*.txt"]
@@ -29,7 +29,7 @@ def model_dir(spec: ModelSpec, offline: bool) -> Path:
     if cached is not None:
         return check_model_dir(cached, spec)
     if offline:
-        raise SummarizeError(_missing(spec, "offline mode is on"))
+        raise ModelNotAvailable(_missing(spec, "offline mode is on"))
     return check_model_dir(download(spec), spec)
 
 
@@ -56,7 +56,7 @@ def download(spec: ModelSpec) -> Path:
             snapshot_download(spec.model, revision=spec.revision, allow_patterns=RUNTIME_FILES + weights)
         )
     except Exception as e:  # network, auth, missing repo: all end the same way for the user
-        raise SummarizeError(_missing(spec, _reason(e))) from None
+        raise ModelNotAvailable(_missing(spec, _reason(e))) from None
 
 
 def _reason(error: Exception) -> str:

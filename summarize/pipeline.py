@@ -7,11 +7,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from summarize.config import Config, ModelSpec
-from summarize.errors import SummarizeError
+from summarize.errors import ModelNotAvailable, SummarizeError
 from summarize.sources import Document
 from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_sentences, split_sentences
 
 LongMode = Literal["truncate", "chunk"]
+Engine = Literal["abstractive", "extractive", "lead"]
 
 
 @dataclass
@@ -21,12 +22,13 @@ class Result:
     source: str
     summary_ru: str | None = None
     summary_en: str | None = None
-    model: str | None = None
+    engine: str | None = None  # abstractive, extractive or lead
+    model: str | None = None  # the summariser preset; null for the model-free engines
     translator: str | None = None
-    input_tokens: int | None = None
+    input_tokens: int | None = None  # model tokens; null for the model-free engines
     used_tokens: int | None = None
     truncated: bool = False
-    chunks: int = 0
+    chunks: int = 0  # model passes over the article's text (0 for the model-free engines)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -40,40 +42,51 @@ class Options:
     summarizer: ModelSpec
     translator: ModelSpec | None  # None: --no-translate
     summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
+    engine: Engine = "abstractive"
+    sentences: int = 3  # for the extractive and lead engines
+    max_words: int | None = None
     long_mode: LongMode = "truncate"
     device: str = "auto"
     offline: bool = False
+    strict: bool = False  # a model that is not available is an error, not a fallback
 
 
 def make_options(
     config: Config,
     *,
     model: str | None = None,
+    engine: Engine | None = None,
     translator: str | None = None,
     translate: bool | None = None,
     beams: int | None = None,
     length: str | None = None,
+    max_words: int | None = None,
     long_mode: LongMode = "truncate",
     device: str = "auto",
     offline: bool = False,
+    strict: bool = False,
 ) -> Options:
     """Presets plus command-line overrides; None means "as models.toml says"."""
     spec = config.summarizer(model)
+    engine = engine or spec.engine
+    if max_words is not None and engine == "abstractive":
+        raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
     wants_translation = config.translate if translate is None else translate
-    settings = dict(spec.generate)
-    if length is not None:
-        if length not in config.lengths:
-            raise SummarizeError(f"--length {length}: models.toml has no [lengths] entry for it; choose one of: {', '.join(config.lengths)}")
-        settings.update(config.lengths[length])
+    chosen_length = config.length(length)
+    settings = {**spec.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}
     if beams is not None:
         settings["num_beams"] = beams
     return Options(
         summarizer=spec,
         translator=config.translator(translator) if wants_translation else None,
         summary_settings=settings,
+        engine=engine,
+        sentences=int((chosen_length or config.lengths.get("medium", {})).get("sentences", 3)),
+        max_words=max_words,
         long_mode=long_mode,
         device=device,
         offline=offline,
+        strict=strict,
     )
 
 
@@ -82,33 +95,54 @@ class Pipeline:
 
     def __init__(self, options: Options):
         self.options = options
+        self.engine: Engine = options.engine  # may become "extractive" when the model is not available
+        self.notices: list[str] = []  # run-wide fallbacks, also recorded in every Result's warnings
+        self._loaded = False
         self._summarizer = None
         self._translator = None
 
     def load(self) -> None:
-        """Load both models; raises SummarizeError naming the model and how to get it."""
-        if self._summarizer is not None:
+        """Load the models once. A model that is not on this machine and cannot be fetched is
+        replaced (extractive engine for the summariser, no translation) unless --strict; any other
+        load failure raises SummarizeError naming the model."""
+        if self._loaded:
             return
+        self._loaded = True
+        opts = self.options
+        if self.engine == "abstractive":
+            self._summarizer = self._load_or_skip(
+                opts.summarizer, "summarised with the extractive engine instead"
+            )
+            if self._summarizer is None:
+                self.engine = "extractive"
+        if opts.translator is not None:
+            self._translator = self._load_or_skip(opts.translator, "the translation is skipped")
+
+    def _load_or_skip(self, spec: ModelSpec, instead: str):
         from summarize import hub
+
+        try:
+            path = hub.model_dir(spec, self.options.offline)
+        except ModelNotAvailable as e:
+            if self.options.strict:
+                raise
+            self.notices.append(f"{e}; {instead} (--strict makes this an error)")
+            return None
         from summarize.engines.seq2seq import Seq2Seq, pick_device
 
-        opts = self.options
-        device = pick_device(opts.device)
-        paths = [hub.model_dir(spec, opts.offline) for spec in (opts.summarizer, opts.translator) if spec]
-        self._summarizer = Seq2Seq(opts.summarizer, paths[0], device)
-        if opts.translator is not None:
-            self._translator = Seq2Seq(opts.translator, paths[1], device)
+        return Seq2Seq(spec, path, pick_device(self.options.device))
 
     def run(self, doc: Document) -> Result:
         started = time.perf_counter()
+        self.load()
         opts = self.options
         result = Result(
             source=doc.source,
-            model=opts.summarizer.name,
-            translator=opts.translator.name if opts.translator else None,
-            warnings=list(doc.warnings),
+            engine=self.engine,
+            model=opts.summarizer.name if self._summarizer is not None else None,
+            translator=opts.translator.name if self._translator is not None else None,
+            warnings=[*doc.warnings, *self.notices],
         )
-        self.load()
         self._summarise(doc.text, result)
         if self._translator is not None and result.summary_ru:
             from summarize.engines.translate import translate
@@ -119,6 +153,22 @@ class Pipeline:
         return result
 
     def _summarise(self, text: str, result: Result) -> None:
+        if self.engine == "abstractive":
+            self._abstractive(text, result)
+        else:
+            self._extract(text, result)
+        if not result.summary_ru:
+            result.warnings.append("the summary is empty")
+
+    def _extract(self, text: str, result: Result) -> None:
+        from summarize.engines.extractive import extract_central, extract_lead
+
+        pick = extract_central if self.engine == "extractive" else extract_lead
+        extract = pick(text, self.options.sentences, self.options.max_words)
+        result.summary_ru = extract.text
+        result.warnings.extend(extract.warnings)
+
+    def _abstractive(self, text: str, result: Result) -> None:
         engine = self._summarizer
         limit = engine.spec.max_input_tokens
         settings = self.options.summary_settings
@@ -129,11 +179,9 @@ class Pipeline:
         elif self.options.long_mode == "chunk":
             self._map_reduce(text, result)
         else:
-            self._lead(text, result)
-        if not result.summary_ru:
-            result.warnings.append("the model produced an empty summary")
+            self._truncate_to_lead(text, result)
 
-    def _lead(self, text: str, result: Result) -> None:
+    def _truncate_to_lead(self, text: str, result: Result) -> None:
         """Keep the leading sentences that fit: news is lead-heavy and the Gazeta models trained so."""
         engine = self._summarizer
         limit = engine.spec.max_input_tokens

@@ -31,7 +31,8 @@ def footer(result: Result) -> str:
             parts.append(f"{group_digits(result.input_tokens)} tokens")
     if result.chunks > 1:
         parts.append(f"{result.chunks} chunks, map-reduce")
-    parts.append(" → ".join(m for m in (result.model, result.translator) if m))
+    summariser = result.model or {"extractive": "extractive (LexRank)", "lead": "lead sentences"}.get(result.engine or "")
+    parts.append(" → ".join(m for m in (summariser, result.translator) if m))
     parts.append(f"{result.seconds:.1f} s")
     return " · ".join(p for p in parts if p)
 

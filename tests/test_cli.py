@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 from summarize import cli
 from summarize.config import load_config
 from summarize.pipeline import make_options
+from summarize.text import split_sentences
 
 RESULT_KEYS = {
-    "source", "summary_ru", "summary_en", "model", "translator", "input_tokens", "used_tokens",
+    "source", "summary_ru", "summary_en", "engine", "model", "translator", "input_tokens", "used_tokens",
     "truncated", "chunks", "seconds", "warnings", "error",
 }
 SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
@@ -52,7 +53,7 @@ def test_one_file_gives_russian_and_english_summaries(run, tmp_path):
     assert set(data) == RESULT_KEYS
     assert data["source"] == str(path)
     assert data["summary_ru"] and data["summary_en"]
-    assert (data["model"], data["translator"]) == ("tiny-t5", "tiny-marian")
+    assert (data["engine"], data["model"], data["translator"]) == ("abstractive", "tiny-t5", "tiny-marian")
     assert data["truncated"] is False and data["chunks"] == 1
     assert data["used_tokens"] == data["input_tokens"] <= 64
     assert data["error"] is None and data["warnings"] == []
@@ -194,6 +195,7 @@ def test_beams_and_length_override_the_preset():
     config = load_config()
     options = make_options(config, beams=1, length="short")
     assert options.summary_settings == {"num_beams": 1, "no_repeat_ngram_size": 4, "max_new_tokens": 60}
+    assert options.sentences == 2 and make_options(config).sentences == 3
     assert options.translator.name == "opus-mt-ru-en" and options.long_mode == "truncate"
 
 
@@ -266,17 +268,67 @@ def test_broken_config_is_a_usage_error(run, tmp_path):
 def test_unknown_preset_is_a_usage_error_listing_choices(run):
     result = run("-", "--model", "gpt", input=SHORT)
     assert result.exit_code == 2
-    assert "--model 'gpt': no such summariser preset; choose one of: mbart-gazeta, rut5-gazeta, tiny-mbart, tiny-t5" in result.stderr
+    assert "--model 'gpt': no such summariser preset; choose one of: lead, lexrank, mbart-gazeta, rut5-gazeta, tiny-mbart, tiny-t5" in result.stderr
 
 
-def test_model_missing_offline_names_it_and_how_to_get_it(run, tmp_path):
+@pytest.fixture
+def ghost_config(tmp_path):
     config = tmp_path / "missing.toml"
-    config.write_text('[summarizers.ghost]\nmodel = "nobody/ghost-model"\nmax_input_tokens = 100\n', encoding="utf-8")
-    result = run("-", "--model", "ghost", "--offline", input=SHORT, config=config)
+    config.write_text(
+        '[defaults]\nsummarizer = "ghost"\ntranslator = "ghost-mt"\n'
+        '[summarizers.ghost]\nmodel = "nobody/ghost-model"\nmax_input_tokens = 100\n'
+        '[translators.ghost-mt]\nmodel = "nobody/ghost-mt"\nmax_input_tokens = 100\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_strict_model_missing_offline_names_it_and_how_to_get_it(run, ghost_config):
+    result = run("-", "--offline", "--strict", input=SHORT, config=ghost_config)
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "model nobody/ghost-model (preset ghost) is not in the local cache" in line
     assert "summarize models download ghost" in line and "\n" not in line
+    assert result.stdout == ""
+
+
+def test_model_missing_offline_falls_back_to_extractive_and_says_so(run, ghost_config, tmp_path, article):
+    (tmp_path / "a.txt").write_text(article, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(SHORT, encoding="utf-8")
+    result = run(tmp_path, "--format", "jsonl", input=SHORT, config=ghost_config)
+    assert result.exit_code == 0, result.stderr
+    first, second = jsonl(result.stdout)
+    for data in (first, second):
+        assert (data["engine"], data["model"], data["translator"], data["summary_en"]) == ("extractive", None, None, None)
+        assert any("summarised with the extractive engine instead" in w for w in data["warnings"])
+        assert any("ghost-mt" in w and "the translation is skipped" in w for w in data["warnings"])
+    chosen = [s for s in split_sentences(article) if s in first["summary_ru"]]
+    assert len(chosen) == 3 and " ".join(chosen) == first["summary_ru"]  # lengths.medium.sentences, verbatim
+    assert result.stderr.count("extractive engine instead") == 1  # said once per run, not per input
+
+
+def test_extractive_and_lead_engines_need_no_model(run, article, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(article, encoding="utf-8")
+    lead = json.loads(run(path, "-f", "json", "--engine", "lead", "--length", "short", "--no-translate", config=None).stdout)
+    assert lead["summary_ru"] == " ".join(split_sentences(article)[:2])
+    assert (lead["engine"], lead["model"], lead["input_tokens"], lead["chunks"]) == ("lead", None, None, 0)
+    central = json.loads(run(path, "-f", "json", "-e", "extractive", "--max-words", "30", "--no-translate", config=None).stdout)
+    assert central["engine"] == "extractive" and 0 < len(central["summary_ru"].split()) <= 30
+    preset = json.loads(run(path, "-f", "json", "--model", "lexrank", "--max-words", "30", "--no-translate", config=None).stdout)
+    assert preset["summary_ru"] == central["summary_ru"]
+
+
+def test_extractive_summary_is_translated_when_the_translator_is_there(run, tmp_path, article):
+    path = tmp_path / "a.txt"
+    path.write_text(article, encoding="utf-8")
+    data = json.loads(run(path, "-f", "json", "-e", "lead").stdout)
+    assert data["engine"] == "lead" and data["translator"] == "tiny-marian" and data["summary_en"]
+
+
+def test_max_words_with_a_model_is_a_usage_error(run):
+    result = run("-", "--max-words", "20", input=SHORT)
+    assert result.exit_code == 2 and "--max-words is for --engine extractive or lead" in result.stderr
 
 
 def test_local_model_directory_without_weights_is_named(run, tmp_path, models):
@@ -306,7 +358,7 @@ def test_weights_of_another_architecture_are_refused(run, tmp_path, models):
 def test_a_revision_pin_is_honoured(run, models, tmp_path, revision, ok):
     config = tmp_path / "pinned.toml"
     config.write_text(f'[summarizers.rut5-gazeta]\nrevision = "{revision}"\n', encoding="utf-8")
-    result = run("-", "--no-translate", "--beams", "1", "--offline", input=SHORT, config=config)
+    result = run("-", "--no-translate", "--beams", "1", "--offline", "--strict", input=SHORT, config=config)
     assert result.exit_code == (0 if ok else 2), result.stderr
     assert ok or "rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache" in result.stderr
 

@@ -48,8 +48,19 @@ def test_piped_stdin_and_subcommand_named_file(models, tmp_path):
     assert [json.loads(line)["source"] for line in done.stdout.splitlines()] == ["./models", "stdin"]
 
 
-def test_empty_cache_offline_gives_one_line_and_exit_2(tmp_path):
-    done = summarize(ARTICLE, env={"HF_HOME": str(tmp_path / "empty")})
+def test_empty_cache_offline_falls_back_with_notices(tmp_path):
+    done = summarize(ARTICLE, "--format", "json", env={"HF_HOME": str(tmp_path / "empty")})
+    assert done.returncode == 0, done.stderr.decode()
+    data = json.loads(done.stdout)
+    assert (data["engine"], data["model"], data["summary_en"]) == ("extractive", None, None)
+    assert data["summary_ru"].split()[0] in ARTICLE.read_text(encoding="utf-8")
+    stderr = done.stderr.decode()
+    assert "model IlyaGusev/rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache" in stderr
+    assert "summarised with the extractive engine instead" in stderr and "the translation is skipped" in stderr
+
+
+def test_empty_cache_offline_strict_gives_one_line_and_exit_2(tmp_path):
+    done = summarize(ARTICLE, "--strict", env={"HF_HOME": str(tmp_path / "empty")})
     assert done.returncode == 2
     stderr = done.stderr.decode()
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
@@ -58,7 +69,10 @@ def test_empty_cache_offline_gives_one_line_and_exit_2(tmp_path):
     assert done.stdout == b""
 
 
-@pytest.mark.parametrize("args", [["--help"], ["models", "list"], ["--model", "nope", "-"], ["models", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["models", "list"], ["--model", "nope", "-"], ["models", "--help"], ["--engine", "lead", "--no-translate", str(ARTICLE)]],
+)
 def test_commands_without_a_model_import_neither_torch_nor_transformers(args):
     done, modules = imported_modules(*args)
     assert done.returncode in (0, 2), done.stderr[-2000:]
