@@ -6,7 +6,9 @@ can take bare paths; a file literally named `models` is reachable as `./models`.
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import asdict
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -19,7 +21,7 @@ from summarize.config import Config, ModelSpec, load_config
 from summarize.errors import SummarizeError
 from summarize.batch import EXIT_INTERRUPTED, Batch, run_batch, write_errors
 from summarize.pipeline import Pipeline, make_options
-from summarize.render import OutputDir, get_writer
+from summarize.render import OutputDir, get_writer, write_atomically
 from summarize.sources import MAX_INPUT_CHARS, STDIN, list_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -59,7 +61,7 @@ class Length(str, Enum):
 
 EPILOG = (
     "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
-    "[bold]summarize models download NAME…[/bold]. "
+    "[bold]summarize models download NAME…[/bold] · [bold]summarize eval DATA.jsonl[/bold] (ROUGE, chrF, BLEU). "
     "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error, "
     "130/143 stopped by Ctrl-C/SIGTERM (finished outputs kept)."
 )
@@ -257,7 +259,98 @@ def _preset(config: Config, every: dict[str, ModelSpec], name: str) -> ModelSpec
     return every[name]
 
 
-SUBCOMMANDS = {"models": models_app}
+class Task(str, Enum):
+    summarize = "summarize"
+    translate = "translate"
+
+
+class ScoreFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+eval_app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False)
+
+
+@eval_app.command(epilog="Summaries are scored as IlyaGusev/summarus does for the published Gazeta numbers; translations with sacreBLEU's defaults.")
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="JSON lines: {id, text, summary}, or {id, ru, en} with --task translate.", show_default=False)],
+    task: Annotated[Task, typer.Option("--task", help="What to score.")] = Task.summarize,
+    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="Score these JSON lines ({id, summary}, or {id, en}) instead of running a model.", show_default=False)] = None,
+    save_predictions: Annotated[Optional[Path], typer.Option("--save-predictions", help="Also write what the model produced, as JSON lines.", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.", show_default=False)] = None,
+    strip_html: Annotated[bool, typer.Option("--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")] = False,
+    fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="A table, or one JSON object for scripts.")] = ScoreFormat.table,
+    engine: Annotated[Optional[Engine], typer.Option("--engine", "-e", help="Summarising engine \\[default: from the preset].", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset.", show_default=False)] = None,
+    translator: Annotated[Optional[str], typer.Option("--translator", help="Translator preset (--task translate).", show_default=False)] = None,
+    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width.", show_default=False)] = None,
+    length: Annotated[Optional[Length], typer.Option("--length", help="Summary length.", show_default=False)] = None,
+    max_words: Annotated[Optional[int], typer.Option("--max-words", min=1, help="Word budget for extractive or lead.", show_default=False)] = None,
+    long: Annotated[LongMode, typer.Option("--long", help="Long articles: truncate or chunk.")] = LongMode.truncate,
+    device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
+    offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Local or cached models only.")] = False,
+    config: ConfigOption = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams) or a translator (BLEU, chrF)."""
+    from summarize import evaluate as ev
+
+    err = _stderr()
+    try:
+        settings = load_config(config)
+        records = ev.read_records(data, task.value)
+        given = ev.read_predictions(predictions, records, "summary" if task is Task.summarize else "en") if predictions else None
+        records, given = records[:limit], (given[:limit] if given else None)
+        if strip_html:
+            records = [ev.Record(r.id, ev.strip_html(r.text), ev.strip_html(r.reference), r.line) for r in records]
+        # Scores must belong to the model named: never fall back to another engine here.
+        options = make_options(
+            settings, model=model, engine=engine.value if engine else None, translator=translator, translate=False,
+            beams=beams, length=length.value if length else None, max_words=max_words, long_mode=long.value,
+            device=device.value, offline=offline, strict=True,
+        )
+        with _progress(err, len(records) if given is None else 0) as advance:
+            if given is not None:
+                outputs, failures, who = given, [], {"predictions": str(predictions)}
+            elif task is Task.summarize:
+                outputs, failures = ev.predict_summaries(records, Pipeline(options), advance)
+                who = {"engine": options.engine, "model": options.summarizer.name if options.engine == "abstractive" else None}
+            else:
+                spec = settings.translator(translator)
+                outputs, failures, who = ev.predict_translations(records, spec, device.value, offline, advance), [], {"translator": spec.name}
+    except SummarizeError as e:
+        _die(err, e, EXIT_USAGE, debug)
+    for failure in failures:
+        err.print(f"summarize: error: {failure} (scored as an empty summary)", markup=False)
+    if save_predictions and given is None:
+        key = "summary" if task is Task.summarize else "en"
+        lines = [json.dumps({"id": r.id, key: o}, ensure_ascii=False) for r, o in zip(records, outputs)]
+        write_atomically(save_predictions, "".join(line + "\n" for line in lines))
+    references = [r.reference for r in records]
+    scores = ev.score_summaries(outputs, references) if task is Task.summarize else ev.score_translations(outputs, references)
+    report = {"task": task.value, "data": str(data), **who, "failed": len(failures), **_rounded(asdict(scores))}
+    if fmt is ScoreFormat.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        _print_scores(report)
+    raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
+
+
+def _rounded(scores: dict) -> dict:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()}
+
+
+def _print_scores(report: dict) -> None:
+    from rich.table import Table
+
+    table = Table("", "", title="summarize eval", show_header=False)
+    for key, value in report.items():
+        table.add_row(key, "-" if value is None else str(value))
+    Console(highlight=False).print(table)
+
+
+SUBCOMMANDS = {"models": models_app, "eval": eval_app}
 
 
 def main(argv: list[str] | None = None) -> None:

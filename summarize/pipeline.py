@@ -107,7 +107,6 @@ class Pipeline:
         load failure raises SummarizeError naming the model."""
         if self._loaded:
             return
-        self._loaded = True
         opts = self.options
         if self.engine == "abstractive":
             self._summarizer = self._load_or_skip(
@@ -117,6 +116,7 @@ class Pipeline:
                 self.engine = "extractive"
         if opts.translator is not None:
             self._translator = self._load_or_skip(opts.translator, "the translation is skipped")
+        self._loaded = True
 
     def _load_or_skip(self, spec: ModelSpec, instead: str):
         from summarize import hub

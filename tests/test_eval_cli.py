@@ -1,0 +1,87 @@
+"""`summarize eval`: scores from the CLI, from saved predictions or from a run of an engine."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from summarize import cli
+
+ARTICLES = [
+    {"id": "a", "text": "<p>Москва, 3 марта.</p><p>Правительство утвердило программу ремонта дорог в регионах.&nbsp;Работы начнутся весной.</p>", "summary": "правительство утвердило программу ремонта дорог"},
+    {"id": 2, "text": "Курс рубля снизился на торгах биржи. Аналитики ждут роста к лету. Банк России молчит.", "summary": "курс рубля снизился"},
+]
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def evaluate(*args):
+    return CliRunner().invoke(cli.eval_app, list(map(str, args)))
+
+
+@pytest.fixture
+def data(tmp_path):
+    return write_jsonl(tmp_path / "data.jsonl", ARTICLES)
+
+
+def test_scores_predictions_without_a_model(data, tmp_path):
+    predictions = write_jsonl(tmp_path / "p.jsonl", [
+        {"id": "2", "summary": "Курс рубля снизился"},  # identical after lowercasing: 100 everywhere
+        {"id": "a", "summary": "кошка сидит на ковре"},  # nothing in common: 0
+    ])
+    result = evaluate(data, "--predictions", predictions, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 2 and report["predictions"] == str(predictions)
+    assert (report["rouge1"], report["rouge2"], report["rougeL"]) == (50.0, 50.0, 50.0)
+    assert report["length"] == (len("кошка сидит на ковре") + len("курс рубля снизился")) / 2
+
+
+def test_lead_engine_run_saved_and_rescored_gives_the_same_numbers(data, tmp_path):
+    saved = tmp_path / "saved.jsonl"
+    first = evaluate(data, "--engine", "lead", "--length", "short", "--strip-html", "--save-predictions", saved, "-f", "json")
+    assert first.exit_code == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert (report["engine"], report["model"], report["failed"]) == ("lead", None, 0)
+    assert set(report) >= {"n", "rouge1", "rouge2", "rougeL", "chrf", "length", "dup_ngrams"}
+    lines = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
+    assert lines[0] == {"id": "a", "summary": "Москва, 3 марта. Правительство утвердило программу ремонта дорог в регионах."}
+    again = json.loads(evaluate(data, "--predictions", saved, "--strip-html", "-f", "json").stdout)
+    assert {k: again[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")} == {k: report[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")}
+
+
+def test_limit_takes_the_first_records(data):
+    report = json.loads(evaluate(data, "--engine", "lead", "--limit", "1", "-f", "json").stdout)
+    assert report["n"] == 1
+
+
+def test_translation_task_with_the_tiny_translator(tmp_path, fast_config):
+    data = write_jsonl(tmp_path / "mt.jsonl", [{"id": 1, "ru": "Курс рубля снизился.", "en": "The rouble fell."}])
+    result = evaluate(data, "--task", "translate", "--config", fast_config, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["task"], report["translator"], report["n"]) == ("translate", "tiny-marian", 1)
+    assert 0 <= report["bleu"] <= 100 and 0 <= report["chrf"] <= 100
+
+
+def test_table_is_the_default(data):
+    out = evaluate(data, "--engine", "lead").stdout
+    assert "rouge1" in out and "dup_ngrams" in out and "lead" in out
+
+
+def test_a_missing_model_is_an_error_not_a_fallback(data, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[summarizers.ghost]\nmodel = "nobody/ghost"\nmax_input_tokens = 100\n', encoding="utf-8")
+    result = evaluate(data, "--model", "ghost", "--config", config)
+    assert result.exit_code == 2 and "nobody/ghost (preset ghost) is not in the local cache" in result.stderr
+
+
+def test_broken_data_is_one_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
+    result = evaluate(bad, "--engine", "lead")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"summarize: error: {bad}, line 1: missing field 'summary'; every line needs {{\"id\": ..., \"text\": ..., \"summary\": ...}}"

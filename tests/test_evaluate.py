@@ -1,0 +1,319 @@
+"""Scoring conventions (summarus, ROUGE-1.5.5, sacreBLEU) on hand-computed examples; file errors.
+
+No model is loaded: everything here runs in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sacrebleu
+
+from summarize.errors import SummarizeError
+from summarize.evaluate import (
+    Record,
+    chrf,
+    duplicate_ngram_rate,
+    read_predictions,
+    read_records,
+    rouge_l_summary,
+    rouge_n,
+    rouge_sentences,
+    score_summaries,
+    score_translations,
+    tokenize,
+)
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_tokenize_is_lowercased_razdel():
+    # summarus --tokenize-after --lower: razdel tokens, punctuation split off, then lowercased.
+    assert tokenize("Кошка СИДИТ, на ковре.") == ["кошка", "сидит", ",", "на", "ковре", "."]
+
+
+def test_rouge_sentences_split_on_every_dot_like_summarus():
+    # The ROUGE package summarus uses splits the joined text on "." itself: the full stop is
+    # dropped and "3.5" (one razdel token) is cut in two.
+    assert rouge_sentences(tokenize("Цена 3.5 рубля. Итог")) == [
+        ["цена", "3"],
+        ["5", "рубля"],
+        ["итог"],
+    ]
+    assert rouge_sentences(tokenize("")) == []
+
+
+# ---------------------------------------------------------------- ROUGE
+
+
+def test_rouge_on_cyrillic_is_not_zero_and_matches_hand_count():
+    # prediction: кошка сидит на ковре (.)   reference: кошка лежит на ковре (.)
+    # "." is not scored (split on it). Unigrams: 3 of 4 shared (кошка, на, ковре) → P = R = 3/4 → F1 75.
+    # Bigrams: pred {кошка сидит, сидит на, на ковре}, ref {кошка лежит, лежит на, на ковре}
+    #   → 1 of 3 → F1 33.33. LCS: кошка на ковре = 3 of 4 → 75.
+    scores = score_summaries(["Кошка сидит на ковре."], ["Кошка лежит на ковре."])
+    assert scores.n == 1
+    assert scores.rouge1 == pytest.approx(75.0)
+    assert scores.rouge2 == pytest.approx(100 / 3)
+    assert scores.rougeL == pytest.approx(75.0)
+
+
+def test_case_does_not_matter():
+    upper = score_summaries(["КОШКА СИДИТ НА КОВРЕ"], ["кошка сидит на ковре"])
+    assert upper.rouge1 == upper.rouge2 == upper.rougeL == pytest.approx(100.0)
+
+
+def test_identical_texts_score_100():
+    text = "Кошка сидит на ковре. Пёс спит у двери."
+    scores = score_summaries([text], [text])
+    assert (scores.rouge1, scores.rouge2, scores.rougeL, scores.chrf) == pytest.approx(
+        (100, 100, 100, 100)
+    )
+
+
+def test_disjoint_texts_score_0():
+    # No shared word; no shared character either (ё, ж vs к, и, т), so chrF is 0 too.
+    scores = score_summaries(["ёж"], ["кит"])
+    assert (scores.rouge1, scores.rouge2, scores.rougeL) == (0.0, 0.0, 0.0)
+    assert scores.chrf == pytest.approx(0.0, abs=1e-9)
+
+
+def test_rouge_n_clips_repeated_ngrams():
+    # pred да да да, ref да: 3 predicted unigrams, 1 reference, overlap clipped to 1
+    # → P = 1/3, R = 1 → F1 = 2 * 1/3 / (4/3) = 0.5 (a set-based count would give 1.0).
+    assert rouge_n(["да", "да", "да"], ["да"], 1) == pytest.approx(0.5)
+    # Repeats match as often as both texts have them: pred да да нет, ref да да → overlap 2
+    # → P = 2/3, R = 1 → F1 = 0.8 (sets would give {да, нет} vs {да} → P = 1/2 → F1 = 2/3).
+    assert rouge_n(["да", "да", "нет"], ["да", "да"], 1) == pytest.approx(0.8)
+    assert rouge_n([], ["да"], 1) == 0.0
+
+
+def test_summary_level_rouge_l_uses_union_lcs_over_sentences():
+    # reference: one sentence  кот спит и пёс лает  (5 tokens)
+    # prediction: two sentences  [пёс лает] [кот спит]  (4 tokens)
+    # Union LCS: LCS with [пёс лает] = {пёс, лает}, with [кот спит] = {кот, спит} → 4 hits
+    #   → R = 4/5, P = 4/4 → F1 = 2 * 0.8 / 1.8 = 8/9.
+    # Plain LCS of the flattened prediction (пёс лает кот спит) is only 2 → R = 2/5, P = 2/4 → F1 = 4/9.
+    prediction = [["пёс", "лает"], ["кот", "спит"]]
+    reference = [["кот", "спит", "и", "пёс", "лает"]]
+    assert rouge_l_summary(prediction, reference) == pytest.approx(8 / 9)
+    assert rouge_l_summary([prediction[0] + prediction[1]], reference) == pytest.approx(4 / 9)
+    # The same through the full pipeline, where sentences come from splitting on ".".
+    assert score_summaries(
+        ["Пёс лает. Кот спит."], ["Кот спит и пёс лает."]
+    ).rougeL == pytest.approx(800 / 9)
+
+
+def test_summary_level_rouge_l_credits_each_token_once():
+    # Reference да. да. has two sentences whose LCS with the prediction [да] is the same token.
+    # ROUGE-1.5.5 credits it once: hits 1 → R = 1/2, P = 1/1 → F1 = 2/3 (unclipped would give P = 2).
+    assert rouge_l_summary([["да"]], [["да"], ["да"]]) == pytest.approx(2 / 3)
+
+
+def test_scores_are_macro_averaged_over_documents():
+    # Document 1 identical (100), document 2 disjoint (0) → 50.
+    scores = score_summaries(["кошка сидит", "кошка"], ["кошка сидит", "пёс"])
+    assert scores.rouge1 == pytest.approx(50.0)
+
+
+def test_empty_prediction_scores_zero_not_skipped():
+    scores = score_summaries(["", "кошка сидит"], ["кошка сидит", "кошка сидит"])
+    assert scores.n == 2
+    assert scores.rouge1 == pytest.approx(50.0)
+
+
+def test_length_mismatch_is_an_error():
+    with pytest.raises(ValueError):
+        score_summaries(["a"], ["a", "b"])
+    with pytest.raises(ValueError):
+        score_summaries([], [])
+
+
+# ---------------------------------------------------------------- chrF, length, duplicates
+
+
+def test_chrf_hand_computed():
+    # кот vs кит, characters: order 1: {к,о,т} vs {к,и,т} → 2/3 both ways → F = 2/3;
+    # orders 2..6 share nothing or are empty → F ≈ 0. Mean over 6 orders: (2/3) / 6 = 1/9.
+    assert chrf("кот", "кит") == pytest.approx(1 / 9)
+
+
+def test_chrf_averages_f_per_order_like_nltk_in_summarus():
+    # кот vs коты (beta = 1):
+    #   order 1: P = 3/3, R = 3/4 → F = 6/7;  order 2: P = 2/2, R = 2/3 → F = 4/5;
+    #   order 3: P = 1/1, R = 1/2 → F = 2/3;  orders 4..6: nothing predicted → 0.
+    #   mean over 6 orders = (6/7 + 4/5 + 2/3) / 6 ≈ 0.3873.
+    expected = (6 / 7 + 4 / 5 + 2 / 3) / 6
+    assert chrf("кот", "коты") == pytest.approx(expected)
+    own = sacrebleu.sentence_chrf("кот", ["коты"], beta=1, eps_smoothing=True).score / 100
+    assert own == pytest.approx(expected)
+    # sacreBLEU's default (chrF2, F of averaged P and R over effective orders) is another number.
+    assert sacrebleu.sentence_chrf("кот", ["коты"]).score / 100 != pytest.approx(expected, abs=0.01)
+
+
+def test_chrf_ignores_whitespace_and_case_through_score_summaries():
+    # summarus scores chrF on tokenized, lowercased text; whitespace is removed before counting.
+    scores = score_summaries(["Кошка сидит на ковре."], ["кошка  сидит на ковре ."])
+    assert scores.chrf == pytest.approx(100.0)
+
+
+def test_length_counts_characters_of_tokenized_text():
+    # summarus: mean(len(h)) after postprocess, so "Привет, мир." is measured as "привет , мир ." = 14.
+    assert score_summaries(["Привет, мир."], ["мир"]).length == 14.0
+
+
+def test_duplicate_ngram_rate_hand_computed():
+    # да да да да нет → trigrams (да да да), (да да да), (да да нет): 3, of which 1 repeats.
+    # раз два три → 1 trigram, none repeat. Pooled: 1 / 4 = 25%.
+    repetitive, plain = tokenize("да да да да нет"), tokenize("раз два три")
+    assert duplicate_ngram_rate([repetitive]) == pytest.approx(1 / 3)
+    assert duplicate_ngram_rate([repetitive, plain]) == pytest.approx(1 / 4)
+    # Unigrams: 5 tokens, 2 distinct → 3 repeats of 5.
+    assert duplicate_ngram_rate([repetitive], n=1) == pytest.approx(3 / 5)
+    assert score_summaries(
+        ["да да да да нет", "раз два три"], ["да", "раз"]
+    ).dup_ngrams == pytest.approx(25.0)
+    assert duplicate_ngram_rate([["да"]]) == 0.0
+
+
+# ---------------------------------------------------------------- translation
+
+
+def test_translation_scores_are_sacrebleu_defaults():
+    hypotheses = ["The cat sat on the mat.", "A dog barked at night."]
+    references = ["The cat sat on a mat.", "The dog barked all night."]
+    scores = score_translations(hypotheses, references)
+    assert scores.n == 2
+    assert scores.bleu == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+    assert scores.chrf == pytest.approx(sacrebleu.corpus_chrf(hypotheses, [references]).score)
+    assert 0 < scores.bleu < 100 and 0 < scores.chrf < 100
+
+
+def test_identical_translations_score_100():
+    scores = score_translations(["The cat sat on the mat."], ["The cat sat on the mat."])
+    assert (scores.bleu, scores.chrf) == pytest.approx((100.0, 100.0))
+
+
+def test_translation_scores_are_case_sensitive():
+    # sacreBLEU's default (and opus-mt's published numbers) keep case: "the" ≠ "The".
+    scores = score_translations(["the cat sat on the mat."], ["The cat sat on the mat."])
+    assert scores.bleu < 100 and scores.chrf < 100
+
+
+# ---------------------------------------------------------------- files
+
+
+def write_jsonl(path, rows):
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
+        + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_read_records_for_both_tasks(tmp_path):
+    data = write_jsonl(
+        tmp_path / "gazeta.jsonl",
+        [
+            {"id": "a", "text": "Текст.", "summary": "Итог."},
+            "",
+            {"id": 7, "text": "Ещё.", "summary": "Да."},
+        ],
+    )
+    assert read_records(data, "summarize") == [
+        Record("a", "Текст.", "Итог.", 1),
+        Record("7", "Ещё.", "Да.", 3),
+    ]
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"id": "x", "ru": "Привет.", "en": "Hello."}])
+    assert read_records(pairs, "translate") == [Record("x", "Привет.", "Hello.", 1)]
+
+
+def test_read_predictions_aligns_by_id(tmp_path):
+    records = [Record("a", "t", "r", 1), Record("b", "t", "r", 2)]
+    predictions = write_jsonl(
+        tmp_path / "pred.jsonl",
+        [{"id": "b", "summary": "второй"}, {"id": "a", "summary": "первый"}],
+    )
+    assert read_predictions(predictions, records) == ["первый", "второй"]
+    english = write_jsonl(
+        tmp_path / "en.jsonl", [{"id": "a", "en": "one"}, {"id": "b", "en": "two"}]
+    )
+    assert read_predictions(english, records, field="en") == ["one", "two"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SummarizeError, match=r"nope\.jsonl: no such file"):
+        read_records(tmp_path / "nope.jsonl", "summarize")
+
+
+def test_invalid_json_names_the_line(tmp_path):
+    data = write_jsonl(
+        tmp_path / "bad.jsonl", [{"id": "a", "text": "t", "summary": "s"}, '{"id": "b", "text": ']
+    )
+    with pytest.raises(SummarizeError, match=r"bad\.jsonl, line 2: invalid JSON") as error:
+        read_records(data, "summarize")
+    assert "\n" not in str(error.value)
+
+
+def test_not_an_object(tmp_path):
+    data = write_jsonl(tmp_path / "list.jsonl", ['["a", "t", "s"]'])
+    with pytest.raises(SummarizeError, match=r"list\.jsonl, line 1: expected a JSON object"):
+        read_records(data, "summarize")
+
+
+def test_missing_field_names_line_and_field(tmp_path):
+    data = write_jsonl(
+        tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": "s"}, {"id": "b", "text": "t"}]
+    )
+    with pytest.raises(SummarizeError, match=r"d\.jsonl, line 2: missing field 'summary'"):
+        read_records(data, "summarize")
+    with pytest.raises(SummarizeError, match=r"line 1: missing field 'ru'"):
+        read_records(data, "translate")
+
+
+def test_wrong_field_type(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": None}])
+    with pytest.raises(SummarizeError, match=r"line 1: field 'summary' must be a string"):
+        read_records(data, "summarize")
+
+
+def test_duplicate_id_names_both_lines(tmp_path):
+    data = write_jsonl(
+        tmp_path / "d.jsonl",
+        [{"id": "a", "text": "t", "summary": "s"}, {"id": "a", "text": "u", "summary": "v"}],
+    )
+    with pytest.raises(
+        SummarizeError, match=r"d\.jsonl, line 2: duplicate id 'a' \(first on line 1\)"
+    ):
+        read_records(data, "summarize")
+    predictions = write_jsonl(
+        tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "a", "summary": "y"}]
+    )
+    with pytest.raises(SummarizeError, match=r"p\.jsonl, line 2: duplicate id 'a'"):
+        read_predictions(predictions, [Record("a", "t", "s", 1)])
+
+
+def test_empty_data_file(tmp_path):
+    data = write_jsonl(tmp_path / "empty.jsonl", [""])
+    with pytest.raises(SummarizeError, match=r"empty\.jsonl: no records"):
+        read_records(data, "summarize")
+
+
+def test_prediction_for_unknown_id(tmp_path):
+    predictions = write_jsonl(
+        tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "zzz", "summary": "y"}]
+    )
+    with pytest.raises(SummarizeError, match=r"p\.jsonl, line 2: id 'zzz' is not in the data file"):
+        read_predictions(predictions, [Record("a", "t", "s", 1)])
+
+
+def test_record_without_prediction(tmp_path):
+    records = [Record("a", "t", "s", 1), Record("b", "t", "s", 2), Record("c", "t", "s", 3)]
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}])
+    with pytest.raises(
+        SummarizeError,
+        match=r"p\.jsonl: no prediction for 2 of 3 records, the first id 'b' \(line 2 of the data file\)",
+    ):
+        read_predictions(predictions, records)
