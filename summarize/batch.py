@@ -17,9 +17,11 @@ from pathlib import Path
 from summarize.errors import SummarizeError
 from summarize.pipeline import Pipeline, Result
 from summarize.render import OutputDir, Writer, write_atomically
-from summarize.sources import Input, read_input
+from summarize.sources import Document, Input, read_input
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# Inputs read and given to the models together (more can share a batch; fewer wait on a signal).
+GROUP_SIZE = 8
 
 
 @dataclass
@@ -60,71 +62,108 @@ def run_batch(
     notify: Callable[[str], None],
     advance: Callable[[], None] = lambda: None,
 ) -> Tally:
-    """Summarise every input in order; raises SummarizeError only when the models cannot load."""
+    """Summarise every input in order; raises SummarizeError only when the models cannot load.
+
+    Inputs go to the models GROUP_SIZE at a time (batched generation and translation); a signal
+    is honoured between generate() calls, so at most the current document or the current batch of
+    short ones is finished before stopping.
+    """
     tally = Tally()
-    announced = False
     started = time.perf_counter()
+    size = 1 if batch.fail_fast else GROUP_SIZE
+    emit = _Emitter(pipeline, batch, notify, advance, tally)
     with _stop_on_signals() as stop:
-        for position, item in enumerate(inputs):
+        for start in range(0, len(inputs), size):
             if stop.signal is not None or (batch.fail_fast and tally.failures):
-                tally.stopped_by = stop.signal
-                tally.left = len(inputs) - position
                 break
-            path = batch.out_dir.path_for(item.name) if batch.out_dir else None
-            if path and batch.skip_existing and batch.out_dir.is_complete(path):
-                tally.skipped += 1
-                advance()
-                continue
-            result = _summarise_one(item, pipeline, batch)
-            if pipeline.notices and not announced:  # run-wide fallbacks: said once, recorded in each result
-                announced = True
-                for notice in pipeline.notices:
-                    notify(f"warning: {notice}")
-            if path and result.error is None:
-                _write_file(batch.out_dir, item, path, result)
-            for warning in result.warnings:
-                if warning not in pipeline.notices:
-                    notify(f"warning: {result.source}: {warning}")
-            if result.error is None:
-                tally.done += 1
-            else:
-                tally.failures.append((result.source, result.error))
-                notify(f"error: {result.error}")
-            if batch.writer:
-                batch.writer.write(result)
-            advance()
-        else:
-            tally.stopped_by = stop.signal  # a signal during the last input still says it was seen
+            group: list[tuple[Input, Path | None, Document | Result]] = []  # a Document to summarise, or a failure
+            for item in inputs[start : start + size]:
+                path = batch.out_dir.path_for(item.name) if batch.out_dir else None
+                if path and batch.skip_existing and batch.out_dir.is_complete(path):
+                    tally.skipped += 1
+                    advance()
+                    continue
+                try:
+                    group.append((item, path, read_input(item, batch.max_input_chars)))
+                except SummarizeError as e:
+                    group.append((item, path, _failed(item, pipeline, str(e))))
+            docs = [entry for _, _, entry in group if isinstance(entry, Document)]
+            if docs:
+                pipeline.load()  # once; if the models cannot load, no input can be done: let it end the run
+                summarised = iter(_summarise_group(docs, pipeline, batch, lambda: stop.signal is not None))
+            for item, path, entry in group:  # in input order
+                result = next(summarised) if isinstance(entry, Document) else entry
+                if result is not None:  # None: not reached before a signal, so left for a rerun
+                    emit(item, path, result)
+        tally.stopped_by = stop.signal
+    tally.left = len(inputs) - tally.done - len(tally.failures) - tally.skipped
     if batch.writer:
         batch.writer.close()
     tally.seconds = time.perf_counter() - started
     return tally
 
 
-def _summarise_one(item: Input, pipeline: Pipeline, batch: Batch) -> Result:
-    """One input to one Result; a bad input becomes a Result with `error`, never an exception."""
+class _Emitter:
+    """What happens to each finished Result: its file, its lines on stderr, the tally, stdout."""
+
+    def __init__(self, pipeline, batch, notify, advance, tally):
+        self.pipeline, self.batch, self.notify, self.advance, self.tally = pipeline, batch, notify, advance, tally
+        self.announced = False
+
+    def __call__(self, item: Input, path: Path | None, result: Result) -> None:
+        notices = self.pipeline.notices
+        if notices and not self.announced:  # run-wide fallbacks: said once, recorded in each result
+            self.announced = True
+            for notice in notices:
+                self.notify(f"warning: {notice}")
+        if path and result.error is None:
+            _write_file(self.batch.out_dir, item, path, result)
+        for warning in result.warnings:
+            if warning not in notices:
+                self.notify(f"warning: {result.source}: {warning}")
+        if result.error is None:
+            self.tally.done += 1
+        else:
+            self.tally.failures.append((result.source, result.error))
+            self.notify(f"error: {result.error}")
+        if self.batch.writer:
+            self.batch.writer.write(result)
+        self.advance()
+
+
+def _summarise_group(docs: list[Document], pipeline: Pipeline, batch: Batch, should_stop) -> list[Result | None]:
+    """The group in one go; if that fails, each document alone, so one bad input fails alone."""
+    if len(docs) > 1:
+        try:
+            return pipeline.run_many(docs, should_stop)
+        except Exception:
+            pass  # find the culprit below
+    results: list[Result | None] = []
+    for doc in docs:
+        if should_stop() and results:
+            results.append(None)
+            continue
+        try:
+            results.append(pipeline.run(doc))
+        except SummarizeError as e:
+            results.append(_failed(doc, pipeline, str(e)))
+        except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
+            if batch.debug:
+                raise
+            message = f"{doc.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
+            results.append(_failed(doc, pipeline, message))
+    return results
+
+
+def _failed(item: Input | Document, pipeline: Pipeline, error: str) -> Result:
     opts = pipeline.options
-    failed = Result(
+    return Result(
         source=item.source,
         engine=pipeline.engine,
         model=opts.summarizer.name if pipeline.engine == "abstractive" else None,
         translator=opts.translator.name if opts.translator else None,
+        error=error,
     )
-    try:
-        doc = read_input(item, batch.max_input_chars)
-    except SummarizeError as e:
-        failed.error = str(e)
-        return failed
-    pipeline.load()  # once; if the models cannot load, no input can be done: let it end the run
-    try:
-        return pipeline.run(doc)
-    except SummarizeError as e:
-        failed.error = str(e)
-    except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
-        if batch.debug:
-            raise
-        failed.error = f"{item.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
-    return failed
 
 
 def _write_file(out_dir: OutputDir, item: Input, path: Path, result: Result) -> None:

@@ -53,6 +53,16 @@ class Engine(str, Enum):
     lead = "lead"
 
 
+class Backend(str, Enum):
+    torch = "torch"
+    ctranslate2 = "ctranslate2"
+
+
+class Quantize(str, Enum):
+    none = "none"
+    int8 = "int8"
+
+
 class Length(str, Enum):
     short = "short"
     medium = "medium"
@@ -96,6 +106,8 @@ def summarize(
     long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate,
     device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto,
     offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False,
+    backend: Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time) \\[default: from the preset, torch].", show_default=False)] = None,
+    quantize: Annotated[Optional[Quantize], typer.Option("--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False)] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="With --output-dir: leave out inputs whose output file is already complete, to resume a run.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.")] = False,
     errors_file: Annotated[Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)] = None,
@@ -111,6 +123,7 @@ def summarize(
             settings, model=model, engine=engine.value if engine else None, translator=translator,
             translate=translate, beams=beams, length=length.value if length else None, max_words=max_words,
             long_mode=long.value, device=device.value, offline=offline, strict=strict,
+            backend=backend.value if backend else None, quantize=quantize.value if quantize else None,
         )
     except SummarizeError as e:
         _die(err, e, EXIT_USAGE, debug)
@@ -139,7 +152,7 @@ def summarize(
 
     try:
         with _progress(err, len(inputs) if many else 0) as advance:
-            tally = run_batch(inputs, Pipeline(options), batch, notify, advance)
+            tally = run_batch(inputs, Pipeline(options, notify), batch, notify, advance)
     except SummarizeError as e:  # a model could not load (and no fallback applies): nothing can be done
         _die(err, e, EXIT_USAGE, debug)
     if errors_file:

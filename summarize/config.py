@@ -12,8 +12,10 @@ from typing import Any
 from summarize.errors import SummarizeError
 
 KINDS = {"summarizers": "summarizer", "translators": "translator"}
-PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate"}
+PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate", "backend", "quantize"}
 ENGINES = ("abstractive", "extractive", "lead")
+BACKENDS = ("torch", "ctranslate2")
+QUANTIZE = ("none", "int8")
 DEFAULT_KEYS = {"summarizer", "translator", "translate"}
 TOP_KEYS = {"defaults", "lengths", *KINDS}
 CONFIG_ENV = "SUMMARIZE_CONFIG"
@@ -39,6 +41,8 @@ class ModelSpec:
     revision: str | None = None
     licence: str | None = None
     engine: str = "abstractive"  # or "extractive" / "lead": no model at all
+    backend: str = "torch"  # or "ctranslate2"
+    quantize: str | None = None  # "int8" or "none"; None: the backend's default (torch fp32, CTranslate2 int8 on CPU)
 
     @property
     def is_local(self) -> bool:
@@ -196,6 +200,9 @@ def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
             raise SummarizeError(f"config {where}: {key}.max_input_tokens must be an integer of at least 8")
     generate = body.get("generate", {})
     _check_generate(generate, where, f"{key}.generate")
+    for option, allowed in (("backend", BACKENDS), ("quantize", QUANTIZE)):
+        if option in body and body[option] not in allowed:
+            raise SummarizeError(f"config {where}: {key}.{option} must be one of: {', '.join(allowed)}")
     revision = body.get("revision")
     if revision is not None and not isinstance(revision, str):
         raise SummarizeError(f"config {where}: {key}.revision must be a string")
@@ -208,6 +215,8 @@ def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
         revision=revision,
         licence=body.get("licence"),
         engine=engine,
+        backend=body.get("backend", "torch"),
+        quantize=body.get("quantize"),
     )
 
 

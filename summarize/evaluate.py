@@ -405,11 +405,13 @@ def predict_translations(records: Sequence[Record], spec, device: str, offline: 
     """The translator's English for each record's Russian, sentence by sentence like the CLI."""
     from summarize import hub
     from summarize.engines.seq2seq import Seq2Seq, pick_device
-    from summarize.engines.translate import translate
+    from summarize.engines.translate import translate_many
 
     engine = Seq2Seq(spec, hub.model_dir(spec, offline), pick_device(device))
     predictions = []
-    for record in records:
-        predictions.append(translate(engine, record.text, spec.generate)[0])
-        advance()
+    for start in range(0, len(records), 16):  # sentences of 16 records share padded batches
+        group = records[start : start + 16]
+        predictions.extend(text for text, _ in translate_many(engine, [r.text for r in group], spec.generate))
+        for _ in group:
+            advance()
     return predictions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from summarize.config import Config, ModelSpec
@@ -13,6 +14,10 @@ from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_se
 
 LongMode = Literal["truncate", "chunk"]
 Engine = Literal["abstractive", "extractive", "lead"]
+# beams × padded input tokens per summariser generate() call. On a CPU, 4 articles × 5 beams × 600
+# tokens in one call were slower per article than one at a time (the cross-attention cache traffic
+# grows with each), so only short articles share a call.
+SUMMARY_BATCH_TOKENS = 3_000
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Options:
     device: str = "auto"
     offline: bool = False
     strict: bool = False  # a model that is not available is an error, not a fallback
+    backend: str | None = None  # None: each preset's own
+    quantize: str | None = None
 
 
 def make_options(
@@ -65,6 +72,8 @@ def make_options(
     device: str = "auto",
     offline: bool = False,
     strict: bool = False,
+    backend: str | None = None,
+    quantize: str | None = None,
 ) -> Options:
     """Presets plus command-line overrides; None means "as models.toml says"."""
     spec = config.summarizer(model)
@@ -87,14 +96,17 @@ def make_options(
         device=device,
         offline=offline,
         strict=strict,
+        backend=backend,
+        quantize=quantize,
     )
 
 
 class Pipeline:
     """Holds the loaded models so that they load once per run, however many inputs."""
 
-    def __init__(self, options: Options):
+    def __init__(self, options: Options, progress: Callable[[str], None] = lambda message: None):
         self.options = options
+        self.progress = progress  # one-time work worth a line on stderr (a model conversion)
         self.engine: Engine = options.engine  # may become "extractive" when the model is not available
         self.notices: list[str] = []  # run-wide fallbacks, also recorded in every Result's warnings
         self._loaded = False
@@ -128,37 +140,92 @@ class Pipeline:
                 raise
             self.notices.append(f"{e}; {instead} (--strict makes this an error)")
             return None
+        backend = self.options.backend or spec.backend
+        quantize = self.options.quantize or spec.quantize
+        if backend == "ctranslate2":
+            from summarize.engines.ct2 import CT2Seq2Seq
+
+            engine = CT2Seq2Seq(spec, path, self.options.device, quantize, self.progress)
+            if engine.ignored:
+                self.notices.append(f"the ctranslate2 backend has no equivalent of {', '.join(engine.ignored)} (preset {spec.name}); decoding goes on without")
+            return engine
         from summarize.engines.seq2seq import Seq2Seq, pick_device
 
-        return Seq2Seq(spec, path, pick_device(self.options.device))
+        return Seq2Seq(spec, path, pick_device(self.options.device), quantize)
 
     def run(self, doc: Document) -> Result:
+        return self.run_many([doc])[0]
+
+    def run_many(self, docs: Sequence[Document], should_stop: Callable[[], bool] = lambda: False) -> list[Result | None]:
+        """Summarise and translate documents together: model inputs go through generate() in
+        batches within a token budget, and all summary sentences through the translator as one
+        padded batch. `should_stop` is asked between batches; documents not reached come back None."""
         started = time.perf_counter()
         self.load()
+        results = [self._new_result(doc) for doc in docs]
+        inputs = [self._model_input(doc.text, result) for doc, result in zip(docs, results)]
+        done = [text is None for text in inputs]
+        for batch in self._summary_batches(inputs):
+            if should_stop() and any(done):
+                break
+            summaries = self._summarizer.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch))
+            for i, summary in zip(batch, summaries):
+                results[i].summary_ru, done[i] = summary, True
+        finished = [r for r, ok in zip(results, done) if ok]
+        for result in finished:
+            if not result.summary_ru:
+                result.warnings.append("the summary is empty")
+        if self._translator is not None:
+            from summarize.engines.translate import translate_many
+
+            texts = [r.summary_ru or "" for r in finished]
+            for result, (english, notes) in zip(finished, translate_many(self._translator, texts, self.options.translator.generate)):
+                result.summary_en = english if result.summary_ru else None
+                result.warnings.extend(notes)
+        share = round((time.perf_counter() - started) / max(1, len(finished)), 3)
+        for result in finished:
+            result.seconds = share  # documents batched together share its time
+        return [r if ok else None for r, ok in zip(results, done)]
+
+    def _new_result(self, doc: Document) -> Result:
         opts = self.options
-        result = Result(
+        return Result(
             source=doc.source,
             engine=self.engine,
             model=opts.summarizer.name if self._summarizer is not None else None,
             translator=opts.translator.name if self._translator is not None else None,
             warnings=[*doc.warnings, *self.notices],
         )
-        self._summarise(doc.text, result)
-        if self._translator is not None and result.summary_ru:
-            from summarize.engines.translate import translate
 
-            result.summary_en, notes = translate(self._translator, result.summary_ru, opts.translator.generate)
-            result.warnings.extend(notes)
-        result.seconds = round(time.perf_counter() - started, 3)
-        return result
+    def _summary_batches(self, inputs: Sequence[str | None]) -> list[list[int]]:
+        """Indices of the pending inputs, shortest first, grouped so that beams × padded tokens
+        stays within SUMMARY_BATCH_TOKENS: on a CPU one long article per generate() is fastest."""
+        pending = sorted((i for i, t in enumerate(inputs) if t is not None), key=lambda i: len(inputs[i]))
+        beams = int(self.options.summary_settings.get("num_beams", 1))
+        batches: list[list[int]] = []
+        for i in pending:
+            longest = self._summarizer.input_length(inputs[i])  # sorted, so the last is the longest
+            if batches and beams * longest * (len(batches[-1]) + 1) <= SUMMARY_BATCH_TOKENS:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
 
-    def _summarise(self, text: str, result: Result) -> None:
-        if self.engine == "abstractive":
-            self._abstractive(text, result)
-        else:
+    def _model_input(self, text: str, result: Result) -> str | None:
+        """What goes into the summariser for this document; None when its summary is already made
+        (the model-free engines, or map-reduce, which needs several rounds of its own)."""
+        if self.engine != "abstractive":
             self._extract(text, result)
-        if not result.summary_ru:
-            result.warnings.append("the summary is empty")
+            return None
+        engine = self._summarizer
+        result.input_tokens = engine.input_length(text)
+        if result.input_tokens <= engine.spec.max_input_tokens:
+            result.used_tokens, result.chunks = result.input_tokens, 1
+            return text
+        if self.options.long_mode == "chunk":
+            self._map_reduce(text, result)
+            return None
+        return self._truncate_to_lead(text, result)
 
     def _extract(self, text: str, result: Result) -> None:
         from summarize.engines.extractive import extract_central, extract_lead
@@ -168,20 +235,7 @@ class Pipeline:
         result.summary_ru = extract.text
         result.warnings.extend(extract.warnings)
 
-    def _abstractive(self, text: str, result: Result) -> None:
-        engine = self._summarizer
-        limit = engine.spec.max_input_tokens
-        settings = self.options.summary_settings
-        result.input_tokens = engine.input_length(text)
-        if result.input_tokens <= limit:
-            result.used_tokens, result.chunks = result.input_tokens, 1
-            result.summary_ru = engine.generate([text], settings)[0]
-        elif self.options.long_mode == "chunk":
-            self._map_reduce(text, result)
-        else:
-            self._truncate_to_lead(text, result)
-
-    def _truncate_to_lead(self, text: str, result: Result) -> None:
+    def _truncate_to_lead(self, text: str, result: Result) -> str:
         """Keep the leading sentences that fit: news is lead-heavy and the Gazeta models trained so."""
         engine = self._summarizer
         limit = engine.spec.max_input_tokens
@@ -206,7 +260,7 @@ class Pipeline:
             f"summarised the first {group_digits(used)} of {group_digits(result.input_tokens)} tokens "
             f"({how}); use --long chunk to summarise all of it"
         )
-        result.summary_ru = engine.generate([lead], self.options.summary_settings)[0]
+        return lead
 
     def _map_reduce(self, text: str, result: Result) -> None:
         """Summarise sentence-aligned chunks that each fit, then their joined summaries, again and

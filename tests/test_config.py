@@ -59,7 +59,7 @@ def test_environment_variable_names_the_user_file(tmp_path, monkeypatch):
     "body, message",
     [
         ("[summarizers.x\nmodel=1", r"broken\.toml: not valid TOML"),
-        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\nbeams = 3", r"unknown key 'summarizers\.x\.beams'; valid keys: engine, generate, licence, max_input_tokens, model, revision"),
+        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\nbeams = 3", r"unknown key 'summarizers\.x\.beams'; valid keys: backend, engine, generate, licence, max_input_tokens, model, quantize, revision"),
         ("[summarizers.x]\nmax_input_tokens = 100", r"summarizers\.x\.model is missing"),
         ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 'long'", r"summarizers\.x\.max_input_tokens must be an integer"),
         ("[defaults]\nsummarizer = 'nope'", r"defaults\.summarizer: --model 'nope': no such summariser preset; choose one of: lead, lexrank, mbart-gazeta, rut5-gazeta"),

@@ -6,6 +6,7 @@ the preprocess → generate → postprocess split those pipelines had, kept smal
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def pick_device(name: str) -> str:
 class Seq2Seq:
     """Tokenizer + AutoModelForSeq2SeqLM on one device."""
 
-    def __init__(self, spec: ModelSpec, path: Path, device: str):
+    def __init__(self, spec: ModelSpec, path: Path, device: str, quantize: str | None = None):
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -65,6 +66,14 @@ class Seq2Seq:
                 f"tensors missing or of the wrong shape, e.g. {keys}); download the model again"
             )
         self.model.to(device).eval()
+        if quantize == "int8":
+            if device != "cpu":
+                raise SummarizeError("--quantize int8 is torch's CPU dynamic quantisation; on a GPU use half precision (the default) or --backend ctranslate2")
+            # Linear weights to int8, activations quantised on the fly: ~2x less memory traffic per step.
+            with warnings.catch_warnings():  # torch marks its quantised tensors deprecated (for torchao); they still work
+                warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.special_tokens = len(self.tokenizer("")["input_ids"])
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -83,9 +92,12 @@ class Seq2Seq:
         callers fit them to the budget first and report any cut."""
         import torch
 
-        outputs: list[str] = []
-        for start in range(0, len(texts), batch_size):
-            batch = list(texts[start : start + batch_size])
+        # Similar lengths together: less padding to run through the model.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        outputs: list[str] = [""] * len(texts)
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            batch = [texts[i] for i in indices]
             encoded = self.tokenizer(
                 batch,
                 return_tensors="pt",
@@ -95,5 +107,6 @@ class Seq2Seq:
             ).to(self.device)
             with torch.inference_mode():
                 generated = self.model.generate(**encoded, **settings)
-            outputs.extend(t.strip() for t in self.tokenizer.batch_decode(generated, skip_special_tokens=True))
+            for i, text in zip(indices, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
+                outputs[i] = text.strip()
         return outputs

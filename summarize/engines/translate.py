@@ -6,6 +6,7 @@ summary is split with razdel and its sentences go through the model as one padde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from summarize.engines.seq2seq import Seq2Seq
@@ -14,20 +15,27 @@ from summarize.text import join_sentences, split_long_sentence, split_sentences
 
 def translate(engine: Seq2Seq, text: str, settings: dict[str, Any]) -> tuple[str, list[str]]:
     """The translation and any warnings (a sentence too long for the model is cut at word boundaries)."""
-    sentences = split_sentences(text)
+    return translate_many(engine, [text], settings)[0]
+
+
+def translate_many(engine: Seq2Seq, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Translate several texts with all their sentences in one padded, length-sorted batch."""
     budget = engine.spec.max_input_tokens - engine.special_tokens
     pieces: list[str] = []
-    warnings: list[str] = []
-    for sentence, count in zip(sentences, engine.count_tokens(sentences)):
-        if count <= budget:
-            pieces.append(sentence)
-            continue
-        parts = split_long_sentence(sentence, engine.count_tokens, budget)
-        warnings.append(
-            f"a summary sentence of {count} tokens is longer than the translator's {budget}; "
-            f"it was translated in {len(parts)} parts"
-        )
-        pieces.extend(parts)
-    if not pieces:
-        return "", warnings
-    return join_sentences(engine.generate(pieces, settings, batch_size=16)), warnings
+    spans: list[tuple[int, int, list[str]]] = []
+    for text in texts:
+        sentences = split_sentences(text)
+        start, warnings = len(pieces), []
+        for sentence, count in zip(sentences, engine.count_tokens(sentences)):
+            if count <= budget:
+                pieces.append(sentence)
+                continue
+            parts = split_long_sentence(sentence, engine.count_tokens, budget)
+            warnings.append(
+                f"a summary sentence of {count} tokens is longer than the translator's {budget}; "
+                f"it was translated in {len(parts)} parts"
+            )
+            pieces.extend(parts)
+        spans.append((start, len(pieces), warnings))
+    translated = engine.generate(pieces, settings, batch_size=16) if pieces else []
+    return [(join_sentences(translated[a:b]), warnings) for a, b, warnings in spans]

@@ -1,0 +1,254 @@
+"""The CTranslate2 backend: the same seq2seq model converted once into CTranslate2's format.
+
+CTranslate2 (what faster-whisper runs on) decodes T5, MBart and Marian with fused int8 kernels.
+Once converted, a run needs neither torch nor transformers: tokens come from the model's own
+sentencepiece files, which also saves the seconds of importing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from summarize.config import ModelSpec
+from summarize.errors import SummarizeError
+
+RECIPE = "summarize-tokens.json"
+SAMPLE = "Проверка связи"  # text whose tokens show which special tokens a tokenizer adds around text  # how to turn text into this model's input tokens, written at conversion
+# generate() settings → translate_batch() arguments; the rest have no CTranslate2 equivalent.
+SETTINGS = {
+    "num_beams": "beam_size",
+    "no_repeat_ngram_size": "no_repeat_ngram_size",
+    "max_new_tokens": "max_decoding_length",
+    "min_new_tokens": "min_decoding_length",
+    "length_penalty": "length_penalty",
+    "repetition_penalty": "repetition_penalty",
+    "top_k": "sampling_topk",
+    "top_p": "sampling_topp",
+    "temperature": "sampling_temperature",
+}
+IGNORED_QUIETLY = {"early_stopping", "use_cache", "do_sample", "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id"}
+
+
+def ct2_device(name: str) -> str:
+    import ctranslate2
+
+    has_cuda = ctranslate2.get_cuda_device_count() > 0
+    if name == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if name == "cuda" and not has_cuda:
+        raise SummarizeError("--device cuda: CTranslate2 sees no CUDA device here; use --device cpu or auto")
+    if name == "mps":
+        raise SummarizeError("--device mps: the ctranslate2 backend runs on CPU or CUDA only; use --backend torch")
+    return name
+
+
+def compute_type(device: str, quantize: str | None) -> str:
+    """int8 on CPU and float16 on GPU unless --quantize none asks for full float32."""
+    if quantize == "none":
+        return "float32"
+    return "int8" if device == "cpu" else "int8_float16" if quantize == "int8" else "float16"
+
+
+def converted_dir(model_dir: Path, quantization: str, cache_root: Path) -> Path:
+    """Where the conversion of this exact model (path and file times) into `quantization` lives."""
+    stamp = "|".join(
+        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(model_dir.iterdir()) if p.is_file()
+    )
+    key = hashlib.sha256(f"{model_dir.resolve()}|{stamp}".encode()).hexdigest()[:16]
+    return cache_root / f"{model_dir.parent.parent.name if model_dir.parent.name == 'snapshots' else model_dir.name}-{key}-{quantization}"
+
+
+def default_cache_root() -> Path:
+    """Beside the Hugging Face cache, so that clearing one place clears both."""
+    from huggingface_hub import constants
+
+    return Path(os.environ.get("SUMMARIZE_CT2_CACHE") or Path(constants.HF_HOME) / "summarize-ct2")
+
+
+def convert(model_dir: Path, target: Path, quantization: str) -> Path:
+    """Convert with CTranslate2's converter (needs torch and transformers, once), then write the
+    vocabulary and special tokens ourselves: with transformers 5 the converter drops tokens the
+    tokenizer adds outside sentencepiece (Marian's <pad>) and picks the wrong decoder start token."""
+    from ctranslate2.converters import TransformersConverter
+    from transformers import AutoConfig, AutoTokenizer
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # our own line says what is happening
+    logging.set_verbosity_error()
+
+    config = AutoConfig.from_pretrained(model_dir)
+    if config.model_type == "mbart" and not hasattr(config, "normalize_before"):
+        _patch_mbart_config()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        TransformersConverter(str(model_dir)).convert(str(work), quantization=quantization, force=True)
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        vocabulary = [
+            token if token is not None else f"<unused{i}>"
+            for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(config.vocab_size))))
+        ]
+        _write_json(work / "shared_vocabulary.json", vocabulary)
+        for name in ("vocabulary.json", "source_vocabulary.json", "target_vocabulary.json"):
+            (work / name).unlink(missing_ok=True)
+        settings = json.loads((work / "config.json").read_text(encoding="utf-8"))
+        settings["decoder_start_token"] = vocabulary[config.decoder_start_token_id]
+        _write_json(work / "config.json", settings)
+        _write_json(work / RECIPE, _token_recipe(tokenizer, model_dir, work))
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target
+
+
+def _patch_mbart_config() -> None:
+    """ctranslate2 4.x reads MBartConfig.normalize_before, which transformers 5 removed; MBart is
+    a pre-norm model, so the value is True."""
+    from transformers import MBartConfig
+
+    MBartConfig.normalize_before = True
+
+
+def _token_recipe(tokenizer, model_dir: Path, target: Path) -> dict[str, Any]:
+    """How to make exactly the HF tokenizer's tokens without transformers.
+
+    A fast tokenizer is saved as tokenizer.json and run by the `tokenizers` library (its BPE can
+    differ from raw sentencepiece, so this is the only exact way). Otherwise (Marian) sentencepiece
+    runs with the special tokens the HF tokenizer adds around its pieces, found on a sample.
+    """
+    special = sorted(set(tokenizer.all_special_tokens))  # dropped from outputs, as skip_special_tokens does
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        backend.save(str(target / "tokenizer.json"))
+        return {"kind": "tokenizers", "special": special}
+    import sentencepiece
+
+    source = next(n for n in ("spiece.model", "sentencepiece.bpe.model", "source.spm") if (model_dir / n).is_file())
+    output = "target.spm" if (model_dir / "target.spm").is_file() else source
+    for name in {source, output}:
+        shutil.copy(model_dir / name, target / name)
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(model_dir / source)).encode(SAMPLE, out_type=str)
+    full = tokenizer.convert_ids_to_tokens(tokenizer(SAMPLE)["input_ids"])
+    start = next((i for i in range(len(full)) if full[i : i + len(pieces)] == pieces), None)
+    if start is None:
+        raise ValueError(f"sentencepiece and the model's tokenizer split text differently ({pieces} vs {full})")
+    return {
+        "kind": "sentencepiece",
+        "source_spm": source,
+        "target_spm": output,
+        "prefix": full[:start],
+        "suffix": full[start + len(pieces) :],
+        "unk": tokenizer.unk_token,
+        "special": special,
+    }
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+class CT2Seq2Seq:
+    """The same interface as engines.seq2seq.Seq2Seq, on a CTranslate2 model."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model_dir: Path,
+        device: str,
+        quantize: str | None,
+        progress: Callable[[str], None] = lambda message: None,
+        cache_root: Path | None = None,
+    ):
+        import ctranslate2
+        import sentencepiece
+
+        self.spec = spec
+        self.device = ct2_device(device)
+        kind = compute_type(self.device, quantize)
+        # int8 weights are stored as int8 and run as int8 on CPU; float32/float16 stored as such.
+        stored = "int8" if kind.startswith("int8") else kind
+        path = converted_dir(model_dir, stored, cache_root or default_cache_root())
+        if not (path / RECIPE).is_file():
+            progress(f"converting {spec.model} to CTranslate2 ({stored}) once, into {path}")
+            try:
+                convert(model_dir, path, stored)
+            except (ImportError, OSError, ValueError, KeyError, AttributeError, NotImplementedError) as e:
+                raise SummarizeError(
+                    f"model {spec.model} (preset {spec.name}) could not be converted for the ctranslate2 "
+                    f"backend ({type(e).__name__}: {e}); use --backend torch"
+                ) from None
+        recipe = json.loads((path / RECIPE).read_text(encoding="utf-8"))
+        self.translator = ctranslate2.Translator(str(path), device=self.device, compute_type=kind)
+        self.tokenizer = _Tokens(path, recipe)
+        self.special_tokens = self.tokenizer.special_count
+        self.ignored = sorted(set(spec.generate) - set(SETTINGS) - IGNORED_QUIETLY)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.tokenizer.count(texts) if texts else []
+
+    def input_length(self, text: str) -> int:
+        return len(self.tokenizer.tokens(text))
+
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[str]:
+        """Like Seq2Seq.generate; inputs over max_input_tokens are cut to it, as a last resort."""
+        options = {SETTINGS[k]: v for k, v in settings.items() if k in SETTINGS}
+        options.setdefault("max_decoding_length", 256)
+        batch = []
+        for text in texts:
+            tokens = self.tokenizer.tokens(text)
+            if len(tokens) > self.spec.max_input_tokens:
+                suffix = self.tokenizer.suffix
+                tokens = tokens[: self.spec.max_input_tokens - len(suffix)] + suffix
+            batch.append(tokens)
+        results = self.translator.translate_batch(batch, max_batch_size=batch_size, max_input_length=0, **options)
+        return [self.tokenizer.decode(r.hypotheses[0]).strip() for r in results]
+
+
+class _Tokens:
+    """Text ↔ token strings for one converted model, by the recipe written at conversion."""
+
+    def __init__(self, path: Path, recipe: dict[str, Any]):
+        self.special = set(recipe["special"])
+        if recipe["kind"] == "tokenizers":
+            from tokenizers import Tokenizer
+
+            self.fast = Tokenizer.from_file(str(path / "tokenizer.json"))
+            full = self.fast.encode(SAMPLE).tokens
+            content = self.fast.encode(SAMPLE, add_special_tokens=False).tokens
+            start = next(i for i in range(len(full)) if full[i : i + len(content)] == content)
+            self.suffix = full[start + len(content) :]
+            self.special_count = len(full) - len(content)
+        else:
+            import sentencepiece
+
+            self.fast = None
+            self.source = sentencepiece.SentencePieceProcessor(model_file=str(path / recipe["source_spm"]))
+            self.target = sentencepiece.SentencePieceProcessor(model_file=str(path / recipe["target_spm"]))
+            self.vocabulary = set(json.loads((path / "shared_vocabulary.json").read_text(encoding="utf-8")))
+            self.prefix, self.suffix, self.unk = recipe["prefix"], recipe["suffix"], recipe["unk"]
+            self.special_count = len(self.prefix) + len(self.suffix)
+
+    def tokens(self, text: str) -> list[str]:
+        if self.fast is not None:
+            return self.fast.encode(text).tokens
+        pieces = self.source.encode(text, out_type=str)
+        return [*self.prefix, *(p if p in self.vocabulary else self.unk for p in pieces), *self.suffix]
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        if self.fast is not None:
+            return [len(e.tokens) for e in self.fast.encode_batch(list(texts), add_special_tokens=False)]
+        return [len(p) for p in self.source.encode(list(texts), out_type=str)]
+
+    def decode(self, tokens: list[str]) -> str:
+        kept = [t for t in tokens if t not in self.special]
+        if self.fast is not None:
+            return self.fast.decode([self.fast.token_to_id(t) for t in kept])
+        return self.target.decode(kept)

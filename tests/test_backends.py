@@ -1,0 +1,79 @@
+"""Speed paths: torch dynamic int8 and the CTranslate2 backend, checked against torch fp32."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import HF_HOME
+from summarize import cli
+from summarize.config import ModelSpec
+from summarize.engines.ct2 import CT2Seq2Seq
+from summarize.engines.seq2seq import Seq2Seq
+
+TEXTS = [
+    "Правительство утвердило программу ремонта дорог.",
+    "Курс рубля снизился на торгах Московской биржи в понедельник, сообщили аналитики.",
+]
+GREEDY = {"num_beams": 1, "max_new_tokens": 20, "min_new_tokens": 20}
+
+
+@pytest.mark.parametrize("name", ["t5", "marian", "mbart"])
+def test_ctranslate2_float32_reproduces_torch_greedy_token_for_token(models, tmp_path, name):
+    spec = ModelSpec(name=name, kind="summarizer", model=str(models[name]), max_input_tokens=64)
+    torch_engine = Seq2Seq(spec, models[name], "cpu")
+    fast = CT2Seq2Seq(spec, models[name], "cpu", "none", cache_root=tmp_path)
+    assert fast.count_tokens(TEXTS) == torch_engine.count_tokens(TEXTS)
+    assert fast.special_tokens == torch_engine.special_tokens
+    assert [fast.input_length(t) for t in TEXTS] == [torch_engine.input_length(t) for t in TEXTS]
+    # transformers forces EOS at the length limit (forced_eos_token_id); CTranslate2 does not.
+    expected = torch_engine.generate(TEXTS, {**GREEDY, "forced_eos_token_id": None})
+    assert fast.generate(TEXTS, GREEDY) == expected
+    assert all(expected)
+
+
+def test_conversion_happens_once_and_is_reported(models, tmp_path):
+    spec = ModelSpec(name="t5", kind="summarizer", model=str(models["t5"]), max_input_tokens=64)
+    lines = []
+    CT2Seq2Seq(spec, models["t5"], "cpu", None, lines.append, cache_root=tmp_path)
+    CT2Seq2Seq(spec, models["t5"], "cpu", None, lines.append, cache_root=tmp_path)
+    assert len(lines) == 1 and "converting" in lines[0] and "(int8) once" in lines[0]
+    assert [p.name.endswith("-int8") for p in tmp_path.iterdir()] == [True]
+
+
+def test_cli_ctranslate2_backend_and_its_notices(fast_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUMMARIZE_CT2_CACHE", str(tmp_path / "ct2"))
+    config = tmp_path / "c.toml"
+    text = fast_config.read_text().replace("generate = { num_beams = 2,", "generate = { encoder_no_repeat_ngram_size = 3, num_beams = 2,", 1)
+    config.write_text(text, encoding="utf-8")
+    path = tmp_path / "a.txt"
+    path.write_text(" ".join(TEXTS), encoding="utf-8")
+    result = CliRunner().invoke(cli.app, [str(path), "--backend", "ctranslate2", "-f", "json", "--config", str(config)])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["summary_ru"] and data["summary_en"] and data["error"] is None
+    assert result.stderr.count("converting") == 2  # summariser and translator, once each
+    assert any("no equivalent of encoder_no_repeat_ngram_size" in w for w in data["warnings"])
+
+
+def test_cli_torch_int8(fast_config, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(" ".join(TEXTS), encoding="utf-8")
+    result = CliRunner().invoke(cli.app, [str(path), "--quantize", "int8", "-f", "json", "--config", str(fast_config)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["summary_ru"] and "Warning" not in result.stderr
+
+
+def test_converted_models_run_without_torch_or_transformers(models, tmp_path):
+    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", "SUMMARIZE_CT2_CACHE": str(tmp_path)}
+    args = [sys.executable, "-X", "importtime", "-m", "summarize", "-", "--backend", "ctranslate2", "-f", "json", "--beams", "1"]
+    first = subprocess.run(args, input=TEXTS[0].encode(), capture_output=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr.decode()[-2000:]
+    second = subprocess.run(args, input=TEXTS[0].encode(), capture_output=True, env=env, timeout=300)
+    assert second.returncode == 0
+    modules = {line.split("|")[-1].strip().split(".")[0] for line in second.stderr.decode().splitlines() if "|" in line}
+    assert "ctranslate2" in modules and not {"torch", "transformers"} & modules
+    assert json.loads(first.stdout)["summary_ru"] == json.loads(second.stdout)["summary_ru"]
