@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from contextlib import contextmanager
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,9 +17,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from summarize.batch import EXIT_INTERRUPTED, Batch, run_batch, write_errors
 from summarize.config import Config, ModelSpec, load_config
 from summarize.errors import SummarizeError
-from summarize.batch import EXIT_INTERRUPTED, Batch, run_batch, write_errors
 from summarize.pipeline import Pipeline, make_options
 from summarize.render import OutputDir, get_writer, write_atomically
 from summarize.sources import MAX_INPUT_CHARS, STDIN, list_inputs

@@ -114,8 +114,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     _check_keys(raw, TOP_KEYS, path, "")
     # A local model path is relative to the file that names it, not to where summarize runs.
     for table in KINDS:
-        _check_keys(raw.get(table, {}), set(raw.get(table, {})), path, table)
-        for name, body in raw.get(table, {}).items():
+        _check_table(raw.get(table, {}), path, table)
+        for body in raw.get(table, {}).values():
             if isinstance(body, dict) and isinstance(body.get("model"), str):
                 body["model"] = _local_or_hub(body["model"], path.resolve().parent)
     return raw
@@ -130,9 +130,13 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_keys(table: Any, allowed: set[str], path: Path | str, where: str) -> None:
+def _check_table(table: Any, path: Path | str, where: str) -> None:
     if not isinstance(table, dict):
         raise SummarizeError(f"config {path}: [{where}] must be a table")
+
+
+def _check_keys(table: Any, allowed: set[str], path: Path | str, where: str) -> None:
+    _check_table(table, path, where)
     for key in table:
         if key not in allowed:
             name = f"{where}.{key}" if where else key
@@ -145,7 +149,7 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
     presets: dict[str, dict[str, ModelSpec]] = {}
     for table, kind in KINDS.items():
         section = raw.get(table, {})
-        _check_keys(section, set(section) if isinstance(section, dict) else set(), where, table)
+        _check_table(section, where, table)
         presets[table] = {
             name: _spec(name, kind, body, where, f"{table}.{name}")
             for name, body in section.items()
@@ -153,7 +157,7 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
     defaults = raw.get("defaults", {})
     _check_keys(defaults, DEFAULT_KEYS, where, "defaults")
     lengths = raw.get("lengths", {})
-    _check_keys(lengths, set(lengths) if isinstance(lengths, dict) else set(), where, "lengths")
+    _check_table(lengths, where, "lengths")
     for name, value in lengths.items():
         _check_generate(value, where, f"lengths.{name}", extra={"sentences"})
     translate = defaults.get("translate", True)

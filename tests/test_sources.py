@@ -1,7 +1,7 @@
 """Inputs: decoding of real encodings, folder listing, and one-line errors for bad input."""
 
 import codecs
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 import pytest
 

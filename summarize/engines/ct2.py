@@ -168,7 +168,6 @@ class CT2Seq2Seq:
         cache_root: Path | None = None,
     ):
         import ctranslate2
-        import sentencepiece
 
         self.spec = spec
         self.device = ct2_device(device)
