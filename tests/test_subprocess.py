@@ -83,3 +83,19 @@ def test_commands_without_a_model_import_neither_torch_nor_transformers(args):
 def test_python_dash_m_is_the_same_program():
     done = subprocess.run([sys.executable, "-m", "summarize", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage: summarize" in done.stdout and "models list" in done.stdout
+
+
+def test_model_free_engines_on_every_input_form_with_no_model_files(tmp_path):
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "a.txt").write_text(ARTICLE.read_text(encoding="utf-8"), encoding="cp1251")
+    (news / "b.txt").write_text(SHORT, encoding="koi8_r")
+    empty = {"HF_HOME": str(tmp_path / "empty")}
+    done = summarize(news, ARTICLE, "-", "--engine", "extractive", "-f", "jsonl", input=SHORT.encode(), env=empty)
+    assert done.returncode == 0, done.stderr.decode()
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["source"] for r in rows] == [str(news / "a.txt"), str(news / "b.txt"), str(ARTICLE), "stdin"]
+    assert all(r["engine"] == "extractive" and r["summary_ru"] and r["summary_en"] is None for r in rows)
+    assert "the translation is skipped" in done.stderr.decode()
+    lead = summarize("--engine", "lead", "--no-translate", "-f", "plain", input=SHORT.encode(), env=empty)
+    assert lead.returncode == 0 and lead.stdout.decode().strip() == SHORT and lead.stderr == b""
