@@ -249,5 +249,8 @@ class _Tokens:
     def decode(self, tokens: list[str]) -> str:
         kept = [t for t in tokens if t not in self.special]
         if self.fast is not None:
-            return self.fast.decode([self.fast.token_to_id(t) for t in kept])
-        return self.target.decode(kept)
+            # Ids past the tokenizer's vocabulary (embedding rows padded to a round size) have no
+            # text, as transformers' decode gives them none; they are dropped.
+            ids = [self.fast.token_to_id(t) for t in kept]
+            return self.fast.decode([i for i in ids if i is not None])
+        return self.target.decode([t for t in kept if self.target.piece_to_id(t) != self.target.unk_id() or t == self.unk])
