@@ -14,10 +14,7 @@ from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_se
 
 LongMode = Literal["truncate", "chunk"]
 Engine = Literal["abstractive", "extractive", "lead"]
-# beams × padded input tokens per summariser generate() call. On a CPU, 4 articles × 5 beams × 600
-# tokens in one call were slower per article than one at a time (the cross-attention cache traffic
-# grows with each), so only short articles share a call.
-SUMMARY_BATCH_TOKENS = 3_000
+
 
 
 @dataclass
@@ -199,13 +196,13 @@ class Pipeline:
 
     def _summary_batches(self, inputs: Sequence[str | None]) -> list[list[int]]:
         """Indices of the pending inputs, shortest first, grouped so that beams × padded tokens
-        stays within SUMMARY_BATCH_TOKENS: on a CPU one long article per generate() is fastest."""
+        stays within the engine's batch_tokens (how much batching pays differs by backend)."""
         pending = sorted((i for i, t in enumerate(inputs) if t is not None), key=lambda i: len(inputs[i]))
         beams = int(self.options.summary_settings.get("num_beams", 1))
         batches: list[list[int]] = []
         for i in pending:
             longest = self._summarizer.input_length(inputs[i])  # sorted, so the last is the longest
-            if batches and beams * longest * (len(batches[-1]) + 1) <= SUMMARY_BATCH_TOKENS:
+            if batches and beams * longest * (len(batches[-1]) + 1) <= self._summarizer.batch_tokens:
                 batches[-1].append(i)
             else:
                 batches.append([i])

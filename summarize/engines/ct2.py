@@ -158,6 +158,10 @@ def _write_json(path: Path, data: Any) -> None:
 class CT2Seq2Seq:
     """The same interface as engines.seq2seq.Seq2Seq, on a CTranslate2 model."""
 
+    # CTranslate2's int8 kernels gain from batching where torch does not: on 2 CPU cores, 4 articles
+    # of ~300 tokens with 5 beams took 0.33 s each together against 0.71 s one at a time.
+    batch_tokens = 16_000
+
     def __init__(
         self,
         spec: ModelSpec,
