@@ -257,4 +257,16 @@ class _Tokens:
             # text, as transformers' decode gives them none; they are dropped.
             ids = [self.fast.token_to_id(t) for t in kept]
             return self.fast.decode([i for i in ids if i is not None])
-        return self.target.decode([t for t in kept if self.target.piece_to_id(t) != self.target.unk_id() or t == self.unk])
+        # Tokens of vocab.json that the target sentencepiece lacks are written as they are, as
+        # transformers' Marian tokenizer does, rather than lost.
+        parts: list[str] = []
+        run: list[str] = []
+        for token in kept:
+            if self.target.piece_to_id(token) == self.target.unk_id() and token != self.unk:
+                parts += [self.target.decode(run), token] if run else [token]
+                run = []
+            else:
+                run.append(token)
+        if run:
+            parts.append(self.target.decode(run))
+        return " ".join(p for p in parts if p)

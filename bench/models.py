@@ -1,0 +1,223 @@
+"""Random-weight models with the real architectures of the default presets, built once and cached.
+
+The configs are the real ones (bench/configs/*.json, each naming where its values come from), so
+every matrix the CPU multiplies has its real shape; only the numbers are random (torch.manual_seed).
+The sentencepiece vocabularies are trained on the shared Russian text, as large as that text
+allows, so that articles are cut into pieces the way a real vocabulary cuts them. The embedding
+tables keep the real vocabulary sizes: input ids never go past the trained pieces, and generated
+ids past them must still decode (checked after every build).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIGS = Path(__file__).parent / "configs"
+RECIPE_FILE = "bench-recipe.json"
+BUILDER_VERSION = 2  # bump when a change here must rebuild cached models
+SEED = 0
+# --size tiny: the same architectures and vocabularies, a hundredth of the parameters or less.
+TINY = {
+    "t5": {"d_model": 32, "d_kv": 16, "d_ff": 64, "num_layers": 2, "num_decoder_layers": 2, "num_heads": 2},
+    "marian": {
+        "d_model": 32, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64,
+    },
+}
+TINY["mbart"] = TINY["marian"]
+MODELS = {"rut5": "rut5_base_sum_gazeta", "opus": "opus_mt_ru_en", "mbart": "mbart_ru_sum_gazeta"}
+
+
+@dataclass(frozen=True)
+class RealConfig:
+    """One model's published configuration and where it was found."""
+
+    name: str  # rut5, opus, mbart
+    model: str  # the hub id it stands for
+    kind: str  # t5, marian, mbart
+    source: str
+    config: dict[str, Any]
+    generation: dict[str, Any]  # the generation defaults its config.json carries
+    separate_output_layer: bool  # the checkpoint holds lm_head apart from the input embeddings
+    build_overrides: dict[str, Any]  # config values to build with instead (see the file's build_note)
+
+    @classmethod
+    def load(cls, name: str) -> RealConfig:
+        data = json.loads((CONFIGS / f"{MODELS[name]}.json").read_text(encoding="utf-8"))
+        return cls(
+            name, data["model"], data["kind"], data["source"], data["config"], data["generation"],
+            data.get("separate_output_layer", False), data.get("build_overrides", {}),
+        )
+
+    def sized(self, size: str) -> dict[str, Any]:
+        return {**self.config, **TINY[self.kind]} if size == "tiny" else dict(self.config)
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    name: str
+    hub_id: str  # the model whose architecture it has
+    path: Path
+    parameters: int
+    pieces: int  # sentencepiece vocabulary actually trained (the embedding table is vocab_size)
+    vocab_size: int
+
+
+def ensure_models(names: list[str], size: str, cache_dir: Path, lines: list[str]) -> dict[str, BuiltModel]:
+    """Build the named models under cache_dir/models/SIZE, or reuse them when their recipe (config,
+    size, training text, builder version) is unchanged."""
+    built = {}
+    for name in names:
+        real = RealConfig.load(name)
+        recipe = {
+            "model": real.model, "size": size, "config": real.sized(size), "generation": real.generation,
+            "separate_output_layer": real.separate_output_layer, "build_overrides": real.build_overrides,
+            "text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(), "builder": BUILDER_VERSION,
+        }
+        folder = cache_dir / "models" / size / name
+        saved = _saved_recipe(folder)
+        if saved is None or saved["recipe"] != recipe:
+            print(f"bench: building {size} {real.model} (random weights) in {folder}", file=sys.stderr, flush=True)
+            _build(real, recipe, lines, folder)
+            saved = _saved_recipe(folder)
+        built[name] = BuiltModel(name, real.model, folder, saved["parameters"], saved["pieces"], recipe["config"]["vocab_size"])
+    return built
+
+
+def _saved_recipe(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / RECIPE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _build(real: RealConfig, recipe: dict[str, Any], lines: list[str], folder: Path) -> None:
+    """Build into a temporary sibling and rename, so an interrupted build leaves no half a model."""
+    import torch
+    from transformers import GenerationConfig
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        config_class, model_class, pieces = BUILDERS[real.kind](work, lines, recipe["config"])
+        config = config_class(**{**recipe["config"], **real.build_overrides})
+        torch.manual_seed(SEED)
+        model = model_class(config).eval()
+        if real.separate_output_layer:
+            output = model.get_output_embeddings()
+            output.weight = torch.nn.Parameter(torch.randn_like(output.weight) * model.get_input_embeddings().weight.std())
+        generation = GenerationConfig.from_model_config(config)
+        for key, value in real.generation.items():
+            setattr(generation, key, value)
+        model.generation_config = generation
+        model.save_pretrained(work)
+        parameters = sum(p.numel() for p in model.parameters())
+        del model
+        _restore_config(work / "config.json", recipe["config"], real.build_overrides)
+        check_tokenizer(work, lines, config.vocab_size)
+        summary = {"recipe": recipe, "parameters": parameters, "pieces": pieces, "source": real.source}
+        (work / RECIPE_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _restore_config(path: Path, config: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Write back the real values that transformers rewrote on saving (T5's tie_word_embeddings),
+    so that loading the folder goes through the same path as loading the real model."""
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved.update({k: v for k, v in config.items() if k not in overrides})
+    path.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def check_tokenizer(folder: Path, lines: list[str], vocab_size: int) -> None:
+    """What the benchmark relies on: the tokenizer both sides load never gives an input id past the
+    embedding table, and every id the model can generate decodes (Marian's tokenizer raises on an id
+    that is neither in vocab.json nor in its sentencepiece model, hence the filled vocab.json)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    longest = max(max(ids) for ids in tokenizer(lines)["input_ids"])
+    if longest >= vocab_size:
+        raise RuntimeError(f"{folder}: the tokenizer gives id {longest}, past the embedding table ({vocab_size})")
+    text = tokenizer.decode(list(range(vocab_size)), skip_special_tokens=True)
+    if not isinstance(text, str):
+        raise TypeError(f"{folder}: decoding every id gave {type(text).__name__}, not text")
+
+
+def _train_spm(lines: list[str], vocab_size: int, **options) -> bytes:
+    """A unigram model with as many pieces as the text allows, up to the real vocabulary size
+    (hard_vocab_limit=False: on the ~86 000 characters there are, it stops near 4 100 pieces)."""
+    import sentencepiece as spm
+
+    buffer = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=buffer, vocab_size=vocab_size,
+        character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, **options,
+    )
+    return buffer.getvalue()
+
+
+def _pieces(model: bytes) -> int:
+    import sentencepiece as spm
+
+    return spm.SentencePieceProcessor(model_proto=model).get_piece_size()
+
+
+def _t5(folder: Path, lines: list[str], config: dict[str, Any]):
+    """rut5's layout: pad 0, </s> 1, <unk> 2, no extra ids (its vocabulary is 30 000 exactly)."""
+    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
+
+    model = _train_spm(lines, config["vocab_size"], pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    (folder / "spiece.model").write_bytes(model)
+    T5Tokenizer.from_pretrained(folder, extra_ids=0).save_pretrained(folder)
+    return T5Config, T5ForConditionalGeneration, _pieces(model)
+
+
+def _marian(folder: Path, lines: list[str], config: dict[str, Any]):
+    """opus-mt's layout: </s> 0, <unk> 1, the pieces, <pad> last (62517). vocab.json is filled with
+    unused names up to the real size, as the real one has an entry for every id."""
+    import sentencepiece as spm
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    model = _train_spm(lines, config["vocab_size"] - 3)
+    (folder / "source.spm").write_bytes(model)
+    (folder / "target.spm").write_bytes(model)  # only Russian text is available: both sides use it
+    processor = spm.SentencePieceProcessor(model_proto=model)
+    vocab = {"</s>": 0, "<unk>": 1}
+    for i in range(processor.get_piece_size()):
+        vocab.setdefault(processor.id_to_piece(i), len(vocab))
+    pad = config["pad_token_id"]
+    for i in range(len(vocab), config["vocab_size"]):
+        if i != pad:
+            vocab[f"<bench-unused-{i}>"] = i
+    vocab["<pad>"] = pad
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    MarianTokenizer.from_pretrained(folder).save_pretrained(folder)
+    return MarianConfig, MarianMTModel, processor.get_piece_size()
+
+
+def _mbart(folder: Path, lines: list[str], config: dict[str, Any]):
+    from transformers import MBartConfig, MBartForConditionalGeneration, MBartTokenizer
+
+    # unigram, as transformers converts the file: a BPE model would be split by it into far more pieces
+    model = _train_spm(lines, config["vocab_size"] - 100)  # room for fairseq ids and language codes
+    (folder / "sentencepiece.bpe.model").write_bytes(model)
+    MBartTokenizer.from_pretrained(folder, src_lang="ru_RU", tgt_lang="ru_RU").save_pretrained(folder)
+    return MBartConfig, MBartForConditionalGeneration, _pieces(model)
+
+
+BUILDERS = {"t5": _t5, "marian": _marian, "mbart": _mbart}

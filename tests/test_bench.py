@@ -1,0 +1,94 @@
+"""The benchmark (bench/) runs end to end at tiny size, so that it cannot rot unnoticed.
+
+It is not a benchmark run: tiny models, two articles, one repeat. It checks that both sides ran,
+did the same work, and that the report holds every number it promises.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench import corpus
+from bench.run import NOT_AVAILABLE, OK, agreement, side_status
+
+EVAL_DIR = corpus.default_eval_dir(ROOT)
+needs_eval_data = pytest.mark.skipif(
+    not (EVAL_DIR / corpus.RIA).is_file(), reason=f"the shared evaluation data is not at {EVAL_DIR}"
+)
+
+
+@needs_eval_data
+def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
+    results = tmp_path / "results"
+    argv = [
+        sys.executable, "-m", "bench", "--size", "tiny", "--articles", "2", "--repeats", "1",
+        "--variants", "fp32,ct2", "--threads", "1",
+        "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results),
+    ]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+    report = json.loads((results / "latest-tiny.json").read_text(encoding="utf-8"))
+    (rut5,) = report["summarizers"]
+    sides = {side["side"]: side for side in rut5["sides"]}
+    assert list(sides) == ["baseline", "torch fp32", "ctranslate2"]
+    assert sides["baseline"]["status"] == OK, done.stderr
+    assert sides["torch fp32"]["status"] == OK, done.stderr
+    # A variant that fails is reported with its reason, and the run says so by its exit code.
+    assert all(s["status"] in (OK, NOT_AVAILABLE) or s["status"].startswith("failed: ") for s in sides.values())
+    failed = any(s["status"].startswith("failed") for s in sides.values())
+    assert done.returncode == (1 if failed else 0), done.stderr
+
+    baseline, project = sides["baseline"], sides["torch fp32"]
+    for side in (baseline, project):
+        assert side["batch_articles"] == 2
+        for key in ("probe_s", "load_s", "one_article_s", "one_article_rss_mb", "batch_s", "batch_rss_mb",
+                    "articles_per_s", "summary_tokens_per_s", "generated_tokens_per_s"):
+            assert side[key] > 0, key
+    # Same work: the baseline generated exactly the pinned summary length, which the project is given too.
+    assert baseline["summary_tokens_per_s"] * baseline["batch_s"] == pytest.approx(2 * 60)
+    assert baseline["mean_input_tokens"] == pytest.approx(project["mean_input_tokens"], rel=0.1)
+
+    roofline = rut5["roofline"]
+    assert roofline["steps"] == 60 and roofline["beams"] == 5 and roofline["input_tokens"] == 600
+    assert roofline["copy_gb_s"] > 0 and roofline["gemm_gflop_s"] > 0
+    assert roofline["step_over_bound"] > 0 and roofline["encoder_fraction_of_peak"] > 0
+
+    # Agreement with fp32 on the batch outputs: fp32 is the reference, the baseline is not compared.
+    agreement_keys = ("same_summary_ru", "char_agreement_ru", "same_summary_en", "char_agreement_en")
+    assert project["agreement_reference"] and all(project[key] == 1.0 for key in agreement_keys)
+    assert all(baseline[key] is None for key in agreement_keys)
+    if sides["ctranslate2"]["status"] == OK:
+        assert all(0.0 <= sides["ctranslate2"][key] <= 1.0 for key in agreement_keys)
+
+    markdown = (results / "latest-tiny.md").read_text(encoding="utf-8")
+    assert report["machine"]["cpu"] in markdown
+    assert "| batch: articles/s ↑ |" in markdown and "decode step" in markdown
+    for label in ("summary_ru identical", "summary_ru characters", "summary_en identical", "summary_en characters"):
+        row = next(line for line in markdown.splitlines() if label in line)
+        assert row.split("|")[2].strip() == "-" and row.split("|")[3].strip() == "1.00 (reference)", row
+    assert not list(tmp_path.rglob("ria20-*.txt"))  # the RIA texts are not left behind
+
+
+def test_a_variant_whose_flag_the_cli_does_not_know_is_not_available(tmp_path):
+    """The bench tells a missing feature from a broken one by the CLI's own usage error."""
+    from bench.measure import run_process
+
+    summarize = Path(sys.executable).parent / "summarize"
+    run = run_process([str(summarize), str(tmp_path), "--bench-flag-that-does-not-exist"])
+    assert side_status(run, project=True) == NOT_AVAILABLE
+    assert side_status(run, project=False).startswith("failed: exit code 2")
+
+
+def test_agreement_is_the_share_of_character_positions_that_agree_up_to_the_longer_text():
+    assert agreement("", "") == 1.0
+    assert agreement("abcd", "abcd") == 1.0
+    assert agreement("abcd", "abxd") == 0.75
+    assert agreement("ab", "abcd") == 0.5
+    assert agreement("", "ab") == 0.0
