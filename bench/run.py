@@ -51,8 +51,8 @@ class Variant:
 # not know (exit code 2 and "No such option") is reported as not available, so the bench runs
 # before and after a feature lands.
 VARIANTS = (
-    Variant("fp32", "torch fp32", ()),
-    Variant("int8", "torch int8", ("--quantize", "int8")),
+    Variant("fp32", "torch fp32", ("--backend", "torch")),
+    Variant("int8", "torch int8", ("--backend", "torch", "--quantize", "int8")),
     Variant("ct2", "ctranslate2", ("--backend", "ctranslate2")),
 )
 

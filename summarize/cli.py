@@ -54,6 +54,7 @@ class Engine(str, Enum):
 
 
 class Backend(str, Enum):
+    auto = "auto"
     torch = "torch"
     ctranslate2 = "ctranslate2"
 
@@ -106,7 +107,7 @@ def summarize(
     long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate,
     device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto,
     offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False,
-    backend: Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time) \\[default: from the preset, torch].", show_default=False)] = None,
+    backend: Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed (pip install 'summarize[fast]'), else torch \\[default: from the preset, auto].", show_default=False)] = None,
     quantize: Annotated[Optional[Quantize], typer.Option("--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False)] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="With --output-dir: leave out inputs whose output file is already complete, to resume a run.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.")] = False,

@@ -14,7 +14,7 @@ from summarize.errors import SummarizeError
 KINDS = {"summarizers": "summarizer", "translators": "translator"}
 PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate", "backend", "quantize"}
 ENGINES = ("abstractive", "extractive", "lead")
-BACKENDS = ("torch", "ctranslate2")
+BACKENDS = ("auto", "torch", "ctranslate2")
 QUANTIZE = ("none", "int8")
 DEFAULT_KEYS = {"summarizer", "translator", "translate"}
 TOP_KEYS = {"defaults", "lengths", *KINDS}
@@ -41,7 +41,7 @@ class ModelSpec:
     revision: str | None = None
     licence: str | None = None
     engine: str = "abstractive"  # or "extractive" / "lead": no model at all
-    backend: str = "torch"  # or "ctranslate2"
+    backend: str = "auto"  # auto: CTranslate2 on a CPU when it is installed, else torch
     quantize: str | None = None  # "int8" or "none"; None: the backend's default (torch fp32, CTranslate2 int8 on CPU)
 
     @property
@@ -219,7 +219,7 @@ def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
         revision=revision,
         licence=body.get("licence"),
         engine=engine,
-        backend=body.get("backend", "torch"),
+        backend=body.get("backend", "auto"),
         quantize=body.get("quantize"),
     )
 

@@ -27,6 +27,7 @@ class Result:
     engine: str | None = None  # abstractive, extractive or lead
     model: str | None = None  # the summariser preset; null for the model-free engines
     translator: str | None = None
+    backend: str | None = None  # what ran the summariser: "torch fp32", "ctranslate2 int8"…; null without a model
     input_tokens: int | None = None  # model tokens; null for the model-free engines
     used_tokens: int | None = None
     truncated: bool = False
@@ -98,6 +99,18 @@ def make_options(
     )
 
 
+def _ctranslate2_on_cpu(device: str) -> bool:
+    """The auto backend: CTranslate2 where it is installed and the run is on the CPU (measured
+    several times faster there, see bench/results); torch, with its half precision, on a GPU."""
+    import importlib.util
+
+    if device not in ("auto", "cpu") or importlib.util.find_spec("ctranslate2") is None:
+        return False
+    import ctranslate2
+
+    return device == "cpu" or ctranslate2.get_cuda_device_count() == 0
+
+
 class Pipeline:
     """Holds the loaded models so that they load once per run, however many inputs."""
 
@@ -139,13 +152,22 @@ class Pipeline:
             return None
         backend = self.options.backend or spec.backend
         quantize = self.options.quantize or spec.quantize
-        if backend == "ctranslate2":
+        if backend == "ctranslate2" or (backend == "auto" and _ctranslate2_on_cpu(self.options.device)):
             from summarize.engines.ct2 import CT2Seq2Seq
 
-            engine = CT2Seq2Seq(spec, path, self.options.device, quantize, self.progress)
-            if engine.ignored:
-                self.notices.append(f"the ctranslate2 backend has no equivalent of {', '.join(engine.ignored)} (preset {spec.name}); decoding goes on without")
-            return engine
+            try:
+                engine = CT2Seq2Seq(spec, path, self.options.device, quantize, self.progress)
+            except SummarizeError as e:
+                if backend == "ctranslate2":
+                    raise
+                self.notices.append(f"{e}; using torch for it instead")
+            else:
+                if engine.ignored:
+                    self.notices.append(
+                        f"the ctranslate2 backend has no equivalent of {', '.join(engine.ignored)} "
+                        f"(preset {spec.name}); decoding goes on without (--backend torch honours them)"
+                    )
+                return engine
         from summarize.engines.seq2seq import Seq2Seq, pick_device
 
         return Seq2Seq(spec, path, pick_device(self.options.device), quantize)
@@ -191,6 +213,7 @@ class Pipeline:
             engine=self.engine,
             model=opts.summarizer.name if self._summarizer is not None else None,
             translator=opts.translator.name if self._translator is not None else None,
+            backend=self._summarizer.description if self._summarizer is not None else None,
             warnings=[*doc.warnings, *self.notices],
         )
 

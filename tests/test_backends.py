@@ -59,12 +59,32 @@ def test_cli_ctranslate2_backend_and_its_notices(fast_config, tmp_path, monkeypa
     assert any("no equivalent of encoder_no_repeat_ngram_size" in w for w in data["warnings"])
 
 
-def test_cli_torch_int8(fast_config, tmp_path):
+@pytest.mark.parametrize(
+    "flags, backend",
+    [([], "ctranslate2 int8"), (["--backend", "torch"], "torch fp32"), (["--backend", "torch", "--quantize", "int8"], "torch int8"),
+     (["--quantize", "none"], "ctranslate2 float32")],
+)
+def test_each_backend_says_what_ran(fast_config, tmp_path, flags, backend):
     path = tmp_path / "a.txt"
     path.write_text(" ".join(TEXTS), encoding="utf-8")
-    result = CliRunner().invoke(cli.app, [str(path), "--quantize", "int8", "-f", "json", "--config", str(fast_config)])
+    result = CliRunner().invoke(cli.app, [str(path), *flags, "-f", "json", "--config", str(fast_config)])
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["summary_ru"] and "Warning" not in result.stderr
+    data = json.loads(result.stdout)
+    assert data["summary_ru"] and data["backend"] == backend and "Warning" not in result.stderr
+
+
+def test_weights_that_do_not_fit_are_refused_before_conversion(models, tmp_path):
+    import shutil
+
+    from summarize.errors import SummarizeError
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(models["t5"], mixed)
+    shutil.copy(models["marian"] / "model.safetensors", mixed / "model.safetensors")
+    spec = ModelSpec(name="mixed", kind="summarizer", model=str(mixed), max_input_tokens=64)
+    with pytest.raises(SummarizeError, match="do not fit its config.json"):
+        CT2Seq2Seq(spec, mixed, "cpu", None, cache_root=tmp_path / "ct2")
+    assert not (tmp_path / "ct2").exists() or not any((tmp_path / "ct2").iterdir())
 
 
 def test_converted_models_run_without_torch_or_transformers(models, tmp_path):

@@ -12,7 +12,7 @@ from summarize.pipeline import make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {
-    "source", "summary_ru", "summary_en", "engine", "model", "translator", "input_tokens", "used_tokens",
+    "source", "summary_ru", "summary_en", "engine", "model", "translator", "backend", "input_tokens", "used_tokens",
     "truncated", "chunks", "seconds", "warnings", "error",
 }
 SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
@@ -54,6 +54,7 @@ def test_one_file_gives_russian_and_english_summaries(run, tmp_path):
     assert data["source"] == str(path)
     assert data["summary_ru"] and data["summary_en"]
     assert (data["engine"], data["model"], data["translator"]) == ("abstractive", "tiny-t5", "tiny-marian")
+    assert data["backend"] == "ctranslate2 int8"  # auto: CTranslate2 on a CPU, as it is installed here
     assert data["truncated"] is False and data["chunks"] == 1
     assert data["used_tokens"] == data["input_tokens"] <= 64
     assert data["error"] is None and data["warnings"] == []
@@ -210,7 +211,7 @@ def test_models_load_once_per_run(run, folder, monkeypatch):
         real_init(self, spec, *args)
 
     monkeypatch.setattr(seq2seq.Seq2Seq, "__init__", counting_init)
-    assert run(folder, "--recursive", "--format", "jsonl").exit_code == 0
+    assert run(folder, "--recursive", "--format", "jsonl", "--backend", "torch").exit_code == 0
     assert loads == ["tiny-t5", "tiny-marian"]
 
 

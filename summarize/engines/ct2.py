@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -72,25 +73,24 @@ def default_cache_root() -> Path:
     return Path(os.environ.get("SUMMARIZE_CT2_CACHE") or Path(constants.HF_HOME) / "summarize-ct2")
 
 
-def convert(model_dir: Path, target: Path, quantization: str) -> Path:
+def convert(spec: ModelSpec, model_dir: Path, target: Path, quantization: str) -> Path:
     """Convert with CTranslate2's converter (needs torch and transformers, once), then write the
     vocabulary and special tokens ourselves: with transformers 5 the converter drops tokens the
     tokenizer adds outside sentencepiece (Marian's <pad>) and picks the wrong decoder start token."""
     from ctranslate2.converters import TransformersConverter
-    from transformers import AutoConfig, AutoTokenizer
-    from transformers.utils import logging
 
-    logging.disable_progress_bar()  # our own line says what is happening
-    logging.set_verbosity_error()
+    from summarize.engines.seq2seq import load_checked
 
-    config = AutoConfig.from_pretrained(model_dir)
+    # The converter would fill missing weights with random values as transformers does; check first.
+    tokenizer, model = load_checked(spec, model_dir)
+    config = model.config
+    del model
     if config.model_type == "mbart" and not hasattr(config, "normalize_before"):
         _patch_mbart_config()
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         TransformersConverter(str(model_dir)).convert(str(work), quantization=quantization, force=True)
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
         vocabulary = [
             token if token is not None else f"<unused{i}>"
             for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(config.vocab_size))))
@@ -182,15 +182,24 @@ class CT2Seq2Seq:
         if not (path / RECIPE).is_file():
             progress(f"converting {spec.model} to CTranslate2 ({stored}) once, into {path}")
             try:
-                convert(model_dir, path, stored)
+                convert(spec, model_dir, path, stored)
             except (ImportError, OSError, ValueError, KeyError, AttributeError, NotImplementedError) as e:
                 raise SummarizeError(
                     f"model {spec.model} (preset {spec.name}) could not be converted for the ctranslate2 "
                     f"backend ({type(e).__name__}: {e}); use --backend torch"
                 ) from None
         recipe = json.loads((path / RECIPE).read_text(encoding="utf-8"))
-        self.translator = ctranslate2.Translator(str(path), device=self.device, compute_type=kind)
+        # On a CPU, parallel workers on parts of a batch beat threads inside one matmul: on 2 cores,
+        # 4 articles took 0.44 s each with 2 one-thread workers against 0.72 s with one 2-thread
+        # worker, and one article 1.2 s on one thread against 1.8 s on two.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = max(1, cores // 4) if self.device == "cpu" else 0
+        self.workers = max(1, cores // threads) if self.device == "cpu" else 1
+        self.translator = ctranslate2.Translator(
+            str(path), device=self.device, compute_type=kind, intra_threads=threads, inter_threads=self.workers
+        )
         self.tokenizer = _Tokens(path, recipe)
+        self.description = f"ctranslate2 {kind}"
         self.special_tokens = self.tokenizer.special_count
         self.ignored = sorted(set(spec.generate) - set(SETTINGS) - IGNORED_QUIETLY)
 
@@ -211,7 +220,8 @@ class CT2Seq2Seq:
                 suffix = self.tokenizer.suffix
                 tokens = tokens[: self.spec.max_input_tokens - len(suffix)] + suffix
             batch.append(tokens)
-        results = self.translator.translate_batch(batch, max_batch_size=batch_size, max_input_length=0, **options)
+        per_worker = max(1, min(batch_size, math.ceil(len(batch) / self.workers)))  # every worker gets a part
+        results = self.translator.translate_batch(batch, max_batch_size=per_worker, max_input_length=0, **options)
         return [self.tokenizer.decode(r.hypotheses[0]).strip() for r in results]
 
 

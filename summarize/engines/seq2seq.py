@@ -31,6 +31,36 @@ def pick_device(name: str) -> str:
     return name
 
 
+def load_checked(spec: ModelSpec, path: Path, dtype=None):
+    """Tokenizer and model from a directory, refusing weights that do not fit the config (which
+    transformers would fill with random values and run, writing fluent-looking nonsense)."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers.utils import logging
+
+    # Our own messages say what matters; the per-tensor progress bars are noise on stderr.
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    where = f"model {spec.model} (preset {spec.name})"
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        # Never trust_remote_code: a model directory must not be able to run code.
+        model, info = AutoModelForSeq2SeqLM.from_pretrained(
+            path, dtype=dtype, trust_remote_code=False, output_loading_info=True
+        )
+    except (OSError, ValueError, KeyError, TypeError, ImportError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SummarizeError(f"{where} could not be loaded from {path}: {first}") from None
+    missing = info.get("missing_keys") or []
+    mismatched = info.get("mismatched_keys") or []
+    if missing or mismatched:
+        keys = ", ".join(sorted(map(str, [*missing, *mismatched]))[:3])
+        raise SummarizeError(
+            f"{where}: the weights in {path} do not fit its config.json ({len(missing) + len(mismatched)} "
+            f"tensors missing or of the wrong shape, e.g. {keys}); download the model again"
+        )
+    return tokenizer, model
+
+
 class Seq2Seq:
     """Tokenizer + AutoModelForSeq2SeqLM on one device."""
 
@@ -41,35 +71,12 @@ class Seq2Seq:
 
     def __init__(self, spec: ModelSpec, path: Path, device: str, quantize: str | None = None):
         import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.spec = spec
         self.device = device
         # Half precision halves memory traffic on a GPU; CPUs have no fast fp16 matmul.
         dtype = torch.float16 if device in ("cuda", "mps") else torch.float32
-        from transformers.utils import logging
-
-        # Our own messages say what matters; the per-tensor progress bars are noise on stderr.
-        logging.disable_progress_bar()
-        logging.set_verbosity_error()
-        where = f"model {spec.model} (preset {spec.name})"
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path)
-            # Never trust_remote_code: a model directory must not be able to run code.
-            self.model, info = AutoModelForSeq2SeqLM.from_pretrained(
-                path, dtype=dtype, trust_remote_code=False, output_loading_info=True
-            )
-        except (OSError, ValueError, KeyError, TypeError, ImportError, RuntimeError) as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise SummarizeError(f"{where} could not be loaded from {path}: {first}") from None
-        missing = info.get("missing_keys") or []
-        mismatched = info.get("mismatched_keys") or []
-        if missing or mismatched:  # random weights would give fluent-looking nonsense: refuse
-            keys = ", ".join(sorted(map(str, [*missing, *mismatched]))[:3])
-            raise SummarizeError(
-                f"{where}: the weights in {path} do not fit its config.json ({len(missing) + len(mismatched)} "
-                f"tensors missing or of the wrong shape, e.g. {keys}); download the model again"
-            )
+        self.tokenizer, self.model = load_checked(spec, path, dtype)
         self.model.to(device).eval()
         if quantize == "int8":
             if device != "cpu":
@@ -81,6 +88,8 @@ class Seq2Seq:
                 # In place: a quantised copy beside the fp32 model would double the peak memory.
                 torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         self.special_tokens = len(self.tokenizer("")["input_ids"])
+        precision = "int8" if quantize == "int8" else str(dtype).removeprefix("torch.").replace("float", "fp")
+        self.description = f"torch {precision}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text, without the special tokens the model adds around a whole input."""
