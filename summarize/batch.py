@@ -1,7 +1,7 @@
-"""The batch loop: inputs → pipeline → writers, one input at a time, surviving what can go wrong.
+"""The batch loop: inputs → pipeline → writers, a few inputs at a time, surviving what can go wrong.
 
 A bad input becomes a failed Result and the loop goes on; SIGINT/SIGTERM stop it after the current
-input; finished outputs are already on disk (written whole) and --skip-existing resumes.
+generate() call; finished outputs are already on disk (written whole) and --skip-existing resumes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from summarize.errors import SummarizeError
 from summarize.pipeline import Pipeline, Result
 from summarize.render import OutputDir, Writer, write_atomically
-from summarize.sources import Document, Input, read_input
+from summarize.sources import MAX_INPUT_CHARS, Document, Input, read_input
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 # Inputs read and given to the models together (more can share a batch; fewer wait on a signal).
@@ -51,7 +51,7 @@ class Batch:
     out_dir: OutputDir | None = None
     skip_existing: bool = False
     fail_fast: bool = False
-    max_input_chars: int = 1_000_000
+    max_input_chars: int = MAX_INPUT_CHARS
     debug: bool = False
 
 
