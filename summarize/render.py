@@ -32,6 +32,8 @@ def footer(result: Result) -> str:
     if result.chunks > 1:
         parts.append(f"{result.chunks} chunks, map-reduce")
     summariser = result.model or {"extractive": "extractive (LexRank)", "lead": "lead sentences"}.get(result.engine or "")
+    if result.model and result.backend:
+        summariser += f" ({result.backend})"
     parts.append(" → ".join(m for m in (summariser, result.translator) if m))
     parts.append(f"{result.seconds:.1f} s")
     return " · ".join(p for p in parts if p)

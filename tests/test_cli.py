@@ -106,7 +106,7 @@ def test_rich_panel_has_title_both_summaries_and_footer(run, tmp_path):
     assert result.exit_code == 0
     out = result.stdout
     assert "short.txt" in out and "Русский" in out and "English" in out
-    assert "tiny-t5 → tiny-marian" in out and " tokens" in out
+    assert "tiny-t5 (ctranslate2 int8) → tiny-marian" in out and " tokens" in out
 
 
 def test_markdown(run, tmp_path):

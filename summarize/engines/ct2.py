@@ -20,8 +20,9 @@ from typing import Any
 from summarize.config import ModelSpec
 from summarize.errors import SummarizeError
 
-RECIPE = "summarize-tokens.json"
-SAMPLE = "Проверка связи"  # text whose tokens show which special tokens a tokenizer adds around text  # how to turn text into this model's input tokens, written at conversion
+RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion
+FORMAT = 2  # of what convert() writes: a change makes older conversions be redone, not misread
+SAMPLE = "Проверка связи"  # text whose tokens show which special tokens a tokenizer adds around text
 # generate() settings → translate_batch() arguments; the rest have no CTranslate2 equivalent.
 SETTINGS = {
     "num_beams": "beam_size",
@@ -62,7 +63,7 @@ def converted_dir(model_dir: Path, quantization: str, cache_root: Path) -> Path:
     stamp = "|".join(
         f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(model_dir.iterdir()) if p.is_file()
     )
-    key = hashlib.sha256(f"{model_dir.resolve()}|{stamp}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{FORMAT}|{model_dir.resolve()}|{stamp}".encode()).hexdigest()[:16]
     return cache_root / f"{model_dir.parent.parent.name if model_dir.parent.name == 'snapshots' else model_dir.name}-{key}-{quantization}"
 
 
