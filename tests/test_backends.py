@@ -44,6 +44,16 @@ def test_conversion_happens_once_and_is_reported(models, tmp_path):
     assert [p.name.endswith("-int8") for p in tmp_path.iterdir()] == [True]
 
 
+def test_a_broken_conversion_is_redone(models, tmp_path):
+    spec = ModelSpec(name="t5", kind="summarizer", model=str(models["t5"]), max_input_tokens=64)
+    CT2Seq2Seq(spec, models["t5"], "cpu", None, cache_root=tmp_path)
+    [converted] = tmp_path.iterdir()
+    (converted / "summarize-tokens.json").write_text("{truncated", encoding="utf-8")
+    lines = []
+    engine = CT2Seq2Seq(spec, models["t5"], "cpu", None, lines.append, cache_root=tmp_path)
+    assert len(lines) == 1 and engine.generate(TEXTS[:1], GREEDY)[0]
+
+
 def test_cli_ctranslate2_backend_and_its_notices(fast_config, tmp_path, monkeypatch):
     monkeypatch.setenv("SUMMARIZE_CT2_CACHE", str(tmp_path / "ct2"))
     config = tmp_path / "c.toml"

@@ -103,11 +103,21 @@ def convert(spec: ModelSpec, model_dir: Path, target: Path, quantization: str) -
         settings["decoder_start_token"] = vocabulary[config.decoder_start_token_id]
         _write_json(work / "config.json", settings)
         _write_json(work / RECIPE, _token_recipe(tokenizer, model_dir, work))
+        shutil.rmtree(target, ignore_errors=True)  # a broken earlier conversion
         os.replace(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return target
+
+
+def _read_recipe(path: Path) -> dict[str, Any] | None:
+    """The recipe of a finished conversion; None when there is none (or an unreadable one) to redo."""
+    try:
+        recipe = json.loads((path / RECIPE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return recipe if isinstance(recipe, dict) and recipe.get("kind") in ("tokenizers", "sentencepiece") else None
 
 
 def _patch_mbart_config() -> None:
@@ -180,7 +190,8 @@ class CT2Seq2Seq:
         # int8 weights are stored as int8 and run as int8 on CPU; float32/float16 stored as such.
         stored = "int8" if kind.startswith("int8") else kind
         path = converted_dir(model_dir, stored, cache_root or default_cache_root())
-        if not (path / RECIPE).is_file():
+        recipe = _read_recipe(path)
+        if recipe is None:
             progress(f"converting {spec.model} to CTranslate2 ({stored}) once, into {path}")
             try:
                 convert(spec, model_dir, path, stored)
@@ -189,7 +200,7 @@ class CT2Seq2Seq:
                     f"model {spec.model} (preset {spec.name}) could not be converted for the ctranslate2 "
                     f"backend ({type(e).__name__}: {e}); use --backend torch"
                 ) from None
-        recipe = json.loads((path / RECIPE).read_text(encoding="utf-8"))
+            recipe = _read_recipe(path)
         # On a CPU, parallel workers on parts of a batch beat threads inside one matmul: on 2 cores,
         # 4 articles took 0.44 s each with 2 one-thread workers against 0.72 s with one 2-thread
         # worker, and one article 1.2 s on one thread against 1.8 s on two.
