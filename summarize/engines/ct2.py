@@ -142,7 +142,9 @@ def _token_recipe(tokenizer, model_dir: Path, target: Path) -> dict[str, Any]:
         return {"kind": "tokenizers", "special": special}
     import sentencepiece
 
-    source = next(n for n in ("spiece.model", "sentencepiece.bpe.model", "source.spm") if (model_dir / n).is_file())
+    source = next((n for n in ("spiece.model", "sentencepiece.bpe.model", "source.spm") if (model_dir / n).is_file()), None)
+    if source is None:
+        raise ValueError("its tokenizer is neither a fast tokenizer nor sentencepiece, which this backend reads")
     output = "target.spm" if (model_dir / "target.spm").is_file() else source
     for name in {source, output}:
         shutil.copy(model_dir / name, target / name)
