@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -89,6 +89,21 @@ ConfigOption = Annotated[
 ]
 
 
+# Options the main command and `eval` share.
+EngineOption = Annotated[Optional[Engine], typer.Option("--engine", "-e", help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. The last two need no model \\[default: from the preset].", show_default=False)]
+ModelOption = Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset from models.toml \\[default: rut5-gazeta].", show_default=False)]
+TranslatorOption = Annotated[Optional[str], typer.Option("--translator", help="Translator preset from models.toml \\[default: opus-mt-ru-en].", show_default=False)]
+BeamsOption = Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width (overrides the preset).", show_default=False)]
+LengthOption = Annotated[Optional[Length], typer.Option("--length", help="Summary length (overrides the preset's max_new_tokens; 2/3/5 sentences for extractive and lead).", show_default=False)]
+MaxWordsOption = Annotated[Optional[int], typer.Option("--max-words", min=1, help="Word budget for --engine extractive or lead.", show_default=False)]
+LongOption = Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")]
+DeviceOption = Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")]
+OfflineOption = Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")]
+BackendOption = Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed (pip install 'summarize[fast]'), else torch \\[default: from the preset, auto].", show_default=False)]
+QuantizeOption = Annotated[Optional[Quantize], typer.Option("--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False)]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
 @app.command(epilog=EPILOG)
 def summarize(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders to summarise; '-' or nothing reads piped stdin.", show_default=False)] = None,
@@ -96,25 +111,25 @@ def summarize(
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one file per input here instead of to stdout.", file_okay=False)] = None,
     glob: Annotated[str, typer.Option("--glob", help="Which files of a folder to take.")] = "*.txt",
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also take files from subfolders.")] = False,
-    engine: Annotated[Optional[Engine], typer.Option("--engine", "-e", help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. The last two need no model \\[default: from the preset].", show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset from models.toml \\[default: rut5-gazeta].", show_default=False)] = None,
-    translator: Annotated[Optional[str], typer.Option("--translator", help="Translator preset from models.toml \\[default: opus-mt-ru-en].", show_default=False)] = None,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    translator: TranslatorOption = None,
     translate: Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add the English translation \\[default: from models.toml, on].", show_default=False)] = None,
-    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width (overrides the preset).", show_default=False)] = None,
-    length: Annotated[Optional[Length], typer.Option("--length", help="Summary length (overrides the preset's max_new_tokens).", show_default=False)] = None,
-    max_words: Annotated[Optional[int], typer.Option("--max-words", min=1, help="Word budget for --engine extractive or lead.", show_default=False)] = None,
+    beams: BeamsOption = None,
+    length: LengthOption = None,
+    max_words: MaxWordsOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.")] = False,
-    long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate,
-    device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto,
-    offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False,
-    backend: Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed (pip install 'summarize[fast]'), else torch \\[default: from the preset, auto].", show_default=False)] = None,
-    quantize: Annotated[Optional[Quantize], typer.Option("--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False)] = None,
+    long: LongOption = LongMode.truncate,
+    device: DeviceOption = Device.auto,
+    offline: OfflineOption = False,
+    backend: BackendOption = None,
+    quantize: QuantizeOption = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="With --output-dir: leave out inputs whose output file is already complete, to resume a run.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.")] = False,
     errors_file: Annotated[Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)] = None,
     max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")] = MAX_INPUT_CHARS,
     config: ConfigOption = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Summarise Russian news articles and translate the summaries to English."""
     err = _stderr()
@@ -148,9 +163,7 @@ def summarize(
         debug=debug,
     )
 
-    def notify(message: str) -> None:
-        err.print(f"summarize: {message}", markup=False)
-
+    notify = _notifier(err)
     try:
         with _progress(err, len(inputs) if many else 0) as advance:
             tally = run_batch(inputs, Pipeline(options, notify), batch, notify, advance)
@@ -178,6 +191,15 @@ def _progress(err: Console, total: int):
     with Progress(TextColumn("summarising"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("summarising", total=total)
         yield lambda: bar.advance(task)
+
+
+def _notifier(err: Console):
+    """Lines on stderr, each starting with the program's name (and no rich markup)."""
+
+    def notify(message: str) -> None:
+        err.print(f"summarize: {message}", markup=False)
+
+    return notify
 
 
 def _stderr() -> Console:
@@ -295,17 +317,19 @@ def evaluate(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.", show_default=False)] = None,
     strip_html: Annotated[bool, typer.Option("--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")] = False,
     fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="A table, or one JSON object for scripts.")] = ScoreFormat.table,
-    engine: Annotated[Optional[Engine], typer.Option("--engine", "-e", help="Summarising engine \\[default: from the preset].", show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset.", show_default=False)] = None,
-    translator: Annotated[Optional[str], typer.Option("--translator", help="Translator preset (--task translate).", show_default=False)] = None,
-    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width.", show_default=False)] = None,
-    length: Annotated[Optional[Length], typer.Option("--length", help="Summary length.", show_default=False)] = None,
-    max_words: Annotated[Optional[int], typer.Option("--max-words", min=1, help="Word budget for extractive or lead.", show_default=False)] = None,
-    long: Annotated[LongMode, typer.Option("--long", help="Long articles: truncate or chunk.")] = LongMode.truncate,
-    device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
-    offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Local or cached models only.")] = False,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    translator: TranslatorOption = None,
+    beams: BeamsOption = None,
+    length: LengthOption = None,
+    max_words: MaxWordsOption = None,
+    long: LongOption = LongMode.truncate,
+    device: DeviceOption = Device.auto,
+    offline: OfflineOption = False,
+    backend: BackendOption = None,
+    quantize: QuantizeOption = None,
     config: ConfigOption = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams) or a translator (BLEU, chrF)."""
     from summarize import evaluate as ev
@@ -323,6 +347,7 @@ def evaluate(
             settings, model=model, engine=engine.value if engine else None, translator=translator, translate=False,
             beams=beams, length=length.value if length else None, max_words=max_words, long_mode=long.value,
             device=device.value, offline=offline, strict=True,
+            backend=backend.value if backend else None, quantize=quantize.value if quantize else None,
         )
         with _progress(err, len(records) if given is None else 0) as advance:
             if given is not None:
@@ -331,8 +356,10 @@ def evaluate(
                 outputs, failures = ev.predict_summaries(records, Pipeline(options), advance)
                 who = {"engine": options.engine, "model": options.summarizer.name if options.engine == "abstractive" else None}
             else:
-                spec = settings.translator(translator)
-                outputs, failures, who = ev.predict_translations(records, spec, device.value, offline, advance), [], {"translator": spec.name}
+                # The translator alone, loaded as the main command loads it (backend included).
+                only_mt = replace(options, engine="lead", translator=settings.translator(translator))
+                outputs, failures = ev.predict_translations(records, Pipeline(only_mt, _notifier(err)), advance), []
+                who = {"translator": only_mt.translator.name}
     except SummarizeError as e:
         _die(err, e, EXIT_USAGE, debug)
     for failure in failures:

@@ -412,17 +412,13 @@ def _run_alone(pipeline, doc, failures: list[str]):
         return None
 
 
-def predict_translations(records: Sequence[Record], spec, device: str, offline: bool, advance=lambda: None) -> list[str]:
-    """The translator's English for each record's Russian, sentence by sentence like the CLI."""
-    from summarize import hub
-    from summarize.engines.seq2seq import Seq2Seq, pick_device
-    from summarize.engines.translate import translate_many
-
-    engine = Seq2Seq(spec, hub.model_dir(spec, offline), pick_device(device))
+def predict_translations(records: Sequence[Record], pipeline, advance=lambda: None) -> list[str]:
+    """The pipeline's translator's English for each record's Russian, sentence by sentence like the
+    CLI, 16 records' sentences to a padded batch."""
     predictions = []
-    for start in range(0, len(records), 16):  # sentences of 16 records share padded batches
+    for start in range(0, len(records), 16):
         group = records[start : start + 16]
-        predictions.extend(text for text, _ in translate_many(engine, [r.text for r in group], spec.generate))
+        predictions.extend(pipeline.translate_many([r.text for r in group]))
         for _ in group:
             advance()
     return predictions

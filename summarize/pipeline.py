@@ -206,6 +206,15 @@ class Pipeline:
             result.seconds = share  # documents batched together share its time
         return [r if ok else None for r, ok in zip(results, done)]
 
+    def translate_many(self, texts: Sequence[str]) -> list[str]:
+        """English for Russian texts with the loaded translator (for `summarize eval --task translate`)."""
+        from summarize.engines.translate import translate_many
+
+        self.load()
+        if self._translator is None:
+            raise SummarizeError("no translator is loaded; drop --no-translate")
+        return [english for english, _ in translate_many(self._translator, texts, self.options.translator.generate)]
+
     def _new_result(self, doc: Document) -> Result:
         opts = self.options
         return Result(
