@@ -18,9 +18,6 @@ from typing import TextIO
 from summarize.pipeline import Result
 from summarize.text import group_digits
 
-FORMATS = ("rich", "plain", "markdown", "json", "jsonl")
-
-
 def footer(result: Result) -> str:
     """Input tokens, truncation or chunking, models and time, in one line."""
     parts = []

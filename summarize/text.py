@@ -5,7 +5,6 @@ Everything here is model-agnostic: token counts come in as plain lists from the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 Counter = Callable[[list[str]], list[int]]
@@ -91,7 +90,3 @@ def chunk_sentences(sentences: Sequence[str], count_tokens: Counter, budget: int
 def group_digits(n: int) -> str:
     """1040 → '1 040', the way Russian and most European style guides write numbers."""
     return f"{n:,}".replace(",", " ")
-
-
-def normalise_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()

@@ -13,11 +13,6 @@ from summarize.engines.seq2seq import Seq2Seq
 from summarize.text import join_sentences, split_long_sentence, split_sentences
 
 
-def translate(engine: Seq2Seq, text: str, settings: dict[str, Any]) -> tuple[str, list[str]]:
-    """The translation and any warnings (a sentence too long for the model is cut at word boundaries)."""
-    return translate_many(engine, [text], settings)[0]
-
-
 def translate_many(engine: Seq2Seq, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """Translate several texts with all their sentences in one padded, length-sorted batch."""
     budget = engine.spec.max_input_tokens - engine.special_tokens
