@@ -184,7 +184,8 @@ class Pipeline:
         results = [self._new_result(doc) for doc in docs]
         inputs = [self._model_input(doc.text, result) for doc, result in zip(docs, results)]
         done = [text is None for text in inputs]
-        for batch in self._summary_batches(inputs):
+        lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
+        for batch in self._summary_batches(lengths):
             if should_stop() and any(done):
                 break
             summaries = self._summarizer.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch))
@@ -226,14 +227,15 @@ class Pipeline:
             warnings=[*doc.warnings, *self.notices],
         )
 
-    def _summary_batches(self, inputs: Sequence[str | None]) -> list[list[int]]:
-        """Indices of the pending inputs, shortest first, grouped so that beams × padded tokens
-        stays within the engine's batch_tokens (how much batching pays differs by backend)."""
-        pending = sorted((i for i, t in enumerate(inputs) if t is not None), key=lambda i: len(inputs[i]))
+    def _summary_batches(self, lengths: Sequence[int | None]) -> list[list[int]]:
+        """Indices of the pending inputs (their token counts; None when done), shortest first,
+        grouped so that beams × padded tokens stays within the engine's batch_tokens (how much
+        batching pays differs by backend)."""
+        pending = sorted((i for i, n in enumerate(lengths) if n is not None), key=lambda i: lengths[i])
         beams = int(self.options.summary_settings.get("num_beams", 1))
         batches: list[list[int]] = []
         for i in pending:
-            longest = self._summarizer.input_length(inputs[i])  # sorted, so the last is the longest
+            longest = lengths[i]  # sorted, so the last is the longest
             if batches and beams * longest * (len(batches[-1]) + 1) <= self._summarizer.batch_tokens:
                 batches[-1].append(i)
             else:
