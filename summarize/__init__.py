@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from summarize.errors import SummarizeError
 
 if TYPE_CHECKING:
-    from summarize.pipeline import Result
+    from summarize.documents import Result
 
 __all__ = ["Summarizer", "SummarizeError", "summarize_text"]
 
@@ -31,9 +31,9 @@ class Summarizer:
         self.pipeline = Pipeline(make_options(load_config(config), **overrides))
 
     def __call__(self, text: str, source: str = "text") -> Result:
-        from summarize.sources import Document
+        from summarize.documents import Document
 
-        return self.pipeline.run(Document(source=source, text=text, encoding="str"))
+        return self.pipeline.run(Document(source=source, text=text))
 
 
 def summarize_text(text: str, **options: Any) -> Result:

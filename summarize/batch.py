@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from summarize.errors import SummarizeError
-from summarize.pipeline import Pipeline, Result
+from summarize.documents import Document, Result
+from summarize.pipeline import Pipeline
 from summarize.render import OutputDir, Writer, write_atomically
-from summarize.sources import MAX_INPUT_CHARS, Document, Input, read_input
+from summarize.sources import MAX_INPUT_CHARS, Input, read_input
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 # Inputs read and given to the models together (more can share a batch; fewer wait on a signal).

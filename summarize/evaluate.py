@@ -387,13 +387,13 @@ def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None)
     record at a time, and a record that fails scores as an empty prediction (leaving it out would
     flatter the model).
     """
-    from summarize.sources import Document
+    from summarize.documents import Document
 
     pipeline.load()  # a model that cannot load fails the whole evaluation, not each record
     predictions, failures = [], []
     for start in range(0, len(records), 8):
         group = records[start : start + 8]
-        docs = [Document(r.id, r.text, "utf-8") for r in group]
+        docs = [Document(r.id, r.text) for r in group]
         try:
             results = pipeline.run_many(docs)
         except Exception:

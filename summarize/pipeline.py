@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from summarize.config import Config, ModelSpec
 from summarize.errors import ModelNotAvailable, SummarizeError
-from summarize.sources import Document
+from summarize.documents import Document, Result
 from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_sentences, split_sentences
 
 LongMode = Literal["truncate", "chunk"]
 Engine = Literal["abstractive", "extractive", "lead"]
 
-
-
-@dataclass
-class Result:
-    """What one input became; also exactly what the json/jsonl writers serialise."""
-
-    source: str
-    summary_ru: str | None = None
-    summary_en: str | None = None
-    engine: str | None = None  # abstractive, extractive or lead
-    model: str | None = None  # the summariser preset; null for the model-free engines
-    translator: str | None = None
-    backend: str | None = None  # what ran the summariser: "torch fp32", "ctranslate2 int8"…; null without a model
-    input_tokens: int | None = None  # model tokens; null for the model-free engines
-    used_tokens: int | None = None
-    truncated: bool = False
-    chunks: int = 0  # model passes over the article's text (0 for the model-free engines)
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import TextIO
 
-from summarize.pipeline import Result
+from summarize.documents import Result
 from summarize.text import group_digits
 
 def footer(result: Result) -> str:

@@ -6,10 +6,11 @@ import codecs
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
+from summarize.documents import Document
 from summarize.errors import SummarizeError
 from summarize.text import group_digits
 
@@ -31,14 +32,6 @@ class Input:
     path: Path | None  # None for stdin
     name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
     error: str | None = None  # set when listing already failed (a missing path, an empty folder)
-
-
-@dataclass(frozen=True)
-class Document:
-    source: str
-    text: str
-    encoding: str
-    warnings: tuple[str, ...] = field(default=())
 
 
 def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False) -> list[Input]:
@@ -103,7 +96,7 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
         warnings.append(
             f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"
         )
-    return Document(item.source, text, encoding, tuple(warnings))
+    return Document(item.source, text, tuple(warnings))
 
 
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
