@@ -25,8 +25,8 @@ class Summarizer:
     """Loaded models plus settings; call it on texts. Keyword arguments are those of the CLI."""
 
     def __init__(self, config: str | None = None, **overrides: Any):
-        from summarize.config import load_config
-        from summarize.pipeline import Pipeline, make_options
+        from summarize.config import load_config, make_options
+        from summarize.pipeline import Pipeline
 
         self.pipeline = Pipeline(make_options(load_config(config), **overrides))
 

@@ -1,7 +1,8 @@
-"""The batch loop: inputs → pipeline → writers, a few inputs at a time, surviving what can go wrong.
+"""The local run: inputs → pipeline.run_all → files and stdout, surviving what can go wrong.
 
-A bad input becomes a failed Result and the loop goes on; SIGINT/SIGTERM stop it after the current
+A bad input becomes a failed Result and the run goes on; SIGINT/SIGTERM stop it after the current
 generate() call; finished outputs are already on disk (written whole) and --skip-existing resumes.
+This module only feeds, writes and counts: summarising is the pipeline's.
 """
 
 from __future__ import annotations
@@ -9,20 +10,19 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from summarize.documents import Document, Failure, Result
 from summarize.errors import SummarizeError
-from summarize.documents import Document, Result
-from summarize.pipeline import Pipeline
-from summarize.render import OutputDir, Writer, write_atomically
+from summarize.outputs import OutputDir, StdoutWriter, write_atomically
+from summarize.pipeline import GROUP_SIZE, Pipeline
 from summarize.sources import MAX_INPUT_CHARS, Input, read_input
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
-# Inputs read and given to the models together (more can share a batch; fewer wait on a signal).
-GROUP_SIZE = 8
 
 
 @dataclass
@@ -48,12 +48,11 @@ class Tally:
 class Batch:
     """How to run: where results go and how to react to failures."""
 
-    writer: Writer | None  # stdout writer, or None with an output folder
+    writer: StdoutWriter | None  # stdout, or None with an output folder
     out_dir: OutputDir | None = None
     skip_existing: bool = False
     fail_fast: bool = False
     max_input_chars: int = MAX_INPUT_CHARS
-    debug: bool = False
 
 
 def run_batch(
@@ -63,39 +62,33 @@ def run_batch(
     notify: Callable[[str], None],
     advance: Callable[[], None] = lambda: None,
 ) -> Tally:
-    """Summarise every input in order; raises SummarizeError only when the models cannot load.
-
-    Inputs go to the models GROUP_SIZE at a time (batched generation and translation); a signal
-    is honoured between generate() calls, so at most the current document or the current batch of
-    short ones is finished before stopping.
-    """
+    """Summarise every input in order; raises SummarizeError only when the models cannot load."""
     tally = Tally()
     started = time.perf_counter()
-    size = 1 if batch.fail_fast else GROUP_SIZE
-    emit = _Emitter(pipeline, batch, notify, advance, tally)
+    pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
+
+    def feed() -> Iterator[Document | Failure]:
+        for item in inputs:
+            path = batch.out_dir.path_for(item.name) if batch.out_dir else None
+            if path and batch.skip_existing and batch.out_dir.is_complete(path):
+                tally.skipped += 1
+                advance()
+                continue
+            try:
+                read: Document | Failure = read_input(item, batch.max_input_chars)
+            except SummarizeError as e:
+                read = Failure(item.source, str(e))
+            pending.append((item, path, read))
+            yield read
+
     with _stop_on_signals() as stop:
-        for start in range(0, len(inputs), size):
-            if stop.signal is not None or (batch.fail_fast and tally.failures):
-                break
-            group: list[tuple[Input, Path | None, Document | Result]] = []  # a Document to summarise, or a failure
-            for item in inputs[start : start + size]:
-                path = batch.out_dir.path_for(item.name) if batch.out_dir else None
-                if path and batch.skip_existing and batch.out_dir.is_complete(path):
-                    tally.skipped += 1
-                    advance()
-                    continue
-                try:
-                    group.append((item, path, read_input(item, batch.max_input_chars)))
-                except SummarizeError as e:
-                    group.append((item, path, _failed(item, pipeline, str(e))))
-            docs = [entry for _, _, entry in group if isinstance(entry, Document)]
-            if docs:
-                pipeline.load()  # once; if the models cannot load, no input can be done: let it end the run
-                summarised = iter(_summarise_group(docs, pipeline, batch, lambda: stop.signal is not None))
-            for item, path, entry in group:  # in input order
-                result = next(summarised) if isinstance(entry, Document) else entry
-                if result is not None:  # None: not reached before a signal, so left for a rerun
-                    emit(item, path, result)
+        should_stop = lambda: stop.signal is not None or (batch.fail_fast and bool(tally.failures))  # noqa: E731
+        for fed, result in pipeline.run_all(feed(), should_stop, 1 if batch.fail_fast else GROUP_SIZE):
+            item, path, read = pending.popleft()
+            while read is not fed:  # not reached before a signal: left for a rerun
+                item, path, read = pending.popleft()
+            _emit(result, item, path, batch, notify, tally)
+            advance()
         tally.stopped_by = stop.signal
     tally.left = len(inputs) - tally.done - len(tally.failures) - tally.skipped
     if batch.writer:
@@ -104,73 +97,25 @@ def run_batch(
     return tally
 
 
-class _Emitter:
-    """What happens to each finished Result: its file, its lines on stderr, the tally, stdout."""
-
-    def __init__(self, pipeline, batch, notify, advance, tally):
-        self.pipeline, self.batch, self.notify, self.advance, self.tally = pipeline, batch, notify, advance, tally
-        self.announced = False
-
-    def __call__(self, item: Input, path: Path | None, result: Result) -> None:
-        notices = self.pipeline.notices
-        if notices and not self.announced:  # run-wide fallbacks: said once, recorded in each result
-            self.announced = True
-            for notice in notices:
-                self.notify(f"warning: {notice}")
-        if path and result.error is None:
-            _write_file(self.batch.out_dir, item, path, result)
-        for warning in result.warnings:
-            if warning not in notices:
-                self.notify(f"warning: {result.source}: {warning}")
-        if result.error is None:
-            self.tally.done += 1
-        else:
-            self.tally.failures.append((result.source, result.error))
-            self.notify(f"error: {result.error}")
-        if self.batch.writer:
-            self.batch.writer.write(result)
-        self.advance()
+def _emit(result: Result, item: Input, path: Path | None, batch: Batch, notify, tally: Tally) -> None:
+    """A finished Result: its file, its lines on stderr, the tally, stdout."""
+    if path and result.error is None:
+        _write_file(batch.out_dir, item, path, result, notify)
+    if result.error is None:
+        tally.done += 1
+    else:
+        tally.failures.append((result.source, result.error))
+        notify(f"error: {result.error}")
+    if batch.writer:
+        batch.writer.write(result)
 
 
-def _summarise_group(docs: list[Document], pipeline: Pipeline, batch: Batch, should_stop) -> list[Result | None]:
-    """The group in one go; if that fails, each document alone, so one bad input fails alone."""
-    if len(docs) > 1:
-        try:
-            return pipeline.run_many(docs, should_stop)
-        except Exception:
-            pass  # find the culprit below
-    results: list[Result | None] = []
-    for doc in docs:
-        if should_stop() and results:
-            results.append(None)
-            continue
-        try:
-            results.append(pipeline.run(doc))
-        except SummarizeError as e:
-            results.append(_failed(doc, pipeline, str(e)))
-        except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
-            if batch.debug:
-                raise
-            message = f"{doc.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
-            results.append(_failed(doc, pipeline, message))
-    return results
-
-
-def _failed(item: Input | Document, pipeline: Pipeline, error: str) -> Result:
-    opts = pipeline.options
-    return Result(
-        source=item.source,
-        engine=pipeline.engine,
-        model=opts.summarizer.name if pipeline.engine == "abstractive" else None,
-        translator=opts.translator.name if opts.translator else None,
-        error=error,
-    )
-
-
-def _write_file(out_dir: OutputDir, item: Input, path: Path, result: Result) -> None:
+def _write_file(out_dir: OutputDir, item: Input, path: Path, result: Result, notify) -> None:
     default = out_dir.default_path(item.name)
     if path != default:
-        result.warnings.append(f"{default} is an input or another output of this run; written to {path}")
+        warning = f"{default} is an input or another output of this run; written to {path}"
+        result.warnings.append(warning)
+        notify(f"warning: {result.source}: {warning}")
     try:
         out_dir.write(path, result)
     except OSError as e:

@@ -1,21 +1,64 @@
-"""models.toml: load the shipped presets, merge a user file over them, validate into dataclasses."""
+"""models.toml and the run's settings: presets loaded, merged and validated into dataclasses; the
+closed choices (engine, backend, device…) defined once, as enums the CLI and the engines share."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from dataclasses import dataclass, field
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from summarize.errors import SummarizeError
 
-KINDS = {"summarizers": "summarizer", "translators": "translator"}
+
+
+class Choice(str, Enum):
+    """A closed choice: its value is what users type and what results record."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Engine(Choice):
+    abstractive = "abstractive"  # a seq2seq model writes the summary
+    extractive = "extractive"  # the most central sentences (LexRank)
+    lead = "lead"  # the first sentences
+
+
+class Backend(Choice):
+    auto = "auto"  # CTranslate2 on a CPU when it is installed, else torch
+    torch = "torch"
+    ctranslate2 = "ctranslate2"
+
+
+class Quantize(Choice):
+    none = "none"
+    int8 = "int8"
+
+
+class Device(Choice):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+class LongMode(Choice):
+    truncate = "truncate"  # keep the lead that fits
+    chunk = "chunk"  # map-reduce over chunks that fit
+
+
+class Length(Choice):
+    short = "short"
+    medium = "medium"
+    long = "long"
+
+
+KINDS = ("summarizers", "translators")
 PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate", "backend", "quantize"}
-ENGINES = ("abstractive", "extractive", "lead")
-BACKENDS = ("auto", "torch", "ctranslate2")
-QUANTIZE = ("none", "int8")
 DEFAULT_KEYS = {"summarizer", "translator", "translate"}
 TOP_KEYS = {"defaults", "lengths", *KINDS}
 CONFIG_ENV = "SUMMARIZE_CONFIG"
@@ -30,19 +73,18 @@ GENERATE_KEYS = {
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class Preset:
     """One preset: which model, how long its input may be, and how to generate with it."""
 
     name: str
-    kind: str  # "summarizer" or "translator"
     model: str  # hub id, or an absolute local directory; "" for the model-free engines
     max_input_tokens: int
     generate: dict[str, Any] = field(default_factory=dict)
     revision: str | None = None
     licence: str | None = None
-    engine: str = "abstractive"  # or "extractive" / "lead": no model at all
-    backend: str = "auto"  # auto: CTranslate2 on a CPU when it is installed, else torch
-    quantize: str | None = None  # "int8" or "none"; None: the backend's default (torch fp32, CTranslate2 int8 on CPU)
+    engine: Engine = Engine.abstractive  # extractive / lead: no model at all
+    backend: Backend = Backend.auto
+    quantize: Quantize | None = None  # None: the backend's default (torch fp32, CTranslate2 int8 on CPU)
 
     @property
     def is_local(self) -> bool:
@@ -51,13 +93,12 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class Config:
-    summarizers: dict[str, ModelSpec]
-    translators: dict[str, ModelSpec]
+    summarizers: dict[str, Preset]
+    translators: dict[str, Preset]
     default_summarizer: str
     default_translator: str
     translate: bool
     lengths: dict[str, dict[str, Any]]
-    files: tuple[str, ...]  # where the settings came from, for error messages
 
     def length(self, name: str | None) -> dict[str, Any]:
         """What --length NAME means: generate() settings plus `sentences` for the extractive engines."""
@@ -67,14 +108,21 @@ class Config:
             raise SummarizeError(f"--length {name}: models.toml has no [lengths] entry for it; choose one of: {', '.join(self.lengths)}")
         return self.lengths[name]
 
-    def summarizer(self, name: str | None) -> ModelSpec:
+    def summarizer(self, name: str | None) -> Preset:
         return _pick(self.summarizers, name or self.default_summarizer, "summariser", "--model")
 
-    def translator(self, name: str | None) -> ModelSpec:
+    def translator(self, name: str | None) -> Preset:
         return _pick(self.translators, name or self.default_translator, "translator", "--translator")
 
+    def preset(self, name: str) -> Preset:
+        """Any preset by name (`models download NAME`)."""
+        every = {**self.translators, **self.summarizers}
+        if name not in every:
+            raise SummarizeError(f"no preset named {name!r}; choose from: {', '.join(sorted(every))}")
+        return every[name]
 
-def _pick(presets: dict[str, ModelSpec], name: str, what: str, option: str) -> ModelSpec:
+
+def _pick(presets: dict[str, Preset], name: str, what: str, option: str) -> Preset:
     if name not in presets:
         choices = ", ".join(sorted(presets)) or "none"
         raise SummarizeError(f"{option} {name!r}: no such {what} preset; choose one of: {choices}")
@@ -98,7 +146,7 @@ def load_config(user_file: str | os.PathLike | None = None) -> Config:
     raw: dict[str, Any] = {}
     for path in files:
         raw = _merge(raw, _read_toml(path))
-    return _validate(raw, [str(f) for f in files])
+    return _validate(raw, " + ".join(str(f) for f in files))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -143,15 +191,14 @@ def _check_keys(table: Any, allowed: set[str], path: Path | str, where: str) -> 
             raise SummarizeError(f"config {path}: unknown key {name!r}; valid keys: {', '.join(sorted(allowed))}")
 
 
-def _validate(raw: dict[str, Any], files: list[str]) -> Config:
-    where = " + ".join(files)
+def _validate(raw: dict[str, Any], where: str) -> Config:
     _check_keys(raw, TOP_KEYS, where, "")
-    presets: dict[str, dict[str, ModelSpec]] = {}
-    for table, kind in KINDS.items():
+    presets: dict[str, dict[str, Preset]] = {}
+    for table in KINDS:
         section = raw.get(table, {})
         _check_table(section, where, table)
         presets[table] = {
-            name: _spec(name, kind, body, where, f"{table}.{name}")
+            name: _preset(name, table == "translators", body, where, f"{table}.{name}")
             for name, body in section.items()
         }
     defaults = raw.get("defaults", {})
@@ -170,7 +217,6 @@ def _validate(raw: dict[str, Any], files: list[str]) -> Config:
         default_translator=str(defaults.get("translator", "")),
         translate=translate,
         lengths=lengths,
-        files=tuple(files),
     )
     for key, pick in (("summarizer", config.summarizer), ("translator", config.translator)):
         try:
@@ -189,39 +235,39 @@ def _check_generate(table: Any, where: str, key: str, extra: set[str] = frozense
             raise SummarizeError(f"config {where}: {key}.{name} must be a number or true/false")
 
 
-def _spec(name: str, kind: str, body: Any, where: str, key: str) -> ModelSpec:
+def _preset(name: str, translator: bool, body: Any, where: str, key: str) -> Preset:
     _check_keys(body, PRESET_KEYS, where, key)
-    engine = body.get("engine", "abstractive")
-    if engine not in ENGINES or (kind == "translator" and engine != "abstractive"):
-        allowed = ENGINES if kind == "summarizer" else ENGINES[:1]
-        raise SummarizeError(f"config {where}: {key}.engine must be one of: {', '.join(allowed)}")
+    engine = _choice(Engine, body.get("engine", "abstractive"), where, f"{key}.engine", [Engine.abstractive] if translator else list(Engine))
     model = body.get("model", "")
     limit = body.get("max_input_tokens", 0)
-    if engine == "abstractive":
+    if engine is Engine.abstractive:
         if not isinstance(model, str) or not model:
             raise SummarizeError(f"config {where}: {key}.model is missing; give a hub id or a local directory")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 8:
             raise SummarizeError(f"config {where}: {key}.max_input_tokens must be an integer of at least 8")
     generate = body.get("generate", {})
     _check_generate(generate, where, f"{key}.generate")
-    for option, allowed in (("backend", BACKENDS), ("quantize", QUANTIZE)):
-        if option in body and body[option] not in allowed:
-            raise SummarizeError(f"config {where}: {key}.{option} must be one of: {', '.join(allowed)}")
     revision = body.get("revision")
     if revision is not None and not isinstance(revision, str):
         raise SummarizeError(f"config {where}: {key}.revision must be a string")
-    return ModelSpec(
+    quantize = body.get("quantize")
+    return Preset(
         name=name,
-        kind=kind,
         model=model,
         max_input_tokens=limit,
         generate=dict(generate),
         revision=revision,
         licence=body.get("licence"),
         engine=engine,
-        backend=body.get("backend", "auto"),
-        quantize=body.get("quantize"),
+        backend=_choice(Backend, body.get("backend", "auto"), where, f"{key}.backend", list(Backend)),
+        quantize=None if quantize is None else _choice(Quantize, quantize, where, f"{key}.quantize", list(Quantize)),
     )
+
+
+def _choice(kind: type[Choice], value: Any, where: str, key: str, allowed: list[Choice]) -> Any:
+    if value not in [a.value for a in allowed]:
+        raise SummarizeError(f"config {where}: {key} must be one of: {', '.join(a.value for a in allowed)}")
+    return kind(value)
 
 
 def _local_or_hub(model: str, base: Path) -> str:
@@ -231,3 +277,64 @@ def _local_or_hub(model: str, base: Path) -> str:
     if model.startswith(("/", ".", "~")) or model.count("/") > 1 or path.is_dir():
         return str(path.resolve())
     return model
+
+
+@dataclass(frozen=True)
+class Options:
+    """One run's settings: the chosen presets with the command line's overrides applied."""
+
+    summarizer: Preset
+    translator: Preset | None  # None: --no-translate
+    summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
+    engine: Engine = Engine.abstractive
+    sentences: int = 3  # for the extractive and lead engines
+    max_words: int | None = None
+    long_mode: LongMode = LongMode.truncate
+    device: Device = Device.auto
+    offline: bool = False
+    strict: bool = False  # a model that is not available is an error, not a fallback
+    backend: Backend | None = None  # None: each preset's own
+    quantize: Quantize | None = None
+
+
+def make_options(
+    config: Config,
+    *,
+    model: str | None = None,
+    engine: Engine | str | None = None,
+    translator: str | None = None,
+    translate: bool | None = None,
+    beams: int | None = None,
+    length: Length | str | None = None,
+    max_words: int | None = None,
+    long_mode: LongMode | str = LongMode.truncate,
+    device: Device | str = Device.auto,
+    offline: bool = False,
+    strict: bool = False,
+    backend: Backend | str | None = None,
+    quantize: Quantize | str | None = None,
+) -> Options:
+    """Presets plus command-line overrides (enums or their string values); None means "as models.toml says"."""
+    preset = config.summarizer(model)
+    engine = Engine(engine) if engine else preset.engine
+    if max_words is not None and engine is Engine.abstractive:
+        raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
+    wants_translation = config.translate if translate is None else translate
+    chosen_length = config.length(str(length) if length else None)
+    settings = {**preset.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}
+    if beams is not None:
+        settings["num_beams"] = beams
+    return Options(
+        summarizer=preset,
+        translator=config.translator(translator) if wants_translation else None,
+        summary_settings=settings,
+        engine=engine,
+        sentences=int((chosen_length or config.lengths.get("medium", {})).get("sentences", 3)),
+        max_words=max_words,
+        long_mode=LongMode(long_mode),
+        device=Device(device),
+        offline=offline,
+        strict=strict,
+        backend=Backend(backend) if backend else None,
+        quantize=Quantize(quantize) if quantize else None,
+    )

@@ -23,6 +23,14 @@ class Document:
     id: str | None = None  # a dataset record's id
 
 
+@dataclass(frozen=True)
+class Failure:
+    """An input that could not be read; it still gets its Result, in its place in the run."""
+
+    source: str
+    error: str
+
+
 @dataclass
 class Result:
     """What one input became; also exactly what the json/jsonl writers serialise."""

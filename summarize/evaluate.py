@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
 
+from summarize.config import Choice
 from summarize.errors import SummarizeError
 
-Task = Literal["summarize", "translate"]
+
+class Task(Choice):
+    summarize = "summarize"  # records {"id", "text", "summary"}
+    translate = "translate"  # records {"id", "ru", "en"}
+
 
 # summarus metrics.py computes duplicate n-gram rates for n = 1..4 and prints n = 1..3;
 # 3 is the longest it reports (the published Gazeta models block repeated 4-grams while decoding).
@@ -248,15 +252,13 @@ def score_translations(hypotheses: Sequence[str], references: Sequence[str]) -> 
 
 # ---------------------------------------------------------------- files
 
-_FIELDS: dict[str, tuple[str, str]] = {"summarize": ("text", "summary"), "translate": ("ru", "en")}
+_FIELDS: dict[Task, tuple[str, str]] = {Task.summarize: ("text", "summary"), Task.translate: ("ru", "en")}
 
 
 def read_records(path: str | Path, task: Task) -> list[Record]:
     """Records of a JSONL data file: {"id","text","summary"} to summarize, {"id","ru","en"} to
     translate. Blank lines are skipped; every problem is a SummarizeError naming file and line."""
-    if task not in _FIELDS:
-        raise ValueError(f"unknown task {task!r}; expected one of {sorted(_FIELDS)}")
-    source, target = _FIELDS[task]
+    source, target = _FIELDS[Task(task)]
     fields = ("id", source, target)
     records: list[Record] = []
     first_line: dict[str, int] = {}
@@ -383,42 +385,85 @@ def strip_html(text: str) -> str:
 def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None) -> tuple[list[str], list[str]]:
     """The pipeline's summary of each record (no translation) and one line per record that failed.
 
-    Records go through the models eight at a time, as in the CLI; a group that fails is redone one
-    record at a time, and a record that fails scores as an empty prediction (leaving it out would
-    flatter the model).
+    Records go through `Pipeline.run_all` as in the CLI; a record that fails scores as an empty
+    prediction (leaving it out would flatter the model).
     """
     from summarize.documents import Document
 
-    pipeline.load()  # a model that cannot load fails the whole evaluation, not each record
     predictions, failures = [], []
-    for start in range(0, len(records), 8):
-        group = records[start : start + 8]
-        docs = [Document(r.id, r.text) for r in group]
-        try:
-            results = pipeline.run_many(docs)
-        except Exception:
-            results = [_run_alone(pipeline, doc, failures) for doc in docs]
-        predictions.extend((r.summary_ru or "") if r else "" for r in results)
-        for _ in group:
-            advance()
+    for _, result in pipeline.run_all(Document(r.id, r.text) for r in records):
+        predictions.append(result.summary_ru or "")
+        if result.error:
+            failures.append(result.error)
+        advance()
     return predictions, failures
 
 
-def _run_alone(pipeline, doc, failures: list[str]):
-    try:
-        return pipeline.run(doc)
-    except Exception as error:  # scored as empty, reported on stderr by the caller
-        failures.append(f"{doc.source}: {error}")
-        return None
+def predict_translations(records: Sequence[Record], translator, settings, advance=lambda: None) -> list[str]:
+    """The translator's English for each record's Russian, sentence by sentence like the CLI,
+    16 records' sentences to a padded batch."""
+    from summarize.engines.translate import translate_many
 
-
-def predict_translations(records: Sequence[Record], pipeline, advance=lambda: None) -> list[str]:
-    """The pipeline's translator's English for each record's Russian, sentence by sentence like the
-    CLI, 16 records' sentences to a padded batch."""
     predictions = []
     for start in range(0, len(records), 16):
         group = records[start : start + 16]
-        predictions.extend(pipeline.translate_many([r.text for r in group]))
+        predictions.extend(english for english, _ in translate_many(translator, [r.text for r in group], settings))
         for _ in group:
             advance()
     return predictions
+
+
+# ---------------------------------------------------------------- the eval command
+
+
+@dataclass(frozen=True)
+class Job:
+    """What `summarize eval` was asked to do."""
+
+    data: Path
+    task: Task = Task.summarize
+    predictions: Path | None = None  # score these instead of running a model
+    save_predictions: Path | None = None
+    limit: int | None = None
+    strip_html: bool = False
+
+
+def load(job: Job) -> tuple[list[Record], list[str] | None]:
+    """The records to score (limited, HTML stripped if asked) and the given predictions, if any."""
+    records = read_records(job.data, job.task)
+    field = _FIELDS[job.task][1]
+    given = read_predictions(job.predictions, records, field) if job.predictions else None
+    records, given = records[: job.limit], (given[: job.limit] if given else None)
+    if job.strip_html:
+        records = [Record(r.id, strip_html(r.text), strip_html(r.reference), r.line) for r in records]
+    return records, given
+
+
+def run(job: Job, records: list[Record], given: list[str] | None, options, notify, advance, debug: bool) -> dict:
+    """Predict (unless given), save the predictions if asked, score: the report as one dict."""
+    from summarize.engines import load_translator
+    from summarize.outputs import write_atomically
+    from summarize.pipeline import Pipeline
+
+    failures: list[str] = []
+    if given is not None:
+        outputs, who = given, {"predictions": str(job.predictions)}
+    elif job.task is Task.summarize:
+        outputs, failures = predict_summaries(records, Pipeline(options, notify=notify, debug=debug), advance)
+        who = {"engine": options.engine.value, "model": options.summarizer.name if options.engine == "abstractive" else None}
+    else:  # the translator alone, loaded as the main command loads it (backend included)
+        translator, notices = load_translator(options, notify)
+        for notice in notices:
+            notify(f"warning: {notice}")
+        outputs = predict_translations(records, translator, options.translator.generate, advance)
+        who = {"translator": options.translator.name}
+    for failure in failures:
+        notify(f"error: {failure} (scored as an empty summary)")
+    if job.save_predictions and given is None:
+        key = _FIELDS[job.task][1]
+        lines = [json.dumps({"id": r.id, key: o}, ensure_ascii=False) for r, o in zip(records, outputs)]
+        write_atomically(job.save_predictions, "".join(line + "\n" for line in lines))
+    references = [r.reference for r in records]
+    scores = score_summaries(outputs, references) if job.task is Task.summarize else score_translations(outputs, references)
+    rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(scores).items()}
+    return {"task": job.task.value, "data": str(job.data), **who, "failed": len(failures), **rounded}

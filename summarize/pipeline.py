@@ -1,207 +1,168 @@
-"""Document → Result: fit the article to the model (lead truncation or map-reduce), summarise, translate."""
+"""Documents → Results, the only place that calls engines.
+
+`Pipeline.run_all` is what every caller runs (the CLI's batch loop, `summarize eval`, the library):
+it takes documents a group at a time, fits each to the summariser (lead truncation or map-reduce),
+generates in batches within the engine's token budget, translates every summary sentence in one
+padded batch, and retries a failing group one document at a time, so one bad input fails alone.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 
-from summarize.config import Config, ModelSpec
-from summarize.errors import ModelNotAvailable, SummarizeError
-from summarize.documents import Document, Result
+from summarize.config import Engine, LongMode, Options
+from summarize.documents import Document, Failure, Result
+from summarize.engines import Engines, Extractor, Notify, load_engines
+from summarize.errors import SummarizeError
 from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_sentences, split_sentences
 
-LongMode = Literal["truncate", "chunk"]
-Engine = Literal["abstractive", "extractive", "lead"]
-
-
-
-@dataclass(frozen=True)
-class Options:
-    summarizer: ModelSpec
-    translator: ModelSpec | None  # None: --no-translate
-    summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
-    engine: Engine = "abstractive"
-    sentences: int = 3  # for the extractive and lead engines
-    max_words: int | None = None
-    long_mode: LongMode = "truncate"
-    device: str = "auto"
-    offline: bool = False
-    strict: bool = False  # a model that is not available is an error, not a fallback
-    backend: str | None = None  # None: each preset's own
-    quantize: str | None = None
-
-
-def make_options(
-    config: Config,
-    *,
-    model: str | None = None,
-    engine: Engine | None = None,
-    translator: str | None = None,
-    translate: bool | None = None,
-    beams: int | None = None,
-    length: str | None = None,
-    max_words: int | None = None,
-    long_mode: LongMode = "truncate",
-    device: str = "auto",
-    offline: bool = False,
-    strict: bool = False,
-    backend: str | None = None,
-    quantize: str | None = None,
-) -> Options:
-    """Presets plus command-line overrides; None means "as models.toml says"."""
-    spec = config.summarizer(model)
-    engine = engine or spec.engine
-    if max_words is not None and engine == "abstractive":
-        raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
-    wants_translation = config.translate if translate is None else translate
-    chosen_length = config.length(length)
-    settings = {**spec.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}
-    if beams is not None:
-        settings["num_beams"] = beams
-    return Options(
-        summarizer=spec,
-        translator=config.translator(translator) if wants_translation else None,
-        summary_settings=settings,
-        engine=engine,
-        sentences=int((chosen_length or config.lengths.get("medium", {})).get("sentences", 3)),
-        max_words=max_words,
-        long_mode=long_mode,
-        device=device,
-        offline=offline,
-        strict=strict,
-        backend=backend,
-        quantize=quantize,
-    )
-
-
-def _ctranslate2_on_cpu(device: str) -> bool:
-    """The auto backend: CTranslate2 where it is installed and the run is on the CPU (measured
-    several times faster there, see bench/results); torch, with its half precision, on a GPU."""
-    import importlib.util
-
-    if device not in ("auto", "cpu") or importlib.util.find_spec("ctranslate2") is None:
-        return False
-    import ctranslate2
-
-    return device == "cpu" or ctranslate2.get_cuda_device_count() == 0
+# Documents read and given to the models together (more can share a batch; fewer wait on a signal).
+GROUP_SIZE = 8
 
 
 class Pipeline:
-    """Holds the loaded models so that they load once per run, however many inputs."""
+    """Holds the engines, loaded once per run however many documents go through.
 
-    def __init__(self, options: Options, progress: Callable[[str], None] = lambda message: None):
+    Engines may be passed in (tests, `summarize eval`); otherwise they load on first use from the
+    options. `notify` receives the lines worth showing on stderr: run-wide notices (once), each
+    document's warnings, and one-time work such as a model conversion.
+    """
+
+    def __init__(self, options: Options, engines: Engines | None = None, notify: Notify = lambda message: None, debug: bool = False):
         self.options = options
-        self.progress = progress  # one-time work worth a line on stderr (a model conversion)
-        self.engine: Engine = options.engine  # may become "extractive" when the model is not available
-        self.notices: list[str] = []  # run-wide fallbacks, also recorded in every Result's warnings
-        self._loaded = False
-        self._summarizer = None
-        self._translator = None
+        self.notify = notify
+        self.debug = debug  # a model failure on one document raises instead of failing that document
+        self._engines = engines
 
-    def load(self) -> None:
-        """Load the models once. A model that is not on this machine and cannot be fetched is
-        replaced (extractive engine for the summariser, no translation) unless --strict; any other
-        load failure raises SummarizeError naming the model."""
-        if self._loaded:
-            return
-        opts = self.options
-        if self.engine == "abstractive":
-            self._summarizer = self._load_or_skip(
-                opts.summarizer, "summarised with the extractive engine instead"
-            )
-            if self._summarizer is None:
-                self.engine = "extractive"
-        if opts.translator is not None:
-            self._translator = self._load_or_skip(opts.translator, "the translation is skipped")
-        self._loaded = True
+    @property
+    def engines(self) -> Engines:
+        """The engines, loaded on first use; raises SummarizeError when a model cannot load."""
+        if self._engines is None:
+            self._engines = load_engines(self.options, self.notify)
+            for notice in self._engines.notices:
+                self.notify(f"warning: {notice}")
+        return self._engines
 
-    def _load_or_skip(self, spec: ModelSpec, instead: str):
-        from summarize import hub
-
-        try:
-            path = hub.model_dir(spec, self.options.offline)
-        except ModelNotAvailable as e:
-            if self.options.strict:
-                raise
-            self.notices.append(f"{e}; {instead} (--strict makes this an error)")
-            return None
-        backend = self.options.backend or spec.backend
-        quantize = self.options.quantize or spec.quantize
-        if backend == "ctranslate2" or (backend == "auto" and _ctranslate2_on_cpu(self.options.device)):
-            from summarize.engines.ct2 import CT2Seq2Seq
-
-            try:
-                engine = CT2Seq2Seq(spec, path, self.options.device, quantize, self.progress)
-            except SummarizeError as e:
-                if backend == "ctranslate2":
-                    raise
-                self.notices.append(f"{e}; using torch for it instead")
-            else:
-                if engine.ignored:
-                    self.notices.append(
-                        f"the ctranslate2 backend has no equivalent of {', '.join(engine.ignored)} "
-                        f"(preset {spec.name}); decoding goes on without (--backend torch honours them)"
-                    )
-                return engine
-        from summarize.engines.seq2seq import Seq2Seq, pick_device
-
-        return Seq2Seq(spec, path, pick_device(self.options.device), quantize)
+    def run_all(
+        self,
+        items: Iterable[Document | Failure],
+        should_stop: Callable[[], bool] = lambda: False,
+        group_size: int = GROUP_SIZE,
+    ) -> Iterator[tuple[Document | Failure, Result]]:
+        """Each item with its Result, in order, streamed group by group. `should_stop` is asked
+        between generate() calls: documents not reached then get no Result (left for a rerun)."""
+        iterator = iter(items)
+        while not should_stop():
+            group = list(islice(iterator, group_size))
+            if not group:
+                return
+            docs = [item for item in group if isinstance(item, Document)]
+            summarised = iter(self._run_group(docs, should_stop) if docs else [])
+            for item in group:
+                result = next(summarised) if isinstance(item, Document) else self._result(item.source, error=item.error)
+                if result is None:
+                    continue
+                if result.error is None:
+                    self._record_notices(item, result)
+                yield item, result
 
     def run(self, doc: Document) -> Result:
-        return self.run_many([doc])[0]
+        """One document; errors raise instead of becoming a failed Result (library use)."""
+        result = self._summarise([doc])[0]
+        self._record_notices(doc, result)
+        return result
 
-    def run_many(self, docs: Sequence[Document], should_stop: Callable[[], bool] = lambda: False) -> list[Result | None]:
+    def _run_group(self, docs: list[Document], should_stop: Callable[[], bool]) -> list[Result | None]:
+        """The group in one go; if that fails, each document alone, so one bad input fails alone."""
+        self.engines  # noqa: B018 - a model that cannot load ends the run here, not per document
+        if len(docs) > 1:
+            try:
+                return self._summarise(docs, should_stop)
+            except Exception:  # noqa: BLE001 - find the culprit below
+                pass
+        results: list[Result | None] = []
+        for doc in docs:
+            if should_stop() and results:
+                results.append(None)
+                continue
+            try:
+                results.append(self._summarise([doc])[0])
+            except SummarizeError as e:
+                results.append(self._result(doc.source, error=str(e)))
+            except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
+                if self.debug:
+                    raise
+                message = f"{doc.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
+                results.append(self._result(doc.source, error=message))
+        return results
+
+    def _summarise(self, docs: Sequence[Document], should_stop: Callable[[], bool] = lambda: False) -> list[Result | None]:
         """Summarise and translate documents together: model inputs go through generate() in
-        batches within a token budget, and all summary sentences through the translator as one
-        padded batch. `should_stop` is asked between batches; documents not reached come back None."""
+        batches within the engine's token budget, and all summary sentences through the translator
+        as one padded batch. Documents not reached before `should_stop` come back None."""
         started = time.perf_counter()
-        self.load()
-        results = [self._new_result(doc) for doc in docs]
+        engines = self.engines
+        results = [self._result(doc.source, list(doc.warnings)) for doc in docs]
         inputs = [self._model_input(doc.text, result) for doc, result in zip(docs, results)]
         done = [text is None for text in inputs]
         lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
         for batch in self._summary_batches(lengths):
             if should_stop() and any(done):
                 break
-            summaries = self._summarizer.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch))
+            summaries = engines.summarizer.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch))
             for i, summary in zip(batch, summaries):
                 results[i].summary_ru, done[i] = summary, True
         finished = [r for r, ok in zip(results, done) if ok]
         for result in finished:
             if not result.summary_ru:
                 result.warnings.append("the summary is empty")
-        if self._translator is not None:
-            from summarize.engines.translate import translate_many
-
-            texts = [r.summary_ru or "" for r in finished]
-            for result, (english, notes) in zip(finished, translate_many(self._translator, texts, self.options.translator.generate)):
-                result.summary_en = english if result.summary_ru else None
-                result.warnings.extend(notes)
+        self._translate(finished)
         share = round((time.perf_counter() - started) / max(1, len(finished)), 3)
         for result in finished:
             result.seconds = share  # documents batched together share its time
         return [r if ok else None for r, ok in zip(results, done)]
 
-    def translate_many(self, texts: Sequence[str]) -> list[str]:
-        """English for Russian texts with the loaded translator (for `summarize eval --task translate`)."""
+    def _translate(self, results: list[Result]) -> None:
+        translator = self.engines.translator
+        if translator is None or not results:
+            return
         from summarize.engines.translate import translate_many
 
-        self.load()
-        if self._translator is None:
-            raise SummarizeError("no translator is loaded; drop --no-translate")
-        return [english for english, _ in translate_many(self._translator, texts, self.options.translator.generate)]
+        texts = [r.summary_ru or "" for r in results]
+        for result, (english, notes) in zip(results, translate_many(translator, texts, self.options.translator.generate)):
+            result.summary_en = english if result.summary_ru else None
+            result.warnings.extend(notes)
 
-    def _new_result(self, doc: Document) -> Result:
-        opts = self.options
+    def _record_notices(self, doc: Document, result: Result) -> None:
+        """Say the document's own warnings, then record the run-wide notices (already said once)
+        in its Result too, after what reading it found, so each result is complete on its own."""
+        for warning in result.warnings:
+            self.notify(f"warning: {result.source}: {warning}")
+        read = len(doc.warnings)
+        result.warnings[read:read] = self.engines.notices
+
+    def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None) -> Result:
+        """The one way a Result starts: what ran it is filled in from the engines (or, before they
+        load, from the options); a failed one names no backend, since nothing ran on it."""
+        engines, opts = self._engines, self.options
+        if engines is None:
+            model_engine = opts.engine is Engine.abstractive
+            translator = opts.translator.name if opts.translator else None
+            engine, backend = opts.engine, None
+        else:
+            model_engine = not isinstance(engines.summarizer, Extractor)
+            translator = engines.translator.preset.name if engines.translator else None
+            engine, backend = engines.engine, engines.summarizer.description if model_engine else None
         return Result(
-            source=doc.source,
-            engine=self.engine,
-            model=opts.summarizer.name if self._summarizer is not None else None,
-            translator=opts.translator.name if self._translator is not None else None,
-            backend=self._summarizer.description if self._summarizer is not None else None,
-            warnings=[*doc.warnings, *self.notices],
+            source=source,
+            engine=engine.value,
+            model=opts.summarizer.name if model_engine else None,
+            translator=translator,
+            backend=None if error else backend,
+            warnings=warnings or [],
+            error=error,
         )
 
     def _summary_batches(self, lengths: Sequence[int | None]) -> list[list[int]]:
@@ -209,11 +170,14 @@ class Pipeline:
         grouped so that beams × padded tokens stays within the engine's batch_tokens (how much
         batching pays differs by backend)."""
         pending = sorted((i for i, n in enumerate(lengths) if n is not None), key=lambda i: lengths[i])
+        if not pending:
+            return []
+        budget = self.engines.summarizer.batch_tokens
         beams = int(self.options.summary_settings.get("num_beams", 1))
         batches: list[list[int]] = []
         for i in pending:
             longest = lengths[i]  # sorted, so the last is the longest
-            if batches and beams * longest * (len(batches[-1]) + 1) <= self._summarizer.batch_tokens:
+            if batches and beams * longest * (len(batches[-1]) + 1) <= budget:
                 batches[-1].append(i)
             else:
                 batches.append([i])
@@ -222,31 +186,25 @@ class Pipeline:
     def _model_input(self, text: str, result: Result) -> str | None:
         """What goes into the summariser for this document; None when its summary is already made
         (the model-free engines, or map-reduce, which needs several rounds of its own)."""
-        if self.engine != "abstractive":
-            self._extract(text, result)
+        engine = self.engines.summarizer
+        if isinstance(engine, Extractor):
+            extract = engine.extract(text, self.options.sentences, self.options.max_words)
+            result.summary_ru = extract.text
+            result.warnings.extend(extract.warnings)
             return None
-        engine = self._summarizer
         result.input_tokens = engine.input_length(text)
-        if result.input_tokens <= engine.spec.max_input_tokens:
+        if result.input_tokens <= engine.preset.max_input_tokens:
             result.used_tokens, result.chunks = result.input_tokens, 1
             return text
-        if self.options.long_mode == "chunk":
+        if self.options.long_mode is LongMode.chunk:
             self._map_reduce(text, result)
             return None
         return self._truncate_to_lead(text, result)
 
-    def _extract(self, text: str, result: Result) -> None:
-        from summarize.engines.extractive import extract_central, extract_lead
-
-        pick = extract_central if self.engine == "extractive" else extract_lead
-        extract = pick(text, self.options.sentences, self.options.max_words)
-        result.summary_ru = extract.text
-        result.warnings.extend(extract.warnings)
-
     def _truncate_to_lead(self, text: str, result: Result) -> str:
         """Keep the leading sentences that fit: news is lead-heavy and the Gazeta models trained so."""
-        engine = self._summarizer
-        limit = engine.spec.max_input_tokens
+        engine = self.engines.summarizer
+        limit = engine.preset.max_input_tokens
         sentences = split_sentences(text)
         counts = engine.count_tokens(sentences)
         kept = fit_to_budget(counts, limit - engine.special_tokens)
@@ -273,8 +231,8 @@ class Pipeline:
     def _map_reduce(self, text: str, result: Result) -> None:
         """Summarise sentence-aligned chunks that each fit, then their joined summaries, again and
         again until they fit in one input; then summarise that."""
-        engine = self._summarizer
-        limit = engine.spec.max_input_tokens
+        engine = self.engines.summarizer
+        limit = engine.preset.max_input_tokens
         settings = self.options.summary_settings
         current, length = text, result.input_tokens
         while length > limit:
@@ -292,8 +250,8 @@ class Pipeline:
         result.summary_ru = engine.generate([current], settings)[0] if current else ""
 
     def _fitting_chunks(self, sentences: list[str]) -> list[str]:
-        engine = self._summarizer
-        limit = engine.spec.max_input_tokens
+        engine = self.engines.summarizer
+        limit = engine.preset.max_input_tokens
         budget = limit - engine.special_tokens
         while True:
             chunks = chunk_sentences(sentences, engine.count_tokens, budget)

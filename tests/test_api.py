@@ -8,9 +8,9 @@ def test_summarizer_keeps_models_loaded_between_calls(fast_config, article):
     first = summarizer(article, source="article")
     assert first.source == "article" and first.summary_ru and first.summary_en is None
     assert first.chunks > 1 and not first.truncated
-    engine = summarizer.pipeline._summarizer
+    engine = summarizer.pipeline.engines.summarizer
     assert summarizer("Москва, 3 марта. Дороги отремонтируют.").error is None
-    assert summarizer.pipeline._summarizer is engine
+    assert summarizer.pipeline.engines.summarizer is engine
 
 
 def test_summarize_text_reports_truncation(fast_config, article):

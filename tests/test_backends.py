@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from conftest import HF_HOME
 from summarize import cli
-from summarize.config import ModelSpec
+from summarize.config import Preset
 from summarize.engines.ct2 import CT2Seq2Seq
 from summarize.engines.seq2seq import Seq2Seq
 
@@ -23,7 +23,7 @@ GREEDY = {"num_beams": 1, "max_new_tokens": 20, "min_new_tokens": 20}
 
 @pytest.mark.parametrize("name", ["t5", "marian", "mbart"])
 def test_ctranslate2_float32_reproduces_torch_greedy_token_for_token(models, tmp_path, name):
-    spec = ModelSpec(name=name, kind="summarizer", model=str(models[name]), max_input_tokens=64)
+    spec = Preset(name=name, model=str(models[name]), max_input_tokens=64)
     torch_engine = Seq2Seq(spec, models[name], "cpu")
     fast = CT2Seq2Seq(spec, models[name], "cpu", "none", cache_root=tmp_path)
     assert fast.count_tokens(TEXTS) == torch_engine.count_tokens(TEXTS)
@@ -36,7 +36,7 @@ def test_ctranslate2_float32_reproduces_torch_greedy_token_for_token(models, tmp
 
 
 def test_conversion_happens_once_and_is_reported(models, tmp_path):
-    spec = ModelSpec(name="t5", kind="summarizer", model=str(models["t5"]), max_input_tokens=64)
+    spec = Preset(name="t5", model=str(models["t5"]), max_input_tokens=64)
     lines = []
     CT2Seq2Seq(spec, models["t5"], "cpu", None, lines.append, cache_root=tmp_path)
     CT2Seq2Seq(spec, models["t5"], "cpu", None, lines.append, cache_root=tmp_path)
@@ -45,7 +45,7 @@ def test_conversion_happens_once_and_is_reported(models, tmp_path):
 
 
 def test_a_broken_conversion_is_redone(models, tmp_path):
-    spec = ModelSpec(name="t5", kind="summarizer", model=str(models["t5"]), max_input_tokens=64)
+    spec = Preset(name="t5", model=str(models["t5"]), max_input_tokens=64)
     CT2Seq2Seq(spec, models["t5"], "cpu", None, cache_root=tmp_path)
     [converted] = tmp_path.iterdir()
     (converted / "summarize-tokens.json").write_text("{truncated", encoding="utf-8")
@@ -91,7 +91,7 @@ def test_weights_that_do_not_fit_are_refused_before_conversion(models, tmp_path)
     mixed = tmp_path / "mixed"
     shutil.copytree(models["t5"], mixed)
     shutil.copy(models["marian"] / "model.safetensors", mixed / "model.safetensors")
-    spec = ModelSpec(name="mixed", kind="summarizer", model=str(mixed), max_input_tokens=64)
+    spec = Preset(name="mixed", model=str(mixed), max_input_tokens=64)
     with pytest.raises(SummarizeError, match="do not fit its config.json"):
         CT2Seq2Seq(spec, mixed, "cpu", None, cache_root=tmp_path / "ct2")
     assert not (tmp_path / "ct2").exists() or not any((tmp_path / "ct2").iterdir())

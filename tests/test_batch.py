@@ -12,10 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import HF_HOME
-from summarize import cli, render
+from summarize import cli
 from summarize.batch import Batch, run_batch
 from summarize.config import load_config
-from summarize.pipeline import Pipeline, make_options
+from summarize.config import make_options
+from summarize.pipeline import Pipeline
 from summarize.sources import list_inputs
 
 SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
@@ -136,7 +137,7 @@ def test_write_errors_fail_that_input_and_leave_no_partial_file(run, tmp_path, m
             raise OSError(code, os.strerror(code))
         real_fsync(fd)
 
-    monkeypatch.setattr(render.os, "fsync", failing_fsync)
+    monkeypatch.setattr("summarize.outputs.os.fsync", failing_fsync)
     out = tmp_path / "out"
     result = run(news, "-o", out, "-f", "json")
     assert result.exit_code == 1

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from summarize import cli
 from summarize.config import load_config
-from summarize.pipeline import make_options
+from summarize.config import make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {

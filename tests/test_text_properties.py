@@ -58,20 +58,21 @@ def test_decode_never_crashes_on_bytes(data):
 
 @pytest.fixture(scope="module")
 def t5(models):
-    from summarize.config import ModelSpec
+    from summarize.config import Preset
     from summarize.engines.seq2seq import Seq2Seq
 
-    spec = ModelSpec(name="tiny", kind="summarizer", model=str(models["t5"]), max_input_tokens=40, generate={"max_new_tokens": 2})
-    return Seq2Seq(spec, models["t5"], "cpu")
+    preset = Preset(name="tiny", model=str(models["t5"]), max_input_tokens=40, generate={"max_new_tokens": 2})
+    return Seq2Seq(preset, models["t5"], "cpu")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(RUSSIANISH.filter(lambda t: t.strip()))
 def test_real_tokenizer_chunks_never_exceed_the_model_input(t5, text):
-    from summarize.pipeline import Options, Pipeline
+    from summarize.config import Options
+    from summarize.engines import Engines
+    from summarize.pipeline import Pipeline
 
-    pipeline = Pipeline(Options(summarizer=t5.spec, translator=None, summary_settings={}))
-    pipeline._summarizer = t5
+    pipeline = Pipeline(Options(summarizer=t5.preset, translator=None, summary_settings={}), Engines(t5))
     chunks = pipeline._fitting_chunks(split_sentences(text))
     assert all(t5.input_length(c) <= 40 for c in chunks)
     assert visible("".join(chunks)) == visible(text)

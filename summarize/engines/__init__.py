@@ -1,0 +1,171 @@
+"""The engines seam: what the pipeline may ask of a summariser or translator, and how one is loaded.
+
+Two kinds sit behind it. A `ModelEngine` is a seq2seq model (torch in seq2seq.py, CTranslate2 in
+ct2.py): it counts tokens and generates, and the pipeline fits articles to its input. An
+`Extractor` (extractive.py) picks sentences and needs no model. `load_summarizer` and
+`load_translator` choose and load them, with the fallbacks a run may take (a model that is not on
+this machine → the extractive engine or no translation; CTranslate2 that cannot run → torch);
+every fallback is a notice, never silent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from summarize.config import Backend, Device, Engine, Options, Preset, Quantize
+from summarize.errors import ModelNotAvailable, SummarizeError
+
+if TYPE_CHECKING:
+    from summarize.engines.extractive import Extract
+
+Notify = Callable[[str], None]
+
+
+class ModelEngine(Protocol):
+    """A loaded seq2seq model on one device."""
+
+    preset: Preset
+    description: str  # what runs it, for results: "torch fp32", "ctranslate2 int8"…
+    batch_tokens: int  # beams × padded input tokens worth putting into one generate() call
+    special_tokens: int  # tokens the model adds around any input
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text, without the special tokens."""
+
+    def input_length(self, text: str) -> int:
+        """Tokens the model sees for this text, special tokens included."""
+
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[str]:
+        """One output per text, in order; `settings` are generate() keyword arguments."""
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """A model-free summariser: sentences of the article, chosen and kept verbatim."""
+
+    engine: Engine
+    description: str
+
+    def extract(self, text: str, sentences: int, max_words: int | None) -> Extract: ...
+
+
+@dataclass
+class Engines:
+    """What a run summarises and translates with, and the run-wide notices their loading gave."""
+
+    summarizer: ModelEngine | Extractor
+    translator: ModelEngine | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def engine(self) -> Engine:
+        return self.summarizer.engine if isinstance(self.summarizer, Extractor) else Engine.abstractive
+
+
+def load_engines(options: Options, notify: Notify) -> Engines:
+    summarizer, notices = load_summarizer(options, notify)
+    translator, more = load_translator(options, notify)
+    return Engines(summarizer, translator, notices + more)
+
+
+def load_summarizer(options: Options, notify: Notify) -> tuple[ModelEngine | Extractor, list[str]]:
+    """The run's summariser and the run-wide notices its loading gave (a fallback, an ignored setting)."""
+    from summarize.engines.extractive import EXTRACTORS
+
+    notices: list[str] = []
+    if options.engine is not Engine.abstractive:
+        return EXTRACTORS[options.engine], notices
+    engine = _load_or_skip(options.summarizer, options, notify, notices, "summarised with the extractive engine instead")
+    return (engine or EXTRACTORS[Engine.extractive]), notices
+
+
+def load_translator(options: Options, notify: Notify) -> tuple[ModelEngine | None, list[str]]:
+    """The run's translator (None with --no-translate, or when it is not available) and its notices."""
+    notices: list[str] = []
+    if options.translator is None:
+        return None, notices
+    return _load_or_skip(options.translator, options, notify, notices, "the translation is skipped"), notices
+
+
+def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:
+    from summarize import hub
+
+    try:
+        path = hub.model_dir(preset, options.offline)
+    except ModelNotAvailable as e:
+        if options.strict:
+            raise
+        notices.append(f"{e}; {instead} (--strict makes this an error)")
+        return None
+    backend = options.backend or preset.backend
+    quantize = options.quantize or preset.quantize
+    return load_engine(preset, path, options.device, backend, quantize, notify, notices)
+
+
+def load_engine(
+    preset: Preset,
+    path: Path,
+    device: Device,
+    backend: Backend,
+    quantize: Quantize | None,
+    notify: Notify = lambda message: None,
+    notices: list[str] | None = None,
+) -> ModelEngine:
+    """The model in `path` on the backend asked for. `auto` is CTranslate2 where it is installed
+    and the run is on a CPU (several times faster there, see bench/results), torch otherwise; an
+    auto choice of CTranslate2 that cannot convert the model falls back to torch with a notice."""
+    notices = [] if notices is None else notices
+    if backend is Backend.ctranslate2 or (backend is Backend.auto and _ctranslate2_on_cpu(device)):
+        from summarize.engines.ct2 import CT2Seq2Seq
+
+        try:
+            engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify)
+        except SummarizeError as e:
+            if backend is Backend.ctranslate2:
+                raise
+            notices.append(f"{e}; using torch for it instead")
+        else:
+            if engine.ignored:
+                notices.append(
+                    f"the ctranslate2 backend has no equivalent of {', '.join(engine.ignored)} "
+                    f"(preset {preset.name}); decoding goes on without (--backend torch honours them)"
+                )
+            return engine
+    from summarize.engines.seq2seq import Seq2Seq
+
+    return Seq2Seq(preset, path, pick_device(device, Backend.torch), quantize)
+
+
+def pick_device(requested: Device, backend: Backend) -> str:
+    """The device a backend runs on: `auto` picks CUDA, then Apple MPS (torch only), then the CPU."""
+    cuda, mps = _accelerators(backend)
+    if requested is Device.auto:
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if requested is Device.cuda and not cuda:
+        raise SummarizeError(f"--device cuda: {backend} sees no CUDA device here; use --device cpu or auto")
+    if requested is Device.mps and not mps:
+        if backend is Backend.ctranslate2:
+            raise SummarizeError("--device mps: the ctranslate2 backend runs on CPU or CUDA only; use --backend torch")
+        raise SummarizeError("--device mps: torch sees no Apple GPU here; use --device cpu or auto")
+    return requested.value
+
+
+def _accelerators(backend: Backend) -> tuple[bool, bool]:
+    """(CUDA, MPS) as the backend sees them."""
+    if backend is Backend.ctranslate2:
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0, False
+    import torch
+
+    return torch.cuda.is_available(), torch.backends.mps.is_available()
+
+
+def _ctranslate2_on_cpu(device: Device) -> bool:
+    if device not in (Device.auto, Device.cpu) or importlib.util.find_spec("ctranslate2") is None:
+        return False
+    return device is Device.cpu or not _accelerators(Backend.ctranslate2)[0]

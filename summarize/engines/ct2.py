@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from summarize.config import ModelSpec
+from summarize.config import Preset, Quantize
 from summarize.errors import SummarizeError
 
 RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion
@@ -38,20 +38,7 @@ SETTINGS = {
 IGNORED_QUIETLY = {"early_stopping", "use_cache", "do_sample", "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id"}
 
 
-def ct2_device(name: str) -> str:
-    import ctranslate2
-
-    has_cuda = ctranslate2.get_cuda_device_count() > 0
-    if name == "auto":
-        return "cuda" if has_cuda else "cpu"
-    if name == "cuda" and not has_cuda:
-        raise SummarizeError("--device cuda: CTranslate2 sees no CUDA device here; use --device cpu or auto")
-    if name == "mps":
-        raise SummarizeError("--device mps: the ctranslate2 backend runs on CPU or CUDA only; use --backend torch")
-    return name
-
-
-def compute_type(device: str, quantize: str | None) -> str:
+def compute_type(device: str, quantize: Quantize | None) -> str:
     """int8 on CPU and float16 on GPU unless --quantize none asks for full float32."""
     if quantize == "none":
         return "float32"
@@ -74,7 +61,7 @@ def default_cache_root() -> Path:
     return Path(os.environ.get("SUMMARIZE_CT2_CACHE") or Path(constants.HF_HOME) / "summarize-ct2")
 
 
-def convert(spec: ModelSpec, model_dir: Path, target: Path, quantization: str) -> Path:
+def convert(preset: Preset, model_dir: Path, target: Path, quantization: str) -> Path:
     """Convert with CTranslate2's converter (needs torch and transformers, once), then write the
     vocabulary and special tokens ourselves: with transformers 5 the converter drops tokens the
     tokenizer adds outside sentencepiece (Marian's <pad>) and picks the wrong decoder start token."""
@@ -83,7 +70,7 @@ def convert(spec: ModelSpec, model_dir: Path, target: Path, quantization: str) -
     from summarize.engines.seq2seq import load_checked
 
     # The converter would fill missing weights with random values as transformers does; check first.
-    tokenizer, model = load_checked(spec, model_dir)
+    tokenizer, model = load_checked(preset, model_dir)
     config = model.config
     del model
     if config.model_type == "mbart" and not hasattr(config, "normalize_before"):
@@ -169,7 +156,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 class CT2Seq2Seq:
-    """The same interface as engines.seq2seq.Seq2Seq, on a CTranslate2 model."""
+    """A ModelEngine (see engines/__init__.py) on a CTranslate2 model."""
 
     # CTranslate2's int8 kernels gain from batching where torch does not: on 2 CPU cores, 4 articles
     # of ~300 tokens with 5 beams took 0.33 s each together against 0.71 s one at a time.
@@ -177,29 +164,29 @@ class CT2Seq2Seq:
 
     def __init__(
         self,
-        spec: ModelSpec,
+        preset: Preset,
         model_dir: Path,
         device: str,
-        quantize: str | None,
+        quantize: Quantize | None,
         progress: Callable[[str], None] = lambda message: None,
         cache_root: Path | None = None,
     ):
         import ctranslate2
 
-        self.spec = spec
-        self.device = ct2_device(device)
+        self.preset = preset
+        self.device = device
         kind = compute_type(self.device, quantize)
         # int8 weights are stored as int8 and run as int8 on CPU; float32/float16 stored as such.
         stored = "int8" if kind.startswith("int8") else kind
         path = converted_dir(model_dir, stored, cache_root or default_cache_root())
         recipe = _read_recipe(path)
         if recipe is None:
-            progress(f"converting {spec.model} to CTranslate2 ({stored}) once, into {path}")
+            progress(f"converting {preset.model} to CTranslate2 ({stored}) once, into {path}")
             try:
-                convert(spec, model_dir, path, stored)
+                convert(preset, model_dir, path, stored)
             except (ImportError, OSError, ValueError, KeyError, AttributeError, NotImplementedError) as e:
                 raise SummarizeError(
-                    f"model {spec.model} (preset {spec.name}) could not be converted for the ctranslate2 "
+                    f"model {preset.model} (preset {preset.name}) could not be converted for the ctranslate2 "
                     f"backend ({type(e).__name__}: {e}); use --backend torch"
                 ) from None
             recipe = _read_recipe(path)
@@ -215,7 +202,7 @@ class CT2Seq2Seq:
         self.tokenizer = _Tokens(path, recipe)
         self.description = f"ctranslate2 {kind}"
         self.special_tokens = self.tokenizer.special_count
-        self.ignored = sorted(set(spec.generate) - set(SETTINGS) - IGNORED_QUIETLY)
+        self.ignored = sorted(set(preset.generate) - set(SETTINGS) - IGNORED_QUIETLY)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.tokenizer.count(texts) if texts else []
@@ -230,9 +217,9 @@ class CT2Seq2Seq:
         batch = []
         for text in texts:
             tokens = self.tokenizer.tokens(text)
-            if len(tokens) > self.spec.max_input_tokens:
+            if len(tokens) > self.preset.max_input_tokens:
                 suffix = self.tokenizer.suffix
-                tokens = tokens[: self.spec.max_input_tokens - len(suffix)] + suffix
+                tokens = tokens[: self.preset.max_input_tokens - len(suffix)] + suffix
             batch.append(tokens)
         per_worker = max(1, min(batch_size, math.ceil(len(batch) / self.workers)))  # every worker gets a part
         results = self.translator.translate_batch(batch, max_batch_size=per_worker, max_input_length=0, **options)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from summarize.config import Engine
 from summarize.text import group_digits, join_sentences, split_sentences
 
 # The similarity graph is quadratic in sentences; the first ones hold the news (lead-heavy genre).
@@ -84,6 +85,24 @@ def extract_lead(text: str, max_sentences: int = 3, max_words: int | None = None
     if not sentences:
         return _empty()
     return _select(sentences, list(range(len(sentences))), max_sentences, max_words, [])
+
+
+@dataclass(frozen=True)
+class SentencePicker:
+    """An engines.Extractor: one of the functions above, named for results."""
+
+    engine: Engine
+    description: str
+    pick: Callable[[str, int, int | None], Extract]
+
+    def extract(self, text: str, sentences: int, max_words: int | None) -> Extract:
+        return self.pick(text, sentences, max_words)
+
+
+EXTRACTORS = {
+    Engine.extractive: SentencePicker(Engine.extractive, "extractive (LexRank)", extract_central),
+    Engine.lead: SentencePicker(Engine.lead, "lead sentences", extract_lead),
+}
 
 
 def normalise_words(sentence: str) -> list[str]:

@@ -11,27 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from summarize.config import ModelSpec
+from summarize.config import Preset, Quantize
 from summarize.errors import SummarizeError
 
 
-def pick_device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SummarizeError("--device cuda: torch sees no CUDA device here; use --device cpu or auto")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise SummarizeError("--device mps: torch sees no Apple GPU here; use --device cpu or auto")
-    return name
-
-
-def load_checked(spec: ModelSpec, path: Path, dtype=None):
+def load_checked(preset: Preset, path: Path, dtype=None):
     """Tokenizer and model from a directory, refusing weights that do not fit the config (which
     transformers would fill with random values and run, writing fluent-looking nonsense)."""
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
@@ -40,7 +24,7 @@ def load_checked(spec: ModelSpec, path: Path, dtype=None):
     # Our own messages say what matters; the per-tensor progress bars are noise on stderr.
     logging.disable_progress_bar()
     logging.set_verbosity_error()
-    where = f"model {spec.model} (preset {spec.name})"
+    where = f"model {preset.model} (preset {preset.name})"
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         # Never trust_remote_code: a model directory must not be able to run code.
@@ -69,14 +53,14 @@ class Seq2Seq:
     # grows with each; 2 articles of ~300 tokens gained 7%), so only short articles share a call.
     batch_tokens = 3_000
 
-    def __init__(self, spec: ModelSpec, path: Path, device: str, quantize: str | None = None):
+    def __init__(self, preset: Preset, path: Path, device: str, quantize: Quantize | None = None):
         import torch
 
-        self.spec = spec
+        self.preset = preset
         self.device = device
         # Half precision halves memory traffic on a GPU; CPUs have no fast fp16 matmul.
         dtype = torch.float16 if device in ("cuda", "mps") else torch.float32
-        self.tokenizer, self.model = load_checked(spec, path, dtype)
+        self.tokenizer, self.model = load_checked(preset, path, dtype)
         self.model.to(device).eval()
         if quantize == "int8":
             if device != "cpu":
@@ -118,7 +102,7 @@ class Seq2Seq:
                 return_tensors="pt",
                 padding=True,
                 truncation=True,
-                max_length=self.spec.max_input_tokens,
+                max_length=self.preset.max_input_tokens,
             ).to(self.device)
             with torch.inference_mode():
                 generated = self.model.generate(**encoded, **settings)

@@ -7,15 +7,17 @@ summary is split with razdel and its sentences go through the model as one padde
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from summarize.engines.seq2seq import Seq2Seq
 from summarize.text import join_sentences, split_long_sentence, split_sentences
 
+if TYPE_CHECKING:
+    from summarize.engines import ModelEngine
 
-def translate_many(engine: Seq2Seq, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
+
+def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """Translate several texts with all their sentences in one padded, length-sorted batch."""
-    budget = engine.spec.max_input_tokens - engine.special_tokens
+    budget = engine.preset.max_input_tokens - engine.special_tokens
     pieces: list[str] = []
     spans: list[tuple[int, int, list[str]]] = []
     for text in texts:

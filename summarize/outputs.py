@@ -1,0 +1,121 @@
+"""Where results go: stdout as they finish, one file per input under --output-dir, and the
+atomic writes that make every file whole or absent. Formatting is render.py's job."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path, PurePath
+from typing import TextIO
+
+from summarize.documents import Result
+from summarize.render import EXTENSIONS, SHOWS_ERRORS, Format, format_result, json_document
+
+
+class StdoutWriter:
+    """Results to a stream, each written and flushed as it finishes; json gathers them into one
+    document (an object for a single input, an array for several) written at close()."""
+
+    def __init__(self, fmt: Format, stream: TextIO, many: bool = False):
+        from rich.console import Console
+
+        self.fmt, self.stream, self.many = fmt, stream, many
+        terminal = Console(file=stream)  # a rich panel takes the terminal's width and colours
+        self.width, self.color_system = terminal.width, terminal.color_system
+        self.gathered: list[dict] = []
+
+    def write(self, result: Result) -> None:
+        if self.fmt is Format.json:
+            self.gathered.append(result.to_dict())
+        elif result.error is None or self.fmt in SHOWS_ERRORS:
+            self.stream.write(format_result(self.fmt, result, self.many, self.width, self.color_system))
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.fmt is Format.json:
+            data = self.gathered if self.many or len(self.gathered) != 1 else self.gathered[0]
+            self.stream.write(json_document(data))
+            self.stream.flush()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or nothing: an interrupted run never leaves half a file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class OutputDir:
+    """One file per input under a folder: relative names kept, extension by format, no two inputs
+    in one file, no input overwritten, nothing written outside the folder."""
+
+    def __init__(self, root: Path, fmt: Format, reserved: Iterable[Path] = ()):
+        self.root = root
+        self.fmt = fmt
+        self.extension = EXTENSIONS[fmt]
+        # Keys fold case and Unicode normalisation: on macOS and Windows "А.txt"/"а.txt" are one file.
+        self.taken = {_key(p) for p in reserved}
+
+    def default_path(self, name: PurePath) -> Path:
+        parts = [_safe_part(p) for p in name.parts if p not in ("", ".", "..", "/")] or ["stdin"]
+        return self.root.joinpath(*parts).with_suffix(self.extension)
+
+    def path_for(self, name: PurePath) -> Path:
+        """The default path, or with -2, -3… when an input or an earlier output of this run has it."""
+        stem = path = self.default_path(name)
+        n = 1
+        while _key(path) in self.taken:
+            n += 1
+            path = stem.with_name(f"{stem.stem}-{n}{stem.suffix}")
+        self.taken.add(_key(path))
+        return path
+
+    def is_complete(self, path: Path) -> bool:
+        """A finished output of an earlier run: JSON formats must parse, text must not be empty."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if self.extension not in (".json", ".jsonl"):
+            return bool(text.strip())
+        documents = text.splitlines() if self.extension == ".jsonl" else [text]
+        try:
+            return bool(documents) and all(json.loads(d)["error"] is None for d in documents)
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def write(self, path: Path, result: Result) -> None:
+        self._check_inside(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_inside(path.parent)
+        write_atomically(path, format_result(self.fmt, result))
+
+    def _check_inside(self, folder: Path) -> None:
+        """Names cannot climb out (see default_path); a symlinked subfolder must not lead out either."""
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        inside = folder.absolute().is_relative_to(self.root.absolute())
+        if inside and not folder.resolve().is_relative_to(self.root.resolve()):
+            raise OSError(errno.EXDEV, f"a symlink inside {self.root} leads outside it")
+
+
+def _safe_part(part: str) -> str:
+    """Control characters out, Unicode in NFC: a file name that any file system and terminal can show."""
+    cleaned = "".join("_" if unicodedata.category(c) in ("Cc", "Cf") else c for c in part)
+    return unicodedata.normalize("NFC", cleaned) or "_"
+
+
+def _key(path: Path) -> str:
+    return unicodedata.normalize("NFC", str(path.absolute())).casefold()
