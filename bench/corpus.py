@@ -6,9 +6,7 @@ The RIA texts are CC BY-NC-ND and must not be copied into the repository: they a
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from dataclasses import dataclass
 from itertools import chain, cycle, islice, zip_longest
 from pathlib import Path
@@ -31,20 +29,14 @@ def default_eval_dir(repo_root: Path) -> Path:
     return repo_root.parent / "shared" / "eval"
 
 
-def strip_html(text: str) -> str:
-    """RIA's `<p>…&nbsp;…</p>` as plain text, one paragraph per line."""
-    text = re.sub(r"</?(p|br|div|li|h\d)\b[^>]*>", "\n", text, flags=re.IGNORECASE)
-    text = html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\xa0", " ")
-    lines = (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 def _records(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
 def ria_articles(eval_dir: Path) -> list[Article]:
+    from summarize.evaluate import strip_html  # the project's own, as `summarize eval --strip-html` reads them
+
     return [Article(r["id"], strip_html(r["text"])) for r in _records(eval_dir / RIA)]
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
+from summarize.text import split_sentences
 from bench.measure import ProcessRun, describe_machine, median, run_process
 from bench.models import BuiltModel, ensure_models
 from bench.report import (
@@ -401,7 +402,7 @@ def batch_stats(side: SideResult, run: ProcessRun, baseline: bool, args) -> None
         translation_tokens = sum(r["translation_tokens"] for r in records)
         inputs_per_article = 1.0
     else:
-        sentences = [len(_sentences(r["summary_ru"] or "")) for r in records]
+        sentences = [len(split_sentences(r["summary_ru"] or "")) for r in records]
         summary_tokens = len(records) * args.summary_tokens
         translation_tokens = sum(sentences) * args.translation_tokens
         inputs_per_article = statistics.mean(sentences)
@@ -512,13 +513,6 @@ def _records(stdout: str) -> list[dict[str, Any]]:
         if isinstance(value, dict):
             records.append(value)
     return records
-
-
-def _sentences(text: str) -> list[str]:
-    """As summarize.text.split_sentences: razdel within each line."""
-    from razdel import sentenize
-
-    return [s.text for line in text.splitlines() if line.strip() for s in sentenize(line)]
 
 
 def log(message: str) -> None:
