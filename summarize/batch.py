@@ -70,7 +70,8 @@ def run_batch(
     def feed() -> Iterator[Document | Failure]:
         for item in inputs:
             path = batch.out_dir.path_for(item.name) if batch.out_dir else None
-            if path and batch.skip_existing and batch.out_dir.is_complete(path):
+            # stdin is new text each run, whatever an earlier run left in stdin.json
+            if path and batch.skip_existing and item.path is not None and batch.out_dir.is_complete(path):
                 tally.skipped += 1
                 advance()
                 continue

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os
+import signal
 import sys
 import typing
 from contextlib import contextmanager
@@ -23,10 +25,10 @@ from summarize.batch import EXIT_INTERRUPTED, Batch, Tally, run_batch, write_err
 from summarize.config import Backend, Choice, Device, Engine, Length, LongMode, Options, Quantize, load_config, make_options
 from summarize.errors import SummarizeError
 from summarize.evaluate import Job, Task
-from summarize.outputs import OutputDir, StdoutWriter
+from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file
 from summarize.pipeline import Pipeline
-from summarize.render import Format
-from summarize.sources import MAX_INPUT_CHARS, STDIN, list_inputs
+from summarize.render import Format, printable
+from summarize.sources import MAX_INPUT_CHARS, STDIN, drop_repeats, list_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -115,7 +117,7 @@ def reported(debug: bool = False):
     except SummarizeError as e:
         if debug:
             raise
-        _stderr().print(f"summarize: error: {e}", markup=False)
+        _stderr().print(printable(f"summarize: error: {e}"), markup=False)
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -138,22 +140,33 @@ def summarize(
 ) -> None:
     """Summarise Russian news articles and translate the summaries to English."""
     err = _stderr()
+    notify = _notifier(err)
     with reported(flags.debug):
         options = flags.options(translate, strict)
         if skip_existing and not output_dir:
             raise SummarizeError("--skip-existing needs --output-dir: it skips inputs whose output file is there")
         paths = paths or [_piped_stdin()]
-        inputs = list_inputs(paths, glob, recursive)
+        inputs, notes = drop_repeats(list_inputs(paths, glob, recursive, skip=output_dir))
         many = len(paths) > 1 or any(p != STDIN and Path(p).is_dir() for p in paths)
         chosen = fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
-        reserved = [i.path for i in inputs if i.path is not None]  # an output never overwrites an input
-        out_dir = OutputDir(output_dir, chosen, reserved) if output_dir else None
-        writer = None if out_dir else StdoutWriter(chosen, sys.stdout, many)
-        batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars)
-        notify = _notifier(err)
+        batch = _batch(inputs, chosen, many, output_dir, errors_file, skip_existing, fail_fast, max_input_chars)
+        for note in notes:
+            notify(f"warning: {note}")
         with _progress(err, len(inputs) if many else 0) as advance:
             tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
     raise typer.Exit(_finish(tally, many, errors_file, notify))
+
+
+def _batch(inputs, fmt: Format, many: bool, output_dir, errors_file, skip_existing, fail_fast, max_input_chars) -> Batch:
+    """Where results go, with every output path checked before any work is done."""
+    reserved = [i.path for i in inputs if i.path is not None]  # an output never overwrites an input
+    if errors_file:
+        check_output_file(errors_file, "--errors", reserved)
+    if output_dir:
+        check_output_dir(output_dir)
+    out_dir = OutputDir(output_dir, fmt, reserved) if output_dir else None
+    writer = None if out_dir else StdoutWriter(fmt, sys.stdout, many)
+    return Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars)
 
 
 def _piped_stdin() -> str:
@@ -192,7 +205,7 @@ def _notifier(err: Console):
     """Lines on stderr, each starting with the program's name (and no rich markup)."""
 
     def notify(message: str) -> None:
-        err.print(f"summarize: {message}", markup=False)
+        err.print(printable(f"summarize: {message}"), markup=False)
 
     return notify
 
@@ -280,8 +293,40 @@ SUBCOMMANDS = {"models": models_app, "eval": eval_app}
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The `summarize` program: usage errors as one line, a closed pipe as a quiet exit."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in SUBCOMMANDS:
-        SUBCOMMANDS[args[0]](args[1:], prog_name=f"summarize {args[0]}")
-    else:
-        app(args, prog_name="summarize")
+    if args in (["--version"], ["-V"]):
+        print(f"summarize {_version()}")
+        return
+    command, prog = (SUBCOMMANDS[args[0]], f"summarize {args[0]}") if args and args[0] in SUBCOMMANDS else (app, "summarize")
+    try:
+        code = command(args[1:] if command is not app else args, prog_name=prog, standalone_mode=False)
+    except _click_errors().ClickException as e:
+        if type(e).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            _stderr().print(printable(f"{prog}: error: {e.format_message().rstrip('.')}; see '{prog} --help'"), markup=False)
+        code = e.exit_code
+    except _click_errors().Abort:
+        code = EXIT_INTERRUPTED[signal.SIGINT]
+    except BrokenPipeError:
+        # The reader went away (`summarize … | head -1`): nothing more to say, to anyone.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
+    sys.exit(code or 0)
+
+
+def _click_errors():
+    """Click's exceptions, which this Typer carries inside itself (older ones import click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("summarize")
+    except PackageNotFoundError:
+        return "unknown"

@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 from typing import TextIO
 
 from summarize.documents import Result
+from summarize.errors import SummarizeError
 from summarize.render import EXTENSIONS, SHOWS_ERRORS, Format, format_result, json_document
 
 
@@ -43,18 +44,53 @@ class StdoutWriter:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: an interrupted run never leaves half a file behind."""
+    """Write a whole file or nothing: an interrupted run never leaves half a file behind. A new
+    file gets the mode the umask gives (mkstemp's is 0600), a replaced one keeps its own."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
+            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
+    """Before any work: an output file must be writable where it is and must not be an input of
+    the run (through a symlink or a hard link either), which writing it would destroy."""
+    if path.is_dir():
+        raise SummarizeError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise SummarizeError(f"{option} {path}: the folder {path.parent} does not exist; create it first")
+    if path.exists() and any(_same_file(path, given) for given in inputs):
+        raise SummarizeError(f"{option} {path}: is an input of this run and would be overwritten; choose another file")
+
+
+def check_output_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise SummarizeError(f"--output-dir {path}: exists and is not a folder; give a folder")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 class OutputDir:

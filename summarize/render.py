@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
+import unicodedata
 
 from summarize.config import Choice
 from summarize.documents import Result
@@ -39,6 +42,17 @@ def format_result(fmt: Format, result: Result, many: bool = False, width: int = 
     return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
 
 
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters (an escape sequence in a file name, say) are
+    shown as \\x1b-style escapes instead of acting; new lines and tabs stay."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") else repr(c)[1:-1] for c in text)
+
+
+def _markdown_text(text: str) -> str:
+    """Text as Markdown shows it literally: no raw HTML, no markup from a name or a summary."""
+    return re.sub(r"([\\`*\[\]#|])", r"\\\1", html.escape(printable(text), quote=False))
+
+
 def json_document(data: dict | list) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -62,19 +76,19 @@ def footer(result: Result) -> str:
 
 
 def _plain(result: Result, many: bool) -> str:
-    head = f"==> {result.source} <==\n" if many else ""
+    head = f"==> {printable(result.source)} <==\n" if many else ""
     body = result.summary_ru or ""
     if result.summary_en is not None:
         body += "\n\n" + result.summary_en
-    return f"{head}{body}\n" + ("\n" if many else "")
+    return printable(f"{head}{body}\n" + ("\n" if many else ""))
 
 
 def _markdown(result: Result) -> str:
-    lines = [f"## {result.source}", "", "**Русский**", "", result.summary_ru or "", ""]
+    lines = [f"## {_markdown_text(result.source)}", "", "**Русский**", "", _markdown_text(result.summary_ru or ""), ""]
     if result.summary_en is not None:
-        lines += ["**English**", "", result.summary_en, ""]
-    lines += [f"<sub>{footer(result)}</sub>", ""]
-    lines += [f"> ⚠ {w}" for w in result.warnings] + ([""] if result.warnings else [])
+        lines += ["**English**", "", _markdown_text(result.summary_en), ""]
+    lines += [f"<sub>{_markdown_text(footer(result))}</sub>", ""]
+    lines += [f"> ⚠ {_markdown_text(w)}" for w in result.warnings] + ([""] if result.warnings else [])
     return "\n".join(lines) + "\n"
 
 
@@ -83,12 +97,12 @@ def _rich(result: Result, width: int, color_system: str | None) -> str:
     from rich.panel import Panel
     from rich.text import Text
 
-    parts = [Text("Русский", style="bold cyan"), Text(result.summary_ru or "")]
+    parts = [Text("Русский", style="bold cyan"), Text(printable(result.summary_ru or ""))]
     if result.summary_en is not None:
-        parts += [Text(""), Text("English", style="bold green"), Text(result.summary_en)]
-    parts += [Text(""), Text(footer(result), style="dim")]
-    parts += [Text(f"⚠ {w}", style="yellow") for w in result.warnings]
-    panel = Panel(Group(*parts), title=Text(result.source, style="bold"), title_align="left")
+        parts += [Text(""), Text("English", style="bold green"), Text(printable(result.summary_en))]
+    parts += [Text(""), Text(printable(footer(result)), style="dim")]
+    parts += [Text(printable(f"⚠ {w}"), style="yellow") for w in result.warnings]
+    panel = Panel(Group(*parts), title=Text(printable(result.source), style="bold"), title_align="left")
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=width, color_system=color_system, force_terminal=color_system is not None,

@@ -34,8 +34,10 @@ class Input:
     error: str | None = None  # set when listing already failed (a missing path, an empty folder)
 
 
-def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False) -> list[Input]:
-    """Expand files and folders (sorted, hidden files skipped); '-' is stdin."""
+def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False, skip: Path | None = None) -> list[Input]:
+    """Expand files and folders ('-' is stdin). Folders are listed in natural order (a2 before
+    a10), hidden files and anything under `skip` (the run's output folder) left out."""
+    _check_pattern(pattern)
     inputs: list[Input] = []
     for given in paths:
         if given == STDIN:
@@ -43,25 +45,73 @@ def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = Fals
             continue
         path = Path(given)
         if path.is_dir():
-            inputs.extend(_list_folder(given, path, pattern, recursive))
+            inputs.extend(_list_folder(given, path, pattern, recursive, skip))
         elif path.exists():
-            inputs.append(Input(given, path, PurePath(path.name)))
+            inputs.append(Input(shown(given), path, PurePath(path.name)))
         else:
-            inputs.append(Input(given, path, PurePath(path.name), "no such file or folder; check the path"))
+            inputs.append(Input(shown(given), path, PurePath(path.name), "no such file or folder; check the path"))
     return inputs
 
 
-def _list_folder(given: str, folder: Path, pattern: str, recursive: bool) -> list[Input]:
+def drop_repeats(inputs: list[Input]) -> tuple[list[Input], list[str]]:
+    """Each file (or stdin) once, however often it was given; a note for each repeat."""
+    seen: set[object] = set()
+    kept, notes = [], []
+    for item in inputs:
+        key = _identity(item)
+        if key is not None and key in seen:
+            notes.append(f"{item.source}: given more than once; summarised once")
+            continue
+        seen.add(key)
+        kept.append(item)
+    return kept, notes
+
+
+def _identity(item: Input) -> object:
+    if item.path is None:
+        return "stdin"
+    try:
+        status = item.path.stat()  # the same file through a symlink or a hard link is one file
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def _check_pattern(pattern: str) -> None:
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise SummarizeError(f"--glob {pattern!r}: give a pattern for names inside the folder, such as '*.txt' or 'news-*.txt'")
+
+
+def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: Path | None) -> list[Input]:
     found = folder.rglob(pattern) if recursive else folder.glob(pattern)
+    # An output folder inside an input folder is never walked: its files are results, not news.
+    # (The input folder itself may be the output folder; outputs then get names of their own.)
+    skipped = skip.resolve() if skip and skip.resolve() != folder.resolve() else None
     files = sorted(
-        p.relative_to(folder)
-        for p in found
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        (
+            p.relative_to(folder)
+            for p in found
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+            and not (skipped and p.resolve().is_relative_to(skipped))
+        ),
+        key=_natural,
     )
     if not files:
         where = "in it or its subfolders" if recursive else "in it (add --recursive for subfolders)"
-        return [Input(given, folder, PurePath(folder.name), f"no files match {pattern!r} {where}; use --glob to pick others")]
-    return [Input(str(folder / rel), folder / rel, rel) for rel in files]
+        return [Input(shown(given), folder, PurePath(folder.name), f"no files match {pattern!r} {where}; use --glob to pick others")]
+    return [Input(shown(str(folder / rel)), folder / rel, rel) for rel in files]
+
+
+def _natural(path: PurePath) -> list[tuple[int, object]]:
+    """a2 before a10: runs of digits compare as numbers."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path.as_posix())]
+
+
+def shown(path: str) -> str:
+    """A path as it can be printed and stored as UTF-8: bytes of a non-UTF-8 file name (which
+    Python keeps as lone surrogates) become \\xNN escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | None = None) -> Document:

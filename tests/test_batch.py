@@ -202,7 +202,9 @@ def test_odd_names_stay_inside_the_output_dir(run, tmp_path):
     (news / "\u0415\u0308zh.txt").write_text(SHORT, encoding="utf-8")  # Е + combining diaeresis: NFC makes it Ё
     outside = tmp_path / "outside.txt"
     outside.write_text(SHORT, encoding="utf-8")
-    (news / "link.txt").symlink_to(outside)
+    linked = tmp_path / "linked.txt"  # another file than outside.txt: the same file twice is summarised once
+    linked.write_text(SHORT, encoding="utf-8")
+    (news / "link.txt").symlink_to(linked)
     out = tmp_path / "out"
     result = run(news, tmp_path / "news" / ".." / "outside.txt", "-o", out, "-f", "json")
     assert result.exit_code == 0, result.stderr
