@@ -182,7 +182,7 @@ def _finish(tally: Tally, many: bool, errors_file: Path | None, notify) -> int:
     if many or tally.stopped_by or tally.skipped:
         notify(tally.line())
         if len(tally.failures) > 1:
-            notify("failed inputs:\n" + "\n".join(f"  {source}: {reason}" for source, reason in tally.failures))
+            notify("failed inputs:\n" + "\n".join(f"  {reason}" for _, reason in tally.failures))  # each names its input
     if tally.stopped_by:
         return EXIT_INTERRUPTED[tally.stopped_by]
     return EXIT_FAILED if tally.failures else EXIT_OK
@@ -267,6 +267,8 @@ def evaluate(
 
     err = _stderr()
     with reported(flags.debug):
+        if predictions and (save_predictions or flags.engine or flags.model or flags.translator):
+            raise SummarizeError("--predictions scores given predictions: --save-predictions, --engine, --model and --translator do not apply")
         # Scores must belong to the model named: never fall back to another engine here.
         options = flags.options(translate=task is Task.translate, strict=True)
         job = Job(data, task, predictions, save_predictions, limit, strip_html)

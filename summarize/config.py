@@ -64,6 +64,13 @@ TOP_KEYS = {"defaults", "lengths", *KINDS}
 CONFIG_ENV = "SUMMARIZE_CONFIG"
 # generate() settings a config may set: plain decoding knobs only. Others (custom_generate,
 # trust_remote_code, assistant_model, streamer…) could make transformers fetch and run code.
+# Settings whose value must be a whole number of at least N (a count), and those that must be
+# positive numbers; checked at load, so a bad value is one line at start, not a failure per input.
+AT_LEAST = {
+    "num_beams": 1, "max_new_tokens": 1, "max_length": 1, "sentences": 1, "num_beam_groups": 1,
+    "min_new_tokens": 0, "min_length": 0, "no_repeat_ngram_size": 0, "encoder_no_repeat_ngram_size": 0, "top_k": 0,
+}
+POSITIVE = {"temperature", "top_p", "typical_p", "repetition_penalty"}
 GENERATE_KEYS = {
     "num_beams", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "max_new_tokens", "min_new_tokens",
     "max_length", "min_length", "length_penalty", "early_stopping", "repetition_penalty", "do_sample",
@@ -233,6 +240,11 @@ def _check_generate(table: Any, where: str, key: str, extra: set[str] = frozense
     for name, value in table.items():
         if not isinstance(value, (int, float, bool)):
             raise SummarizeError(f"config {where}: {key}.{name} must be a number or true/false")
+        if name in AT_LEAST and (isinstance(value, bool) or not isinstance(value, int) or value < AT_LEAST[name]):
+            raise SummarizeError(f"config {where}: {key}.{name} must be a whole number of at least {AT_LEAST[name]}")
+        if name in POSITIVE and (isinstance(value, bool) or value <= 0 or (name in ("top_p", "typical_p") and value > 1)):
+            limit = "between 0 and 1" if name in ("top_p", "typical_p") else "greater than 0"
+            raise SummarizeError(f"config {where}: {key}.{name} must be a number {limit}")
 
 
 def _preset(name: str, translator: bool, body: Any, where: str, key: str) -> Preset:
@@ -317,8 +329,13 @@ def make_options(
     """Presets plus command-line overrides (enums or their string values); None means "as models.toml says"."""
     preset = config.summarizer(model)
     engine = Engine(engine) if engine else preset.engine
+    if engine is Engine.abstractive and preset.engine is not Engine.abstractive:
+        raise SummarizeError(f"preset {preset.name} has no model (it is the {preset.engine} engine); drop --engine abstractive or pick a model preset with --model")
     if max_words is not None and engine is Engine.abstractive:
         raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
+    if engine is not Engine.abstractive and (beams is not None or LongMode(long_mode) is LongMode.chunk):
+        flag = "--beams" if beams is not None else "--long chunk"
+        raise SummarizeError(f"{flag} is for a model; the {engine} engine picks whole sentences (use --length or --max-words)")
     wants_translation = config.translate if translate is None else translate
     chosen_length = config.length(str(length) if length else None)
     settings = {**preset.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}

@@ -273,15 +273,16 @@ def read_records(path: str | Path, task: Task) -> list[Record]:
 
 
 def read_predictions(
-    path: str | Path, records: Sequence[Record], field: str = "summary"
+    path: str | Path, records: Sequence[Record], field: str = "summary", known: set[str] | None = None
 ) -> list[str]:
     """Predictions from a JSONL file of {"id", field} objects, in the order of `records`.
 
-    Every record needs exactly one prediction and every prediction a record, matched by id;
-    for translations pass field="en".
+    Every record needs exactly one prediction and every prediction a record of the data file
+    (`known`: all its ids, when `records` is only the first of them), matched by id; for
+    translations pass field="en".
     """
     fields = ("id", field)
-    known = {record.id for record in records}
+    known = known or {record.id for record in records}
     found: dict[str, str] = {}
     first_line: dict[str, int] = {}
     for line, row in _read_jsonl(path, fields):
@@ -292,6 +293,7 @@ def read_predictions(
                 "score predictions against the data they were made from"
             )
         found[prediction_id] = row[field]
+    records = list(records)
     missing = [record for record in records if record.id not in found]
     if missing:
         first = missing[0]
@@ -388,10 +390,11 @@ def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None)
     Records go through `Pipeline.run_all` as in the CLI; a record that fails scores as an empty
     prediction (leaving it out would flatter the model).
     """
-    from summarize.documents import Document
+    from summarize.documents import Document, Failure
 
     predictions, failures = [], []
-    for _, result in pipeline.run_all(Document(r.id, r.text) for r in records):
+    docs = (Document(r.id, r.text) if r.text.strip() else Failure(r.id, f"{r.id}: the text is empty") for r in records)
+    for _, result in pipeline.run_all(docs):
         predictions.append(result.summary_ru or "")
         if result.error:
             failures.append(result.error)
@@ -430,10 +433,10 @@ class Job:
 
 def load(job: Job) -> tuple[list[Record], list[str] | None]:
     """The records to score (limited, HTML stripped if asked) and the given predictions, if any."""
-    records = read_records(job.data, job.task)
+    every = read_records(job.data, job.task)
+    records = every[: job.limit]  # predictions saved from a --limit run score against the same limit
     field = _FIELDS[job.task][1]
-    given = read_predictions(job.predictions, records, field) if job.predictions else None
-    records, given = records[: job.limit], (given[: job.limit] if given else None)
+    given = read_predictions(job.predictions, records, field, {r.id for r in every}) if job.predictions else None
     if job.strip_html:
         records = [Record(r.id, strip_html(r.text), strip_html(r.reference), r.line) for r in records]
     return records, given
@@ -449,14 +452,20 @@ def run(job: Job, records: list[Record], given: list[str] | None, options, notif
     if given is not None:
         outputs, who = given, {"predictions": str(job.predictions)}
     elif job.task is Task.summarize:
-        outputs, failures = predict_summaries(records, Pipeline(options, notify=notify, debug=debug), advance)
-        who = {"engine": options.engine.value, "model": options.summarizer.name if options.engine == "abstractive" else None}
+        pipeline = Pipeline(options, notify=notify, debug=debug)
+        outputs, failures = predict_summaries(records, pipeline, advance)
+        model = options.engine == "abstractive"
+        who = {
+            "engine": options.engine.value,
+            "model": options.summarizer.name if model else None,
+            "backend": pipeline.engines.summarizer.description if model else None,
+        }
     else:  # the translator alone, loaded as the main command loads it (backend included)
         translator, notices = load_translator(options, notify)
         for notice in notices:
             notify(f"warning: {notice}")
         outputs = predict_translations(records, translator, options.translator.generate, advance)
-        who = {"translator": options.translator.name}
+        who = {"translator": options.translator.name, "backend": translator.description}
     for failure in failures:
         notify(f"error: {failure} (scored as an empty summary)")
     if job.save_predictions and given is None:

@@ -94,7 +94,7 @@ class Pipeline:
             except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
                 if self.debug:
                     raise
-                message = f"{doc.source}: the model failed on it ({type(e).__name__}: {e}); rerun with --debug for details"
+                message = f"{doc.source}: the model failed on it ({type(e).__name__}: {_first_line(e)}); rerun with --debug for details"
                 results.append(self._result(doc.source, error=message))
         return results
 
@@ -243,7 +243,7 @@ class Pipeline:
             shorter = engine.input_length(current)
             if shorter >= length:  # summaries as long as their input: more rounds would never end
                 raise SummarizeError(
-                    f"{result.source}: the partial summaries are no shorter than the text ({shorter} tokens); "
+                    f"{result.source}: the partial summaries are no shorter than the text ({group_digits(shorter)} tokens); "
                     "use --long truncate, or a shorter max_new_tokens for this preset"
                 )
             length = shorter
@@ -259,3 +259,10 @@ class Pipeline:
             if worst <= limit or budget <= 1:
                 return chunks
             budget -= worst - limit  # joined text took a few more tokens than its sentences did
+
+
+def _first_line(error: Exception, limit: int = 200) -> str:
+    """An exception's gist: backends can put kilobytes in one (a pybind signature dump holding
+    the tokenised article); the whole of it is for --debug."""
+    text = (str(error).strip().splitlines() or [""])[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -136,10 +136,10 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
         except OSError as e:
             raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
     if len(data) == limit:
-        raise _too_long(item.source, f"more than {group_digits(limit - 1)} bytes", max_chars)
+        raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
     text, encoding = decode(data, item.source)
     if len(text) > max_chars:
-        raise _too_long(item.source, f"{group_digits(len(text))} characters", max_chars)
+        raise _too_long(item.source, f"has {group_digits(len(text))} characters", max_chars)
     warnings = []
     share = cyrillic_share(text)
     if share < MIN_CYRILLIC_SHARE:
@@ -151,7 +151,7 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
 
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
     return SummarizeError(
-        f"{source}: is {size} long, over the limit of {group_digits(max_chars)} characters; "
+        f"{source}: is over the limit of {group_digits(max_chars)} characters: it {size}; "
         "split it into articles, or raise --max-input-chars"
     )
 

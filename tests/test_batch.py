@@ -159,14 +159,14 @@ def test_huge_file_is_refused_without_reading_it_whole(run, tmp_path):
         f.write(("Очень длинный текст без конца. " * 1_000_000).encode("utf-8"))  # ~58 MB
     result = run(huge, tmp_path / "none.txt", "--max-input-chars", "100000")
     assert result.exit_code == 1
-    assert f"{huge}: is more than 400 000 bytes long, over the limit of 100 000 characters" in result.stderr
+    assert f"{huge}: is over the limit of 100 000 characters: it has more than 400 000 bytes" in result.stderr
 
 
 def test_text_over_the_character_limit_is_refused(run, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("Правительство утвердило программу. " * 3, encoding="cp1251")  # 105 bytes, 105 characters
     result = run(path, "--max-input-chars", "60")
-    assert result.exit_code == 1 and "is 105 characters long, over the limit of 60 characters" in result.stderr
+    assert result.exit_code == 1 and "is over the limit of 60 characters: it has 105 characters" in result.stderr
 
 
 def test_a_20000_word_line_without_punctuation_is_cut_and_reported(run):

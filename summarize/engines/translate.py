@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from summarize.text import join_sentences, split_long_sentence, split_sentences
+from summarize.text import group_digits, join_sentences, split_long_sentence, split_sentences
 
 if TYPE_CHECKING:
     from summarize.engines import ModelEngine
@@ -29,7 +29,7 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
                 continue
             parts = split_long_sentence(sentence, engine.count_tokens, budget)
             warnings.append(
-                f"a summary sentence of {count} tokens is longer than the translator's {budget}; "
+                f"a summary sentence of {group_digits(count)} tokens is longer than the translator's {group_digits(budget)}; "
                 f"it was translated in {len(parts)} parts"
             )
             pieces.extend(parts)
