@@ -65,6 +65,7 @@ def run_batch(
     """Summarise every input in order; raises SummarizeError only when the models cannot load."""
     tally = Tally()
     started = time.perf_counter()
+    stop = _Stop()
     pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
 
     def feed() -> Iterator[Document | Failure]:
@@ -76,20 +77,25 @@ def run_batch(
                 advance()
                 continue
             try:
-                read: Document | Failure = read_input(item, batch.max_input_chars)
+                with stop.interruptible():  # stdin or a FIFO may wait forever for a writer
+                    read: Document | Failure = read_input(item, batch.max_input_chars)
             except SummarizeError as e:
                 read = Failure(item.source, str(e))
             pending.append((item, path, read))
             yield read
 
-    with _stop_on_signals() as stop:
+    with _stop_on_signals(stop):
         should_stop = lambda: stop.signal is not None or (batch.fail_fast and bool(tally.failures))  # noqa: E731
-        for fed, result in pipeline.run_all(feed(), should_stop, 1 if batch.fail_fast else GROUP_SIZE):
-            item, path, read = pending.popleft()
-            while read is not fed:  # not reached before a signal: left for a rerun
+        results = pipeline.run_all(feed(), should_stop, 1 if batch.fail_fast else GROUP_SIZE, stop.interruptible)
+        try:
+            for fed, result in results:
                 item, path, read = pending.popleft()
-            _emit(result, item, path, batch, notify, tally)
-            advance()
+                while read is not fed:  # not reached before a signal: left for a rerun
+                    item, path, read = pending.popleft()
+                _emit(result, item, path, batch, notify, tally)
+                advance()
+        except Stopped:
+            pass  # a signal while waiting (for input, a download, a conversion): what is done is kept
         tally.stopped_by = stop.signal
     tally.left = len(inputs) - tally.done - len(tally.failures) - tally.skipped
     if batch.writer:
@@ -129,27 +135,44 @@ def write_errors(path: Path, tally: Tally) -> None:
     write_atomically(path, "".join(line + "\n" for line in lines))
 
 
+class Stopped(Exception):
+    """A signal arrived while the run was waiting, not computing: stop there."""
+
+
 class _Stop:
-    signal: signal.Signals | None = None
+    """The first SIGINT/SIGTERM is remembered and the current model call finishes; inside
+    `interruptible()` (waiting for input, a download, a conversion) it stops the wait at once.
+    A second SIGINT stops at once anywhere."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+        self.waiting = False
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        self.waiting = True
+        try:
+            yield
+        finally:
+            self.waiting = False
+
+    def handle(self, signum, frame) -> None:
+        again = self.signal is not None and signum == signal.SIGINT
+        self.signal = self.signal or signal.Signals(signum)
+        if again or self.waiting:
+            self.waiting = False
+            raise Stopped
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[_Stop]:
-    """First SIGINT/SIGTERM: finish the current input, then stop. A second SIGINT: stop now."""
-    stop = _Stop()
-
-    def handle(signum, frame):
-        if stop.signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.signal = signal.Signals(signum)
-
+def _stop_on_signals(stop: _Stop) -> Iterator[None]:
     try:
-        previous = {s: signal.signal(s, handle) for s in EXIT_INTERRUPTED}
+        previous = {s: signal.signal(s, stop.handle) for s in EXIT_INTERRUPTED}
     except ValueError:  # not the main thread (a library caller): leave signals alone
-        yield stop
+        yield
         return
     try:
-        yield stop
+        yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

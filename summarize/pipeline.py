@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 
 from summarize.config import Engine, LongMode, Options
@@ -20,6 +21,7 @@ from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_se
 
 # Documents read and given to the models together (more can share a batch; fewer wait on a signal).
 GROUP_SIZE = 8
+MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
 
 class Pipeline:
@@ -50,15 +52,21 @@ class Pipeline:
         items: Iterable[Document | Failure],
         should_stop: Callable[[], bool] = lambda: False,
         group_size: int = GROUP_SIZE,
+        blocking: Callable[[], AbstractContextManager] = nullcontext,
     ) -> Iterator[tuple[Document | Failure, Result]]:
         """Each item with its Result, in order, streamed group by group. `should_stop` is asked
-        between generate() calls: documents not reached then get no Result (left for a rerun)."""
+        between generate() calls: documents not reached then get no Result (left for a rerun).
+        Loading the engines (a download, a conversion) runs inside `blocking()`, where a caller
+        may let a signal interrupt it."""
         iterator = iter(items)
         while not should_stop():
             group = list(islice(iterator, group_size))
             if not group:
                 return
             docs = [item for item in group if isinstance(item, Document)]
+            if docs:
+                with blocking():
+                    self.engines  # noqa: B018 - a model that cannot load ends the run here, not per document
             summarised = iter(self._run_group(docs, should_stop) if docs else [])
             for item in group:
                 result = next(summarised) if isinstance(item, Document) else self._result(item.source, error=item.error)
@@ -76,7 +84,6 @@ class Pipeline:
 
     def _run_group(self, docs: list[Document], should_stop: Callable[[], bool]) -> list[Result | None]:
         """The group in one go; if that fails, each document alone, so one bad input fails alone."""
-        self.engines  # noqa: B018 - a model that cannot load ends the run here, not per document
         if len(docs) > 1:
             try:
                 return self._summarise(docs, should_stop)
@@ -105,8 +112,8 @@ class Pipeline:
         started = time.perf_counter()
         engines = self.engines
         results = [self._result(doc.source, list(doc.warnings)) for doc in docs]
-        inputs = [self._model_input(doc.text, result) for doc, result in zip(docs, results)]
-        done = [text is None for text in inputs]
+        inputs = [self._model_input(doc.text, result, should_stop) for doc, result in zip(docs, results)]
+        done = [text is None and result.summary_ru is not None for text, result in zip(inputs, results)]
         lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
         for batch in self._summary_batches(lengths):
             if should_stop() and any(done):
@@ -183,9 +190,10 @@ class Pipeline:
                 batches.append([i])
         return batches
 
-    def _model_input(self, text: str, result: Result) -> str | None:
+    def _model_input(self, text: str, result: Result, should_stop: Callable[[], bool]) -> str | None:
         """What goes into the summariser for this document; None when its summary is already made
-        (the model-free engines, or map-reduce, which needs several rounds of its own)."""
+        (the model-free engines, or map-reduce, which needs several rounds of its own; a map-reduce
+        stopped by `should_stop` leaves summary_ru None)."""
         engine = self.engines.summarizer
         if isinstance(engine, Extractor):
             extract = engine.extract(text, self.options.sentences, self.options.max_words)
@@ -197,7 +205,7 @@ class Pipeline:
             result.used_tokens, result.chunks = result.input_tokens, 1
             return text
         if self.options.long_mode is LongMode.chunk:
-            self._map_reduce(text, result)
+            self._map_reduce(text, result, should_stop)
             return None
         return self._truncate_to_lead(text, result)
 
@@ -228,9 +236,10 @@ class Pipeline:
         )
         return lead
 
-    def _map_reduce(self, text: str, result: Result) -> None:
+    def _map_reduce(self, text: str, result: Result, should_stop: Callable[[], bool]) -> None:
         """Summarise sentence-aligned chunks that each fit, then their joined summaries, again and
-        again until they fit in one input; then summarise that."""
+        again until they fit in one input; then summarise that. `should_stop` is asked between
+        generate() calls: a long article must not hold a Ctrl-C for all of its chunks."""
         engine = self.engines.summarizer
         limit = engine.preset.max_input_tokens
         settings = self.options.summary_settings
@@ -239,7 +248,12 @@ class Pipeline:
             chunks = self._fitting_chunks(split_sentences(current))
             if not result.chunks:
                 result.chunks, result.used_tokens = len(chunks), result.input_tokens
-            current = join_sentences([p for p in engine.generate(chunks, settings, batch_size=4) if p])
+            partial = []
+            for start in range(0, len(chunks), MAP_BATCH):
+                if should_stop():
+                    return
+                partial += engine.generate(chunks[start : start + MAP_BATCH], settings, batch_size=MAP_BATCH)
+            current = join_sentences([p for p in partial if p])
             shorter = engine.input_length(current)
             if shorter >= length:  # summaries as long as their input: more rounds would never end
                 raise SummarizeError(

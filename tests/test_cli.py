@@ -244,10 +244,10 @@ def test_a_model_failure_on_one_input_does_not_stop_the_batch(run, folder, monke
 
     real = Pipeline._model_input
 
-    def flaky(self, text, result):
+    def flaky(self, text, result, *rest):
         if result.source.endswith("a.txt"):
             raise RuntimeError("CUDA out of memory")
-        return real(self, text, result)
+        return real(self, text, result, *rest)
 
     monkeypatch.setattr(Pipeline, "_model_input", flaky)
     result = run(folder, "--format", "jsonl")
