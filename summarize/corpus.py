@@ -352,8 +352,8 @@ class DatasetWriter:
             rid, failed = str(row["id"]), bool(row.get("error"))
             if failed != with_error or (failed and rid in self._written):
                 continue
-            try:
-                encoded = self._sink.encode(row)
+            try:  # every column, in this version's order: an older file may lack the newer ones
+                encoded = self._sink.encode({name: row.get(name) for name in self.columns})
             except (TypeError, ValueError, OverflowError) as e:
                 raise SummarizeError(
                     f"{self.path}: row {number} does not fit the columns this version writes ({e}); write to a new file"

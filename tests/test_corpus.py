@@ -65,6 +65,11 @@ def leftovers(folder: Path) -> list[str]:
 # Reading
 
 
+def test_importing_the_module_does_not_import_pyarrow():
+    code = "import sys, summarize.corpus; sys.exit('pyarrow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
 def test_is_dataset_goes_by_extension():
     assert is_dataset(Path("a.jsonl")) and is_dataset("b.CSV") and is_dataset(Path("c.parquet"))
     assert not is_dataset(Path("a.json")) and not is_dataset("a.txt") and not is_dataset("parquet")
@@ -348,6 +353,14 @@ def test_a_second_row_with_one_id_is_refused(tmp_path, suffix):
         with pytest.raises(SummarizeError, match=r"already holds a row with id '7'; ids must be unique"):
             writer.write(second, "7")
     assert [r["id"] for r in read_output(out)[1]] == ["7"]
+
+
+def test_resume_fills_the_columns_an_older_output_lacks(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "1", "summary_ru": "Итог", "error": null}\n', encoding="utf-8")
+    assert write_results(out, results(2), resume=True) == {"1"}
+    columns, rows = read_output(out)
+    assert columns == COLUMNS and rows[0]["summary_ru"] == "Итог" and rows[0]["warnings"] is None
 
 
 def test_resume_refuses_a_file_it_did_not_write(tmp_path):
