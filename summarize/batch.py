@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from summarize.corpus import DatasetWriter, Fields
 from summarize.documents import Document, Failure, Result
 from summarize.errors import SummarizeError
 from summarize.outputs import OutputDir, StdoutWriter, write_atomically
 from summarize.pipeline import GROUP_SIZE, Pipeline
-from summarize.sources import MAX_INPUT_CHARS, Input, read_input
+from summarize.sources import MAX_INPUT_CHARS, Input, read_inputs
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -48,11 +49,13 @@ class Tally:
 class Batch:
     """How to run: where results go and how to react to failures."""
 
-    writer: StdoutWriter | None  # stdout, or None with an output folder
+    writer: StdoutWriter | None  # stdout, or None with an output folder or dataset
     out_dir: OutputDir | None = None
     skip_existing: bool = False
     fail_fast: bool = False
     max_input_chars: int = MAX_INPUT_CHARS
+    fields: Fields = Fields()  # which fields of a dataset's records to read
+    dataset: DatasetWriter | None = None  # --output FILE: one row per result, by id
 
 
 def run_batch(
@@ -68,21 +71,25 @@ def run_batch(
     stop = _Stop()
     pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
 
+    opened = 0
+
     def feed() -> Iterator[Document | Failure]:
-        for item in inputs:
-            path = batch.out_dir.path_for(item.name) if batch.out_dir else None
-            # stdin is new text each run, whatever an earlier run left in stdin.json
-            if path and batch.skip_existing and item.path is not None and batch.out_dir.is_complete(path):
-                tally.skipped += 1
-                advance()
-                continue
-            try:
+        nonlocal opened
+        for given in inputs:
+            opened += 1
+            found = read_inputs(given, batch.max_input_chars, batch.fields)
+            while True:
                 with stop.interruptible():  # stdin or a FIFO may wait forever for a writer
-                    read: Document | Failure = read_input(item, batch.max_input_chars)
-            except SummarizeError as e:
-                read = Failure(item.source, str(e))
-            pending.append((item, path, read))
-            yield read
+                    item, read = next(found, (None, None))
+                if item is None:
+                    break
+                path = batch.out_dir.path_for(item.name) if batch.out_dir else None
+                if _done_before(item, path, batch):
+                    tally.skipped += 1
+                    advance()
+                    continue
+                pending.append((item, path, read))
+                yield read
 
     with _stop_on_signals(stop):
         should_stop = lambda: stop.signal is not None or (batch.fail_fast and bool(tally.failures))  # noqa: E731
@@ -97,17 +104,31 @@ def run_batch(
         except Stopped:
             pass  # a signal while waiting (for input, a download, a conversion): what is done is kept
         tally.stopped_by = stop.signal
-    tally.left = len(inputs) - tally.done - len(tally.failures) - tally.skipped
+    tally.left = len(pending) + len(inputs) - opened  # fed but not reached, and never opened
     if batch.writer:
         batch.writer.close()
     tally.seconds = time.perf_counter() - started
     return tally
 
 
+def _done_before(item: Input, path: Path | None, batch: Batch) -> bool:
+    """--skip-existing: this input's result is already written (stdin is new text each run)."""
+    if not batch.skip_existing or (item.path is None and item.id is None):
+        return False
+    if batch.dataset is not None:
+        return item.key in batch.dataset.done_ids
+    return path is not None and batch.out_dir.is_complete(path)
+
+
 def _emit(result: Result, item: Input, path: Path | None, batch: Batch, notify, tally: Tally) -> None:
-    """A finished Result: its file, its lines on stderr, the tally, stdout."""
+    """A finished Result: its file or row, its lines on stderr, the tally, stdout."""
     if path and result.error is None:
         _write_file(batch.out_dir, item, path, result, notify)
+    if batch.dataset is not None:
+        try:
+            batch.dataset.write(result, item.key)
+        except (OSError, SummarizeError) as e:
+            result.error = f"{item.source}: not written to {batch.dataset.path} ({getattr(e, 'strerror', None) or e})"
     if result.error is None:
         tally.done += 1
     else:

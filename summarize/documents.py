@@ -36,6 +36,9 @@ class Result:
     """What one input became; also exactly what the json/jsonl writers serialise."""
 
     source: str
+    title: str | None = None  # the headline, when the input has one (never summarised as body text)
+    url: str | None = None
+    date: str | None = None
     summary_ru: str | None = None
     summary_en: str | None = None
     engine: str | None = None  # abstractive, extractive or lead

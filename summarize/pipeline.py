@@ -97,12 +97,12 @@ class Pipeline:
             try:
                 results.append(self._summarise([doc])[0])
             except SummarizeError as e:
-                results.append(self._result(doc.source, error=str(e)))
+                results.append(self._result(doc.source, error=str(e), doc=doc))
             except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
                 if self.debug:
                     raise
                 message = f"{doc.source}: the model failed on it ({type(e).__name__}: {_first_line(e)}); rerun with --debug for details"
-                results.append(self._result(doc.source, error=message))
+                results.append(self._result(doc.source, error=message, doc=doc))
         return results
 
     def _summarise(self, docs: Sequence[Document], should_stop: Callable[[], bool] = lambda: False) -> list[Result | None]:
@@ -111,7 +111,7 @@ class Pipeline:
         as one padded batch. Documents not reached before `should_stop` come back None."""
         started = time.perf_counter()
         engines = self.engines
-        results = [self._result(doc.source, list(doc.warnings)) for doc in docs]
+        results = [self._result(doc.source, list(doc.warnings), doc=doc) for doc in docs]
         inputs = [self._model_input(doc.text, result, should_stop) for doc, result in zip(docs, results)]
         done = [text is None and result.summary_ru is not None for text, result in zip(inputs, results)]
         lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
@@ -150,7 +150,7 @@ class Pipeline:
         read = len(doc.warnings)
         result.warnings[read:read] = self.engines.notices
 
-    def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None) -> Result:
+    def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None, doc: Document | None = None) -> Result:
         """The one way a Result starts: what ran it is filled in from the engines (or, before they
         load, from the options); a failed one names no backend, since nothing ran on it."""
         engines, opts = self._engines, self.options
@@ -164,6 +164,9 @@ class Pipeline:
             engine, backend = engines.engine, engines.summarizer.description if model_engine else None
         return Result(
             source=source,
+            title=doc.title if doc else None,
+            url=doc.url if doc else None,
+            date=doc.date if doc else None,
             engine=engine.value,
             model=opts.summarizer.name if model_engine else None,
             translator=translator,

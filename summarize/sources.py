@@ -8,9 +8,11 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from collections.abc import Iterator
 from typing import BinaryIO
 
-from summarize.documents import Document
+from summarize.corpus import Fields
+from summarize.documents import Document, Failure
 from summarize.errors import SummarizeError
 from summarize.text import group_digits
 
@@ -32,6 +34,11 @@ class Input:
     path: Path | None  # None for stdin
     name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
     error: str | None = None  # set when listing already failed (a missing path, an empty folder)
+    id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
+
+    @property
+    def key(self) -> str:
+        return self.id if self.id is not None else self.source
 
 
 def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False, skip: Path | None = None) -> list[Input]:
@@ -112,6 +119,31 @@ def shown(path: str) -> str:
     """A path as it can be printed and stored as UTF-8: bytes of a non-UTF-8 file name (which
     Python keeps as lone surrogates) become \\xNN escapes."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
+    """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
+    record, streamed. What cannot be read is a Failure in its place, never an exception."""
+    from summarize.corpus import is_dataset, read_dataset
+
+    if item.path is None or item.error or not is_dataset(item.path):
+        try:
+            yield item, read_input(item, max_chars)
+        except SummarizeError as e:
+            yield item, Failure(item.source, str(e))
+        return
+    try:
+        for record in read_dataset(item.path, fields, max_chars):
+            name = PurePath(item.name.stem) / _record_name(record.id)
+            found = Input(record.source, None, name, id=record.id)
+            yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
+    except SummarizeError as e:
+        yield item, Failure(item.source, str(e))
+
+
+def _record_name(record_id: str) -> str:
+    """A record's id as one file name (--output-dir): no folders, nothing hidden."""
+    return record_id.replace("/", "_").replace("\\", "_").lstrip(".") or "_"
 
 
 def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | None = None) -> Document:
