@@ -10,7 +10,9 @@ import asyncio
 import codecs
 import concurrent.futures
 import html
+import os
 import re
+import socket
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -202,14 +204,16 @@ def _strip_site_suffix(title: str, sitename: str | None) -> str:
 
 
 def user_agent() -> str:
-    """Names the tool and its version, so a site's operator can tell what is calling."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Names the tool, its version and (once the package declares one) its home page, for site operators."""
+    from importlib.metadata import PackageNotFoundError, metadata
 
     try:
-        ours = version("summarize")
+        about = metadata("summarize")
     except PackageNotFoundError:
-        ours = "dev"
-    return f"summarize/{ours} (Russian news summariser; python-httpx)"
+        return "summarize/dev (Russian news summariser; python-httpx)"
+    homes = [entry.split(",", 1)[-1].strip() for entry in about.get_all("Project-URL") or []]
+    where = f"+{homes[0]}" if homes else "Russian news summariser"
+    return f"summarize/{about['Version']} ({where}; python-httpx)"
 
 
 def fetch_all(
@@ -218,14 +222,21 @@ def fetch_all(
     """Download pages in input order, up to `ahead` at once and `per_host` per site, while the caller works.
 
     `urls` is read lazily, `ahead` at a time, so a huge list streams. Each failure is that URL's
-    one-line SummarizeError, yielded in its place. Closing the iterator early (break, Ctrl-C)
-    cancels the downloads still running and stops the fetching thread.
+    one-line SummarizeError, yielded in its place. Closing the iterator early cancels the downloads
+    still running and stops the fetching thread at once: use `with contextlib.closing(fetch_all(…))`
+    so that a break or Ctrl-C in the caller's loop closes it there and then, not at garbage collection.
+    A response without a Content-Type is passed on: sniff it with looks_like_html.
     """
     if ahead < 1 or per_host < 1:
         raise ValueError("ahead and per_host must be at least 1")
+    return _fetch_in_order(iter(urls), ahead, per_host, limits)
+
+
+def _fetch_in_order(
+    todo: Iterator[str], ahead: int, per_host: int, limits: FetchLimits
+) -> Iterator[tuple[str, Fetched | SummarizeError]]:
     fetcher = _Fetcher(ahead=ahead, per_host=per_host, limits=limits)
     pending: deque[tuple[str, concurrent.futures.Future]] = deque()
-    todo = iter(urls)
     try:
         _fill(pending, todo, fetcher, ahead)
         while pending:
@@ -240,10 +251,13 @@ def fetch_all(
 
 def _fill(pending: deque, todo: Iterator[str], fetcher: _Fetcher, ahead: int) -> None:
     while len(pending) < ahead:
-        url = next(todo, None)
-        if url is None:
+        url = next(todo, _DONE)
+        if url is _DONE:
             return
         pending.append((url, fetcher.submit(url)))
+
+
+_DONE = object()
 
 
 class _Fetcher:
@@ -382,6 +396,7 @@ def _describe(error: Exception, host: str, limits: FetchLimits) -> str:
     if isinstance(error, httpx.TimeoutException):
         return f"timed out talking to {host} ({detail}); try again later"
     if isinstance(error, httpx.ConnectError):
+        detail = _os_reason(error) or detail
         if re.search(r"name or service|nodename|getaddrinfo|name resolution|no address", detail, re.IGNORECASE):
             return f"cannot find the host {host} ({detail}); check the address and that this machine is online"
         return f"cannot connect to {host} ({detail}); check the address and that this machine is online"
@@ -394,3 +409,15 @@ def _describe(error: Exception, host: str, limits: FetchLimits) -> str:
     if isinstance(error, httpx.InvalidURL):
         return f"not a valid URL ({detail}); check the address"
     return f"the download failed ({detail}); try again later"
+
+
+def _os_reason(error: BaseException) -> str | None:
+    """The errno text under anyio's "All connection attempts failed": "Connection refused"…"""
+    reason = None
+    while error is not None:
+        if isinstance(error, socket.gaierror):
+            reason = error.strerror  # "Name or service not known"
+        elif isinstance(error, OSError) and error.errno:
+            reason = os.strerror(error.errno)  # asyncio's own strerror is "Connect call failed (…)"
+        error = error.__cause__ or error.__context__
+    return reason

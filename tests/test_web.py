@@ -398,7 +398,9 @@ def test_refused_connection_and_bad_urls_fail_fast_one_line_each():
     assert [url for url, _ in results] == urls
     messages = [str(got) for _, got in results]
     assert all(isinstance(got, SummarizeError) for _, got in results)
-    assert messages[0].startswith(f"{urls[0]}: cannot connect to 127.0.0.1 (")
+    assert messages[0] == (
+        f"{urls[0]}: cannot connect to 127.0.0.1 (Connection refused); check the address and that this machine is online"
+    )
     assert messages[1] == "ftp://example.com/a.html: not an http(s) URL; give an address starting with http:// or https://"
     assert messages[2].startswith("news.html: not an http(s) URL")
     assert messages[3].startswith("http://127.0.0.1:99999/: not a valid URL")
@@ -510,3 +512,8 @@ def test_importing_the_module_loads_neither_httpx_nor_trafilatura():
     code = "import sys, summarize.web; print(sorted({'httpx', 'trafilatura'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_bad_settings_fail_at_the_call():
+    with pytest.raises(ValueError, match="at least 1"):
+        fetch_all(["http://127.0.0.1/"], per_host=0)
