@@ -21,7 +21,7 @@ from summarize.documents import Document, Failure, Result
 from summarize.errors import SummarizeError
 from summarize.outputs import OutputDir, StdoutWriter, write_atomically
 from summarize.pipeline import GROUP_SIZE, Pipeline
-from summarize.sources import MAX_INPUT_CHARS, Input, read_inputs
+from summarize.sources import MAX_INPUT_CHARS, Input, read_all
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -75,14 +75,14 @@ def run_batch(
 
     def feed() -> Iterator[Document | Failure]:
         nonlocal opened
-        for given in inputs:
-            opened += 1
-            found = read_inputs(given, batch.max_input_chars, batch.fields)
+        found = read_all(inputs, batch.max_input_chars, batch.fields)
+        try:
             while True:
-                with stop.interruptible():  # stdin or a FIFO may wait forever for a writer
-                    item, read = next(found, (None, None))
+                with stop.interruptible():  # stdin, a FIFO or a web page may keep us waiting
+                    index, item, read = next(found, (None, None, None))
                 if item is None:
-                    break
+                    return
+                opened = index + 1
                 path = batch.out_dir.path_for(item.name) if batch.out_dir else None
                 if _done_before(item, path, batch):
                     tally.skipped += 1
@@ -90,10 +90,13 @@ def run_batch(
                     continue
                 pending.append((item, path, read))
                 yield read
+        finally:
+            found.close()
 
     with _stop_on_signals(stop):
         should_stop = lambda: stop.signal is not None or (batch.fail_fast and bool(tally.failures))  # noqa: E731
-        results = pipeline.run_all(feed(), should_stop, 1 if batch.fail_fast else GROUP_SIZE, stop.interruptible)
+        items = feed()
+        results = pipeline.run_all(items, should_stop, 1 if batch.fail_fast else GROUP_SIZE, stop.interruptible)
         try:
             for fed, result in results:
                 item, path, read = pending.popleft()
@@ -103,6 +106,9 @@ def run_batch(
                 advance()
         except Stopped:
             pass  # a signal while waiting (for input, a download, a conversion): what is done is kept
+        finally:
+            results.close()
+            items.close()  # stops fetching ahead
         tally.stopped_by = stop.signal
     tally.left = len(pending) + len(inputs) - opened  # fed but not reached, and never opened
     if batch.writer:

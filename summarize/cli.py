@@ -14,7 +14,7 @@ import signal
 import sys
 import typing
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,13 +22,14 @@ import typer
 from rich.console import Console
 
 from summarize.batch import EXIT_INTERRUPTED, Batch, Tally, run_batch, write_errors
+from summarize.corpus import DatasetWriter, Fields, is_dataset
 from summarize.config import Backend, Choice, Device, Engine, Length, LongMode, Options, Quantize, load_config, make_options
 from summarize.errors import SummarizeError
 from summarize.evaluate import Job, Task
 from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file
 from summarize.pipeline import Pipeline
 from summarize.render import Format, printable
-from summarize.sources import MAX_INPUT_CHARS, STDIN, drop_repeats, list_inputs
+from summarize.sources import MAX_INPUT_CHARS, STDIN, drop_repeats, list_inputs, read_input_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -135,6 +136,11 @@ def summarize(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.")] = False,
     errors_file: Annotated[Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)] = None,
     max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")] = MAX_INPUT_CHARS,
+    input_file: Annotated[Optional[Path], typer.Option("--input-file", "-i", help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin).", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.", show_default=False)] = None,
+    text_field: Annotated[str, typer.Option("--text-field", help="Datasets: the field holding the article.")] = "text",
+    id_field: Annotated[str, typer.Option("--id-field", help="Datasets: the field holding a unique id (the record number when absent).")] = "id",
+    title_field: Annotated[Optional[str], typer.Option("--title-field", help="Datasets: the field holding the headline \\[default: title, when present].", show_default=False)] = None,
     *,
     flags: ModelFlags,
 ) -> None:
@@ -143,18 +149,33 @@ def summarize(
     notify = _notifier(err)
     with reported(flags.debug):
         options = flags.options(translate, strict)
-        if skip_existing and not output_dir:
-            raise SummarizeError("--skip-existing needs --output-dir: it skips inputs whose output file is there")
-        paths = paths or [_piped_stdin()]
+        if skip_existing and not (output_dir or output):
+            raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
+        paths = [*(paths or []), *(read_input_file(input_file) if input_file else [])] or [_piped_stdin()]
         inputs, notes = drop_repeats(list_inputs(paths, glob, recursive, skip=output_dir))
-        many = len(paths) > 1 or any(p != STDIN and Path(p).is_dir() for p in paths)
+        many = len(paths) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
         chosen = fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
-        batch = _batch(inputs, chosen, many, output_dir, errors_file, skip_existing, fail_fast, max_input_chars)
         for note in notes:
             notify(f"warning: {note}")
-        with _progress(err, len(inputs) if many else 0) as advance:
-            tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
+        with _dataset(output, inputs, output_dir, skip_existing) as dataset:
+            batch = _batch(inputs, chosen, many, output_dir, errors_file, skip_existing, fail_fast, max_input_chars)
+            batch = replace(batch, fields=Fields(text_field, id_field, title_field), dataset=dataset)
+            with _progress(err, len(inputs) if many else 0) as advance:
+                tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
     raise typer.Exit(_finish(tally, many, errors_file, notify))
+
+
+@contextmanager
+def _dataset(output: Path | None, inputs, output_dir: Path | None, resume: bool):
+    """--output FILE, checked before any work and closed (committed) whatever happens."""
+    if output is None:
+        yield None
+        return
+    if output_dir:
+        raise SummarizeError("--output and --output-dir: choose one (a dataset file, or a file per input)")
+    check_output_file(output, "--output", [i.path for i in inputs if i.path is not None])
+    with DatasetWriter(output, resume=resume) as dataset:
+        yield dataset
 
 
 def _batch(inputs, fmt: Format, many: bool, output_dir, errors_file, skip_existing, fail_fast, max_input_chars) -> Batch:

@@ -17,6 +17,8 @@ from summarize.errors import SummarizeError
 from summarize.text import group_digits
 
 STDIN = "-"
+URL_SCHEMES = ("http://", "https://")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 # Code pages Russian text is found in; used when the general detector's guess is not Cyrillic.
 CYRILLIC_CODEPAGES = ["cp1251", "koi8_r", "koi8_u", "mac_cyrillic", "cp866", "iso8859_5"]
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -35,6 +37,7 @@ class Input:
     name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
     error: str | None = None  # set when listing already failed (a missing path, an empty folder)
     id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
+    url: str | None = None  # a web page to fetch
 
     @property
     def key(self) -> str:
@@ -50,6 +53,9 @@ def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = Fals
         if given == STDIN:
             inputs.append(Input("stdin", None, PurePath("stdin")))
             continue
+        if given.startswith(URL_SCHEMES):
+            inputs.append(Input(shown(given), None, _url_name(given), url=given))
+            continue
         path = Path(given)
         if path.is_dir():
             inputs.extend(_list_folder(given, path, pattern, recursive, skip))
@@ -58,6 +64,15 @@ def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = Fals
         else:
             inputs.append(Input(shown(given), path, PurePath(path.name), "no such file or folder; check the path"))
     return inputs
+
+
+def read_input_file(path: Path) -> list[str]:
+    """--input-file: a path or URL a line; blank lines and '#' comments skipped; '-' is stdin."""
+    try:
+        lines = (sys.stdin.read() if str(path) == STDIN else path.read_text(encoding="utf-8-sig")).splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SummarizeError(f"--input-file {path}: cannot read it ({getattr(e, 'strerror', None) or e}); give a UTF-8 text file, one path or URL a line") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def drop_repeats(inputs: list[Input]) -> tuple[list[Input], list[str]]:
@@ -121,6 +136,64 @@ def shown(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def read_all(inputs: list[Input], max_chars: int, fields: Fields) -> Iterator[tuple[int, Input, Document | Failure]]:
+    """Every input's articles in order, with the index of the input they came from. Web pages are
+    fetched ahead, a few at a time, while earlier inputs are summarised (summarize.web)."""
+    urls = [item.url for item in inputs if item.url]
+    fetched = _fetch_ahead(urls)
+    try:
+        for index, item in enumerate(inputs):
+            if item.url:
+                _, page = next(fetched)
+                yield index, item, _page(item, page, max_chars)
+                continue
+            for found, read in read_inputs(item, max_chars, fields):
+                yield index, found, read
+    finally:
+        fetched.close()
+
+
+def _fetch_ahead(urls: list[str]):
+    if not urls:
+        return (page for page in ())
+    from summarize.web import fetch_all
+
+    return fetch_all(urls)
+
+
+def _page(item: Input, page, max_chars: int) -> Document | Failure:
+    """A fetched page as a Document: its article (HTML) or its text (text/plain)."""
+    from summarize.web import extract_page, looks_like_html
+
+    if isinstance(page, SummarizeError):
+        return Failure(item.source, str(page))
+    try:
+        if len(page.data) > max_chars * 4:
+            raise _too_long(item.source, f"has {group_digits(len(page.data))} bytes", max_chars)
+        if "html" in (page.content_type or "") or looks_like_html(page.data):
+            return _checked(extract_page(page.data, source=item.source, url=page.final_url, content_type=page.content_type), max_chars)
+        text, _ = decode(page.data, item.source)
+        return _checked(Document(item.source, text, url=page.final_url), max_chars)
+    except SummarizeError as e:
+        return Failure(item.source, str(e))
+
+
+def _checked(doc: Document, max_chars: int) -> Document:
+    if len(doc.text) > max_chars:
+        raise _too_long(doc.source, f"has {group_digits(len(doc.text))} characters", max_chars)
+    return doc
+
+
+def _url_name(url: str) -> PurePath:
+    """A page's name for --output-dir: host and path, as folders and a file."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    pieces = [parts.netloc, *[p for p in parts.path.split("/") if p]]
+    last = pieces[-1].rsplit(".", 1)[0] if len(pieces) > 1 else "index"
+    return PurePath(*pieces[:-1] if len(pieces) > 1 else pieces, last or "index")
+
+
 def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
     """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
     record, streamed. What cannot be read is a Failure in its place, never an exception."""
@@ -169,6 +242,10 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
             raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
     if len(data) == limit:
         raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
+    if item.path is not None and (item.path.suffix.lower() in HTML_SUFFIXES or _is_html(data)):
+        from summarize.web import extract_page
+
+        return _checked(extract_page(data, source=item.source), max_chars)
     text, encoding = decode(data, item.source)
     if len(text) > max_chars:
         raise _too_long(item.source, f"has {group_digits(len(text))} characters", max_chars)
@@ -179,6 +256,12 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
             f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"
         )
     return Document(item.source, text, tuple(warnings))
+
+
+def _is_html(data: bytes) -> bool:
+    from summarize.web import looks_like_html
+
+    return looks_like_html(data)
 
 
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
