@@ -159,7 +159,7 @@ def summarize(
             notify(f"warning: {note}")
         with _dataset(output, inputs, output_dir, skip_existing) as dataset:
             batch = _batch(inputs, chosen, many, output_dir, errors_file, skip_existing, fail_fast, max_input_chars)
-            batch = replace(batch, fields=Fields(text_field, id_field, title_field), dataset=dataset)
+            batch = replace(batch, fields=Fields(text_field, id_field, title_field), dataset=dataset, writer=None if dataset else batch.writer)
             with _progress(err, len(inputs) if many else 0) as advance:
                 tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
     raise typer.Exit(_finish(tally, many, errors_file, notify))

@@ -90,6 +90,8 @@ def drop_repeats(inputs: list[Input]) -> tuple[list[Input], list[str]]:
 
 
 def _identity(item: Input) -> object:
+    if item.url is not None:
+        return item.url
     if item.path is None:
         return "stdin"
     try:
