@@ -6,7 +6,11 @@ No torch or transformers here, so `summarize models list` stays instant.
 from __future__ import annotations
 
 import json
+import logging
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Literal
 
 from summarize.config import Config, Engine, Preset
 from summarize.errors import ModelNotAvailable, SummarizeError
@@ -14,10 +18,22 @@ from summarize.errors import ModelNotAvailable, SummarizeError
 # What a seq2seq model needs at run time; TF/Flax/ONNX/rust weights in the same repo are skipped.
 RUNTIME_FILES = ["*.json", "*.model", "*.spm", "*.txt"]
 TOKENIZER_FILES = ["tokenizer.json", "spiece.model", "sentencepiece.bpe.model", "source.spm", "vocab.json", "vocab-src.json"]
+WEIGHT_PATTERNS = ["*.safetensors", "pytorch_model*.bin"]
+# One look at the hub per run, this long at most. huggingface_hub's own calls wait without limit
+# (its client has no timeout) or 10 s, and its paginated listings retry 5 times with backoff: with
+# no network that was 23 s per model. HF_HUB_ETAG_TIMEOUT, the library's knob for metadata
+# requests, raises it on a slow link.
+QUICK_TIMEOUT = 3.0
+
+CacheState = Literal["complete", "incomplete", "absent"]
+
+# Endpoint → why it could not be reached, for the rest of the process: the translator's lookup
+# after the summariser's must not wait again.
+_unreachable: dict[str, str] = {}
 
 
 def model_dir(preset: Preset, offline: bool) -> Path:
-    """The directory holding the preset's files, downloading them unless offline."""
+    """The directory holding the preset's files, downloading (or completing) them unless offline."""
     if preset.is_local:
         path = Path(preset.model)
         if not path.is_dir():
@@ -25,38 +41,133 @@ def model_dir(preset: Preset, offline: bool) -> Path:
                 f"model {preset.model} (preset {preset.name}): no such directory; fix `model` in models.toml"
             )
         return check_model_dir(path, preset)
-    cached = cached_dir(preset)
-    if cached is not None:
-        return check_model_dir(cached, preset)
+    state, path = _cache(preset)
+    if state == "complete":
+        return check_model_dir(path, preset)
     if offline:
-        raise ModelNotAvailable(_missing(preset, "offline mode is on"))
+        raise ModelNotAvailable(_missing(preset, state, "offline mode is on"))
     return check_model_dir(download(preset), preset)
 
 
-def cached_dir(preset: Preset) -> Path | None:
-    """The cached snapshot of a hub model, without touching the network."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+def cache_state(preset: Preset) -> CacheState:
+    """Whether the hub cache holds all of a preset's files, some (an interrupted download) or none."""
+    return _cache(preset)[0]
 
+
+def cached_dir(preset: Preset) -> Path | None:
+    """The complete cached snapshot of a hub model, without touching the network."""
+    state, path = _cache(preset)
+    return path if state == "complete" else None
+
+
+def _cache(preset: Preset) -> tuple[CacheState, Path | None]:
+    path = _snapshot(preset)
+    if path is None:
+        return "absent", None
+    return ("incomplete" if missing_files(path) else "complete"), path
+
+
+def _snapshot(preset: Preset) -> Path | None:
+    """The snapshot folder the revision points at, complete or not: read from the cache's layout
+    (models--org--name/refs/<revision> → snapshots/<commit>) rather than through snapshot_download,
+    which hides a partial folder once it has a file listing to compare with."""
+    from huggingface_hub import constants
+    from huggingface_hub.file_download import repo_folder_name
+
+    repo = Path(constants.HF_HUB_CACHE) / repo_folder_name(repo_id=preset.model, repo_type="model")
+    revision = preset.revision or "main"
     try:
-        path = Path(snapshot_download(preset.model, revision=preset.revision, local_files_only=True))
-    except (LocalEntryNotFoundError, OSError, ValueError):
-        return None
-    return path if (path / "config.json").is_file() else None
+        commit = (repo / "refs" / revision).read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        commit = revision  # a commit hash is pinned directly, without a ref
+    path = repo / "snapshots" / commit
+    return path if commit and path.is_dir() else None
+
+
+def missing_files(path: Path) -> list[str]:
+    """What of config, weights and tokenizer a model directory lacks; [] when it has them all.
+    A dangling cache symlink (its blob never finished) counts as missing."""
+    missing = []
+    if not (path / "config.json").is_file():
+        missing.append("config.json")
+    if not any(f.is_file() for pattern in WEIGHT_PATTERNS for f in path.glob(pattern)):
+        missing.append("weights (model.safetensors or pytorch_model.bin)")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        missing.append(f"tokenizer files ({', '.join(TOKENIZER_FILES)})")
+    return missing
 
 
 def download(preset: Preset) -> Path:
-    """Fetch the files a preset needs (safetensors over .bin when the repo has both), with progress."""
-    from huggingface_hub import list_repo_files, snapshot_download
+    """Fetch the files a preset needs, or the rest of an incomplete snapshot (safetensors over .bin
+    when the repo has both), with progress. One quick look decides whether the hub is there at all."""
+    from huggingface_hub import constants, snapshot_download
 
+    state = cache_state(preset)
+    reason = "offline mode is on (HF_HUB_OFFLINE)" if constants.HF_HUB_OFFLINE else _unreachable.get(constants.ENDPOINT)
+    if reason is not None:
+        raise ModelNotAvailable(_missing(preset, state, reason))
+    with _library_quiet():
+        try:
+            _knock(constants.ENDPOINT)
+            files = _repo_files(preset)
+            weights = ["*.safetensors"] if any(f.endswith(".safetensors") for f in files) else ["pytorch_model*.bin"]
+            path = snapshot_download(preset.model, revision=preset.revision, allow_patterns=RUNTIME_FILES + weights)
+        except Exception as e:  # network, auth, missing repo: all end the same way for the user
+            reason = f"could not be downloaded ({_reason(e)})"
+            if _hub_is_down(e):
+                reason = f"the hub at {constants.ENDPOINT} is unreachable ({_reason(e)})"
+                _unreachable[constants.ENDPOINT] = reason
+            raise ModelNotAvailable(_missing(preset, state, reason)) from None
+    return Path(path)
+
+
+def _knock(endpoint: str) -> None:
+    """One bare request with a short timeout and no retries: any HTTP answer means the hub is there.
+    It comes first because the library's first authenticated call also fetches a telemetry registry
+    from the hub (huggingface_hub.utils._detect_agent, 3 s more against a silent host)."""
+    from huggingface_hub.utils import get_session
+
+    get_session().head(f"{endpoint}/api/models", timeout=_quick_timeout())
+
+
+def _repo_files(preset: Preset) -> list[str]:
+    """The repo's file names; no retries (model_info makes a single request)."""
+    from huggingface_hub import HfApi, constants
+
+    info = HfApi().model_info(preset.model, revision=preset.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
+    return [s.rfilename for s in info.siblings or []]
+
+
+def _quick_timeout() -> float:
     try:
-        files = list_repo_files(preset.model, revision=preset.revision)
-        weights = ["*.safetensors"] if any(f.endswith(".safetensors") for f in files) else ["pytorch_model*.bin"]
-        return Path(
-            snapshot_download(preset.model, revision=preset.revision, allow_patterns=RUNTIME_FILES + weights)
-        )
-    except Exception as e:  # network, auth, missing repo: all end the same way for the user
-        raise ModelNotAvailable(_missing(preset, _reason(e))) from None
+        return float(os.environ["HF_HUB_ETAG_TIMEOUT"])
+    except (KeyError, ValueError):
+        return QUICK_TIMEOUT
+
+
+def _hub_is_down(error: Exception) -> bool:
+    """No connection, a timeout or offline mode, or the hub answering 5xx: the next model would
+    fail the same way. A 404 or 401 is about one repo and says nothing of the others."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    if isinstance(error, (httpx2.TransportError, OfflineModeIsEnabled)):
+        return True
+    response = getattr(error, "response", None) if isinstance(error, HfHubHTTPError) else None
+    return response is not None and response.status_code >= 500
+
+
+@contextmanager
+def _library_quiet() -> Iterator[None]:
+    """huggingface_hub logs every retry ("Retrying in 8s [Retry 5/5]") to stderr; what failed
+    reaches the user once, in our own message. Its progress bars are not logging and stay."""
+    logger = logging.getLogger("huggingface_hub")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _reason(error: Exception) -> str:
@@ -64,13 +175,20 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
-def _missing(preset: Preset, reason: str) -> str:
+def _missing(preset: Preset, state: CacheState, reason: str) -> str:
     from huggingface_hub import constants
 
+    where = f"model {preset.model} (preset {preset.name})"
+    if state == "incomplete":
+        lacking = ", ".join(missing_files(_snapshot(preset) or Path(constants.HF_HUB_CACHE)))
+        return (
+            f"{where} is incomplete in the local cache (no {lacking}) and {reason}; "
+            f"run `summarize models download {preset.name}` to complete it"
+        )
     return (
-        f"model {preset.model} (preset {preset.name}) is not in the local cache ({constants.HF_HUB_CACHE}) "
-        f"and could not be downloaded ({reason}); run `summarize models download {preset.name}` on a "
-        "connected machine, or set `model` of that preset in models.toml to a local directory"
+        f"{where} is not in the local cache and {reason}; run `summarize models download {preset.name}` "
+        f"on a connected machine (cache: {constants.HF_HUB_CACHE}), or point its `model` in models.toml "
+        "at a local directory"
     )
 
 
@@ -84,10 +202,9 @@ def check_model_dir(path: Path, preset: Preset) -> Path:
         json.loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise SummarizeError(f"{where}: config.json is not valid JSON; download the model again") from None
-    if not any(path.glob("*.safetensors")) and not any(path.glob("pytorch_model*.bin")):
-        raise SummarizeError(f"{where} has no weights (model.safetensors or pytorch_model.bin)")
-    if not any((path / name).is_file() for name in TOKENIZER_FILES):
-        raise SummarizeError(f"{where} has no tokenizer files ({', '.join(TOKENIZER_FILES)})")
+    missing = missing_files(path)
+    if missing:
+        raise SummarizeError(f"{where} has no {missing[0]}")
     return path
 
 
@@ -114,8 +231,9 @@ def preset_table(config: Config) -> tuple[tuple[str, ...], list[tuple[str, ...]]
                 rows.append((preset.name, role, default, f"(no model: {preset.engine})", "yes", "-", "-"))
                 continue
             path = local_dir(preset)
+            state = "yes" if path else "no" if preset.is_local else {"complete": "yes", "incomplete": "incomplete", "absent": "no"}[cache_state(preset)]
             size = f"{dir_size(path) / 1e6:,.0f} MB" if path else "-"
-            rows.append((preset.name, role, default, preset.model, "yes" if path else "no", size, preset.licence or "?"))
+            rows.append((preset.name, role, default, preset.model, state, size, preset.licence or "?"))
     return ("preset", "role", "default", "model", "local", "size", "licence"), rows
 
 

@@ -1,10 +1,12 @@
-"""Sentences and token budgets: razdel splitting, lead truncation and sentence-aligned chunks.
+"""Sentences and token budgets: razdel splitting, lead truncation and sentence-aligned chunks;
+the parts of a news text that are not its body (title, dateline); checks of a model's output.
 
 Everything here is model-agnostic: token counts come in as plain lists from the engine's tokenizer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 Counter = Callable[[list[str]], list[int]]
@@ -19,7 +21,21 @@ def split_sentences(text: str) -> list[str]:
 
 
 def join_sentences(sentences: Sequence[str]) -> str:
-    return " ".join(sentences)
+    """One text; a sentence without final punctuation (a headline, a model's cut-off output) gets
+    a full stop before the next one instead of running into it. Punctuated sentences are joined as
+    they are, byte for byte."""
+    last = len(sentences) - 1
+    return " ".join(
+        s.rstrip() + "." if i < last and s.strip() and not ends_sentence(s) else s for i, s in enumerate(sentences)
+    )
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether text ends with . ! ? or …, also inside closing quotes or brackets: `«Да!»`, `(см. выше.)`."""
+    return SENTENCE_END.search(text) is not None
+
+
+SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s*$")
 
 
 def fit_to_budget(counts: Sequence[int], budget: int) -> int:
@@ -84,9 +100,167 @@ def chunk_sentences(sentences: Sequence[str], count_tokens: Counter, budget: int
             used = 0
         chunks[-1].append(unit)
         used += count
-    return [join_sentences(c) for c in chunks]
+    # Plain spaces: a unit may be one piece of a cut sentence, and the budgets were counted on the
+    # units as they are.
+    return [" ".join(c) for c in chunks]
 
 
 def group_digits(n: int) -> str:
     """1040 → '1 040', the way Russian and most European style guides write numbers."""
     return f"{n:,}".replace(",", " ")
+
+
+# --- What of a news text is not its body ---------------------------------------------------------
+
+# A headline is one line; past this length an unpunctuated first line is more likely a paragraph
+# that lost its full stop. (RIA and TASS headlines run to about 120 characters.)
+TITLE_MAX_CHARS = 200
+CONTINUES = re.compile(r"[,;:—–-]\s*$")  # a line ending so goes on in the next one: not a headline
+
+_LETTERS = r"[^\W\d_]"
+_PLACE = rf"{_LETTERS}+(?:-{_LETTERS}+)*(?: {_LETTERS}+(?:-{_LETTERS}+)*){{0,2}}"  # up to 3 words
+_MONTH = (
+    r"(?:январ[ья]|феврал[ья]|марта|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа|сентябр[ья]|октябр[ья]"
+    r"|ноябр[ья]|декабр[ья]|янв|фев|мар|апр|июн|июл|авг|сент|сен|окт|нояб|ноя|дек)"
+)
+_YEAR = r"(?:\s+\d{4}(?:\s*(?:года|г))?)?"
+# "— РИА Новости.", "— РИА Новости, Иван Иванов.", "- Р-Спорт.", "/ТАСС/", ". /ИТАР-ТАСС/."
+_NAME = r"[^\s.,/]+(?:[ \xa0][^\s.,/]+){0,3}"  # up to 4 words: "РИА Новости", "Р-Спорт", "Иван Иванов"
+_AGENCY = rf"(?:\s*\.?\s*[—–-]\s*(?P<agency>{_NAME}(?:,\s*{_NAME})?)|\s*\.?\s*/(?P<slash>[^/\n]{{1,30}})/)"
+DATELINE = re.compile(
+    rf"(?P<place>{_PLACE})[,.]\s+\d{{1,2}}\s+{_MONTH}\.?{_YEAR}{_AGENCY}?\s*(?:\.|(?<=/)(?:\s*[—–-])?)(?=\s|$)",
+    re.IGNORECASE,
+)
+
+
+def split_title(text: str) -> tuple[str | None, str]:
+    """(title, body): a first line without a sentence end, followed by the body, is the headline.
+
+    A text that is only such a line gives (title, "") so that the caller can say so. No title:
+    (None, text) unchanged. A first line that goes on in the next one (it ends in a comma or a
+    dash, or the next line starts in lower case right below it) is a wrapped paragraph, not a title.
+    """
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None, text
+    head = lines[first].strip()
+    if len(head) > TITLE_MAX_CHARS or ends_sentence(head) or CONTINUES.search(head) or is_dateline(head):
+        return None, text
+    if not re.search(_LETTERS, head):
+        return None, text
+    rest = lines[first + 1 :]
+    following = next((i for i, line in enumerate(rest) if line.strip()), None)
+    if following is None:
+        return head, ""
+    if following == 0 and rest[0].lstrip()[:1].islower():
+        return None, text
+    return head, "\n".join(rest[following:])
+
+
+def split_dateline(text: str) -> tuple[str | None, str]:
+    """(dateline, rest): an agency dateline that opens the text ("МОСКВА, 24 ноя — РИА Новости.")
+    is where and when, not a sentence of the news. (None, text) when there is none."""
+    stripped = text.lstrip()
+    match = DATELINE.match(stripped)
+    if match is None or not _plausible_dateline(match):
+        return None, text
+    return match.group(0).strip(), stripped[match.end() :].lstrip()
+
+
+def is_dateline(sentence: str) -> bool:
+    """Whether a whole sentence is an agency dateline."""
+    dateline, rest = split_dateline(sentence)
+    return dateline is not None and not rest
+
+
+def _plausible_dateline(match: re.Match) -> bool:
+    # Every word of a place name is capitalised ("Нижний Новгород"); "Пройдёт в Москве, 24 ноября."
+    # ends an ordinary sentence. A lower-cased corpus ("москва, 1 дек — риа новости.") has no
+    # capitals at all, and there the agency after the date is what shows a dateline.
+    words = match.group("place").split()
+    if all(w[0].isupper() for w in words):
+        return True
+    return match.group("place").islower() and bool(match.group("agency") or match.group("slash"))
+
+
+# --- Which language ------------------------------------------------------------------------------
+
+# Letters of other Cyrillic alphabets that Russian lacks. і is Ukrainian, Belarusian and Kazakh.
+OTHER_CYRILLIC = {"Ukrainian": "їєґ", "Belarusian": "ў", "Kazakh": "әғқңөұүһ"}
+SHARED_I = "і"
+# Ukrainian text has 5–8 % of its letters from these; one Ukrainian name in a Russian article is far
+# under 1 % of a news text's letters.
+OTHER_CYRILLIC_SHARE = 0.01
+OTHER_CYRILLIC_MIN = 3  # letters: below this, a short text tells nothing
+
+
+def other_cyrillic_language(text: str) -> str | None:
+    """The name of the Cyrillic language other than Russian a text is written in, if any."""
+    lower = text.lower()
+    cyrillic = sum(1 for c in lower if "\u0400" <= c <= "\u04ff")
+    counts = {language: sum(lower.count(c) for c in letters) for language, letters in OTHER_CYRILLIC.items()}
+    total = sum(counts.values()) + lower.count(SHARED_I)
+    if total < max(OTHER_CYRILLIC_MIN, OTHER_CYRILLIC_SHARE * cyrillic):
+        return None
+    best = max(counts, key=lambda language: counts[language])
+    return best if counts[best] else "Ukrainian"  # і alone: Ukrainian is by far the commonest
+
+
+# --- Checks of a model's output -------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+LOOP_MAX_PHRASE = 40  # words: a loop of longer units is a repeated sentence, found by counting them
+LOOP_REPEATS = 3  # times in a row for a phrase of several words
+LOOP_REPEATS_ONE_WORD = 4  # "ха-ха-ха" and "да-да-да" are words people write; four is a loop
+
+
+def repeated_phrase(text: str) -> str | None:
+    """The phrase a decoding loop repeats ("pre-pre-pre-pre", "в Москве в Москве в Москве"), or
+    None. A sentence said three times anywhere in the text counts too."""
+    words = list(_WORD.finditer(text))
+    tokens = [w.group(0).lower() for w in words]
+    for size in range(1, min(LOOP_MAX_PHRASE, len(tokens) // LOOP_REPEATS) + 1):
+        needed = (LOOP_REPEATS_ONE_WORD if size == 1 else LOOP_REPEATS) - 1
+        run = 0
+        for i in range(len(tokens) - size):
+            run = run + 1 if tokens[i] == tokens[i + size] else 0
+            start = i - run + 1
+            if run >= needed * size and any(not t.isdigit() for t in tokens[start : start + size]):
+                return text[words[start].start() : words[start + size - 1].end()]
+    return _repeated_sentence(text)
+
+
+def _repeated_sentence(text: str) -> str | None:
+    seen: dict[tuple[str, ...], int] = {}
+    for sentence in split_sentences(text):
+        key = tuple(w.lower() for w in _WORD.findall(sentence))
+        if len(key) < 2:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] >= LOOP_REPEATS:
+            return sentence
+    return None
+
+
+_CYRILLIC_WORD = r"[\u0400-\u04ff]+(?:[-'’][\u0400-\u04ff]+)*"
+CYRILLIC_RUN = re.compile(rf"{_CYRILLIC_WORD}(?:[\s«»\"“”„',:;—–-]+{_CYRILLIC_WORD}){{2,}}")
+CYRILLIC_WORD = re.compile(_CYRILLIC_WORD)
+# A Russian proper name in quotes (one or two words) is fine in English; more is text left untranslated.
+UNTRANSLATED_WORDS = 4
+
+
+def untranslated_share(english: str) -> float:
+    """The share of an English text's letters that are Cyrillic."""
+    letters = [c for c in english if c.isalpha()]
+    return sum(1 for c in letters if "\u0400" <= c <= "\u04ff") / len(letters) if letters else 0.0
+
+
+def untranslated_cyrillic(english: str) -> str | None:
+    """Russian left in a translation: three Cyrillic words in a row, or four anywhere; None when
+    there is at most a name or two."""
+    run = CYRILLIC_RUN.search(english)
+    if run is not None:
+        return run.group(0)
+    words = CYRILLIC_WORD.findall(english)
+    return " … ".join(words) if len(words) >= UNTRANSLATED_WORDS else None

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from summarize.errors import SummarizeError
 
 RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion
 FORMAT = 2  # of what convert() writes: a change makes older conversions be redone, not misread
+KEY_LENGTH = 16  # hex digits of the content key in a conversion's folder name
 SAMPLE = "Проверка связи"  # text whose tokens show which special tokens a tokenizer adds around text
 # generate() settings → translate_batch() arguments; the rest have no CTranslate2 equivalent.
 SETTINGS = {
@@ -45,13 +47,107 @@ def compute_type(device: str, quantize: Quantize | None) -> str:
     return "int8" if device == "cpu" else "int8_float16" if quantize == "int8" else "float16"
 
 
-def converted_dir(model_dir: Path, quantization: str, cache_root: Path) -> Path:
-    """Where the conversion of this exact model (path and file times) into `quantization` lives."""
-    stamp = "|".join(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(model_dir.iterdir()) if p.is_file()
-    )
-    key = hashlib.sha256(f"{FORMAT}|{model_dir.resolve()}|{stamp}".encode()).hexdigest()[:16]
-    return cache_root / f"{model_dir.parent.parent.name if model_dir.parent.name == 'snapshots' else model_dir.name}-{key}-{quantization}"
+def converted_dir(model_dir: Path, quantization: str, cache_root: Path, index: Path | None = None) -> Path:
+    """Where the conversion of this model's content into `quantization` lives: keyed by what the
+    files hold, not where they are, so a copied or moved cache still finds its conversions."""
+    hashes = content_hashes(model_dir, index or hash_index())
+    stamp = "|".join(f"{name}:{digest}" for name, digest in sorted(hashes.items()))
+    key = hashlib.sha256(f"{FORMAT}|{stamp}".encode()).hexdigest()[:KEY_LENGTH]
+    return cache_root / f"{_model_name(model_dir)}-{key}-{quantization}"
+
+
+def _model_name(model_dir: Path) -> str:
+    """models--org--name for a hub snapshot, the folder's name for a local directory."""
+    return model_dir.parent.parent.name if model_dir.parent.name == "snapshots" else model_dir.name
+
+
+def content_hashes(model_dir: Path, index: Path) -> dict[str, str]:
+    """File name → hash of its content, for the files of a model directory.
+
+    A hub snapshot's files link to blobs named by their content hash (git SHA-1, or SHA-256 for LFS
+    weights): those names are used as they are. Other files are hashed in full (SHA-256) once and the
+    digest kept in `index` under (resolved path, size, mtime), so a 1 GB model is read only when it
+    changes. Hashing only its size and first/last MiB would be cheaper but would confuse two
+    fine-tunes of one base model, which differ only in the middle of the file.
+    """
+    known = _read_index(index)
+    hashes: dict[str, str] = {}
+    changed = False
+    for path in sorted(p for p in model_dir.iterdir() if p.is_file()):
+        target = path.resolve()
+        if path.is_symlink() and target.parent.name == "blobs":
+            hashes[path.name] = target.name
+            continue
+        info = target.stat()
+        stamp = [info.st_size, info.st_mtime_ns]
+        entry = known.get(str(target))
+        if entry is None or entry[:2] != stamp:
+            known[str(target)] = entry = [*stamp, _sha256(target)]
+            changed = True
+        hashes[path.name] = entry[2]
+    if changed:
+        _write_index(index, known)
+    return hashes
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_index(index: Path) -> dict[str, list]:
+    """The index of earlier hashes; an unreadable one is only a lost shortcut, so it starts afresh."""
+    try:
+        data = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 3}
+
+
+def _write_index(index: Path, known: dict[str, list]) -> None:
+    """Atomically, without the entries of files that are gone. A concurrent writer may win, and an
+    unwritable cache loses the index: either costs one more hashing later, never a wrong key."""
+    kept = {k: v for k, v in known.items() if os.path.exists(k)}
+    temporary = None
+    try:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{index.name}.", dir=index.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(kept, f)
+        os.replace(temporary, index)
+    except OSError:
+        pass
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def remove_older_conversions(target: Path) -> list[Path]:
+    """Delete the conversions of the same model under other keys (older files, an older FORMAT),
+    in every quantization: each is a full copy of the weights. Returns what was removed."""
+    stem, _, _ = target.name.rpartition("-")
+    model, key = stem[: -(KEY_LENGTH + 1)], stem[-KEY_LENGTH:]
+    pattern = re.compile(rf"{re.escape(model)}-([0-9a-f]{{{KEY_LENGTH}}})-[0-9a-z_]+")
+    removed = []
+    for other in sorted(target.parent.iterdir()):
+        match = pattern.fullmatch(other.name)
+        if match and match.group(1) != key and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+            removed.append(other)
+    return removed
+
+
+def hash_index() -> Path:
+    """Digests of local model files, by path, size and mtime: facts about files, not about one
+    conversion cache, so one index beside the Hugging Face cache serves every cache root."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "summarize-hashes.json"
 
 
 def default_cache_root() -> Path:
@@ -95,6 +191,7 @@ def convert(preset: Preset, model_dir: Path, target: Path, quantization: str) ->
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    remove_older_conversions(target)
     return target
 
 
