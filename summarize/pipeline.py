@@ -17,7 +17,15 @@ from summarize.config import Engine, LongMode, Options
 from summarize.documents import Document, Failure, Result
 from summarize.engines import Engines, Extractor, Notify, load_engines
 from summarize.errors import SummarizeError
-from summarize.text import chunk_sentences, fit_to_budget, group_digits, join_sentences, split_sentences
+from summarize.text import (
+    chunk_sentences,
+    fit_to_budget,
+    group_digits,
+    join_sentences,
+    repeated_phrase,
+    split_sentences,
+    untranslated_cyrillic,
+)
 
 # Documents read and given to the models together (more can share a batch; fewer wait on a signal).
 GROUP_SIZE = 8
@@ -125,6 +133,8 @@ class Pipeline:
         for result in finished:
             if not result.summary_ru:
                 result.warnings.append("the summary is empty")
+            elif loop := repeated_phrase(result.summary_ru):
+                result.warnings.append(f"the summary repeats {loop!r}: the model fell into a loop")
         self._translate(finished)
         share = round((time.perf_counter() - started) / max(1, len(finished)), 3)
         for result in finished:
@@ -141,6 +151,10 @@ class Pipeline:
         for result, (english, notes) in zip(results, translate_many(translator, texts, self.options.translator.generate)):
             result.summary_en = english if result.summary_ru else None
             result.warnings.extend(notes)
+            if result.summary_en and (left := untranslated_cyrillic(result.summary_en)):
+                result.warnings.append(f"the translation left Russian text untranslated ({left!r})")
+            elif result.summary_en and (loop := repeated_phrase(result.summary_en)):
+                result.warnings.append(f"the translation repeats {loop!r}: the model fell into a loop")
 
     def _record_notices(self, doc: Document, result: Result) -> None:
         """Say the document's own warnings, then record the run-wide notices (already said once)

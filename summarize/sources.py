@@ -6,7 +6,7 @@ import codecs
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -14,7 +14,7 @@ from typing import BinaryIO
 from summarize.corpus import Fields
 from summarize.documents import Document, Failure
 from summarize.errors import SummarizeError
-from summarize.text import group_digits
+from summarize.text import group_digits, other_cyrillic_language, split_title
 
 STDIN = "-"
 URL_SCHEMES = ("http://", "https://")
@@ -175,7 +175,7 @@ def _page(item: Input, page, max_chars: int) -> Document | Failure:
         if "html" in (page.content_type or "") or looks_like_html(page.data):
             return _checked(extract_page(page.data, source=item.source, url=page.final_url, content_type=page.content_type), max_chars)
         text, _ = decode(page.data, item.source)
-        return _checked(Document(item.source, text, url=page.final_url), max_chars)
+        return _checked(replace(article(item.source, text), url=page.final_url), max_chars)
     except SummarizeError as e:
         return Failure(item.source, str(e))
 
@@ -251,13 +251,26 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
     text, encoding = decode(data, item.source)
     if len(text) > max_chars:
         raise _too_long(item.source, f"has {group_digits(len(text))} characters", max_chars)
+    return article(item.source, text)
+
+
+def article(source: str, text: str) -> Document:
+    """Plain text as a Document: a headline line becomes the title (the models summarise body
+    text), and a text that is not Russian says so."""
     warnings = []
-    share = cyrillic_share(text)
+    title, body = split_title(text)
+    if title is not None and not body:
+        warnings.append("the text is only a headline; it is summarised as it is")
+        title, body = None, text
+    share = cyrillic_share(body)
+    other = other_cyrillic_language(body)
     if share < MIN_CYRILLIC_SHARE:
         warnings.append(
             f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"
         )
-    return Document(item.source, text, tuple(warnings))
+    elif other:
+        warnings.append(f"the text looks {other}, not Russian; the models are trained on Russian, expect a poor summary")
+    return Document(source, body, tuple(warnings), title=title)
 
 
 def _is_html(data: bytes) -> bool:

@@ -12,7 +12,7 @@ from summarize.config import make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {
-    "source", "summary_ru", "summary_en", "engine", "model", "translator", "backend", "input_tokens", "used_tokens",
+    "source", "title", "url", "date", "summary_ru", "summary_en", "engine", "model", "translator", "backend", "input_tokens", "used_tokens",
     "truncated", "chunks", "seconds", "warnings", "error",
 }
 SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
@@ -312,7 +312,11 @@ def test_extractive_and_lead_engines_need_no_model(run, article, tmp_path):
     path = tmp_path / "a.txt"
     path.write_text(article, encoding="utf-8")
     lead = json.loads(run(path, "-f", "json", "--engine", "lead", "--length", "short", "--no-translate", config=None).stdout)
-    assert lead["summary_ru"] == " ".join(split_sentences(article)[:2])
+    from summarize.text import is_dateline, join_sentences, split_title
+
+    title, body = split_title(article)
+    assert lead["title"] == title and title not in lead["summary_ru"]  # the headline is not summarised
+    assert lead["summary_ru"] == join_sentences([s for s in split_sentences(body) if not is_dateline(s)][:2])
     assert (lead["engine"], lead["model"], lead["input_tokens"], lead["chunks"]) == ("lead", None, None, 0)
     central = json.loads(run(path, "-f", "json", "-e", "extractive", "--max-words", "30", "--no-translate", config=None).stdout)
     assert central["engine"] == "extractive" and 0 < len(central["summary_ru"].split()) <= 30

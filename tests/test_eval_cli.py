@@ -48,7 +48,7 @@ def test_lead_engine_run_saved_and_rescored_gives_the_same_numbers(data, tmp_pat
     assert (report["engine"], report["model"], report["failed"]) == ("lead", None, 0)
     assert set(report) >= {"n", "rouge1", "rouge2", "rougeL", "chrf", "length", "dup_ngrams"}
     lines = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
-    assert lines[0] == {"id": "a", "summary": "Москва, 3 марта. Правительство утвердило программу ремонта дорог в регионах."}
+    assert lines[0] == {"id": "a", "summary": "Правительство утвердило программу ремонта дорог в регионах. Работы начнутся весной."}  # no dateline
     again = json.loads(evaluate(data, "--predictions", saved, "--strip-html", "-f", "json").stdout)
     assert {k: again[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")} == {k: report[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")}
 

@@ -98,4 +98,4 @@ def test_model_free_engines_on_every_input_form_with_no_model_files(tmp_path):
     assert all(r["engine"] == "extractive" and r["summary_ru"] and r["summary_en"] is None for r in rows)
     assert "the translation is skipped" in done.stderr.decode()
     lead = summarize("--engine", "lead", "--no-translate", "-f", "plain", input=SHORT.encode(), env=empty)
-    assert lead.returncode == 0 and lead.stdout.decode().strip() == SHORT and lead.stderr == b""
+    assert lead.returncode == 0 and lead.stdout.decode().strip() == SHORT.removeprefix("Москва, 3 марта. ") and lead.stderr == b""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from summarize.config import Engine
-from summarize.text import group_digits, join_sentences, split_sentences
+from summarize.text import group_digits, is_dateline, join_sentences, split_sentences
 
 # The similarity graph is quadratic in sentences; the first ones hold the news (lead-heavy genre).
 MAX_CANDIDATES = 400
@@ -72,7 +72,7 @@ def extract_central(text: str, max_sentences: int = 3, max_words: int | None = N
             f"{group_digits(MAX_CANDIDATES)} were ranked for the extract"
         )
     tokens = [_words(sentence) for sentence in considered]
-    candidates = _long_enough(tokens)
+    candidates = [i for i in _long_enough(tokens) if not is_dateline(considered[i])] or _long_enough(tokens)
     scores = pagerank(similarity_graph([_content_stems(tokens[i]) for i in candidates]))
     ranked = [candidates[k] for k in _rank(scores)]
     return _select(sentences, ranked, max_sentences, max_words, warnings)
@@ -84,7 +84,8 @@ def extract_lead(text: str, max_sentences: int = 3, max_words: int | None = None
     sentences = split_sentences(text)
     if not sentences:
         return _empty()
-    return _select(sentences, list(range(len(sentences))), max_sentences, max_words, [])
+    news = [i for i, sentence in enumerate(sentences) if not (i == 0 and is_dateline(sentence))]  # where and when, not news
+    return _select(sentences, news or [0], max_sentences, max_words, [])
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,15 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
     """Translate several texts with all their sentences in one padded, length-sorted batch."""
     budget = engine.preset.max_input_tokens - engine.special_tokens
     pieces: list[str] = []
-    spans: list[tuple[int, int, list[str]]] = []
+    spans: list[tuple[list[tuple[int, int]], list[str]]] = []  # per text: each sentence's pieces
     for text in texts:
         sentences = split_sentences(text)
-        start, warnings = len(pieces), []
+        parts_of, warnings = [], []
         for sentence, count in zip(sentences, engine.count_tokens(sentences)):
+            start = len(pieces)
             if count <= budget:
                 pieces.append(sentence)
+                parts_of.append((start, len(pieces)))
                 continue
             parts = split_long_sentence(sentence, engine.count_tokens, budget)
             warnings.append(
@@ -33,6 +35,8 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
                 f"it was translated in {len(parts)} parts"
             )
             pieces.extend(parts)
-        spans.append((start, len(pieces), warnings))
+            parts_of.append((start, len(pieces)))
+        spans.append((parts_of, warnings))
     translated = engine.generate(pieces, settings, batch_size=16) if pieces else []
-    return [(join_sentences(translated[a:b]), warnings) for a, b, warnings in spans]
+    # The parts of one cut sentence go back together with spaces; sentences with join_sentences.
+    return [(join_sentences([" ".join(translated[a:b]) for a, b in parts_of]), warnings) for parts_of, warnings in spans]
