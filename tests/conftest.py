@@ -1,4 +1,5 @@
-"""Builds the tiny models once per session, as local directories and as a Hugging Face hub cache.
+"""Builds the tiny models once per session, as local directories and as a Hugging Face hub cache,
+and holds the helpers every test file shares: the CLI runner, sample texts, input folders, JSONL.
 
 The environment is fixed before anything imports huggingface_hub (it reads HF_HOME at import):
 tests never see the user's cache and never touch the network.
@@ -6,13 +7,17 @@ tests never see the user's cache and never touch the network.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="summarize-tests-"))
 HF_HOME = SESSION_DIR / "hf-home"
@@ -26,6 +31,8 @@ import tiny_models  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "examples" / "article.txt"
+BIN = Path(sys.executable).parent / "summarize"  # the installed console script
+SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +71,96 @@ generate = {{ num_beams = 1, max_new_tokens = 12 }}
 """,
         encoding="utf-8",
     )
+    # Convert the default presets for CTranslate2 (the auto backend on a CPU) now, once: the
+    # conversion says so on stderr, and no test's output may depend on whether one ran before it.
+    from summarize import cli
+
+    warm = invoke(cli.app, "-", "--config", path, "--backend", "ctranslate2", input=SHORT)
+    assert warm.exit_code == 0, warm.stderr
     return path
 
 
 @pytest.fixture
 def article() -> str:
     return ARTICLE.read_text(encoding="utf-8")
+
+
+def invoke(app, *args, input: str | bytes | None = None) -> Result:
+    """Run a Typer app in process. Exceptions propagate, so that a crash can never pass for an
+    expected exit code; typer.Exit still gives its code. stdout and stderr come apart."""
+    return CliRunner().invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def run(fast_config):
+    """`summarize ARGS --config fast.toml` in process; config=None runs on models.toml and the hub cache."""
+
+    def run_summarize(*args, input: str | bytes | None = None, config: Path | None = fast_config) -> Result:
+        from summarize import cli
+
+        return invoke(cli.app, *args, *(["--config", config] if config else []), input=input)
+
+    return run_summarize
+
+
+@pytest.fixture
+def short_file(tmp_path) -> Path:
+    path = tmp_path / "short.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """news/{a,b}.txt, a sub-folder with c.txt (for --recursive) and a notes.md that is not an input."""
+    news = tmp_path / "news"
+    (news / "sub").mkdir(parents=True)
+    (news / "b.txt").write_text(SHORT, encoding="utf-8")
+    (news / "a.txt").write_text(SHORT.replace("весной", "летом"), encoding="utf-8")
+    (news / "sub" / "c.txt").write_text(SHORT, encoding="utf-8")
+    (news / "notes.md").write_text(SHORT, encoding="utf-8")
+    return news
+
+
+def make_folder(path: Path, count: int, text: str = SHORT) -> Path:
+    """`count` distinct short articles named 000.txt, 001.txt, ..."""
+    path.mkdir()
+    for i in range(count):
+        (path / f"{i:03d}.txt").write_text(f"{text} Новость номер {i}.", encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
+    """One JSON object per line; a str row is written as it is (for broken lines)."""
+    lines = (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def parse_jsonl(text: str) -> list[Any]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@dataclass(frozen=True)
+class GenerateCall:
+    backend: str  # "torch" or "ctranslate2"
+    texts: list[str]
+    settings: dict[str, Any]
+
+
+@pytest.fixture
+def generate_calls(monkeypatch) -> list[GenerateCall]:
+    """Every call of either backend's generate(), recorded on its way to the real one: what
+    reached the models, whatever path the pipeline took to get there."""
+    from summarize.engines.ct2 import CT2Seq2Seq
+    from summarize.engines.seq2seq import Seq2Seq
+
+    calls: list[GenerateCall] = []
+    for backend, engine in (("torch", Seq2Seq), ("ctranslate2", CT2Seq2Seq)):
+
+        def recording(self, texts, settings, *args, real=engine.generate, backend=backend, **kwargs):
+            calls.append(GenerateCall(backend, list(texts), dict(settings)))
+            return real(self, texts, settings, *args, **kwargs)
+
+        monkeypatch.setattr(engine, "generate", recording)
+    return calls

@@ -6,9 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import HF_HOME
+from conftest import HF_HOME, invoke
 from summarize import cli
 from summarize.config import Preset
 from summarize.engines.ct2 import CT2Seq2Seq
@@ -61,12 +60,43 @@ def test_cli_ctranslate2_backend_and_its_notices(fast_config, tmp_path, monkeypa
     config.write_text(text, encoding="utf-8")
     path = tmp_path / "a.txt"
     path.write_text(" ".join(TEXTS), encoding="utf-8")
-    result = CliRunner().invoke(cli.app, [str(path), "--backend", "ctranslate2", "-f", "json", "--config", str(config)])
+    result = invoke(cli.app, path, "--backend", "ctranslate2", "-f", "json", "--config", config)
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["summary_ru"] and data["summary_en"] and data["error"] is None
     assert result.stderr.count("converting") == 2  # summariser and translator, once each
     assert any("no equivalent of encoder_no_repeat_ngram_size" in w for w in data["warnings"])
+
+
+@pytest.fixture
+def decoding_options(monkeypatch) -> list[dict]:
+    """The keyword arguments of every ctranslate2 translate_batch() call, on their way to the real one."""
+    import ctranslate2
+
+    calls = []
+    real = ctranslate2.Translator.translate_batch
+
+    def recording(self, source, *args, **kwargs):
+        calls.append(kwargs)
+        return real(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(ctranslate2.Translator, "translate_batch", recording)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "flags, beams",
+    [(["--no-translate"], 3), (["--no-translate", "--beams", "1"], 1), (["--engine", "lead"], 4)],
+    ids=["summariser-preset", "beams-flag", "translator-preset"],
+)
+def test_ctranslate2_decodes_with_the_beams_and_length_asked_for(fast_config, tmp_path, decoding_options, flags, beams):
+    config = tmp_path / "c.toml"  # beam counts unlike CTranslate2's default of 2, and each its own
+    text = fast_config.read_text().replace("num_beams = 2", "num_beams = 3", 1).replace("num_beams = 1", "num_beams = 4", 1)
+    config.write_text(text, encoding="utf-8")
+    result = invoke(cli.app, "-", *flags, "--backend", "ctranslate2", "-f", "json", "--config", config, input=" ".join(TEXTS))
+    assert result.exit_code == 0, result.stderr
+    assert decoding_options and [o.get("beam_size") for o in decoding_options] == [beams] * len(decoding_options)
+    assert [o.get("max_decoding_length") for o in decoding_options] == [12] * len(decoding_options)  # max_new_tokens
 
 
 @pytest.mark.parametrize(
@@ -77,7 +107,7 @@ def test_cli_ctranslate2_backend_and_its_notices(fast_config, tmp_path, monkeypa
 def test_each_backend_says_what_ran(fast_config, tmp_path, flags, backend):
     path = tmp_path / "a.txt"
     path.write_text(" ".join(TEXTS), encoding="utf-8")
-    result = CliRunner().invoke(cli.app, [str(path), *flags, "-f", "json", "--config", str(fast_config)])
+    result = invoke(cli.app, path, *flags, "-f", "json", "--config", fast_config)
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["summary_ru"] and data["backend"] == backend and "Warning" not in result.stderr
@@ -97,6 +127,7 @@ def test_weights_that_do_not_fit_are_refused_before_conversion(models, tmp_path)
     assert not (tmp_path / "ct2").exists() or not any((tmp_path / "ct2").iterdir())
 
 
+@pytest.mark.slow
 def test_converted_models_run_without_torch_or_transformers(models, tmp_path):
     env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", "SUMMARIZE_CT2_CACHE": str(tmp_path)}
     args = [sys.executable, "-X", "importtime", "-m", "summarize", "-", "--backend", "ctranslate2", "-f", "json", "--beams", "1"]

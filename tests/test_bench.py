@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import BIN, ROOT
+
 sys.path.insert(0, str(ROOT))
 from bench import corpus
 from bench.run import NOT_AVAILABLE, OK, agreement, side_status
@@ -24,6 +24,7 @@ needs_eval_data = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @needs_eval_data
 def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
     results = tmp_path / "results"
@@ -37,13 +38,11 @@ def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
     report = json.loads((results / "latest-tiny.json").read_text(encoding="utf-8"))
     (rut5,) = report["summarizers"]
     sides = {side["side"]: side for side in rut5["sides"]}
-    assert list(sides) == ["baseline", "torch fp32", "ctranslate2"]
-    assert sides["baseline"]["status"] == OK, done.stderr
-    assert sides["torch fp32"]["status"] == OK, done.stderr
-    # A variant that fails is reported with its reason, and the run says so by its exit code.
-    assert all(s["status"] in (OK, NOT_AVAILABLE) or s["status"].startswith("failed: ") for s in sides.values())
-    failed = any(s["status"].startswith("failed") for s in sides.values())
-    assert done.returncode == (1 if failed else 0), done.stderr
+    # Every side runs here: ctranslate2 is installed with the test extra.
+    assert {name: side["status"] for name, side in sides.items()} == {
+        "baseline": OK, "torch fp32": OK, "ctranslate2": OK
+    }, done.stderr
+    assert done.returncode == 0, done.stderr
 
     baseline, project = sides["baseline"], sides["torch fp32"]
     for side in (baseline, project):
@@ -64,8 +63,7 @@ def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
     agreement_keys = ("same_summary_ru", "char_agreement_ru", "same_summary_en", "char_agreement_en")
     assert project["agreement_reference"] and all(project[key] == 1.0 for key in agreement_keys)
     assert all(baseline[key] is None for key in agreement_keys)
-    if sides["ctranslate2"]["status"] == OK:
-        assert all(0.0 <= sides["ctranslate2"][key] <= 1.0 for key in agreement_keys)
+    assert all(0.0 <= sides["ctranslate2"][key] <= 1.0 for key in agreement_keys)
 
     markdown = (results / "latest-tiny.md").read_text(encoding="utf-8")
     assert report["machine"]["cpu"] in markdown
@@ -80,8 +78,7 @@ def test_a_variant_whose_flag_the_cli_does_not_know_is_not_available(tmp_path):
     """The bench tells a missing feature from a broken one by the CLI's own usage error."""
     from bench.measure import run_process
 
-    summarize = Path(sys.executable).parent / "summarize"
-    run = run_process([str(summarize), str(tmp_path), "--bench-flag-that-does-not-exist"])
+    run = run_process([str(BIN), str(tmp_path), "--bench-flag-that-does-not-exist"])
     assert side_status(run, project=True) == NOT_AVAILABLE
     assert side_status(run, project=False).startswith("failed: exit code 2")
 

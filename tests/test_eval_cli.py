@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
 
+from conftest import invoke, parse_jsonl, write_jsonl
 from summarize import cli
 
 ARTICLES = [
@@ -13,13 +13,8 @@ ARTICLES = [
 ]
 
 
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 def evaluate(*args):
-    return CliRunner().invoke(cli.eval_app, list(map(str, args)))
+    return invoke(cli.eval_app, *args)
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ def test_lead_engine_run_saved_and_rescored_gives_the_same_numbers(data, tmp_pat
     report = json.loads(first.stdout)
     assert (report["engine"], report["model"], report["failed"]) == ("lead", None, 0)
     assert set(report) >= {"n", "rouge1", "rouge2", "rougeL", "chrf", "length", "dup_ngrams"}
-    lines = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
+    lines = parse_jsonl(saved.read_text(encoding="utf-8"))
     assert lines[0] == {"id": "a", "summary": "Правительство утвердило программу ремонта дорог в регионах. Работы начнутся весной."}  # no dateline
     again = json.loads(evaluate(data, "--predictions", saved, "--strip-html", "-f", "json").stdout)
     assert {k: again[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")} == {k: report[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")}

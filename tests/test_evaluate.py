@@ -5,11 +5,10 @@ No model is loaded: everything here runs in well under a second.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import sacrebleu
 
+from conftest import write_jsonl
 from summarize.errors import SummarizeError
 from summarize.evaluate import (
     Record,
@@ -202,15 +201,6 @@ def test_translation_scores_are_case_sensitive():
 
 
 # ---------------------------------------------------------------- files
-
-
-def write_jsonl(path, rows):
-    path.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
-        + "\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 def test_read_records_for_both_tasks(tmp_path):

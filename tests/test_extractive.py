@@ -1,10 +1,12 @@
 """Extractive engines: central sentences win over off-topic ones, budgets hold, nothing is lost silently."""
 
-import dataclasses
+import json
 from unittest import mock
 
 import pytest
 
+from conftest import invoke
+from summarize import cli
 from summarize.engines import extractive
 from summarize.engines.extractive import (
     MAX_CANDIDATES,
@@ -198,6 +200,14 @@ def test_pagerank_sums_to_one_and_favours_the_hub():
     assert pagerank([{}, {}]) == pytest.approx([0.5, 0.5])
 
 
-def test_extract_is_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        extract_lead(ARTICLE).text = "changed"
+@pytest.mark.parametrize("way", ["--engine", "preset", "fallback"])
+def test_every_way_to_the_extractive_engine_runs_lexrank_not_the_lead(tmp_path, way):
+    ghost = tmp_path / "ghost.toml"  # a summariser whose model is nowhere: the run falls back to extractive
+    ghost.write_text('[summarizers.ghost]\nmodel = "nobody/ghost-model"\nmax_input_tokens = 100\n', encoding="utf-8")
+    flags = {"--engine": ["--engine", "extractive"], "preset": ["--model", "lexrank"], "fallback": ["--model", "ghost", "--config", ghost]}
+    result = invoke(cli.app, "-", *flags[way], "--length", "short", "--no-translate", "-f", "json", input=ARTICLE)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["engine"] == "extractive"
+    assert data["summary_ru"] == extract_central(ARTICLE, max_sentences=2).text  # --length short: 2 sentences
+    assert data["summary_ru"] != extract_lead(ARTICLE, max_sentences=2).text

@@ -5,14 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLE, HF_HOME
+from conftest import ARTICLE, BIN, HF_HOME, SHORT, parse_jsonl
 
-BIN = Path(sys.executable).parent / "summarize"
-SHORT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог. Работы начнутся весной."
+pytestmark = pytest.mark.slow
 
 
 def summarize(*args, input=None, env=None, cwd=None):
@@ -45,7 +43,7 @@ def test_piped_stdin_and_subcommand_named_file(models, tmp_path):
     (tmp_path / "models").write_text(SHORT, encoding="utf-8")
     done = summarize("./models", "-", "--format", "jsonl", "--no-translate", "--beams", "1", input=SHORT.encode("koi8_r"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr.decode()
-    assert [json.loads(line)["source"] for line in done.stdout.splitlines()] == ["./models", "stdin"]
+    assert [row["source"] for row in parse_jsonl(done.stdout.decode())] == ["./models", "stdin"]
 
 
 def test_empty_cache_offline_falls_back_with_notices(tmp_path):
@@ -93,7 +91,7 @@ def test_model_free_engines_on_every_input_form_with_no_model_files(tmp_path):
     empty = {"HF_HOME": str(tmp_path / "empty")}
     done = summarize(news, ARTICLE, "-", "--engine", "extractive", "-f", "jsonl", input=SHORT.encode(), env=empty)
     assert done.returncode == 0, done.stderr.decode()
-    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    rows = parse_jsonl(done.stdout.decode())
     assert [r["source"] for r in rows] == [str(news / "a.txt"), str(news / "b.txt"), str(ARTICLE), "stdin"]
     assert all(r["engine"] == "extractive" and r["summary_ru"] and r["summary_en"] is None for r in rows)
     assert "the translation is skipped" in done.stderr.decode()
