@@ -14,7 +14,7 @@ import signal
 import sys
 import typing
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -32,6 +32,7 @@ from summarize.render import Format, printable
 from summarize.sources import MAX_INPUT_CHARS, STDIN, drop_repeats, list_inputs, read_input_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed pipe ended
 
 
 class ScoreFormat(Choice):
@@ -147,7 +148,7 @@ def summarize(
     """Summarise Russian news articles and translate the summaries to English."""
     err = _stderr()
     notify = _notifier(err)
-    with reported(flags.debug):
+    with reported(flags.debug), _quiet_when_the_reader_leaves():
         options = flags.options(translate, strict)
         if skip_existing and not (output_dir or output):
             raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
@@ -157,37 +158,37 @@ def summarize(
         chosen = fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
         for note in notes:
             notify(f"warning: {note}")
-        with _dataset(output, inputs, output_dir, skip_existing) as dataset:
-            batch = _batch(inputs, chosen, many, output_dir, errors_file, skip_existing, fail_fast, max_input_chars)
-            batch = replace(batch, fields=Fields(text_field, id_field, title_field), dataset=dataset, writer=None if dataset else batch.writer)
+        reserved = [i.path for i in inputs if i.path is not None]  # no output may overwrite an input
+        with _dataset(output, reserved, output_dir, skip_existing) as dataset:
+            writer, out_dir = _destinations(reserved, chosen, many, output_dir, dataset, errors_file)
+            batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars, Fields(text_field, id_field, title_field), dataset)
             with _progress(err, len(inputs) if many else 0) as advance:
                 tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
     raise typer.Exit(_finish(tally, many, errors_file, notify))
 
 
 @contextmanager
-def _dataset(output: Path | None, inputs, output_dir: Path | None, resume: bool):
+def _dataset(output: Path | None, reserved: list[Path], output_dir: Path | None, resume: bool):
     """--output FILE, checked before any work and closed (committed) whatever happens."""
     if output is None:
         yield None
         return
     if output_dir:
         raise SummarizeError("--output and --output-dir: choose one (a dataset file, or a file per input)")
-    check_output_file(output, "--output", [i.path for i in inputs if i.path is not None])
+    check_output_file(output, "--output", reserved)
     with DatasetWriter(output, resume=resume) as dataset:
         yield dataset
 
 
-def _batch(inputs, fmt: Format, many: bool, output_dir, errors_file, skip_existing, fail_fast, max_input_chars) -> Batch:
-    """Where results go, with every output path checked before any work is done."""
-    reserved = [i.path for i in inputs if i.path is not None]  # an output never overwrites an input
+def _destinations(reserved: list[Path], fmt: Format, many: bool, output_dir: Path | None, dataset, errors_file: Path | None):
+    """Where results go (a dataset, a folder or stdout), every output path checked before any work."""
     if errors_file:
         check_output_file(errors_file, "--errors", reserved)
     if output_dir:
         check_output_dir(output_dir)
     out_dir = OutputDir(output_dir, fmt, reserved) if output_dir else None
-    writer = None if out_dir else StdoutWriter(fmt, sys.stdout, many)
-    return Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars)
+    writer = None if out_dir or dataset else StdoutWriter(fmt, sys.stdout, many)
+    return writer, out_dir
 
 
 def _piped_stdin() -> str:
@@ -322,28 +323,36 @@ def main(argv: list[str] | None = None) -> None:
         print(f"summarize {_version()}")
         return
     command, prog = (SUBCOMMANDS[args[0]], f"summarize {args[0]}") if args and args[0] in SUBCOMMANDS else (app, "summarize")
+    click_error = _click_exception()
     try:
         code = command(args[1:] if command is not app else args, prog_name=prog, standalone_mode=False)
-    except _click_errors().ClickException as e:
+    except click_error as e:
         if type(e).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
             _stderr().print(printable(f"{prog}: error: {e.format_message().rstrip('.')}; see '{prog} --help'"), markup=False)
         code = e.exit_code
-    except _click_errors().Abort:
+    except typer.Abort:
         code = EXIT_INTERRUPTED[signal.SIGINT]
-    except BrokenPipeError:
-        # The reader went away (`summarize … | head -1`): nothing more to say, to anyone.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 141
     sys.exit(code or 0)
 
 
-def _click_errors():
-    """Click's exceptions, which this Typer carries inside itself (older ones import click)."""
+def _click_exception() -> type[Exception]:
+    """Click's usage-error base class, which this Typer carries inside itself (older ones import click)."""
     try:
-        from typer._click import exceptions
+        from typer._click.exceptions import ClickException
     except ImportError:
-        from click import exceptions
-    return exceptions
+        from click.exceptions import ClickException
+    return ClickException
+
+
+@contextmanager
+def _quiet_when_the_reader_leaves():
+    """`summarize … | head -1`: the reader went away, so there is nothing more to say to anyone.
+    (Typer turns a broken pipe into exit code 1 itself, so it is caught here, inside the command.)"""
+    try:
+        yield
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush must not fail again
+        raise typer.Exit(EXIT_CLOSED_PIPE) from None
 
 
 def _version() -> str:

@@ -216,9 +216,6 @@ def test_version(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="Typer 0.29 turns EPIPE into sys.exit(1) itself, and main()'s "
-                   "`except _click_errors().Abort` raises AttributeError (typer._click.exceptions has no Abort): "
-                   "exit 1 with a traceback, as before the fix")
 def test_closed_pipe_is_a_quiet_exit(tmp_path):
     news = tmp_path / "news"
     sentence = "Правительство утвердило новую программу ремонта дорог в регионах страны " * 40 + "сегодня."
