@@ -165,25 +165,33 @@ def _fetch_ahead(urls: list[str]):
 
 def _page(item: Input, page, max_chars: int) -> Document | Failure:
     """A fetched page as a Document: its article (HTML) or its text (text/plain)."""
-    from summarize.web import extract_page, looks_like_html
-
     if isinstance(page, SummarizeError):
         return Failure(item.source, str(page))
     try:
         if len(page.data) > max_chars * 4:
             raise _too_long(item.source, f"has {group_digits(len(page.data))} bytes", max_chars)
-        if "html" in (page.content_type or "") or looks_like_html(page.data):
-            return _checked(extract_page(page.data, source=item.source, url=page.final_url, content_type=page.content_type), max_chars)
-        text, _ = decode(page.data, item.source)
-        return _checked(replace(article(item.source, text), url=page.final_url), max_chars)
+        return _document(item.source, page.data, max_chars, page.final_url, page.content_type)
     except SummarizeError as e:
         return Failure(item.source, str(e))
 
 
-def _checked(doc: Document, max_chars: int) -> Document:
+def _document(source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, html: bool = False) -> Document:
+    """An input's bytes as a Document: a web page's article (by its type, its name or its
+    content), else its decoded text; refused past max_chars, warned about when not Russian."""
+    from summarize.web import extract_page, looks_like_html
+
+    if html or "html" in (content_type or "") or looks_like_html(data):
+        doc = extract_page(data, source=source, url=url, content_type=content_type)
+    else:
+        text, _ = decode(data, source)
+        title, body = split_title(text)
+        if title is not None and not body:
+            doc = Document(source, text, ("the text is only a headline; it is summarised as it is",), url=url)
+        else:
+            doc = Document(source, body, title=title, url=url)
     if len(doc.text) > max_chars:
-        raise _too_long(doc.source, f"has {group_digits(len(doc.text))} characters", max_chars)
-    return doc
+        raise _too_long(source, f"has {group_digits(len(doc.text))} characters", max_chars)
+    return replace(doc, warnings=(*doc.warnings, *_language_warnings(doc.text)))
 
 
 def _url_name(url: str) -> PurePath:
@@ -191,9 +199,8 @@ def _url_name(url: str) -> PurePath:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    pieces = [parts.netloc, *[p for p in parts.path.split("/") if p]]
-    last = pieces[-1].rsplit(".", 1)[0] if len(pieces) > 1 else "index"
-    return PurePath(*pieces[:-1] if len(pieces) > 1 else pieces, last or "index")
+    *folders, last = [p for p in parts.path.split("/") if p] or ["index"]
+    return PurePath(parts.netloc, *folders, last.rsplit(".", 1)[0] or "index")
 
 
 def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
@@ -244,39 +251,18 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
             raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
     if len(data) == limit:
         raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
-    if item.path is not None and (item.path.suffix.lower() in HTML_SUFFIXES or _is_html(data)):
-        from summarize.web import extract_page
-
-        return _checked(extract_page(data, source=item.source), max_chars)
-    text, encoding = decode(data, item.source)
-    if len(text) > max_chars:
-        raise _too_long(item.source, f"has {group_digits(len(text))} characters", max_chars)
-    return article(item.source, text)
+    return _document(item.source, data, max_chars, html=item.path is not None and item.path.suffix.lower() in HTML_SUFFIXES)
 
 
-def article(source: str, text: str) -> Document:
-    """Plain text as a Document: a headline line becomes the title (the models summarise body
-    text), and a text that is not Russian says so."""
-    warnings = []
-    title, body = split_title(text)
-    if title is not None and not body:
-        warnings.append("the text is only a headline; it is summarised as it is")
-        title, body = None, text
-    share = cyrillic_share(body)
-    other = other_cyrillic_language(body)
+def _language_warnings(text: str) -> list[str]:
+    """The models are trained on Russian: say when a text is not (mostly Latin, or another Cyrillic language)."""
+    share = cyrillic_share(text)
     if share < MIN_CYRILLIC_SHARE:
-        warnings.append(
-            f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"
-        )
-    elif other:
-        warnings.append(f"the text looks {other}, not Russian; the models are trained on Russian, expect a poor summary")
-    return Document(source, body, tuple(warnings), title=title)
-
-
-def _is_html(data: bytes) -> bool:
-    from summarize.web import looks_like_html
-
-    return looks_like_html(data)
+        return [f"only {share:.0%} of the letters are Cyrillic; the models are trained on Russian, expect a poor summary"]
+    other = other_cyrillic_language(text)
+    if other:
+        return [f"the text looks {other}, not Russian; the models are trained on Russian, expect a poor summary"]
+    return []
 
 
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
