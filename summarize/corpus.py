@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import secrets
 import dataclasses
 import types
 import typing
@@ -33,6 +32,7 @@ from typing import Any, BinaryIO
 
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
+from summarize.outputs import create_temp
 
 DATASET_SUFFIXES = (".jsonl", ".csv", ".parquet")
 BATCH_ROWS = 256  # Parquet rows read at once: a few MB of articles, whatever the row groups' size
@@ -42,14 +42,6 @@ INSTALL_PYARROW = "pip install 'summarize[corpus]'"
 
 def is_dataset(path: Path | str) -> bool:
     return Path(path).suffix.lower() in DATASET_SUFFIXES
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file: through symlinks, hard links, `..` and case-folding file systems."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet): compare where they would be
-        return Path(a).resolve() == Path(b).resolve()
 
 
 @dataclass(frozen=True)
@@ -294,7 +286,7 @@ class DatasetWriter:
         self._closed = self._broken = False
         try:
             self._target.parent.mkdir(parents=True, exist_ok=True)
-            self._temp = _create_temp(self._target)
+            self._temp = create_temp(self._target)
         except OSError as e:
             raise SummarizeError(f"cannot write {path} ({e.strerror}); check the folder and its permissions") from None
         try:
@@ -375,20 +367,6 @@ class DatasetWriter:
         with suppress(Exception):
             self._sink.abandon()
         self._temp.unlink(missing_ok=True)
-
-
-def _create_temp(path: Path) -> Path:
-    """An empty file beside path: new files get the umask's mode (not mkstemp's 0600), a replaced file keeps its own."""
-    while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        return temp
 
 
 def _fsync_folder(folder: Path) -> None:

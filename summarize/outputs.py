@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
+import secrets
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path, PurePath
@@ -44,30 +44,32 @@ class StdoutWriter:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: an interrupted run never leaves half a file behind. A new
-    file gets the mode the umask gives (mkstemp's is 0600), a replaced one keeps its own."""
+    """Write a whole file or nothing: an interrupted run never leaves half a file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _mode_for(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = create_temp(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
-            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def _mode_for(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def create_temp(path: Path) -> Path:
+    """An empty file beside path: new files get the umask's mode (not mkstemp's 0600), a replaced file keeps its own."""
+    while True:
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        return temp
 
 
 def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
@@ -77,7 +79,7 @@ def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
         raise SummarizeError(f"{option} {path}: is a folder; give a file name")
     if not path.parent.is_dir():
         raise SummarizeError(f"{option} {path}: the folder {path.parent} does not exist; create it first")
-    if path.exists() and any(_same_file(path, given) for given in inputs):
+    if path.exists() and any(same_file(path, given) for given in inputs):
         raise SummarizeError(f"{option} {path}: is an input of this run and would be overwritten; choose another file")
 
 
@@ -86,11 +88,12 @@ def check_output_dir(path: Path) -> None:
         raise SummarizeError(f"--output-dir {path}: exists and is not a folder; give a folder")
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: through symlinks, hard links, `..` and case-folding file systems."""
     try:
         return os.path.samefile(a, b)
-    except OSError:
-        return False
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return Path(a).resolve() == Path(b).resolve()
 
 
 class OutputDir:

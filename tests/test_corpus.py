@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from summarize import corpus
-from summarize.corpus import BadRecord, DatasetWriter, Fields, is_dataset, read_dataset, same_file
+from summarize.corpus import BadRecord, DatasetWriter, Fields, is_dataset, read_dataset
+from summarize.outputs import same_file
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
 
