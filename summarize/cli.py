@@ -186,9 +186,15 @@ def _destinations(reserved: list[Path], fmt: Format, many: bool, output_dir: Pat
         check_output_file(errors_file, "--errors", reserved)
     if output_dir:
         check_output_dir(output_dir)
-    out_dir = OutputDir(output_dir, fmt, reserved) if output_dir else None
+        if errors_file and output_dir.resolve() in errors_file.resolve().parents:
+            raise SummarizeError(f"--errors {errors_file}: is inside --output-dir {output_dir}, where the results go; choose a file outside it")
+    out_dir = OutputDir(output_dir, fmt, reserved, beside_inputs=output_dir is not None and _is_input_folder(output_dir, reserved)) if output_dir else None
     writer = None if out_dir or dataset else StdoutWriter(fmt, sys.stdout, many)
     return writer, out_dir
+
+
+def _is_input_folder(folder: Path, reserved: list[Path]) -> bool:
+    return folder.is_dir() and any(folder.resolve() in path.resolve().parents for path in reserved)
 
 
 def _piped_stdin() -> str:
@@ -291,6 +297,8 @@ def evaluate(
     with reported(flags.debug):
         if predictions and (save_predictions or flags.engine or flags.model or flags.translator):
             raise SummarizeError("--predictions scores given predictions: --save-predictions, --engine, --model and --translator do not apply")
+        if save_predictions:
+            check_output_file(save_predictions, "--save-predictions", [data])
         # Scores must belong to the model named: never fall back to another engine here.
         options = flags.options(translate=task is Task.translate, strict=True)
         job = Job(data, task, predictions, save_predictions, limit, strip_html)

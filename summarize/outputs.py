@@ -16,6 +16,8 @@ from summarize.documents import Result
 from summarize.errors import SummarizeError
 from summarize.render import EXTENSIONS, SHOWS_ERRORS, Format, format_result, json_document
 
+RESULT_MARK = ".summary"  # before the extension of results written into an input folder
+
 
 class StdoutWriter:
     """Results to a stream, each written and flushed as it finishes; json gathers them into one
@@ -100,16 +102,18 @@ class OutputDir:
     """One file per input under a folder: relative names kept, extension by format, no two inputs
     in one file, no input overwritten, nothing written outside the folder."""
 
-    def __init__(self, root: Path, fmt: Format, reserved: Iterable[Path] = ()):
+    def __init__(self, root: Path, fmt: Format, reserved: Iterable[Path] = (), beside_inputs: bool = False):
         self.root = root
         self.fmt = fmt
-        self.extension = EXTENSIONS[fmt]
+        # In an input folder, results are named a.summary.txt: never taken for articles by a rerun.
+        self.extension = (RESULT_MARK if beside_inputs else "") + EXTENSIONS[fmt]
         # Keys fold case and Unicode normalisation: on macOS and Windows "А.txt"/"а.txt" are one file.
         self.taken = {_key(p) for p in reserved}
 
     def default_path(self, name: PurePath) -> Path:
         parts = [_safe_part(p) for p in name.parts if p not in ("", ".", "..", "/")] or ["stdin"]
-        return self.root.joinpath(*parts).with_suffix(self.extension)
+        path = self.root.joinpath(*parts)
+        return path.with_name(path.stem + self.extension)
 
     def path_for(self, name: PurePath) -> Path:
         """The default path, or with -2, -3… when an input or an earlier output of this run has it."""
@@ -127,9 +131,9 @@ class OutputDir:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return False
-        if self.extension not in (".json", ".jsonl"):
+        if self.fmt not in (Format.json, Format.jsonl):
             return bool(text.strip())
-        documents = text.splitlines() if self.extension == ".jsonl" else [text]
+        documents = text.splitlines() if self.fmt is Format.jsonl else [text]
         try:
             return bool(documents) and all(json.loads(d)["error"] is None for d in documents)
         except (ValueError, KeyError, TypeError):

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from summarize.corpus import Fields
 from summarize.documents import Document, Failure
+from summarize.outputs import RESULT_MARK
 from summarize.errors import SummarizeError
 from summarize.text import group_digits, other_cyrillic_language, split_title
 
@@ -109,8 +110,9 @@ def _check_pattern(pattern: str) -> None:
 def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: Path | None) -> list[Input]:
     found = folder.rglob(pattern) if recursive else folder.glob(pattern)
     # An output folder inside an input folder is never walked: its files are results, not news.
-    # (The input folder itself may be the output folder; outputs then get names of their own.)
-    skipped = skip.resolve() if skip and skip.resolve() != folder.resolve() else None
+    # When the input folder is the output folder, the results are the files named *.summary.*.
+    same = skip is not None and skip.resolve() == folder.resolve()
+    skipped = skip.resolve() if skip and not same else None
     files = sorted(
         (
             p.relative_to(folder)
@@ -118,6 +120,7 @@ def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: 
             if p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)
             and not (skipped and p.resolve().is_relative_to(skipped))
+            and not (same and p.stem.endswith(RESULT_MARK))
         ),
         key=_natural,
     )

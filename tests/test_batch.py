@@ -173,10 +173,20 @@ def test_a_long_line_without_punctuation_is_chunked_whole(run):
 def test_outputs_never_overwrite_inputs(run, tmp_path):
     news = make_folder(tmp_path / "news", 2)
     before = {p.name: p.read_bytes() for p in news.iterdir()}
-    result = run(news, "-o", news, "-f", "plain")
+    result = run(news / "000.txt", news / "001.txt", "-o", news, "-f", "plain")  # the files, not their folder
     assert result.exit_code == 0
     assert {p.name: p.read_bytes() for p in news.iterdir() if p.name in before} == before
-    assert sorted(p.name for p in news.iterdir()) == ["000-2.txt", "000.txt", "001-2.txt", "001.txt"]
+    assert sorted(p.name for p in news.iterdir()) == ["000.summary.txt", "000.txt", "001.summary.txt", "001.txt"]
+
+
+def test_results_written_into_the_input_folder_are_marked_and_never_read_back(run, tmp_path):
+    news = make_folder(tmp_path / "news", 2)
+    before = {p.name: p.read_bytes() for p in news.iterdir()}
+    for _ in range(2):
+        result = run(news, "-o", news, "-f", "plain")
+        assert result.exit_code == 0 and "2 done, 0 failed" in result.stderr
+        assert {p.name: p.read_bytes() for p in news.iterdir() if p.name in before} == before
+        assert sorted(p.name for p in news.iterdir()) == ["000.summary.txt", "000.txt", "001.summary.txt", "001.txt"]
 
 
 def test_odd_names_stay_inside_the_output_dir(run, tmp_path):

@@ -106,8 +106,6 @@ def test_errors_file_in_a_missing_folder_is_one_line_and_creates_nothing(tmp_pat
     assert result.stdout == "" and not (tmp_path / "nope").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="--errors is not checked against the --output-dir files of the run: written "
-                   "last, it replaces the run's own result with an empty file, exit 0")
 def test_errors_file_never_replaces_an_output_of_the_run(tmp_path):
     article = write(tmp_path / "a.txt")
     out = tmp_path / "out"
@@ -117,7 +115,6 @@ def test_errors_file_never_replaces_an_output_of_the_run(tmp_path):
         assert json.loads((out / "a.json").read_text(encoding="utf-8"))["summary_ru"]
 
 
-@pytest.mark.xfail(strict=True, reason="eval --save-predictions is not checked against the data file: it overwrites the dataset")
 def test_eval_save_predictions_naming_the_data_file_is_refused(data):
     before = data.read_bytes()
     try:
@@ -128,8 +125,6 @@ def test_eval_save_predictions_naming_the_data_file_is_refused(data):
     assert result.exit_code == 2 and "is an input of this run" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="eval --save-predictions is not checked before the run: a folder there is an "
-                   "IsADirectoryError after all the work, and main() then dies on typer._click.exceptions.Abort")
 def test_eval_save_predictions_into_a_folder_is_one_line_before_any_work(data, tmp_path, capsys):
     (tmp_path / "adir").mkdir()
     code, out, err = main(capsys, "eval", data, "-e", "lead", "--save-predictions", tmp_path / "adir", "-f", "json")
@@ -150,8 +145,6 @@ def test_output_dir_inside_the_input_folder_is_never_read_as_input(tmp_path):
     assert resumed.exit_code == 0 and "0 done, 0 failed, 2 skipped" in resumed.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="with --output-dir equal to the input folder (plain/rich write .txt) each rerun "
-                   "reads the previous outputs as inputs: 2 -> 4 -> 8 files, a-2-2.txt")
 def test_output_dir_equal_to_the_input_folder_reruns_are_idempotent(tmp_path):
     news = tmp_path / "news"
     write(news / "a.txt")
