@@ -131,6 +131,8 @@ class Pipeline:
                 results[i].summary_ru, done[i] = summary, True
         finished = [r for r, ok in zip(results, done) if ok]
         for result in finished:
+            if getattr(result.summary_ru, "capped", False):
+                result.warnings.append(f"the summary stopped at the length limit ({_limit(self.options.summary_settings)}), not at its end: it may be cut off; try --length long")
             if not result.summary_ru:
                 result.warnings.append("the summary is empty")
             elif loop := repeated_phrase(result.summary_ru):
@@ -297,3 +299,7 @@ def _first_line(error: Exception, limit: int = 200) -> str:
     the tokenised article); the whole of it is for --debug."""
     text = (str(error).strip().splitlines() or [""])[0]
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _limit(settings: dict) -> str:
+    return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"

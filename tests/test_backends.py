@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -138,3 +139,39 @@ def test_converted_models_run_without_torch_or_transformers(models, tmp_path):
     modules = {line.split("|")[-1].strip().split(".")[0] for line in second.stderr.decode().splitlines() if "|" in line}
     assert "ctranslate2" in modules and not {"torch", "transformers"} & modules
     assert json.loads(first.stdout)["summary_ru"] == json.loads(second.stdout)["summary_ru"]
+
+
+@pytest.fixture(scope="module")
+def marian_that_stops(models, tmp_path_factory):
+    """The tiny Marian with its end token made certain: its outputs end well before any limit."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path_factory.mktemp("eos") / "marian"
+    shutil.copytree(models["marian"], path)
+    weights = load_file(path / "model.safetensors")
+    weights["final_logits_bias"][0, json.loads((path / "config.json").read_text())["eos_token_id"]] = 1000.0
+    save_file(weights, path / "model.safetensors", metadata={"format": "pt"})
+    return path
+
+
+@pytest.mark.parametrize("backend", ["torch", "ctranslate2"])
+def test_an_output_cut_at_max_new_tokens_says_so_and_one_that_ended_does_not(models, marian_that_stops, tmp_path, backend):
+    def engine(path):
+        preset = Preset(name="m", model=str(path), max_input_tokens=64)
+        if backend == "torch":
+            return Seq2Seq(preset, path, "cpu")
+        return CT2Seq2Seq(preset, path, "cpu", None, cache_root=tmp_path)
+
+    settings = {"num_beams": 2, "max_new_tokens": 4}
+    assert [o.capped for o in engine(models["marian"]).generate(TEXTS, settings)] == [True, True]  # random weights never end
+    assert [o.capped for o in engine(marian_that_stops).generate(TEXTS, settings)] == [False, False]
+
+
+def test_a_capped_summary_and_translation_are_warnings(run, short_file):
+    result = run(short_file, "-f", "json", "--length", "short", "--backend", "torch")
+    data = json.loads(result.stdout)
+    assert any(w.startswith("the summary stopped at the length limit (max_new_tokens = ") for w in data["warnings"])
+    assert any(re.match(r"the translation of [1-9]\d* sentence\(s\) stopped at the length limit", w) for w in data["warnings"])
+    assert f"summarize: warning: {short_file}: the summary stopped at the length limit" in result.stderr

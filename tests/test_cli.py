@@ -29,8 +29,10 @@ def test_one_file_gives_russian_and_english_summaries(run, short_file):
     assert data["backend"] == "ctranslate2 int8"  # auto: CTranslate2 on a CPU, as it is installed here
     assert data["truncated"] is False and data["chunks"] == 1
     assert data["used_tokens"] == data["input_tokens"] <= 64
-    assert data["error"] is None and data["warnings"] == []
-    assert result.stderr == ""  # nothing to report for one short, clean article
+    # Nothing else to report for one short, clean article; random weights rarely pick the end
+    # token, so an output that used all of max_new_tokens is said to be possibly cut off.
+    assert data["error"] is None and all("stopped at the length limit" in w for w in data["warnings"])
+    assert result.stderr.splitlines() == [f"summarize: warning: {short_file}: {w}" for w in data["warnings"]]
 
 
 @pytest.mark.parametrize("args", [[], ["-"]], ids=["implicit", "dash"])
@@ -219,8 +221,9 @@ def test_bad_input_is_one_line_and_the_others_still_done(run, short_file, tmp_pa
     out = tmp_path / "out"
     result = run(bad, short_file, "--output-dir", out, "--format", "json")
     assert result.exit_code == 1
-    error, tally = result.stderr.splitlines()
+    error, *capped, tally = result.stderr.splitlines()
     assert error == f"summarize: error: {bad}: {message}"
+    assert all(line.startswith(f"summarize: warning: {short_file}: ") and "stopped at the length limit" in line for line in capped)
     assert tally.startswith("summarize: 1 done, 1 failed in ")
     assert [p.name for p in out.iterdir()] == ["short.json"]
 

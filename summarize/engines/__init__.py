@@ -25,6 +25,18 @@ if TYPE_CHECKING:
 Notify = Callable[[str], None]
 
 
+class Generated(str):
+    """A model's output text that also says whether decoding stopped at the length limit
+    (max_new_tokens) instead of at the model's own end: such an output may be cut off."""
+
+    capped: bool
+
+    def __new__(cls, text: str, capped: bool = False) -> Generated:
+        output = super().__new__(cls, text)
+        output.capped = capped
+        return output
+
+
 class ModelEngine(Protocol):
     """A loaded seq2seq model on one device."""
 
@@ -39,7 +51,7 @@ class ModelEngine(Protocol):
     def input_length(self, text: str) -> int:
         """Tokens the model sees for this text, special tokens included."""
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[str]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
         """One output per text, in order; `settings` are generate() keyword arguments."""
 
 

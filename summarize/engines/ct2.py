@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.config import Preset, Quantize
+from summarize.engines import Generated
 from summarize.errors import SummarizeError
 
 RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion
@@ -307,7 +308,7 @@ class CT2Seq2Seq:
     def input_length(self, text: str) -> int:
         return len(self.tokenizer.tokens(text))
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[str]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
         """Like Seq2Seq.generate; inputs over max_input_tokens are cut to it, as a last resort."""
         options = {SETTINGS[k]: v for k, v in settings.items() if k in SETTINGS}
         options.setdefault("max_decoding_length", 256)
@@ -320,7 +321,9 @@ class CT2Seq2Seq:
             batch.append(tokens)
         per_worker = max(1, min(batch_size, math.ceil(len(batch) / self.workers)))  # every worker gets a part
         results = self.translator.translate_batch(batch, max_batch_size=per_worker, max_input_length=0, **options)
-        return [self.tokenizer.decode(r.hypotheses[0]).strip() for r in results]
+        # CTranslate2 leaves the end token out of its hypotheses: one as long as the limit was cut there.
+        limit = options["max_decoding_length"]
+        return [Generated(self.tokenizer.decode(r.hypotheses[0]).strip(), len(r.hypotheses[0]) >= limit) for r in results]
 
 
 class _Tokens:

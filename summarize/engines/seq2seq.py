@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.config import Preset, Quantize
+from summarize.engines import Generated
 from summarize.errors import SummarizeError
 
 
@@ -86,14 +87,14 @@ class Seq2Seq:
         """Tokens the model would see for this text, special tokens included."""
         return len(self.tokenizer(text)["input_ids"])
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[str]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
         """Generate for each text; inputs are cut at max_input_tokens only as a last resort —
         callers fit them to the budget first and report any cut."""
         import torch
 
         # Similar lengths together: less padding to run through the model.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        outputs: list[str] = [""] * len(texts)
+        outputs: list[Generated] = [Generated("")] * len(texts)
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
             batch = [texts[i] for i in indices]
@@ -106,6 +107,15 @@ class Seq2Seq:
             ).to(self.device)
             with torch.inference_mode():
                 generated = self.model.generate(**encoded, **settings)
-            for i, text in zip(indices, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
-                outputs[i] = text.strip()
+            capped = self._capped(generated, settings.get("max_new_tokens"))
+            for i, text, cut in zip(indices, self.tokenizer.batch_decode(generated, skip_special_tokens=True), capped):
+                outputs[i] = Generated(text.strip(), cut)
         return outputs
+
+    def _capped(self, generated, limit: int | None) -> list[bool]:
+        """Which rows used all max_new_tokens (the first position is the decoder's start token;
+        padding fills rows that ended earlier). A forced end token at the limit still counts."""
+        if limit is None:
+            return [False] * len(generated)
+        pad = self.model.generation_config.pad_token_id
+        return [int((row[1:] != pad).sum()) >= limit for row in generated]

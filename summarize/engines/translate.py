@@ -38,5 +38,10 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
             parts_of.append((start, len(pieces)))
         spans.append((parts_of, warnings))
     translated = engine.generate(pieces, settings, batch_size=16) if pieces else []
+    for parts_of, warnings in spans:
+        cut = sum(getattr(translated[i], "capped", False) for a, b in parts_of for i in range(a, b))
+        if cut:
+            limit = settings.get("max_new_tokens", "the model's maximum")
+            warnings.append(f"the translation of {cut} sentence(s) stopped at the length limit ({limit} tokens), not at its end: it may be cut off")
     # The parts of one cut sentence go back together with spaces; sentences with join_sentences.
     return [(join_sentences([" ".join(translated[a:b]) for a, b in parts_of]), warnings) for parts_of, warnings in spans]
