@@ -55,6 +55,8 @@ def test_empty_cache_offline_falls_back_with_notices(tmp_path):
     stderr = done.stderr.decode()
     assert "model IlyaGusev/rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache" in stderr
     assert "summarised with the extractive engine instead" in stderr and "the translation is skipped" in stderr
+    assert len(stderr.splitlines()) == 3  # a short line per missing model, one on how to get them
+    assert "`summarize models download rut5-gazeta opus-mt-ru-en` on a connected machine" in stderr.splitlines()[2]
 
 
 def test_empty_cache_offline_strict_gives_one_line_and_exit_2(tmp_path):

@@ -79,9 +79,17 @@ class Engines:
 
 
 def load_engines(options: Options, notify: Notify) -> Engines:
+    """Both engines; the models that are not on this machine get a short notice each, and one
+    shared line says how to get them (a fresh machine without network: three lines in all)."""
     summarizer, notices = load_summarizer(options, notify)
     translator, more = load_translator(options, notify)
-    return Engines(summarizer, translator, notices + more)
+    missing = [options.summarizer.name] if options.engine is Engine.abstractive and isinstance(summarizer, Extractor) else []
+    missing += [options.translator.name] if options.translator is not None and translator is None else []
+    advice = [
+        f"to get {'it' if len(missing) == 1 else 'them'}: `summarize models download {' '.join(missing)}` on a connected machine, or point `model` "
+        "in models.toml at a local directory (--strict makes a missing model an error)"
+    ] if missing else []
+    return Engines(summarizer, translator, notices + more + advice)
 
 
 def load_summarizer(options: Options, notify: Notify) -> tuple[ModelEngine | Extractor, list[str]]:
@@ -111,7 +119,7 @@ def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: lis
     except ModelNotAvailable as e:
         if options.strict:
             raise
-        notices.append(f"{e}; {instead} (--strict makes this an error)")
+        notices.append(f"{str(e).partition('; ')[0]}; {instead}")  # how to get it: one line for all, see load_engines
         return None
     backend = options.backend or preset.backend
     quantize = options.quantize or preset.quantize
