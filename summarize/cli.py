@@ -159,11 +159,12 @@ def summarize(
         for note in notes:
             notify(f"warning: {note}")
         reserved = [i.path for i in inputs if i.path is not None]  # no output may overwrite an input
-        with _dataset(output, reserved, output_dir, skip_existing) as dataset:
-            writer, out_dir = _destinations(reserved, chosen, many, output_dir, dataset, errors_file)
+        stdout = sys.stdout
+        with _dataset(output, reserved, output_dir, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
+            # Made once the bar runs: at a terminal, results then print above it (rich redirects stdout).
+            writer, out_dir = _destinations(reserved, chosen, many, output_dir, dataset, errors_file, stdout, err)
             batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars, Fields(text_field, id_field, title_field), dataset)
-            with _progress(err, len(inputs) if many else 0) as advance:
-                tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
+            tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
     raise typer.Exit(_finish(tally, many, errors_file, notify))
 
 
@@ -180,7 +181,7 @@ def _dataset(output: Path | None, reserved: list[Path], output_dir: Path | None,
         yield dataset
 
 
-def _destinations(reserved: list[Path], fmt: Format, many: bool, output_dir: Path | None, dataset, errors_file: Path | None):
+def _destinations(reserved: list[Path], fmt: Format, many: bool, output_dir: Path | None, dataset, errors_file: Path | None, stdout, err: Console):
     """Where results go (a dataset, a folder or stdout), every output path checked before any work."""
     if errors_file:
         check_output_file(errors_file, "--errors", reserved)
@@ -189,7 +190,10 @@ def _destinations(reserved: list[Path], fmt: Format, many: bool, output_dir: Pat
         if errors_file and output_dir.resolve() in errors_file.resolve().parents:
             raise SummarizeError(f"--errors {errors_file}: is inside --output-dir {output_dir}, where the results go; choose a file outside it")
     out_dir = OutputDir(output_dir, fmt, reserved, beside_inputs=output_dir is not None and _is_input_folder(output_dir, reserved)) if output_dir else None
-    writer = None if out_dir or dataset else StdoutWriter(fmt, sys.stdout, many)
+    at_terminal = stdout.isatty()
+    stream = sys.stdout if at_terminal else stdout  # sys.stdout: the progress bar's proxy, when it runs
+    # Warnings go to stderr; where that is the same terminal, a panel need not repeat them.
+    writer = None if out_dir or dataset else StdoutWriter(fmt, stream, many, warnings=not (at_terminal and err.is_terminal))
     return writer, out_dir
 
 

@@ -23,10 +23,10 @@ class StdoutWriter:
     """Results to a stream, each written and flushed as it finishes; json gathers them into one
     document (an object for a single input, an array for several) written at close()."""
 
-    def __init__(self, fmt: Format, stream: TextIO, many: bool = False):
+    def __init__(self, fmt: Format, stream: TextIO, many: bool = False, warnings: bool = True):
         from rich.console import Console
 
-        self.fmt, self.stream, self.many = fmt, stream, many
+        self.fmt, self.stream, self.many, self.warnings = fmt, stream, many, warnings
         terminal = Console(file=stream)  # a rich panel takes the terminal's width and colours
         self.width, self.color_system = terminal.width, terminal.color_system
         self.gathered: list[dict] = []
@@ -35,7 +35,7 @@ class StdoutWriter:
         if self.fmt is Format.json:
             self.gathered.append(result.to_dict())
         elif result.error is None or self.fmt in SHOWS_ERRORS:
-            self.stream.write(format_result(self.fmt, result, self.many, self.width, self.color_system))
+            self.stream.write(format_result(self.fmt, result, self.many, self.width, self.color_system, self.warnings))
             self.stream.flush()
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import unicodedata
+from dataclasses import replace
 
 from summarize.config import Choice
 from summarize.documents import Result
@@ -28,15 +29,19 @@ SHOWS_ERRORS = {Format.json, Format.jsonl}
 FILE_WIDTH = 100  # rich panels written to files
 
 
-def format_result(fmt: Format, result: Result, many: bool = False, width: int = FILE_WIDTH, color_system: str | None = None) -> str:
+def format_result(
+    fmt: Format, result: Result, many: bool = False, width: int = FILE_WIDTH, color_system: str | None = None, warnings: bool = True
+) -> str:
     """One result as `fmt` text. `many`: one of several inputs (plain adds headers); `width` and
-    `color_system` are for rich panels (a terminal's, or a file's: no colour)."""
+    `color_system` are for rich panels (a terminal's, or a file's: no colour); `warnings=False`
+    leaves them out of rich and markdown, where the same terminal shows them on stderr already."""
+    shown = result if warnings else replace(result, warnings=[])
     if fmt is Format.plain:
         return _plain(result, many)
     if fmt is Format.markdown:
-        return _markdown(result)
+        return _markdown(shown)
     if fmt is Format.rich:
-        return _rich(result, width, color_system)
+        return _rich(shown, width, color_system)
     if fmt is Format.json:
         return json_document(result.to_dict())
     return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
