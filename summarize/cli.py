@@ -26,7 +26,7 @@ from summarize.corpus import DatasetWriter, Fields, is_dataset
 from summarize.config import Backend, Choice, Device, Engine, Length, LongMode, Options, Quantize, load_config, make_options
 from summarize.errors import SummarizeError
 from summarize.evaluate import Job, Task
-from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file
+from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file, same_file
 from summarize.pipeline import Pipeline
 from summarize.render import Format, printable
 from summarize.sources import MAX_INPUT_CHARS, STDIN, drop_repeats, list_inputs, read_input_file
@@ -160,7 +160,7 @@ def summarize(
             notify(f"warning: {note}")
         reserved = [i.path for i in inputs if i.path is not None]  # no output may overwrite an input
         stdout = sys.stdout
-        with _dataset(output, reserved, output_dir, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
+        with _dataset(output, reserved, output_dir, errors_file, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
             # Made once the bar runs: at a terminal, results then print above it (rich redirects stdout).
             writer, out_dir = _destinations(reserved, chosen, many, output_dir, dataset, errors_file, stdout, err)
             batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars, Fields(text_field, id_field, title_field), dataset)
@@ -169,7 +169,7 @@ def summarize(
 
 
 @contextmanager
-def _dataset(output: Path | None, reserved: list[Path], output_dir: Path | None, resume: bool):
+def _dataset(output: Path | None, reserved: list[Path], output_dir: Path | None, errors_file: Path | None, resume: bool):
     """--output FILE, checked before any work and closed (committed) whatever happens."""
     if output is None:
         yield None
@@ -177,6 +177,8 @@ def _dataset(output: Path | None, reserved: list[Path], output_dir: Path | None,
     if output_dir:
         raise SummarizeError("--output and --output-dir: choose one (a dataset file, or a file per input)")
     check_output_file(output, "--output", reserved)
+    if errors_file and same_file(errors_file, output):
+        raise SummarizeError(f"--errors {errors_file}: is the --output file too; give each its own file")
     with DatasetWriter(output, resume=resume) as dataset:
         yield dataset
 
@@ -260,7 +262,9 @@ def list_models(config: ConfigOption = None) -> None:
         for row in (header, *rows):
             print("\t".join(row))
         return
-    table = Table(*header)
+    table = Table()
+    for name in header:
+        table.add_column(name, overflow="fold")  # long names wrap in their cell, never cut
     for row in rows:
         table.add_row(*row)
     out.print(table)

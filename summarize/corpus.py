@@ -335,8 +335,14 @@ class DatasetWriter:
     def __enter__(self) -> DatasetWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Commit what is done, also on Ctrl-C; a SummarizeError (the run could not start: a
+        model that cannot load) leaves the file exactly as it was."""
+        if kind is not None and issubclass(kind, SummarizeError) and not self._closed:
+            self._closed = True
+            self._discard()
+        else:
+            self.close()
 
     def _copy_old(self, with_error: bool) -> None:
         """Stream the old file's rows in: first those without an error, at close those with one not redone."""

@@ -89,7 +89,10 @@ def _plain(result: Result, many: bool) -> str:
 
 
 def _markdown(result: Result) -> str:
-    lines = [f"## {_markdown_text(result.source)}", "", "**Русский**", "", _markdown_text(result.summary_ru or ""), ""]
+    lines = [f"## {_markdown_text(result.source)}", ""]
+    if result.title:
+        lines += [f"### {_markdown_text(result.title)}", ""]
+    lines += ["**Русский**", "", _markdown_text(result.summary_ru or ""), ""]
     if result.summary_en is not None:
         lines += ["**English**", "", _markdown_text(result.summary_en), ""]
     lines += [f"<sub>{_markdown_text(footer(result))}</sub>", ""]
@@ -102,7 +105,8 @@ def _rich(result: Result, width: int, color_system: str | None) -> str:
     from rich.panel import Panel
     from rich.text import Text
 
-    parts = [Text("Русский", style="bold cyan"), Text(printable(result.summary_ru or ""))]
+    parts = [Text(printable(result.title), style="bold"), Text("")] if result.title else []
+    parts += [Text("Русский", style="bold cyan"), Text(printable(result.summary_ru or ""))]
     if result.summary_en is not None:
         parts += [Text(""), Text("English", style="bold green"), Text(printable(result.summary_en))]
     parts += [Text(""), Text(printable(footer(result)), style="dim")]

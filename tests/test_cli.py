@@ -386,3 +386,20 @@ def test_models_download_offline_fails_per_model_with_advice(models):
 def test_models_download_unknown_preset_is_a_usage_error():
     result = invoke(cli.models_app, "download", "nope")
     assert result.exit_code == 2 and "no preset named 'nope'" in result.stderr
+
+
+def test_the_headline_is_shown_in_rich_and_markdown_headers_and_not_summarised(run, tmp_path):
+    path = tmp_path / "news.txt"
+    path.write_text("Дороги отремонтируют к зиме\n" + SHORT, encoding="utf-8")
+    markdown = run(path, "-f", "markdown", "-e", "lead", "--no-translate").stdout
+    assert markdown.startswith(f"## {path}\n\n### Дороги отремонтируют к зиме\n\n**Русский**\n\n")
+    assert "Дороги отремонтируют" not in markdown.split("**Русский**")[1]
+    rich = run(path, "-f", "rich", "-e", "lead", "--no-translate").stdout
+    assert rich.index("Дороги отремонтируют к зиме") < rich.index("Русский")
+
+
+def test_the_errors_file_cannot_be_the_output_dataset(run, short_file, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = run(short_file, "--output", out, "--errors", out, "-e", "lead", "--no-translate")
+    assert result.exit_code == 2 and result.stderr == f"summarize: error: --errors {out}: is the --output file too; give each its own file\n"
+    assert not out.exists()

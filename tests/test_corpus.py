@@ -542,3 +542,14 @@ def test_memory_stays_flat_as_the_file_grows(tmp_path, suffix):
     assert big.stat().st_size > 15 * small.stat().st_size
     peak_bytes(small)  # once first, so that one-time allocations (caches, lazy imports) count for neither
     assert peak_bytes(big) <= 1.2 * peak_bytes(small)
+
+
+def test_a_run_that_could_not_start_leaves_the_output_as_it_was(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"keep": "me"}\n', encoding="utf-8")
+    with pytest.raises(SummarizeError):
+        with DatasetWriter(out) as writer:
+            writer.write(Result(source="a"), "a")
+            raise SummarizeError("model x could not be loaded")
+    assert out.read_text(encoding="utf-8") == '{"keep": "me"}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
