@@ -99,3 +99,33 @@ def test_model_free_engines_on_every_input_form_with_no_model_files(tmp_path):
     assert "the translation is skipped" in done.stderr.decode()
     lead = summarize("--engine", "lead", "--no-translate", "-f", "plain", input=SHORT.encode(), env=empty)
     assert lead.returncode == 0 and lead.stdout.decode().strip() == SHORT.removeprefix("Москва, 3 марта. ") and lead.stderr == b""
+
+
+def test_at_a_terminal_results_print_above_the_bar_and_each_warning_once(models, tmp_path, fast_config):
+    """What a person sees: stdout and stderr on one terminal (a pseudo-terminal here)."""
+    import pty
+    import re
+
+    news = tmp_path / "news"
+    news.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (news / name).write_text(SHORT + " " + name, encoding="utf-8")
+    controller, terminal = pty.openpty()
+    environment = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", "COLUMNS": "120", "TERM": "xterm"}
+    process = subprocess.Popen([str(BIN), news, "--config", fast_config], stdout=terminal, stderr=terminal, env=environment)
+    os.close(terminal)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the program has ended and closed its side
+            break
+        if not chunk:
+            break
+        screen += chunk
+    assert process.wait(timeout=120) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode("utf-8", "replace"))
+    warnings = [line for line in text.splitlines() if "summarize: warning:" in line]
+    assert warnings and len(warnings) == len(set(warnings))  # each said once, on stderr
+    assert "⚠" not in text  # not repeated inside the panels
+    assert text.count("╭─") == 3 and not re.search(r"\d+/3 \d+:\d\d:\d\d[ \t]*[╭=]", text)  # a result starts on a line of its own (after \r), never glued to the bar
