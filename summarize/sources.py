@@ -15,11 +15,12 @@ from summarize.corpus import Fields
 from summarize.documents import Document, Failure
 from summarize.outputs import RESULT_MARK
 from summarize.errors import SummarizeError
-from summarize.text import group_digits, other_cyrillic_language, split_title
+from summarize.text import group_digits, other_cyrillic_language, split_title, strip_markdown
 
 STDIN = "-"
 URL_SCHEMES = ("http://", "https://")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Code pages Russian text is found in; used when the general detector's guess is not Cyrillic.
 CYRILLIC_CODEPAGES = ["cp1251", "koi8_r", "koi8_u", "mac_cyrillic", "cp866", "iso8859_5"]
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -178,7 +179,9 @@ def _page(item: Input, page, max_chars: int) -> Document | Failure:
         return Failure(item.source, str(e))
 
 
-def _document(source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, html: bool = False) -> Document:
+def _document(
+    source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, html: bool = False, markdown: bool = False
+) -> Document:
     """An input's bytes as a Document: a web page's article (by its type, its name or its
     content), else its decoded text; refused past max_chars, warned about when not Russian."""
     from summarize.web import extract_page, looks_like_html
@@ -187,6 +190,7 @@ def _document(source: str, data: bytes, max_chars: int, url: str | None = None, 
         doc = extract_page(data, source=source, url=url, content_type=content_type)
     else:
         text, _ = decode(data, source)
+        text = strip_markdown(text) if markdown else text
         title, body = split_title(text)
         if title is not None and not body:
             doc = Document(source, text, ("the text is only a headline; it is summarised as it is",), url=url)
@@ -254,7 +258,8 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
             raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
     if len(data) == limit:
         raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
-    return _document(item.source, data, max_chars, html=item.path is not None and item.path.suffix.lower() in HTML_SUFFIXES)
+    suffix = item.path.suffix.lower() if item.path is not None else ""
+    return _document(item.source, data, max_chars, html=suffix in HTML_SUFFIXES, markdown=suffix in MARKDOWN_SUFFIXES)
 
 
 def _language_warnings(text: str) -> list[str]:

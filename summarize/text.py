@@ -38,6 +38,24 @@ def ends_sentence(text: str) -> bool:
 SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s*$")
 
 
+def strip_markdown(text: str) -> str:
+    """The words of a Markdown article, a block (heading, paragraph, list item, quote) a line:
+    no #, *, links' targets, images, code fences or HTML. Parsed by markdown-it (CommonMark),
+    which rich already brings, rather than by regular expressions."""
+    from markdown_it import MarkdownIt
+
+    lines: list[str] = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type == "inline" and token.children is not None:
+            words = "".join(
+                child.content if child.type in ("text", "code_inline") else " " if child.type in ("softbreak", "hardbreak") else ""
+                for child in token.children
+            )
+            if words.strip():
+                lines.append(" ".join(words.split()))
+    return "\n".join(lines)
+
+
 def fit_to_budget(counts: Sequence[int], budget: int) -> int:
     """How many leading sentences fit in `budget` tokens (0 when even the first does not)."""
     total = 0

@@ -403,3 +403,11 @@ def test_the_errors_file_cannot_be_the_output_dataset(run, short_file, tmp_path)
     result = run(short_file, "--output", out, "--errors", out, "-e", "lead", "--no-translate")
     assert result.exit_code == 2 and result.stderr == f"summarize: error: --errors {out}: is the --output file too; give each its own file\n"
     assert not out.exists()
+
+
+def test_a_markdown_article_is_summarised_without_its_markup(run, tmp_path):
+    path = tmp_path / "news.md"
+    path.write_text("# Дороги отремонтируют\n\n" + SHORT.replace("Правительство", "**Правительство**") + " [Подробнее](https://example.org)\n", encoding="utf-8")
+    data = json.loads(run(path, "-f", "json", "-e", "lead", "--length", "long", "--no-translate").stdout)
+    assert data["title"] == "Дороги отремонтируют"
+    assert data["summary_ru"] == "Правительство утвердило программу ремонта дорог. Работы начнутся весной. Подробнее"

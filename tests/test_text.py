@@ -51,3 +51,16 @@ def test_a_word_longer_than_the_budget_is_sliced_not_dropped():
 def test_digits_are_grouped_with_spaces():
     assert group_digits(1040) == "1 040"
     assert group_digits(600) == "600"
+
+
+def test_markdown_is_reduced_to_its_words_a_block_a_line():
+    from summarize.text import strip_markdown
+
+    text = (
+        "# Дороги отремонтируют\n\nПравительство [утвердило](https://example.org/x) программу *ремонта* дорог.\n"
+        "Работы начнутся `весной`.\n\n- Первый пункт.\n- Второй пункт.\n\n![фото](a.png)\n\n```\nкод()\n```\n\n<script>alert(1)</script>\n"
+    )
+    assert strip_markdown(text) == (
+        "Дороги отремонтируют\nПравительство утвердило программу ремонта дорог. Работы начнутся весной.\n"
+        "Первый пункт.\nВторой пункт."
+    )
