@@ -72,10 +72,15 @@ def run_batch(
     pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
 
     opened = 0
+    paths: dict[int, Path | None] = {}  # output files of the inputs themselves, reserved in input order
+
+    def done(index: int, item: Input) -> bool:
+        paths[index] = batch.out_dir.path_for(item.name) if batch.out_dir else None
+        return _done_before(item, paths[index], batch)
 
     def feed() -> Iterator[Document | Failure]:
         nonlocal opened
-        found = read_all(inputs, batch.max_input_chars, batch.fields)
+        found = read_all(inputs, batch.max_input_chars, batch.fields, done)
         try:
             while True:
                 with stop.interruptible():  # stdin, a FIFO or a web page may keep us waiting
@@ -83,8 +88,9 @@ def run_batch(
                 if item is None:
                     return
                 opened = index + 1
-                path = batch.out_dir.path_for(item.name) if batch.out_dir else None
-                if _done_before(item, path, batch):
+                record = item is not inputs[index]  # a dataset's record (or a failure to read one)
+                path = paths[index] if index in paths and not record else batch.out_dir.path_for(item.name) if batch.out_dir else None
+                if read is None or (record and _done_before(item, path, batch)):
                     tally.skipped += 1
                     advance()
                     continue
@@ -119,7 +125,7 @@ def run_batch(
 
 def _done_before(item: Input, path: Path | None, batch: Batch) -> bool:
     """--skip-existing: this input's result is already written (stdin is new text each run)."""
-    if not batch.skip_existing or (item.path is None and item.id is None):
+    if not batch.skip_existing or item.is_stdin:
         return False
     if batch.dataset is not None:
         return item.key in batch.dataset.done_ids

@@ -158,7 +158,8 @@ def summarize(
         chosen = fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
         for note in notes:
             notify(f"warning: {note}")
-        reserved = [i.path for i in inputs if i.path is not None]  # no output may overwrite an input
+        # No output may overwrite an input, nor the list of them.
+        reserved = [i.path for i in inputs if i.path is not None] + ([input_file] if input_file and str(input_file) != STDIN else [])
         stdout = sys.stdout
         with _dataset(output, reserved, output_dir, errors_file, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
             # Made once the bar runs: at a terminal, results then print above it (rich redirects stdout).
@@ -179,7 +180,7 @@ def _dataset(output: Path | None, reserved: list[Path], output_dir: Path | None,
     check_output_file(output, "--output", reserved)
     if errors_file and same_file(errors_file, output):
         raise SummarizeError(f"--errors {errors_file}: is the --output file too; give each its own file")
-    with DatasetWriter(output, resume=resume) as dataset:
+    with DatasetWriter(output, resume=resume, redo=frozenset({"stdin"})) as dataset:
         yield dataset
 
 

@@ -271,12 +271,13 @@ class DatasetWriter:
     docstring for what an interrupted run keeps.
     """
 
-    def __init__(self, path: Path, resume: bool = False) -> None:
+    def __init__(self, path: Path, resume: bool = False, redo: frozenset[str] = frozenset()) -> None:
         if path.suffix.lower() not in _SINKS:
             raise SummarizeError(f"{path}: an output dataset must end in {', '.join(DATASET_SUFFIXES)}")
         if path.is_dir():
             raise SummarizeError(f"{path}: is a folder; give a file name for the output dataset")
         self.path = path
+        self._redo = redo  # ids whose old rows are replaced whatever they hold (stdin: new text each run)
         self._target = Path(os.path.realpath(path))  # a symlinked output: its target is replaced, the link stays
         self.columns = ["id", *(f.name for f in dataclasses.fields(Result))]
         self._sink_type = _SINKS[path.suffix.lower()]
@@ -348,7 +349,7 @@ class DatasetWriter:
         """Stream the old file's rows in: first those without an error, at close those with one not redone."""
         for number, row in self._sink_type.rows(self.path, self.columns):
             rid, failed = str(row["id"]), bool(row.get("error"))
-            if failed != with_error or (failed and rid in self._written):
+            if failed != with_error or (failed and rid in self._written) or rid in self._redo:
                 continue
             try:  # every column, in this version's order: an older file may lack the newer ones
                 encoded = self._sink.encode({name: row.get(name) for name in self.columns})

@@ -29,6 +29,9 @@ class Failure:
 
     source: str
     error: str
+    title: str | None = None  # what is known of it all the same (a page's address)
+    url: str | None = None
+    date: str | None = None
 
 
 @dataclass

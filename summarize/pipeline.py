@@ -77,7 +77,7 @@ class Pipeline:
                     self.engines  # noqa: B018 - a model that cannot load ends the run here, not per document
             summarised = iter(self._run_group(docs, should_stop) if docs else [])
             for item in group:
-                result = next(summarised) if isinstance(item, Document) else self._result(item.source, error=item.error)
+                result = next(summarised) if isinstance(item, Document) else self._result(item.source, error=item.error, doc=item)
                 if result is None:
                     continue
                 if result.error is None:
@@ -166,7 +166,7 @@ class Pipeline:
         read = len(doc.warnings)
         result.warnings[read:read] = self.engines.notices
 
-    def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None, doc: Document | None = None) -> Result:
+    def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None, doc: Document | Failure | None = None) -> Result:
         """The one way a Result starts: what ran it is filled in from the engines (or, before they
         load, from the options); a failed one names no backend, since nothing ran on it."""
         engines, opts = self._engines, self.options

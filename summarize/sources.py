@@ -8,7 +8,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from summarize.corpus import Fields
@@ -40,6 +40,10 @@ class Input:
     error: str | None = None  # set when listing already failed (a missing path, an empty folder)
     id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
     url: str | None = None  # a web page to fetch
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path is None and self.url is None and self.id is None
 
     @property
     def key(self) -> str:
@@ -142,13 +146,20 @@ def shown(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def read_all(inputs: list[Input], max_chars: int, fields: Fields) -> Iterator[tuple[int, Input, Document | Failure]]:
+def read_all(
+    inputs: list[Input], max_chars: int, fields: Fields, done: Callable[[int, Input], bool] = lambda index, item: False
+) -> Iterator[tuple[int, Input, Document | Failure | None]]:
     """Every input's articles in order, with the index of the input they came from. Web pages are
-    fetched ahead, a few at a time, while earlier inputs are summarised (summarize.web)."""
-    urls = [item.url for item in inputs if item.url]
-    fetched = _fetch_ahead(urls)
+    fetched ahead, a few at a time, while earlier inputs are summarised (summarize.web). `done` is
+    asked first, in order, of each input that is not a dataset: one already done is neither read
+    nor fetched, and comes back with None."""
+    skipped = {i for i, item in enumerate(inputs) if not _is_dataset(item) and done(i, item)}
+    fetched = _fetch_ahead([item.url for i, item in enumerate(inputs) if item.url and i not in skipped])
     try:
         for index, item in enumerate(inputs):
+            if index in skipped:
+                yield index, item, None
+                continue
             if item.url:
                 _, page = next(fetched)
                 yield index, item, _page(item, page, max_chars)
@@ -170,13 +181,13 @@ def _fetch_ahead(urls: list[str]):
 def _page(item: Input, page, max_chars: int) -> Document | Failure:
     """A fetched page as a Document: its article (HTML) or its text (text/plain)."""
     if isinstance(page, SummarizeError):
-        return Failure(item.source, str(page))
+        return Failure(item.source, str(page), url=item.url)
     try:
         if len(page.data) > max_chars * 4:
             raise _too_long(item.source, f"has {group_digits(len(page.data))} bytes", max_chars)
         return _document(item.source, page.data, max_chars, page.final_url, page.content_type)
     except SummarizeError as e:
-        return Failure(item.source, str(e))
+        return Failure(item.source, str(e), url=item.url)
 
 
 def _document(
@@ -213,9 +224,9 @@ def _url_name(url: str) -> PurePath:
 def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
     """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
     record, streamed. What cannot be read is a Failure in its place, never an exception."""
-    from summarize.corpus import is_dataset, read_dataset
+    from summarize.corpus import read_dataset
 
-    if item.path is None or item.error or not is_dataset(item.path):
+    if not _is_dataset(item):
         try:
             yield item, read_input(item, max_chars)
         except SummarizeError as e:
@@ -228,6 +239,12 @@ def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[I
             yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
     except SummarizeError as e:
         yield item, Failure(item.source, str(e))
+
+
+def _is_dataset(item: Input) -> bool:
+    from summarize.corpus import is_dataset
+
+    return item.path is not None and not item.error and is_dataset(item.path)
 
 
 def _record_name(record_id: str) -> str:

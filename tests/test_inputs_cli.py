@@ -452,12 +452,6 @@ def test_skip_existing_skips_done_ids_and_redoes_failed_ones(run, tmp_path, targ
     assert not any(row["error"] for row in rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch._done_before returns False for any input without a path or id (URLs, stdin) before it "
-    "looks at --output's done_ids, so the page is fetched and summarised again and DatasetWriter.write then "
-    "refuses its id as a duplicate: the input fails with advice about --id-field",
-)
 def test_skip_existing_with_output_skips_a_url_already_written(run, site, tmp_path):
     url = site.add("/news/tram.html", news_page())
     out = tmp_path / "pages.jsonl"
@@ -470,11 +464,6 @@ def test_skip_existing_with_output_skips_a_url_already_written(run, site, tmp_pa
     assert [row["id"] for row in read_output(out)[1]] == [url]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stdin is new text each run, so batch._done_before never skips it, but DatasetWriter keeps the "
-    "old 'stdin' row on resume and refuses the new one as a duplicate id: the rerun fails (exit 1)",
-)
 def test_skip_existing_with_output_and_stdin_is_no_error(run, tmp_path):
     out = tmp_path / "piped.jsonl"
     assert run(*LEAD, "--output", out, input=SHORT).exit_code == 0
@@ -504,11 +493,6 @@ def test_output_that_names_an_input_is_refused_before_any_work(run, site, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({data.name, out.name})  # no temporary file left
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.summarize reserves only the inputs' paths (`reserved`), not the --input-file list itself, so "
-    "--output or --errors naming that list overwrites it after it was read: the user's list is lost",
-)
 @pytest.mark.parametrize("option, name", [("--output", "todo.jsonl"), ("--errors", "todo.txt")])
 def test_an_output_that_names_the_input_list_is_refused(run, short_file, tmp_path, option, name):
     listed = tmp_path / name
@@ -593,3 +577,9 @@ def test_pages_and_records_reach_the_model_without_title_or_boilerplate(run, sit
     for text in read:
         for unwanted in [TRAM_TITLE, "Дороги отремонтируют к осени", *JUNK]:
             assert unwanted not in text, (unwanted, text)
+
+
+def test_a_page_that_fails_still_names_its_url(run, site):
+    missing = site.url("/gone.html")
+    [row] = parse_jsonl(run(missing, *LEAD, "-f", "jsonl").stdout)
+    assert row["error"] and row["url"] == missing and row["summary_ru"] is None
