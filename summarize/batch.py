@@ -20,7 +20,7 @@ from summarize.corpus import DatasetWriter, Fields
 from summarize.documents import Document, Failure, Result
 from summarize.errors import SummarizeError
 from summarize.outputs import OutputDir, StdoutWriter, write_atomically
-from summarize.pipeline import GROUP_SIZE, Pipeline
+from summarize.pipeline import Pipeline
 from summarize.sources import MAX_INPUT_CHARS, Input, read_all
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -102,7 +102,7 @@ def run_batch(
     with _stop_on_signals(stop):
         should_stop = lambda: stop.signal is not None or (batch.fail_fast and bool(tally.failures))  # noqa: E731
         items = feed()
-        results = pipeline.run_all(items, should_stop, 1 if batch.fail_fast else GROUP_SIZE, stop.interruptible)
+        results = pipeline.run_all(items, should_stop, 1 if batch.fail_fast else None, stop.interruptible)
         try:
             for fed, result in results:
                 item, path, read = pending.popleft()

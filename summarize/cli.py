@@ -23,7 +23,7 @@ from rich.console import Console
 
 from summarize.batch import EXIT_INTERRUPTED, Batch, Tally, run_batch, write_errors
 from summarize.corpus import DatasetWriter, Fields, is_dataset
-from summarize.config import Backend, Choice, Device, Engine, Length, LongMode, Options, Quantize, load_config, make_options
+from summarize.config import Backend, Choice, Device, Dtype, Engine, Length, LongMode, Options, Quantize, load_config, make_options
 from summarize.errors import SummarizeError
 from summarize.evaluate import Job, Task
 from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file, same_file
@@ -76,6 +76,7 @@ class ModelFlags:
     device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto
     offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False
     backend: Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed (pip install 'summarize\\[fast]'), else torch \\[default: from the preset, auto].", show_default=False)] = None
+    dtype: Annotated[Dtype, typer.Option("--dtype", help="Number format of torch models and of CTranslate2 on a GPU; auto: fp32 on a CPU, bf16 on a GPU for T5-family models (float16 overflows them; fp32 where bf16 is missing), fp16 for the others.")] = Dtype.auto
     quantize: Annotated[Optional[Quantize], typer.Option("--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False)] = None
     config: ConfigOption = None
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False
@@ -85,7 +86,7 @@ class ModelFlags:
             load_config(self.config), model=self.model, engine=self.engine, translator=self.translator,
             translate=translate, beams=self.beams, length=self.length, max_words=self.max_words,
             long_mode=self.long, device=self.device, offline=self.offline, strict=strict,
-            backend=self.backend, quantize=self.quantize,
+            backend=self.backend, quantize=self.quantize, dtype=self.dtype,
         )
 
 

@@ -46,6 +46,13 @@ class Device(Choice):
     mps = "mps"
 
 
+class Dtype(Choice):
+    auto = "auto"  # fp32 on a CPU; on a GPU bf16 for T5-family models (never fp16), fp16 for the others
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+
+
 class LongMode(Choice):
     truncate = "truncate"  # keep the lead that fits
     chunk = "chunk"  # map-reduce over chunks that fit
@@ -307,6 +314,7 @@ class Options:
     strict: bool = False  # a model that is not available is an error, not a fallback
     backend: Backend | None = None  # None: each preset's own
     quantize: Quantize | None = None
+    dtype: Dtype = Dtype.auto
 
 
 def make_options(
@@ -325,6 +333,7 @@ def make_options(
     strict: bool = False,
     backend: Backend | str | None = None,
     quantize: Quantize | str | None = None,
+    dtype: Dtype | str = Dtype.auto,
 ) -> Options:
     """Presets plus command-line overrides (enums or their string values); None means "as models.toml says"."""
     preset = config.summarizer(model)
@@ -354,4 +363,5 @@ def make_options(
         strict=strict,
         backend=Backend(backend) if backend else None,
         quantize=Quantize(quantize) if quantize else None,
+        dtype=Dtype(dtype),
     )

@@ -8,6 +8,11 @@ class SummarizeError(Exception):
     """
 
 
+class BackendUnavailable(SummarizeError):
+    """A backend that cannot run on this machine at all (CTranslate2 without its CUDA libraries):
+    the run goes on with torch, saying so, rather than failing every input one by one."""
+
+
 class ModelNotAvailable(SummarizeError):
     """The model's files are not on this machine and cannot be fetched now.
 

@@ -16,6 +16,7 @@ from itertools import islice
 from summarize.config import Engine, LongMode, Options
 from summarize.documents import Document, Failure, Result
 from summarize.engines import Engines, Extractor, Notify, load_engines
+from summarize.engines.device import CPU_GROUP, group_size
 from summarize.errors import SummarizeError
 from summarize.text import (
     chunk_sentences,
@@ -27,8 +28,9 @@ from summarize.text import (
     untranslated_cyrillic,
 )
 
-# Documents read and given to the models together (more can share a batch; fewer wait on a signal).
-GROUP_SIZE = 8
+# Documents read and given to the models together on a CPU (more can share a batch; fewer wait on a
+# signal). On a GPU the group is as large as a full batch needs: engines.device.group_size.
+GROUP_SIZE = CPU_GROUP
 MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
 
@@ -59,16 +61,17 @@ class Pipeline:
         self,
         items: Iterable[Document | Failure],
         should_stop: Callable[[], bool] = lambda: False,
-        group_size: int = GROUP_SIZE,
+        group_size: int | None = None,
         blocking: Callable[[], AbstractContextManager] = nullcontext,
     ) -> Iterator[tuple[Document | Failure, Result]]:
         """Each item with its Result, in order, streamed group by group. `should_stop` is asked
         between generate() calls: documents not reached then get no Result (left for a rerun).
         Loading the engines (a download, a conversion) runs inside `blocking()`, where a caller
-        may let a signal interrupt it."""
+        may let a signal interrupt it. A group (sorted by length inside, so batches are dense) is
+        `group_size` documents, or as many as the engine's device batches well."""
         iterator = iter(items)
         while not should_stop():
-            group = list(islice(iterator, group_size))
+            group = list(islice(iterator, group_size or self._group_size()))
             if not group:
                 return
             docs = [item for item in group if isinstance(item, Document)]
@@ -83,6 +86,13 @@ class Pipeline:
                 if result.error is None:
                     self._record_notices(item, result)
                 yield item, result
+
+    def _group_size(self) -> int:
+        engine = self._engines.summarizer if self._engines is not None else None
+        if engine is None or isinstance(engine, Extractor):
+            return GROUP_SIZE  # the engines load with the first group
+        beams = int(self.options.summary_settings.get("num_beams", 1))
+        return group_size(engine.device, engine.batch_tokens, beams, engine.preset.max_input_tokens)
 
     def run(self, doc: Document) -> Result:
         """One document; errors raise instead of becoming a failed Result (library use)."""

@@ -16,8 +16,9 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from summarize.config import Backend, Device, Engine, Options, Preset, Quantize
-from summarize.errors import ModelNotAvailable, SummarizeError
+from summarize.config import Backend, Device, Dtype, Engine, Options, Preset, Quantize
+from summarize.engines.device import accelerators, pick_device
+from summarize.errors import BackendUnavailable, ModelNotAvailable, SummarizeError
 
 if TYPE_CHECKING:
     from summarize.engines.extractive import Extract
@@ -42,7 +43,8 @@ class ModelEngine(Protocol):
 
     preset: Preset
     description: str  # what runs it, for results: "torch fp32", "ctranslate2 int8"…
-    batch_tokens: int  # beams × padded input tokens worth putting into one generate() call
+    device: str  # "cpu", "cuda" or "mps"
+    batch_tokens: int  # beams × padded input tokens worth putting into one generate() call (per device)
     special_tokens: int  # tokens the model adds around any input
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -123,7 +125,7 @@ def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: lis
         return None
     backend = options.backend or preset.backend
     quantize = options.quantize or preset.quantize
-    return load_engine(preset, path, options.device, backend, quantize, notify, notices)
+    return load_engine(preset, path, options.device, backend, quantize, notify, notices, options.dtype)
 
 
 def load_engine(
@@ -134,18 +136,20 @@ def load_engine(
     quantize: Quantize | None,
     notify: Notify = lambda message: None,
     notices: list[str] | None = None,
+    dtype: Dtype = Dtype.auto,
 ) -> ModelEngine:
     """The model in `path` on the backend asked for. `auto` is CTranslate2 where it is installed
-    and the run is on a CPU (several times faster there, see bench/results), torch otherwise; an
-    auto choice of CTranslate2 that cannot convert the model falls back to torch with a notice."""
+    and the run is on a CPU (several times faster there, see bench/results), torch otherwise. An
+    auto choice of CTranslate2 that cannot convert the model, or CTranslate2 that cannot run on
+    this GPU at all (its CUDA libraries missing), falls back to torch with a notice."""
     notices = [] if notices is None else notices
     if backend is Backend.ctranslate2 or (backend is Backend.auto and _ctranslate2_on_cpu(device)):
         from summarize.engines.ct2 import CT2Seq2Seq
 
         try:
-            engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify)
+            engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify, dtype=dtype)
         except SummarizeError as e:
-            if backend is Backend.ctranslate2:
+            if backend is Backend.ctranslate2 and not isinstance(e, BackendUnavailable):
                 raise
             notices.append(f"{e}; using torch for it instead")
         else:
@@ -157,35 +161,10 @@ def load_engine(
             return engine
     from summarize.engines.seq2seq import Seq2Seq
 
-    return Seq2Seq(preset, path, pick_device(device, Backend.torch), quantize)
-
-
-def pick_device(requested: Device, backend: Backend) -> str:
-    """The device a backend runs on: `auto` picks CUDA, then Apple MPS (torch only), then the CPU."""
-    cuda, mps = _accelerators(backend)
-    if requested is Device.auto:
-        return "cuda" if cuda else "mps" if mps else "cpu"
-    if requested is Device.cuda and not cuda:
-        raise SummarizeError(f"--device cuda: {backend} sees no CUDA device here; use --device cpu or auto")
-    if requested is Device.mps and not mps:
-        if backend is Backend.ctranslate2:
-            raise SummarizeError("--device mps: the ctranslate2 backend runs on CPU or CUDA only; use --backend torch")
-        raise SummarizeError("--device mps: torch sees no Apple GPU here; use --device cpu or auto")
-    return requested.value
-
-
-def _accelerators(backend: Backend) -> tuple[bool, bool]:
-    """(CUDA, MPS) as the backend sees them."""
-    if backend is Backend.ctranslate2:
-        import ctranslate2
-
-        return ctranslate2.get_cuda_device_count() > 0, False
-    import torch
-
-    return torch.cuda.is_available(), torch.backends.mps.is_available()
+    return Seq2Seq(preset, path, pick_device(device, Backend.torch), quantize, dtype)
 
 
 def _ctranslate2_on_cpu(device: Device) -> bool:
     if device not in (Device.auto, Device.cpu) or importlib.util.find_spec("ctranslate2") is None:
         return False
-    return device is Device.cpu or not _accelerators(Backend.ctranslate2)[0]
+    return device is Device.cpu or not accelerators(Backend.ctranslate2)[0]

@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from summarize.config import Preset, Quantize
+from summarize.config import Dtype, Preset, Quantize
 from summarize.engines import Generated
-from summarize.errors import SummarizeError
+from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type
+from summarize.errors import BackendUnavailable, SummarizeError
 
 RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion
 FORMAT = 2  # of what convert() writes: a change makes older conversions be redone, not misread
@@ -41,11 +42,14 @@ SETTINGS = {
 IGNORED_QUIETLY = {"early_stopping", "use_cache", "do_sample", "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id"}
 
 
-def compute_type(device: str, quantize: Quantize | None) -> str:
-    """int8 on CPU and float16 on GPU unless --quantize none asks for full float32."""
-    if quantize == "none":
-        return "float32"
-    return "int8" if device == "cpu" else "int8_float16" if quantize == "int8" else "float16"
+def _free_gpu_memory() -> int | None:
+    """Free bytes on the current GPU, through torch when it is there (CTranslate2 does not say)."""
+    try:
+        import torch
+
+        return torch.cuda.mem_get_info()[0]
+    except Exception:  # noqa: BLE001 - no torch, or no CUDA for it: the CPU budget stands
+        return None
 
 
 def converted_dir(model_dir: Path, quantization: str, cache_root: Path, index: Path | None = None) -> Path:
@@ -258,7 +262,7 @@ class CT2Seq2Seq:
 
     # CTranslate2's int8 kernels gain from batching where torch does not: on 2 CPU cores, 4 articles
     # of ~300 tokens with 5 beams took 0.33 s each together against 0.71 s one at a time.
-    batch_tokens = 16_000
+    CPU_BATCH_TOKENS = 16_000
 
     def __init__(
         self,
@@ -268,12 +272,14 @@ class CT2Seq2Seq:
         quantize: Quantize | None,
         progress: Callable[[str], None] = lambda message: None,
         cache_root: Path | None = None,
+        dtype: Dtype = Dtype.auto,
     ):
         import ctranslate2
 
         self.preset = preset
         self.device = device
-        kind = compute_type(self.device, quantize)
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        kind = ct2_compute_type(device, quantize, dtype, config.get("model_type", ""))
         # int8 weights are stored as int8 and run as int8 on CPU; float32/float16 stored as such.
         stored = "int8" if kind.startswith("int8") else kind
         path = converted_dir(model_dir, stored, cache_root or default_cache_root())
@@ -298,9 +304,22 @@ class CT2Seq2Seq:
             str(path), device=self.device, compute_type=kind, intra_threads=threads, inter_threads=self.workers
         )
         self.tokenizer = _Tokens(path, recipe)
+        if device == "cuda":
+            self._probe(kind)
+        free = _free_gpu_memory() if device == "cuda" else None
+        self.batch_tokens = batch_budget(device, self.CPU_BATCH_TOKENS, free, bytes_per_token(config, 4 if kind == "float32" else 2))
         self.description = f"ctranslate2 {kind}"
         self.special_tokens = self.tokenizer.special_count
         self.ignored = sorted(set(preset.generate) - set(SETTINGS) - IGNORED_QUIETLY)
+
+    def _probe(self, kind: str) -> None:
+        """One real call: CTranslate2 can see a GPU and still lack the CUDA libraries it was built
+        for (libcublas.so.12 on a CUDA 13 machine), which only a call reveals."""
+        try:
+            self.translator.translate_batch([self.tokenizer.tokens(SAMPLE)], max_decoding_length=1)
+        except Exception as e:  # noqa: BLE001 - whatever the runtime says, it cannot run here
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise BackendUnavailable(f"ctranslate2 cannot run {kind} on this GPU ({first})") from None
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.tokenizer.count(texts) if texts else []

@@ -6,13 +6,15 @@ the preprocess → generate → postprocess split those pipelines had, kept smal
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from summarize.config import Preset, Quantize
+from summarize.config import Dtype, Preset, Quantize
 from summarize.engines import Generated
+from summarize.engines.device import batch_budget, bytes_per_token, pick_dtype
 from summarize.errors import SummarizeError
 
 
@@ -52,17 +54,21 @@ class Seq2Seq:
     # beams × padded input tokens per generate() call. On a CPU, 4 articles × 5 beams × 600 tokens
     # in one call were slower per article than one at a time (the cross-attention cache traffic
     # grows with each; 2 articles of ~300 tokens gained 7%), so only short articles share a call.
-    batch_tokens = 3_000
+    CPU_BATCH_TOKENS = 3_000
 
-    def __init__(self, preset: Preset, path: Path, device: str, quantize: Quantize | None = None):
+    def __init__(self, preset: Preset, path: Path, device: str, quantize: Quantize | None = None, dtype: Dtype = Dtype.auto):
         import torch
 
         self.preset = preset
         self.device = device
-        # Half precision halves memory traffic on a GPU; CPUs have no fast fp16 matmul.
-        dtype = torch.float16 if device in ("cuda", "mps") else torch.float32
-        self.tokenizer, self.model = load_checked(preset, path, dtype)
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
+        chosen = pick_dtype(dtype, config.get("model_type", ""), device, bf16)
+        torch_dtype = {Dtype.fp32: torch.float32, Dtype.fp16: torch.float16, Dtype.bf16: torch.bfloat16}[chosen]
+        self.tokenizer, self.model = load_checked(preset, path, torch_dtype)
         self.model.to(device).eval()
+        free = torch.cuda.mem_get_info()[0] if device == "cuda" else None  # after the weights are in
+        self.batch_tokens = batch_budget(device, self.CPU_BATCH_TOKENS, free, bytes_per_token(config, torch_dtype.itemsize))
         if quantize == "int8":
             if device != "cpu":
                 raise SummarizeError("--quantize int8 is torch's CPU dynamic quantisation; on a GPU use half precision (the default) or --backend ctranslate2")
@@ -73,8 +79,7 @@ class Seq2Seq:
                 # In place: a quantised copy beside the fp32 model would double the peak memory.
                 torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         self.special_tokens = len(self.tokenizer("")["input_ids"])
-        precision = "int8" if quantize == "int8" else str(dtype).removeprefix("torch.").replace("float", "fp")
-        self.description = f"torch {precision}"
+        self.description = f"torch {'int8' if quantize == 'int8' else chosen}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text, without the special tokens the model adds around a whole input."""
