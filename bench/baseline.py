@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--translation-settings", type=json.loads, required=True, help="generate() kwargs, JSON")
     parser.add_argument("--summary-max-input", type=int, default=600)
     parser.add_argument("--translation-max-input", type=int, default=512)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: the naive script moves its models there, fp32")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -37,18 +38,25 @@ def main() -> None:
     sum_model = AutoModelForSeq2SeqLM.from_pretrained(args.summarizer)
     mt_tokenizer = AutoTokenizer.from_pretrained(args.translator)
     mt_model = AutoModelForSeq2SeqLM.from_pretrained(args.translator)
+    sum_model.to(args.device)
+    mt_model.to(args.device)
     load_seconds = time.perf_counter() - started
+    generation_seconds = 0.0
 
     for path in articles(args.paths):
         started = time.perf_counter()
         text = path.read_text(encoding="utf-8")
-        inputs = sum_tokenizer(text, truncation=True, max_length=args.summary_max_input, return_tensors="pt")
+        inputs = sum_tokenizer(text, truncation=True, max_length=args.summary_max_input, return_tensors="pt").to(args.device)
+        generating = time.perf_counter()
         with torch.inference_mode():
             summary_ids = sum_model.generate(**inputs, **args.summary_settings)
+        generation_seconds += time.perf_counter() - generating
         summary = sum_tokenizer.decode(summary_ids[0], skip_special_tokens=True)
-        mt_inputs = mt_tokenizer(summary, truncation=True, max_length=args.translation_max_input, return_tensors="pt")
+        mt_inputs = mt_tokenizer(summary, truncation=True, max_length=args.translation_max_input, return_tensors="pt").to(args.device)
+        generating = time.perf_counter()
         with torch.inference_mode():
             english_ids = mt_model.generate(**mt_inputs, **args.translation_settings)
+        generation_seconds += time.perf_counter() - generating
         english = mt_tokenizer.decode(english_ids[0], skip_special_tokens=True)
         print(json.dumps({
             "source": str(path),
@@ -61,7 +69,11 @@ def main() -> None:
             "seconds": round(time.perf_counter() - started, 3),
         }, ensure_ascii=False), flush=True)
 
-    print(json.dumps({"import_seconds": round(IMPORTED - STARTED, 3), "load_seconds": round(load_seconds, 3)}), flush=True)
+    gpu_mb = torch.cuda.max_memory_allocated() / 1e6 if args.device == "cuda" else None
+    print(json.dumps({
+        "import_seconds": round(IMPORTED - STARTED, 3), "load_seconds": round(load_seconds, 3),
+        "generation_seconds": round(generation_seconds, 3), "gpu_peak_mb": gpu_mb,
+    }), flush=True)
 
 
 def articles(paths: list[str]) -> list[Path]:

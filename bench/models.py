@@ -221,3 +221,35 @@ def _mbart(folder: Path, lines: list[str], config: dict[str, Any]):
 
 
 BUILDERS = {"t5": _t5, "marian": _marian, "mbart": _mbart}
+
+
+def ensure_models_in_child(names: list[str], size: str, cache_dir: Path, eval_dir: Path) -> dict[str, BuiltModel]:
+    """ensure_models, with any building done in a child process: building loads full-size models, and
+    Linux carries a parent's peak RSS into every child it starts (ru_maxrss survives fork and exec),
+    so a bench that built them itself would report that peak for every side it measures."""
+    import subprocess
+
+    from bench import corpus
+
+    argv = [sys.executable, "-m", "bench.models", "--names", ",".join(names), "--size", size,
+            "--cache-dir", str(cache_dir), "--eval-dir", str(eval_dir)]
+    subprocess.run(argv, check=True, cwd=Path(__file__).resolve().parent.parent)
+    return ensure_models(names, size, cache_dir, corpus.training_lines(eval_dir))  # reads what the child built
+
+
+def _main() -> None:
+    import argparse
+
+    from bench import corpus
+
+    parser = argparse.ArgumentParser(prog="python -m bench.models", description="Build the bench's random-weight models.")
+    parser.add_argument("--names", required=True)
+    parser.add_argument("--size", required=True)
+    parser.add_argument("--cache-dir", type=Path, required=True)
+    parser.add_argument("--eval-dir", type=Path, required=True)
+    args = parser.parse_args()
+    ensure_models(args.names.split(","), args.size, args.cache_dir, corpus.training_lines(args.eval_dir))
+
+
+if __name__ == "__main__":
+    _main()

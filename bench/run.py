@@ -26,7 +26,7 @@ from typing import Any
 from bench import corpus
 from summarize.text import split_sentences
 from bench.measure import ProcessRun, describe_machine, median, run_process
-from bench.models import BuiltModel, ensure_models
+from bench.models import BuiltModel, ensure_models_in_child
 from bench.report import (
     BASELINE,
     NOT_AVAILABLE,
@@ -98,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)  # the roofline runs in this process
     machine = describe_machine()
-    lines = corpus.training_lines(eval_dir)
     names = ["rut5", "opus", *(["mbart"] if args.mbart else [])]
-    models = ensure_models(names, args.size, cache, lines)
+    models = ensure_models_in_child(names, args.size, cache, eval_dir)
     pairs = make_pairs(models, args)
     write_config(cache / "bench.toml", pairs, probe=False)
     write_config(cache / "bench-probe.toml", pairs, probe=True)

@@ -89,3 +89,21 @@ def test_agreement_is_the_share_of_character_positions_that_agree_up_to_the_long
     assert agreement("abcd", "abxd") == 0.75
     assert agreement("ab", "abcd") == 0.5
     assert agreement("", "ab") == 0.0
+
+
+@pytest.mark.slow
+@needs_eval_data
+def test_the_gpu_bench_runs_end_to_end_on_a_cpu_at_tiny_size(tmp_path):
+    """`python -m bench --device cuda` is run on a GPU machine; here its CPU smoke run keeps it working."""
+    argv = [sys.executable, "-m", "bench", "--device", "cpu", "--size", "tiny", "--articles", "2",
+            "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(tmp_path / "results")]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    sides = {s["name"]: s for s in json.loads((tmp_path / "results" / "gpu-latest-tiny.json").read_text())}
+    assert list(sides) == ["naive", "careful", "summarize --backend torch", "summarize --backend ctranslate2"]
+    for side in sides.values():
+        assert side["status"] == "ok" and side["articles"] == 2 and side["articles_per_s"] > 0
+        assert side["generated_tokens_per_s"] > 0 and 0 < side["outside_generation_s"] < side["wall_s"]
+    assert (sides["summarize --backend torch"]["backend"], sides["summarize --backend ctranslate2"]["backend"]) == ("torch fp32", "ctranslate2 int8")
+    markdown = (tmp_path / "results" / "gpu-latest-tiny.md").read_text(encoding="utf-8")
+    assert "| careful | - |" in markdown and "× careful" in markdown
