@@ -69,45 +69,14 @@ def run_batch(
     tally = Tally()
     started = time.perf_counter()
     stop = _Stop()
-    pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
-
-    opened = 0
-    paths: dict[int, Path | None] = {}  # output files of the inputs themselves, reserved in input order
-
-    def done(index: int, item: Input) -> bool:
-        paths[index] = batch.out_dir.path_for(item.name) if batch.out_dir else None
-        return _done_before(item, paths[index], batch)
-
-    def feed() -> Iterator[Document | Failure]:
-        nonlocal opened
-        found = read_all(inputs, batch.max_input_chars, batch.fields, done)
-        try:
-            while True:
-                with stop.interruptible():  # stdin, a FIFO or a web page may keep us waiting
-                    index, item, read = next(found, (None, None, None))
-                if item is None:
-                    return
-                opened = index + 1
-                record = item is not inputs[index]  # a dataset's record (or a failure to read one)
-                path = paths[index] if index in paths and not record else batch.out_dir.path_for(item.name) if batch.out_dir else None
-                if read is None or (record and _done_before(item, path, batch)):
-                    tally.skipped += 1
-                    advance()
-                    continue
-                pending.append((item, path, read))
-                yield read
-        finally:
-            found.close()
-
+    feed = _Feed(inputs, batch, tally, stop, advance)
     with _stop_on_signals(stop):
         should_stop = lambda: stop.signal is not None or (batch.fail_fast and bool(tally.failures))  # noqa: E731
-        items = feed()
+        items = iter(feed)
         results = pipeline.run_all(items, should_stop, 1 if batch.fail_fast else None, stop.interruptible)
         try:
             for fed, result in results:
-                item, path, read = pending.popleft()
-                while read is not fed:  # not reached before a signal: left for a rerun
-                    item, path, read = pending.popleft()
+                item, path = feed.returned(fed)
                 _emit(result, item, path, batch, notify, tally)
                 advance()
         except Stopped:
@@ -116,11 +85,59 @@ def run_batch(
             results.close()
             items.close()  # stops fetching ahead
         tally.stopped_by = stop.signal
-    tally.left = len(pending) + len(inputs) - opened  # fed but not reached, and never opened
+    tally.left = feed.left()
     if batch.writer:
         batch.writer.close()
     tally.seconds = time.perf_counter() - started
     return tally
+
+
+class _Feed:
+    """Inputs → Documents for the pipeline, each remembered with its Input and output path until
+    its Result comes back; what is already done (--skip-existing) is neither read nor fetched."""
+
+    def __init__(self, inputs: list[Input], batch: Batch, tally: Tally, stop: _Stop, advance: Callable[[], None]):
+        self.inputs, self.batch, self.tally, self.stop, self.advance = inputs, batch, tally, stop, advance
+        self.pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
+        self.paths: dict[int, Path | None] = {}  # output files of the inputs themselves, reserved in input order
+        self.opened = 0
+
+    def __iter__(self) -> Iterator[Document | Failure]:
+        found = read_all(self.inputs, self.batch.max_input_chars, self.batch.fields, self._done)
+        try:
+            while True:
+                with self.stop.interruptible():  # stdin, a FIFO or a web page may keep us waiting
+                    index, item, read = next(found, (None, None, None))
+                if item is None:
+                    return
+                self.opened = index + 1
+                record = item is not self.inputs[index]  # a dataset's record (or a failure to read one)
+                path = self.paths[index] if index in self.paths and not record else self._path(item)
+                if read is None or (record and _done_before(item, path, self.batch)):
+                    self.tally.skipped += 1
+                    self.advance()
+                    continue
+                self.pending.append((item, path, read))
+                yield read
+        finally:
+            found.close()
+
+    def returned(self, fed: Document | Failure) -> tuple[Input, Path | None]:
+        """The Input and path of what the pipeline gave back; those passed over were not reached."""
+        item, path, read = self.pending.popleft()
+        while read is not fed:
+            item, path, read = self.pending.popleft()
+        return item, path
+
+    def left(self) -> int:
+        return len(self.pending) + len(self.inputs) - self.opened  # fed but not reached, and never opened
+
+    def _done(self, index: int, item: Input) -> bool:
+        self.paths[index] = self._path(item)
+        return _done_before(item, self.paths[index], self.batch)
+
+    def _path(self, item: Input) -> Path | None:
+        return self.batch.out_dir.path_for(item.name) if self.batch.out_dir else None
 
 
 def _done_before(item: Input, path: Path | None, batch: Batch) -> bool:
