@@ -1,19 +1,15 @@
 """URLs and HTML pages → Documents: fetch with httpx under our own hard limits, extract with trafilatura.
 
-httpx and trafilatura are imported inside the functions that use them, so importing this module
-costs nothing until a page is actually read.
+httpx, trafilatura and asyncio are imported inside the functions that use them, so importing this
+module (every text input is sniffed for HTML) costs nothing until a page is actually read.
 """
 
 from __future__ import annotations
 
-import asyncio
 import codecs
-import concurrent.futures
 import html
 import os
 import re
-import socket
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -269,6 +265,8 @@ class _Fetcher:
     """
 
     def __init__(self, *, ahead: int, per_host: int, limits: FetchLimits) -> None:
+        import asyncio
+        import threading
         import httpx
 
         self.limits = limits
@@ -291,10 +289,13 @@ class _Fetcher:
         self.thread.start()
 
     def submit(self, url: str) -> concurrent.futures.Future:
+        import asyncio
         return asyncio.run_coroutine_threadsafe(self._fetch(url), self.loop)
 
     def close(self) -> None:
         """Cancel what is still running, close the client, stop the loop; bounded, never hangs."""
+        import asyncio
+        import concurrent.futures
         if not self.thread.is_alive():
             return
         try:
@@ -307,6 +308,7 @@ class _Fetcher:
             self.loop.close()
 
     async def _shutdown(self) -> None:
+        import asyncio
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -314,6 +316,7 @@ class _Fetcher:
         await self.client.aclose()
 
     async def _fetch(self, url: str) -> Fetched | SummarizeError:
+        import asyncio
         import httpx
 
         parts = urlsplit(url)
@@ -413,6 +416,7 @@ def _describe(error: Exception, host: str, limits: FetchLimits) -> str:
 
 def _os_reason(error: BaseException) -> str | None:
     """The errno text under anyio's "All connection attempts failed": "Connection refused"…"""
+    import socket
     reason = None
     while error is not None:
         if isinstance(error, socket.gaierror):
