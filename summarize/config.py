@@ -307,6 +307,9 @@ class Options:
     strict: bool = False  # a model that is not available is an error, not a fallback
     backend: Backend | None = None  # None: each preset's own
     quantize: Quantize | None = None
+    # CPU threads a CTranslate2 model may use; None: every core this process may run on. A Ray
+    # actor is given k CPUs but not pinned to them, so it says k here (summarize.distributed).
+    cpu_threads: int | None = None
 
 
 def make_options(
