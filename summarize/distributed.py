@@ -188,13 +188,18 @@ def _write(dataset: Any, output: Path) -> None:
 
 
 def _summarize_error(error: BaseException) -> str | None:
-    """The message of a SummarizeError raised inside Ray (an actor's constructor), if that was it."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
+    """The message of a SummarizeError raised inside Ray (an actor's constructor), if that was it:
+    Ray hands it back wrapped (ActorDiedError → RayTaskError → its `cause`)."""
+    pending, seen = [error], set()
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
         seen.add(id(error))
         if isinstance(error, SummarizeError):
-            return str(error)
-        error = getattr(error, "cause", None) or error.__cause__ or error.__context__
+            return str(error.args[0]) if error.args else str(error)
+        nested = [getattr(error, "cause", None), error.__cause__, error.__context__, *error.args]
+        pending += [e for e in nested if isinstance(e, BaseException)]
     return None
 
 

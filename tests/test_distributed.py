@@ -179,3 +179,13 @@ def test_actors_times_threads_is_the_cpus_asked_for():
     assert shape(plan_actors({"CPU": 8, "GPU": 2}, None, 1)) == (2, 1, 1)
     with pytest.raises(SummarizeError, match="--workers 16: the Ray cluster has 8 CPUs"):
         plan_actors({"CPU": 8}, 16, 1)
+
+
+def test_a_model_that_cannot_load_is_one_line_and_exit_2(run, local_ray, tmp_path):
+    config = tmp_path / "missing.toml"
+    config.write_text(f'[summarizers.gone]\nmodel = "{tmp_path / "no-such-model"}"\nmax_input_tokens = 64\n', encoding="utf-8")
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
+    result = run(data, "--ray", "--model", "gone", "--no-translate", "--strict", "--output", tmp_path / "out", config=config)
+    assert result.exit_code == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
+    assert len(errors) == 1 and "no-such-model" in errors[0], result.stderr
