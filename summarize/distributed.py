@@ -38,7 +38,7 @@ RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams t
 TEXTS_PER_TASK = 64  # .txt articles per read task
 BATCH_RECORDS = 16  # records per actor call on a CPU: enough for CTranslate2's workers to share
 GPU_BATCH_RECORDS = 64  # a GPU's budget takes more at once (the pipeline still splits by tokens)
-THREADS_PER_ACTOR = 1  # CTranslate2 threads per actor on a CPU; bench/results/ray-throughput.md
+THREADS_PER_ACTOR = 2  # CTranslate2 threads per actor on a CPU: half the model copies of 1, as fast (bench/results/ray-throughput-latest.md)
 MAX_RESTARTS = 3  # an actor killed (OOM, a lost node) comes back this many times…
 MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then the job stops
 CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error within this
@@ -106,9 +106,7 @@ def plan_actors(resources: dict[str, float], workers: int | None, threads: int) 
     wanted = workers or cpus
     if wanted > cpus:
         raise SummarizeError(f"--workers {wanted}: the Ray cluster has {cpus} CPUs; ask for at most {cpus}")
-    if wanted % threads:
-        raise SummarizeError(f"--workers {wanted}: not a multiple of {threads} threads per actor; give a multiple")
-    threads = min(threads, wanted)
+    threads = threads if wanted % threads == 0 else 1  # actors × threads must be exactly the CPUs asked for
     return Actors(max(1, wanted // threads), threads, 0, BATCH_RECORDS)
 
 
@@ -168,7 +166,7 @@ def _dataset(ray: Any, job: Job, actors: Actors, done: Any) -> Any:
         fn_constructor_args=(options, job.debug),
         batch_size=actors.batch,
         batch_format="pyarrow",
-        concurrency=actors.count,
+        compute=ray.data.ActorPoolStrategy(size=actors.count),
         num_cpus=actors.threads,
         num_gpus=actors.gpus,
         max_restarts=MAX_RESTARTS,

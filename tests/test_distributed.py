@@ -124,11 +124,12 @@ def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ra
     data = corpus(tmp_path / "corpus.jsonl", 40)
     killed: list[int] = []
     restarted: list[int] = []
+    earlier = set(map_worker_pids())  # actors of an earlier test, still on their way out
 
     def kill_the_first_worker() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not restarted:
-            pids = map_worker_pids()
+            pids = [pid for pid in map_worker_pids() if pid not in earlier]
             if pids and not killed:
                 time.sleep(0.5)  # let it load its models and take a batch
                 os.kill(pids[0], signal.SIGKILL)
@@ -176,6 +177,7 @@ def test_actors_times_threads_is_the_cpus_asked_for():
 
     assert shape(plan_actors({"CPU": 8}, None, 2)) == (4, 2, 0)
     assert shape(plan_actors({"CPU": 8}, 2, 1)) == (2, 1, 0)
+    assert shape(plan_actors({"CPU": 8}, 3, 2)) == (3, 1, 0)
     assert shape(plan_actors({"CPU": 8, "GPU": 2}, None, 1)) == (2, 1, 1)
     with pytest.raises(SummarizeError, match="--workers 16: the Ray cluster has 8 CPUs"):
         plan_actors({"CPU": 8}, 16, 1)
