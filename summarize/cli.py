@@ -143,6 +143,9 @@ def summarize(
     text_field: Annotated[str, typer.Option("--text-field", help="Datasets: the field holding the article.")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="Datasets: the field holding a unique id (the record number when absent).")] = "id",
     title_field: Annotated[Optional[str], typer.Option("--title-field", help="Datasets: the field holding the headline \\[default: title, when present].", show_default=False)] = None,
+    ray: Annotated[bool, typer.Option("--ray", help="Run on Ray Data (pip install 'summarize\\[ray]'): --output is then a folder of Parquet shards.")] = False,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run].", show_default=False)] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="With --ray: CPUs to use, actors × threads \\[default: all the cluster's].", show_default=False)] = None,
     *,
     flags: ModelFlags,
 ) -> None:
@@ -153,6 +156,11 @@ def summarize(
         options = flags.options(translate, strict)
         if skip_existing and not (output_dir or output):
             raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
+        if ray or ray_address or workers:
+            ray_flags = RayFlags(ray, ray_address, workers, output, output_dir, fmt, fail_fast)
+            fields = Fields(text_field, id_field, title_field)
+            tally = _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray_flags, flags.debug, notify)
+            raise typer.Exit(_finish(tally, True, errors_file, notify))
         paths = [*(paths or []), *(read_input_file(input_file) if input_file else [])] or [_piped_stdin()]
         inputs, notes = drop_repeats(list_inputs(paths, glob, recursive, skip=output_dir))
         many = len(paths) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
@@ -168,6 +176,38 @@ def summarize(
             batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars, Fields(text_field, id_field, title_field), dataset)
             tally = run_batch(inputs, Pipeline(options, notify=notify, debug=flags.debug), batch, notify, advance)
     raise typer.Exit(_finish(tally, many, errors_file, notify))
+
+
+@dataclass(frozen=True)
+class RayFlags:
+    """--ray and the options it changes or refuses."""
+
+    ray: bool
+    address: str | None
+    workers: int | None
+    output: Path | None
+    output_dir: Path | None
+    fmt: Format | None
+    fail_fast: bool
+
+
+def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray: RayFlags, debug, notify) -> Tally:
+    """--ray: the same inputs, summarised by summarize.distributed into --output's shards."""
+    if not ray.ray:
+        raise SummarizeError(f"{'--ray-address' if ray.address else '--workers'} is for --ray; add --ray, or leave it out")
+    refused = [name for name, given in (("--output-dir", ray.output_dir), ("--format", ray.fmt), ("--fail-fast", ray.fail_fast)) if given]
+    if refused or ray.output is None:
+        raise SummarizeError(f"--ray writes Parquet shards to --output FOLDER{f' and takes no {refused[0]}' if refused else ''}; give --output OUT/")
+    given = [*(paths or []), *(read_input_file(input_file) if input_file else [])]
+    if not given or STDIN in given or any(p.startswith(("http://", "https://")) for p in given):
+        raise SummarizeError("--ray reads files, folders and datasets that every node can read, not stdin or URLs; give paths")
+    inputs, notes = drop_repeats(list_inputs(given, glob, recursive, skip=ray.output))
+    for note in notes:
+        notify(f"warning: {note}")
+    from summarize.distributed import Job, run_distributed
+
+    job = Job(tuple(inputs), ray.output, options, fields, max_input_chars, ray.address, ray.workers, skip_existing=skip_existing, debug=debug)
+    return run_distributed(job, notify)
 
 
 @contextmanager

@@ -315,6 +315,9 @@ class Options:
     backend: Backend | None = None  # None: each preset's own
     quantize: Quantize | None = None
     dtype: Dtype = Dtype.auto
+    # CPU threads a CTranslate2 model may use; None: every core this process may run on. A Ray
+    # actor is given k CPUs but not pinned to them, so it says k here (summarize.distributed).
+    cpu_threads: int | None = None
 
 
 def make_options(

@@ -125,7 +125,7 @@ def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: lis
         return None
     backend = options.backend or preset.backend
     quantize = options.quantize or preset.quantize
-    return load_engine(preset, path, options.device, backend, quantize, notify, notices, options.dtype)
+    return load_engine(preset, path, options.device, backend, quantize, notify, notices, options.dtype, options.cpu_threads)
 
 
 def load_engine(
@@ -137,17 +137,19 @@ def load_engine(
     notify: Notify = lambda message: None,
     notices: list[str] | None = None,
     dtype: Dtype = Dtype.auto,
+    cpu_threads: int | None = None,
 ) -> ModelEngine:
     """The model in `path` on the backend asked for. `auto` is CTranslate2 where it is installed
     and the run is on a CPU (several times faster there, see bench/results), torch otherwise. An
     auto choice of CTranslate2 that cannot convert the model, or CTranslate2 that cannot run on
-    this GPU at all (its CUDA libraries missing), falls back to torch with a notice."""
+    this GPU at all (its CUDA libraries missing), falls back to torch with a notice. `cpu_threads`
+    bounds CTranslate2's threads on a CPU (None: the cores this process may use)."""
     notices = [] if notices is None else notices
     if backend is Backend.ctranslate2 or (backend is Backend.auto and _ctranslate2_on_cpu(device)):
         from summarize.engines.ct2 import CT2Seq2Seq
 
         try:
-            engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify, dtype=dtype)
+            engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify, dtype=dtype, cpu_threads=cpu_threads)
         except SummarizeError as e:
             if backend is Backend.ctranslate2 and not isinstance(e, BackendUnavailable):
                 raise

@@ -1,0 +1,418 @@
+"""The Ray Data run (`summarize CORPUS --ray --output OUT/`): the same pipeline inside actors.
+
+Records flow read → map_batches → write_parquet, with nothing home-made for scheduling, retries or
+data movement. Reading uses the project's own readers (sources.read_inputs: the same ids, record
+numbers and per-record errors as a local run) inside Ray read tasks on the driver's node, streamed a
+block at a time. Each actor builds one Pipeline (models loaded once per actor) and runs run_all on
+its batches; a record that fails is a row with its error, never an exception that fails the job
+(ray-project/ray#57140). Rows are Arrow tables of one fixed schema (corpus.result_schema), so a
+batch whose error column is all null still writes (ray#60572).
+
+Fault tolerance is Ray's: an actor that dies is restarted (MAX_RESTARTS) and the batches it held are
+retried on the pool (MAX_TASK_RETRIES); shards already written stay, and --skip-existing resumes a
+run that stopped by leaving out the ids that OUT/ holds without an error.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from summarize.batch import Tally
+from summarize.config import Options
+from summarize.corpus import Fields
+from summarize.documents import Document, Failure
+from summarize.errors import SummarizeError
+from summarize.sources import Input
+
+INSTALL_RAY = "pip install 'summarize[ray]'"
+RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams through in blocks
+TEXTS_PER_TASK = 64  # .txt articles per read task
+BATCH_RECORDS = 16  # records per actor call on a CPU: enough for CTranslate2's workers to share
+GPU_BATCH_RECORDS = 64  # a GPU's budget takes more at once (the pipeline still splits by tokens)
+THREADS_PER_ACTOR = 2  # CTranslate2 threads per actor on a CPU: half the model copies of 1, as fast (bench/results/ray-throughput-latest.md)
+MAX_RESTARTS = 3  # an actor killed (OOM, a lost node) comes back this many times…
+MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then the job stops
+CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error within this
+
+
+@dataclass(frozen=True)
+class Job:
+    """One --ray run: what to read, how to summarise it, where the shards go, on which cluster."""
+
+    inputs: tuple[Input, ...]
+    output: Path  # a folder of Parquet shards
+    options: Options
+    fields: Fields = Fields()
+    max_input_chars: int = 1_000_000
+    address: str | None = None  # None: a local Ray for this run; "auto" or ray://host:10001 joins one
+    workers: int | None = None  # CPUs to use (actors × threads); None: all the cluster's
+    threads: int = THREADS_PER_ACTOR
+    skip_existing: bool = False
+    debug: bool = False
+
+
+@dataclass(frozen=True)
+class Actors:
+    """The actor pool: how many, and what each asks of Ray."""
+
+    count: int
+    threads: int  # CTranslate2 threads (num_cpus) per actor
+    gpus: int  # 0 or 1 per actor
+    batch: int  # records per call
+
+
+def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
+    """Summarise every record of job.inputs into Parquet shards in job.output; the tally of this run.
+
+    Raises SummarizeError for what stops the whole run: Ray not installed, no cluster at the
+    address, an output folder that is not ours, a model that cannot load.
+    """
+    import time
+
+    started = time.perf_counter()
+    old = _check_output(job.output, job.skip_existing)
+    done = _done_ids(old, notify) if job.skip_existing else set()
+    old = _shards(job.output)  # less any shard moved aside as broken
+    with _cluster(job.address, job.workers, notify) as ray:
+        actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
+        notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
+               + (f"1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
+        dataset = _dataset(ray, job, actors, ray.put(frozenset(done)))
+        _write(dataset, job.output)
+    new = sorted(set(_shards(job.output)) - set(old))
+    tally = _tally(new)
+    tally.skipped = len(done)
+    _drop_redone_errors(old, new)
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+def plan_actors(resources: dict[str, float], workers: int | None, threads: int) -> Actors:
+    """One actor per GPU where the cluster has GPUs; otherwise actors of `threads` CPU threads,
+    so that actors × threads = the CPUs asked for (all the cluster's when `workers` is None)."""
+    cpus, gpus = int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
+    if gpus:
+        count = min(gpus, workers or gpus)
+        return Actors(count, 1, 1, GPU_BATCH_RECORDS)
+    wanted = workers or cpus
+    if wanted > cpus:
+        raise SummarizeError(f"--workers {wanted}: the Ray cluster has {cpus} CPUs; ask for at most {cpus}")
+    threads = threads if wanted % threads == 0 else 1  # actors × threads must be exactly the CPUs asked for
+    return Actors(max(1, wanted // threads), threads, 0, BATCH_RECORDS)
+
+
+@contextmanager
+def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None]) -> Iterator[Any]:
+    """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
+    `address`. A Ray this process already started (a notebook, the tests) is used as it is."""
+    try:
+        import ray
+    except ImportError:
+        raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
+    if address and address != "auto":
+        _check_reachable(address)
+    if ray.is_initialized():
+        yield ray
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
+                 logging_level="WARNING", configure_logging=True)
+    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
+        where = f"--ray-address {address}" if address else "a local Ray"
+        raise SummarizeError(f"{where}: could not start or join Ray ({_first_line(e)}); "
+                             "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast: Ray itself waits a long time for a cluster that is not there."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise SummarizeError(f"--ray-address {address}: not HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        raise SummarizeError(
+            f"--ray-address {address}: no Ray cluster answers there ({e.strerror or e}); start one with "
+            "`ray start --head` on that machine, or leave out --ray-address to run on this machine"
+        ) from None
+
+
+def _dataset(ray: Any, job: Job, actors: Actors, done: Any) -> Any:
+    """read → map_batches(_Summarise): the plan, nothing run yet."""
+    from ray.data import DataContext
+
+    context = DataContext.get_current()
+    context.max_consecutive_actor_init_deaths = 0  # a model that cannot load fails the job at once
+    source = _Inputs(job.inputs, job.fields, job.max_input_chars, done)
+    # Reading and writing take no CPU of their own: every CPU asked for belongs to the actors.
+    records = ray.data.read_datasource(source, num_cpus=0)
+    options = replace(job.options, cpu_threads=actors.threads if not actors.gpus else None)
+    return records.map_batches(
+        _Summarise,
+        fn_constructor_args=(options, job.debug),
+        batch_size=actors.batch,
+        batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=actors.count),
+        num_cpus=actors.threads,
+        num_gpus=actors.gpus,
+        max_restarts=MAX_RESTARTS,
+        max_task_retries=MAX_TASK_RETRIES,
+    )
+
+
+def _write(dataset: Any, output: Path) -> None:
+    """Run the plan into Parquet shards; an actor that could not start is the run's error."""
+    try:
+        dataset.write_parquet(str(output), ray_remote_args={"num_cpus": 0})
+    except Exception as e:  # Ray wraps what an actor raised; a SummarizeError is the user's to read
+        cause = _summarize_error(e)
+        if cause is None:
+            raise
+        raise SummarizeError(cause) from None
+
+
+def _summarize_error(error: BaseException) -> str | None:
+    """The message of a SummarizeError raised inside Ray (an actor's constructor), if that was it:
+    Ray hands it back wrapped (ActorDiedError → RayTaskError → its `cause`)."""
+    pending, seen = [error], set()
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, SummarizeError):
+            return str(error.args[0]) if error.args else str(error)
+        nested = [getattr(error, "cause", None), error.__cause__, error.__context__, *error.args]
+        pending += [e for e in nested if isinstance(e, BaseException)]
+    return None
+
+
+RECORD_FIELDS = ("id", "source", "text", "title", "url", "date", "error")
+
+
+def _record_schema(pa: Any) -> Any:
+    """What flows from the readers to the actors: a Document or a Failure, as one Arrow row."""
+    return pa.schema([*(pa.field(name, pa.string()) for name in RECORD_FIELDS), pa.field("warnings", pa.list_(pa.string()))])
+
+
+def _record(found: Input, read: Document | Failure) -> dict[str, Any]:
+    if isinstance(read, Document):
+        return {"id": found.key, "source": read.source, "text": read.text, "title": read.title, "url": read.url,
+                "date": read.date, "error": None, "warnings": list(read.warnings)}
+    return {"id": found.key, "source": read.source, "text": None, "title": read.title, "url": read.url,
+            "date": read.date, "error": read.error, "warnings": []}
+
+
+def _item(row: dict[str, Any]) -> Document | Failure:
+    if row["error"] is not None:
+        return Failure(row["source"], row["error"], title=row["title"], url=row["url"], date=row["date"])
+    return Document(row["source"], row["text"], tuple(row["warnings"] or ()), title=row["title"], url=row["url"],
+                    date=row["date"], id=row["id"])
+
+
+def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref: Any) -> Iterator[Any]:
+    """One read task: its inputs' records, streamed in blocks, those already done left out."""
+    import pyarrow as pa
+    import ray
+
+    from summarize.sources import read_inputs
+
+    done, schema, rows = ray.get(done_ref), _record_schema(pa), []
+    for item in group:
+        for found, read in read_inputs(item, max_chars, fields):
+            if found.key in done:
+                continue
+            rows.append(_record(found, read))
+            if len(rows) >= RECORD_BLOCK:
+                yield pa.Table.from_pylist(rows, schema=schema)
+                rows = []
+    if rows:
+        yield pa.Table.from_pylist(rows, schema=schema)
+
+
+def _groups(inputs: Sequence[Input]) -> list[list[Input]]:
+    """A read task per dataset file, and one per TEXTS_PER_TASK articles."""
+    from summarize.corpus import is_dataset
+
+    datasets = [[item] for item in inputs if item.path is not None and is_dataset(item.path)]
+    texts = [item for item in inputs if item.path is None or not is_dataset(item.path)]
+    return datasets + [texts[i : i + TEXTS_PER_TASK] for i in range(0, len(texts), TEXTS_PER_TASK)]
+
+
+def _datasource_class() -> type:
+    from ray.data.block import BlockMetadata
+    from ray.data.datasource import Datasource, ReadTask
+
+    class Inputs(Datasource):
+        """The corpus as Ray read tasks, run on the driver's node: the paths are the driver's."""
+
+        def __init__(self, inputs: Sequence[Input], fields: Fields, max_chars: int, done: Any):
+            self.inputs, self.fields, self.max_chars, self.done = list(inputs), fields, max_chars, done
+
+        def estimate_inmemory_data_size(self) -> int | None:
+            return None
+
+        @property
+        def supports_distributed_reads(self) -> bool:
+            return False
+
+        def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None) -> list:
+            import pyarrow as pa
+
+            tasks = []
+            for group in _groups(self.inputs):
+                files = [str(item.path) for item in group if item.path is not None]
+                metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=files)
+                read = functools.partial(_read_group, group, self.fields, self.max_chars, self.done)
+                tasks.append(ReadTask(read, metadata, schema=_record_schema(pa), per_task_row_limit=per_task_row_limit))
+            return tasks
+
+    return Inputs
+
+
+def _Inputs(*args: Any) -> Any:  # noqa: N802 - builds the Datasource, whose base class needs Ray imported
+    return _datasource_class()(*args)
+
+
+class _Summarise:
+    """A Ray actor: one Pipeline (its models loaded once), run on each batch of records."""
+
+    def __init__(self, options: Options, debug: bool = False):
+        from summarize.engines.ct2 import default_cache_root
+        from summarize.pipeline import Pipeline
+
+        self.pipeline = Pipeline(options, notify=_to_stderr, debug=debug)
+        # Actors on one node share the CTranslate2 cache: one converts a model, the others wait.
+        with _locked(default_cache_root() / ".summarize-distributed.lock"):
+            self.pipeline.engines  # noqa: B018 - a model that cannot load fails this actor, and the run
+
+    def __call__(self, batch: Any) -> Any:
+        import pyarrow as pa
+
+        from summarize.corpus import result_schema
+
+        rows = batch.to_pylist()
+        out: list[dict[str, Any]] = []
+        try:
+            for (item, result), row in zip(self.pipeline.run_all([_item(row) for row in rows]), rows):
+                out.append({"id": row["id"], **result.to_dict()})
+        except Exception as e:  # noqa: BLE001 - never fail the job over records (ray#57140)
+            reason = f"{type(e).__name__}: {_first_line(e)}"
+            out += [_failed_row(row, reason) for row in rows[len(out):]]
+        return pa.Table.from_pylist(out, schema=result_schema(pa))
+
+
+def _failed_row(row: dict[str, Any], reason: str) -> dict[str, Any]:
+    from summarize.documents import Result
+
+    error = f"{row['source']}: the pipeline failed on its batch ({reason}); rerun with --skip-existing to retry it"
+    return {"id": row["id"], **Result(row["source"], title=row["title"], url=row["url"], date=row["date"], error=error).to_dict()}
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _to_stderr(message: str) -> None:
+    print(f"summarize: {message}", file=sys.stderr, flush=True)
+
+
+def _check_output(output: Path, resume: bool) -> list[Path]:
+    """OUT/ must be a folder of our shards (or new); shards there without --skip-existing would be doubled."""
+    if output.exists() and not output.is_dir():
+        raise SummarizeError(f"--output {output}: with --ray, the output is a folder of Parquet shards; give a folder")
+    shards = _shards(output)
+    others = [p for p in output.iterdir() if p.suffix not in (".parquet", ".broken") and not p.name.startswith(".")] if output.is_dir() else []
+    if others:
+        raise SummarizeError(f"--output {output}: holds files that are not Parquet shards ({others[0].name}…); give an empty or new folder")
+    if shards and not resume:
+        raise SummarizeError(f"--output {output}: already holds {len(shards)} shards of an earlier run; add --skip-existing to resume it, or give a new folder")
+    return shards
+
+
+def _shards(output: Path) -> list[Path]:
+    return sorted(output.glob("*.parquet")) if output.is_dir() else []
+
+
+def _read_shard(path: Path, columns: list[str]) -> list[dict[str, Any]] | None:
+    """A shard's rows (only `columns`); None when it cannot be read (a write cut off by a kill)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path, columns=columns).to_pylist()
+    except (pa.ArrowException, OSError):
+        return None
+
+
+def _done_ids(shards: list[Path], notify: Callable[[str], None]) -> set[str]:
+    """Ids OUT/ holds without an error; a shard that cannot be read is moved aside, and said so."""
+    done: set[str] = set()
+    for path in shards:
+        rows = _read_shard(path, ["id", "error"])
+        if rows is None:
+            aside = path.with_name(path.name + ".broken")
+            path.rename(aside)
+            notify(f"warning: {path}: cannot be read (a write cut off?); moved to {aside.name}, its records are redone")
+            continue
+        done.update(row["id"] for row in rows if row["error"] is None)
+    return done
+
+
+def _tally(new: list[Path]) -> Tally:
+    tally = Tally()
+    for path in new:
+        for row in _read_shard(path, ["source", "error"]) or []:
+            if row["error"] is None:
+                tally.done += 1
+            else:
+                tally.failures.append((row["source"], row["error"]))
+    return tally
+
+
+def _drop_redone_errors(old: list[Path], new: list[Path]) -> None:
+    """A failed record redone by this run keeps only its new row: its old error row goes."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    redone = {row["id"] for path in new for row in _read_shard(path, ["id"]) or []}
+    for path in old:
+        rows = _read_shard(path, ["id", "error"])
+        if not rows or not any(row["error"] is not None and row["id"] in redone for row in rows):
+            continue
+        table = pq.read_table(path)
+        keep = pc.invert(pc.and_(pc.is_valid(table["error"]), pc.is_in(table["id"], value_set=_array(redone))))
+        temp = path.with_name(f".{path.name}.part")
+        pq.write_table(table.filter(keep), temp)
+        os.replace(temp, path)
+
+
+def _array(values: set[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(sorted(values), pa.string())
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,195 @@
+"""`summarize CORPUS --ray --output OUT/`: the pipeline on a local Ray Data, the tiny models in actors.
+
+One local Ray serves the whole session (starting one costs seconds); the CLI finds it already
+running and uses it, as it would in a notebook.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SHORT, parse_jsonl, write_jsonl
+
+pytest.importorskip("ray")
+
+BAD = {"not json": 7, "no text": 13, "empty text": 21}  # line number → what is wrong with it
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    yield ray
+    ray.shutdown()
+
+
+def corpus(path: Path, count: int = 40) -> Path:
+    """`count` JSONL records with ids r1…, three of them bad (see BAD)."""
+    rows: list[dict | str] = []
+    for number in range(1, count + 1):
+        record = {"id": f"r{number}", "text": f"{SHORT} Новость номер {number}.", "title": f"Заголовок {number}"}
+        if number == BAD["not json"]:
+            rows.append('{"id": "r7", "text": ')
+            continue
+        if number == BAD["no text"]:
+            del record["text"]
+        if number == BAD["empty text"]:
+            record["text"] = "  "
+        rows.append(record)
+    return write_jsonl(path, rows)
+
+
+def shard_rows(out: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return [row for shard in sorted(out.glob("*.parquet")) for row in pq.read_table(shard).to_pylist()]
+
+
+def test_a_bad_record_is_a_row_and_summaries_match_the_single_process_run(run, local_ray, tmp_path):
+    data = corpus(tmp_path / "corpus.jsonl")
+    local = run(data, "--output", tmp_path / "local.jsonl")
+    assert local.exit_code == 1, local.stderr
+    ray_run = run(data, "--ray", "--output", tmp_path / "out")
+    assert ray_run.exit_code == 1, ray_run.stderr
+    assert "37 done, 3 failed" in ray_run.stderr
+
+    rows = {row["id"]: row for row in shard_rows(tmp_path / "out")}
+    expected = {row["id"]: row for row in parse_jsonl((tmp_path / "local.jsonl").read_text(encoding="utf-8"))}
+    assert sorted(rows) == sorted(expected) and len(shard_rows(tmp_path / "out")) == 40
+    failed = {rid for rid, row in rows.items() if row["error"]}
+    assert failed == {rid for rid, row in expected.items() if row["error"]}
+    assert len(failed) == 3
+    for rid, row in expected.items():
+        got = rows[rid]
+        for column in ("source", "title", "summary_ru", "summary_en", "engine", "backend", "error", "warnings", "truncated"):
+            assert got[column] == row[column], (rid, column)
+
+
+def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path):
+    import pyarrow.parquet as pq
+
+    data = corpus(tmp_path / "corpus.jsonl")
+    out = tmp_path / "out"
+    assert run(data, "--ray", "-e", "lead", "--output", out).exit_code == 1
+    shards = sorted(out.glob("*.parquet"))
+    # An interrupted run: one shard never written, another cut to its first row.
+    kept = pq.read_table(shards[0])
+    gone = {row["id"] for row in kept.slice(1).to_pylist()}
+    pq.write_table(kept.slice(0, 1), shards[0])
+    if len(shards) > 1:
+        gone |= {row["id"] for row in pq.read_table(shards[-1]).to_pylist()}
+        shards[-1].unlink()
+
+    again = run(data, "--ray", "-e", "lead", "--output", out, "--skip-existing")
+    assert again.exit_code == 1, again.stderr
+    rows = shard_rows(out)
+    assert len(rows) == 40 and len({row["id"] for row in rows}) == 40  # every record once
+    assert sum(1 for row in rows if row["error"]) == 3  # the bad ones redone, their old rows gone
+    redone = gone | {row["id"] for row in rows if row["error"]}
+    assert f"{len(redone) - 3} done, 3 failed, {40 - len(redone)} skipped" in again.stderr
+
+
+def test_without_skip_existing_a_folder_of_shards_is_refused(run, local_ray, tmp_path):
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
+    assert run(data, "--ray", "-e", "lead", "--output", tmp_path / "out").exit_code == 0
+    again = run(data, "--ray", "-e", "lead", "--output", tmp_path / "out")
+    assert again.exit_code == 2
+    # Ray streams its workers' log lines to the driver when they come, so an earlier run's can land
+    # here; the program's own lines are exactly the one error.
+    assert [line for line in again.stderr.splitlines() if line.startswith("summarize:")] == [
+        f"summarize: error: --output {tmp_path / 'out'}: already holds 1 shards of an earlier run; "
+        "add --skip-existing to resume it, or give a new folder"
+    ]
+
+
+def map_worker_pids() -> list[int]:
+    """Ray names an actor's process after its class (setproctitle): `ray::MapWorker(...)`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::MapWorker"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the actor's process in /proc")
+def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ray, tmp_path):
+    data = corpus(tmp_path / "corpus.jsonl", 40)
+    killed: list[int] = []
+    restarted: list[int] = []
+    earlier = set(map_worker_pids())  # actors of an earlier test, still on their way out
+
+    def kill_the_first_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not restarted:
+            pids = [pid for pid in map_worker_pids() if pid not in earlier]
+            if pids and not killed:
+                time.sleep(0.5)  # let it load its models and take a batch
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            elif killed:
+                restarted.extend(pid for pid in pids if pid not in killed)
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_the_first_worker, daemon=True)
+    killer.start()
+    result = run(data, "--ray", "--workers", "1", "--output", tmp_path / "out")
+    killer.join(timeout=5)
+    assert killed, "no actor was seen to kill"
+    assert restarted, "the killed actor was not replaced: it was killed after the run's last batch"
+    assert result.exit_code == 1, result.stderr
+    rows = shard_rows(tmp_path / "out")
+    assert len(rows) == 40 and len({row["id"] for row in rows}) == 40
+    assert sum(1 for row in rows if row["error"]) == 3
+
+
+def test_an_address_that_does_not_answer_is_one_line_and_exit_2(run, tmp_path):
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
+    started = time.monotonic()
+    result = run(data, "--ray", "--ray-address", "127.0.0.1:9", "--output", tmp_path / "out")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("summarize: error: --ray-address 127.0.0.1:9: no Ray cluster answers there")
+    assert time.monotonic() - started < 15
+
+
+def test_ray_options_without_ray_or_output_are_usage_errors(run, tmp_path):
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
+    no_ray = run(data, "--workers", "2", "--output", tmp_path / "out")
+    assert no_ray.exit_code == 2 and "--workers is for --ray" in no_ray.stderr
+    no_output = run(data, "--ray")
+    assert no_output.exit_code == 2 and "give --output OUT/" in no_output.stderr
+
+
+def test_actors_times_threads_is_the_cpus_asked_for():
+    from summarize.distributed import plan_actors
+    from summarize.errors import SummarizeError
+
+    def shape(actors):
+        return actors.count, actors.threads, actors.gpus
+
+    assert shape(plan_actors({"CPU": 8}, None, 2)) == (4, 2, 0)
+    assert shape(plan_actors({"CPU": 8}, 2, 1)) == (2, 1, 0)
+    assert shape(plan_actors({"CPU": 8}, 3, 2)) == (3, 1, 0)
+    assert shape(plan_actors({"CPU": 8, "GPU": 2}, None, 1)) == (2, 1, 1)
+    with pytest.raises(SummarizeError, match="--workers 16: the Ray cluster has 8 CPUs"):
+        plan_actors({"CPU": 8}, 16, 1)
+
+
+def test_a_model_that_cannot_load_is_one_line_and_exit_2(run, local_ray, tmp_path):
+    config = tmp_path / "missing.toml"
+    config.write_text(f'[summarizers.gone]\nmodel = "{tmp_path / "no-such-model"}"\nmax_input_tokens = 64\n', encoding="utf-8")
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
+    result = run(data, "--ray", "--model", "gone", "--no-translate", "--strict", "--output", tmp_path / "out", config=config)
+    assert result.exit_code == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
+    assert len(errors) == 1 and "no-such-model" in errors[0], result.stderr
