@@ -29,7 +29,7 @@ from summarize.evaluate import Job, Task
 from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file, same_file
 from summarize.pipeline import Pipeline
 from summarize.render import Format, printable
-from summarize.sources import MAX_INPUT_CHARS, STDIN, drop_repeats, list_inputs, read_input_file
+from summarize.sources import MAX_INPUT_CHARS, STDIN, URL_SCHEMES, drop_repeats, list_inputs, read_input_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed pipe ended
@@ -159,7 +159,7 @@ def summarize(
         if ray or ray_address or workers:
             ray_flags = RayFlags(ray, ray_address, workers, output, output_dir, fmt, fail_fast)
             fields = Fields(text_field, id_field, title_field)
-            tally = _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray_flags, flags.debug, notify)
+            tally = _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray_flags, flags.debug, notify, errors_file)
             raise typer.Exit(_finish(tally, True, errors_file, notify))
         paths = [*(paths or []), *(read_input_file(input_file) if input_file else [])] or [_piped_stdin()]
         inputs, notes = drop_repeats(list_inputs(paths, glob, recursive, skip=output_dir))
@@ -191,7 +191,7 @@ class RayFlags:
     fail_fast: bool
 
 
-def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray: RayFlags, debug, notify) -> Tally:
+def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray: RayFlags, debug, notify, errors_file) -> Tally:
     """--ray: the same inputs, summarised by summarize.distributed into --output's shards."""
     if not ray.ray:
         raise SummarizeError(f"{'--ray-address' if ray.address else '--workers'} is for --ray; add --ray, or leave it out")
@@ -199,9 +199,11 @@ def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, ski
     if refused or ray.output is None:
         raise SummarizeError(f"--ray writes Parquet shards to --output FOLDER{f' and takes no {refused[0]}' if refused else ''}; give --output OUT/")
     given = [*(paths or []), *(read_input_file(input_file) if input_file else [])]
-    if not given or STDIN in given or any(p.startswith(("http://", "https://")) for p in given):
+    if not given or STDIN in given or any(p.startswith(URL_SCHEMES) for p in given):
         raise SummarizeError("--ray reads files, folders and datasets that every node can read, not stdin or URLs; give paths")
     inputs, notes = drop_repeats(list_inputs(given, glob, recursive, skip=ray.output))
+    if errors_file:
+        check_output_file(errors_file, "--errors", [i.path for i in inputs if i.path is not None])
     for note in notes:
         notify(f"warning: {note}")
     from summarize.distributed import Job, run_distributed
