@@ -29,6 +29,7 @@ from summarize.evaluate import Job, Task
 from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file, same_file
 from summarize.pipeline import Pipeline
 from summarize.render import Format, printable
+from summarize.storage import is_uri
 from summarize.sources import MAX_INPUT_CHARS, STDIN, URL_SCHEMES, drop_repeats, list_inputs, read_input_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -139,7 +140,7 @@ def summarize(
     errors_file: Annotated[Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)] = None,
     max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")] = MAX_INPUT_CHARS,
     input_file: Annotated[Optional[Path], typer.Option("--input-file", "-i", help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin).", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.", show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option("--output", help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.", show_default=False)] = None,
     text_field: Annotated[str, typer.Option("--text-field", help="Datasets: the field holding the article.")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="Datasets: the field holding a unique id (the record number when absent).")] = "id",
     title_field: Annotated[Optional[str], typer.Option("--title-field", help="Datasets: the field holding the headline \\[default: title, when present].", show_default=False)] = None,
@@ -163,14 +164,14 @@ def summarize(
             raise typer.Exit(_finish(tally, True, errors_file, notify))
         paths = [*(paths or []), *(read_input_file(input_file) if input_file else [])] or [_piped_stdin()]
         inputs, notes = drop_repeats(list_inputs(paths, glob, recursive, skip=output_dir))
-        many = len(paths) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
+        many = len(paths) > 1 or len(inputs) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
         chosen = fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
         for note in notes:
             notify(f"warning: {note}")
         # No output may overwrite an input, nor the list of them.
         reserved = [i.path for i in inputs if i.path is not None] + ([input_file] if input_file and str(input_file) != STDIN else [])
         stdout = sys.stdout
-        with _dataset(output, reserved, output_dir, errors_file, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
+        with _dataset(Path(output) if output else None, reserved, output_dir, errors_file, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
             # Made once the bar runs: at a terminal, results then print above it (rich redirects stdout).
             writer, out_dir = _destinations(reserved, chosen, many, output_dir, dataset, errors_file, stdout, err)
             batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars, Fields(text_field, id_field, title_field), dataset)
@@ -185,7 +186,7 @@ class RayFlags:
     ray: bool
     address: str | None
     workers: int | None
-    output: Path | None
+    output: str | None  # a local folder or a storage URI (s3://bucket/out)
     output_dir: Path | None
     fmt: Format | None
     fail_fast: bool
@@ -200,10 +201,12 @@ def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, ski
         raise SummarizeError(f"--ray writes Parquet shards to --output FOLDER{f' and takes no {refused[0]}' if refused else ''}; give --output OUT/")
     given = [*(paths or []), *(read_input_file(input_file) if input_file else [])]
     if not given or STDIN in given or any(p.startswith(URL_SCHEMES) for p in given):
-        raise SummarizeError("--ray reads files, folders and datasets that every node can read, not stdin or URLs; give paths")
-    inputs, notes = drop_repeats(list_inputs(given, glob, recursive, skip=ray.output))
+        raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
+    inputs, notes = drop_repeats(list_inputs(given, glob, recursive, skip=None if is_uri(ray.output) else Path(ray.output)))
     if errors_file:
         check_output_file(errors_file, "--errors", [i.path for i in inputs if i.path is not None])
+        if not is_uri(ray.output) and Path(ray.output).resolve() in errors_file.resolve().parents:
+            raise SummarizeError(f"--errors {errors_file}: is inside the --output folder, which holds only shards; choose a file outside it")
     for note in notes:
         notify(f"warning: {note}")
     from summarize.distributed import Job, run_distributed

@@ -18,6 +18,7 @@ an unknown state: then close() deletes it and the old file stays exactly as it w
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import dataclasses
@@ -33,6 +34,7 @@ from typing import Any, BinaryIO
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
 from summarize.outputs import create_temp
+from summarize.storage import arrow_location, open_input, suffix
 
 DATASET_SUFFIXES = (".jsonl", ".csv", ".parquet")
 BATCH_ROWS = 256  # Parquet rows read at once: a few MB of articles, whatever the row groups' size
@@ -41,7 +43,7 @@ INSTALL_PYARROW = "pip install 'summarize[corpus]'"
 
 
 def is_dataset(path: Path | str) -> bool:
-    return Path(path).suffix.lower() in DATASET_SUFFIXES
+    return suffix(path) in DATASET_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,20 @@ class BadRecord:
     error: str
 
 
-def read_dataset(path: Path, fields: Fields, max_chars: int) -> Iterator[Document | BadRecord]:
+def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[Document | BadRecord]:
     """Every record of a .jsonl, .csv or .parquet file in order, streamed; a Document's source is "PATH#ID".
 
     Raises SummarizeError (naming the file and the fix) for a problem with the whole file, possibly
     after some records were yielded (a JSONL that stops being UTF-8 half-way).
     """
     readers = {".jsonl": _jsonl_records, ".csv": _csv_records, ".parquet": _parquet_records}
-    suffix = path.suffix.lower()
-    if suffix not in readers:
+    kind = suffix(path)
+    if kind not in readers:
         raise SummarizeError(f"{path}: not a dataset; datasets end in {', '.join(DATASET_SUFFIXES)}")
     # A record whose id cannot be known is named by where it is, in words that no id looks like.
-    place = "line" if suffix == ".jsonl" else "record"
+    place = "line" if kind == ".jsonl" else "record"
     try:
-        for number, record in readers[suffix](path, fields, max_chars):
+        for number, record in readers[kind](path, fields, max_chars):
             yield _to_document(path, f"{place} {number}", number, record, fields, max_chars)
     except FileNotFoundError:
         raise SummarizeError(f"{path}: no such file; check the path") from None
@@ -85,10 +87,10 @@ def read_dataset(path: Path, fields: Fields, max_chars: int) -> Iterator[Documen
         raise SummarizeError(f"{path}: cannot read it (permission denied); check its permissions") from None
 
 
-def _jsonl_records(path: Path, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict | BadRecord]]:
+def _jsonl_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict | BadRecord]]:
     # A text of max_chars is at most 6 bytes a character (\uXXXX escapes); other fields get a MiB.
     limit = 6 * max_chars + 2**20
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         for number, line in _lines(f, limit):
             if line is None:
                 yield number, _bad(path, f"line {number}", f"longer than {_digits(limit)} bytes, over --max-input-chars (is the file one JSON document rather than JSON Lines?)")
@@ -126,12 +128,12 @@ def _lines(f: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield number, None
 
 
-def _csv_records(path: Path, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
+def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
     # The field limit stops an unclosed quote from reading the rest of a huge file into one field;
     # it must still let through a text just over max_chars, so that it is reported as too long.
     limit = min(max(max_chars + 1, 131_072), 2**31 - 1)
     csv.field_size_limit(max(limit, csv.field_size_limit()))
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with io.TextIOWrapper(open_input(path), encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f, strict=True)  # a stray quote is an error, not records run together
         number = 0
         try:
@@ -150,10 +152,11 @@ def _csv_records(path: Path, fields: Fields, max_chars: int) -> Iterator[tuple[i
             ) from None
 
 
-def _parquet_records(path: Path, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
+def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
     pa, pq = _import_pyarrow(path)
+    filesystem, where = arrow_location(path)
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(where, filesystem=filesystem)
     except (pa.ArrowException, OSError) as e:
         if isinstance(e, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
@@ -182,7 +185,7 @@ def _parquet_records(path: Path, fields: Fields, max_chars: int) -> Iterator[tup
             ) from None
 
 
-def _check_columns(path: Path, columns: list[str], fields: Fields) -> None:
+def _check_columns(path: Path | str, columns: list[str], fields: Fields) -> None:
     for name, option in ((fields.text, "--text-field"), (fields.title, "--title-field")):
         if name is not None and name not in columns:
             raise SummarizeError(
@@ -191,7 +194,7 @@ def _check_columns(path: Path, columns: list[str], fields: Fields) -> None:
 
 
 def _to_document(
-    path: Path, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int
+    path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int
 ) -> Document | BadRecord:
     """One record → its Document, or the reason it cannot be summarised (with its id, or its place)."""
     if isinstance(record, BadRecord):
@@ -245,7 +248,7 @@ def _digits(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _bad(path: Path, rid: str, error: str) -> BadRecord:
+def _bad(path: Path | str, rid: str, error: str) -> BadRecord:
     return BadRecord(f"{path}#{rid}", rid, error)
 
 
@@ -253,7 +256,7 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def _import_pyarrow(path: Path) -> tuple[Any, Any]:
+def _import_pyarrow(path: Path | str) -> tuple[Any, Any]:
     try:
         import pyarrow
         import pyarrow.parquet

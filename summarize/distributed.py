@@ -8,6 +8,10 @@ its batches; a record that fails is a row with its error, never an exception tha
 (ray-project/ray#57140). Rows are Arrow tables of one fixed schema (corpus.result_schema), so a
 batch whose error column is all null still writes (ray#60572).
 
+The corpus and OUT/ may be local paths or storage URIs (s3://, gs://…: summarize.storage); a
+cluster needs storage that every node reaches. Each write task streams its rows into one shard
+that appears whole or not at all (storage.Folder.write_tables), so a kill never leaves a cut-off one.
+
 Fault tolerance is Ray's: an actor that dies is restarted (MAX_RESTARTS) and the batches it held are
 retried on the pool (MAX_TASK_RETRIES); shards already written stay, and --skip-existing resumes a
 run that stopped by leaving out the ids that OUT/ holds without an error.
@@ -30,14 +34,18 @@ from summarize.batch import Tally
 from summarize.config import Options
 from summarize.corpus import Fields
 from summarize.documents import Document, Failure
+from summarize.engines.device import CPU_GROUP, GPU_GROUP_LIMIT
 from summarize.errors import SummarizeError
 from summarize.sources import Input
+from summarize.storage import Folder, first_line, is_uri
 
 INSTALL_RAY = "pip install 'summarize[ray]'"
 RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams through in blocks
 TEXTS_PER_TASK = 64  # .txt articles per read task
-BATCH_RECORDS = 16  # records per actor call on a CPU: enough for CTranslate2's workers to share
-GPU_BATCH_RECORDS = 64  # a GPU's budget takes more at once (the pipeline still splits by tokens)
+# Records per actor call: what the engine's largest group can take, so that its batches are full; the
+# actor's Pipeline then groups them by the engine's own token budget (engines.device.group_size).
+BATCH_RECORDS = 2 * CPU_GROUP
+GPU_BATCH_RECORDS = GPU_GROUP_LIMIT
 THREADS_PER_ACTOR = 2  # CTranslate2 threads per actor on a CPU: half the model copies of 1, as fast (bench/results/ray-throughput-latest.md)
 MAX_RESTARTS = 3  # an actor killed (OOM, a lost node) comes back this many times…
 MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then the job stops
@@ -49,7 +57,7 @@ class Job:
     """One --ray run: what to read, how to summarise it, where the shards go, on which cluster."""
 
     inputs: tuple[Input, ...]
-    output: Path  # a folder of Parquet shards
+    output: str  # a folder of Parquet shards: a local path or a storage URI
     options: Options
     fields: Fields = Fields()
     max_input_chars: int = 1_000_000
@@ -79,19 +87,20 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     import time
 
     started = time.perf_counter()
-    old = _check_output(job.output, job.skip_existing)
-    done = _done_ids(old, notify) if job.skip_existing else set()
-    old = _shards(job.output)  # less any shard moved aside as broken
+    out = Folder.at(job.output)
+    old = _check_output(out, job.skip_existing)
+    done = _done_ids(out, old, notify) if job.skip_existing else set()
+    old = _shards(out)  # less any shard moved aside as broken
     with _cluster(job.address, job.workers, notify) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
         notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
                + (f"1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
         dataset = _dataset(ray, job, actors, ray.put(frozenset(done)))
-        _write(dataset, job.output)
-    new = sorted(set(_shards(job.output)) - set(old))
-    tally = _tally(new)
+        _write(dataset, out)
+    new = sorted(set(_shards(out)) - set(old))
+    tally = _tally(out, new)
     tally.skipped = len(done)
-    _drop_redone_errors(old, new)
+    _drop_redone_errors(out, old, new)
     tally.seconds = time.perf_counter() - started
     return tally
 
@@ -129,7 +138,7 @@ def _cluster(address: str | None, workers: int | None, notify: Callable[[str], N
                  logging_level="WARNING", configure_logging=True)
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
         where = f"--ray-address {address}" if address else "a local Ray"
-        raise SummarizeError(f"{where}: could not start or join Ray ({_first_line(e)}); "
+        raise SummarizeError(f"{where}: could not start or join Ray ({first_line(e)}); "
                              "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
     try:
         yield ray
@@ -174,10 +183,12 @@ def _dataset(ray: Any, job: Job, actors: Actors, done: Any) -> Any:
     )
 
 
-def _write(dataset: Any, output: Path) -> None:
+def _write(dataset: Any, out: Folder) -> None:
     """Run the plan into Parquet shards; an actor that could not start is the run's error."""
+    import time
+
     try:
-        dataset.write_parquet(str(output), ray_remote_args={"num_cpus": 0})
+        dataset.write_datasink(_Shards(out, time.strftime("%Y%m%dT%H%M%S")), ray_remote_args={"num_cpus": 0})
     except Exception as e:  # Ray wraps what an actor raised; a SummarizeError is the user's to read
         cause = _summarize_error(e)
         if cause is None:
@@ -248,8 +259,8 @@ def _groups(inputs: Sequence[Input]) -> list[list[Input]]:
     """A read task per dataset file, and one per TEXTS_PER_TASK articles."""
     from summarize.corpus import is_dataset
 
-    datasets = [[item] for item in inputs if item.path is not None and is_dataset(item.path)]
-    texts = [item for item in inputs if item.path is None or not is_dataset(item.path)]
+    datasets = [[item] for item in inputs if item.location is not None and is_dataset(item.location)]
+    texts = [item for item in inputs if item.location is None or not is_dataset(item.location)]
     return datasets + [texts[i : i + TEXTS_PER_TASK] for i in range(0, len(texts), TEXTS_PER_TASK)]
 
 
@@ -258,7 +269,8 @@ def _datasource_class() -> type:
     from ray.data.datasource import Datasource, ReadTask
 
     class Inputs(Datasource):
-        """The corpus as Ray read tasks, run on the driver's node: the paths are the driver's."""
+        """The corpus as Ray read tasks: on any node when it is all in storage, else on the driver's
+        node, whose paths these are."""
 
         def __init__(self, inputs: Sequence[Input], fields: Fields, max_chars: int, done: Any):
             self.inputs, self.fields, self.max_chars, self.done = list(inputs), fields, max_chars, done
@@ -268,14 +280,14 @@ def _datasource_class() -> type:
 
         @property
         def supports_distributed_reads(self) -> bool:
-            return False
+            return all(is_uri(item.location or "") for item in self.inputs)
 
         def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None) -> list:
             import pyarrow as pa
 
             tasks = []
             for group in _groups(self.inputs):
-                files = [str(item.path) for item in group if item.path is not None]
+                files = [str(item.location) for item in group if item.location is not None]
                 metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=files)
                 read = functools.partial(_read_group, group, self.fields, self.max_chars, self.done)
                 tasks.append(ReadTask(read, metadata, schema=_record_schema(pa), per_task_row_limit=per_task_row_limit))
@@ -311,9 +323,38 @@ class _Summarise:
             for (item, result), row in zip(self.pipeline.run_all([_item(row) for row in rows]), rows):
                 out.append({"id": row["id"], **result.to_dict()})
         except Exception as e:  # noqa: BLE001 - never fail the job over records (ray#57140)
-            reason = f"{type(e).__name__}: {_first_line(e)}"
+            reason = f"{type(e).__name__}: {first_line(e)}"
             out += [_failed_row(row, reason) for row in rows[len(out):]]
         return pa.Table.from_pylist(out, schema=result_schema(pa))
+
+
+def _sink_class() -> type:
+    from ray.data import Datasink
+    from ray.data.block import BlockAccessor
+
+    class Shards(Datasink):
+        """Each write task's rows as one shard in OUT/, named by the run and the task."""
+
+        def __init__(self, out: Folder, run: str):
+            self.out, self.run = out, run
+
+        def write(self, blocks: Any, ctx: Any) -> int:
+            import pyarrow as pa
+
+            from summarize.corpus import result_schema
+
+            schema = result_schema(pa)
+            tables = (BlockAccessor.for_block(block).to_arrow().select(schema.names).cast(schema) for block in blocks)
+            return self.out.write_tables(f"{self.run}-{ctx.task_idx:06d}.parquet", tables, schema)
+
+        def get_name(self) -> str:
+            return "Shards"
+
+    return Shards
+
+
+def _Shards(*args: Any) -> Any:  # noqa: N802 - builds the Datasink, whose base class needs Ray imported
+    return _sink_class()(*args)
 
 
 def _failed_row(row: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -338,52 +379,51 @@ def _to_stderr(message: str) -> None:
     print(f"summarize: {message}", file=sys.stderr, flush=True)
 
 
-def _check_output(output: Path, resume: bool) -> list[Path]:
+def _check_output(out: Folder, resume: bool) -> list[str]:
     """OUT/ must be a folder of our shards (or new); shards there without --skip-existing would be doubled."""
-    if output.exists() and not output.is_dir():
-        raise SummarizeError(f"--output {output}: with --ray, the output is a folder of Parquet shards; give a folder")
-    shards = _shards(output)
-    others = [p for p in output.iterdir() if p.suffix not in (".parquet", ".broken") and not p.name.startswith(".")] if output.is_dir() else []
+    if out.kind() == "file":
+        raise SummarizeError(f"--output {out.location}: with --ray, the output is a folder of Parquet shards; give a folder")
+    names = out.names()
+    others = [name for name in names if not name.endswith((".parquet", ".broken")) and not name.startswith(".")]
     if others:
-        raise SummarizeError(f"--output {output}: holds files that are not Parquet shards ({others[0].name}…); give an empty or new folder")
+        raise SummarizeError(f"--output {out.location}: holds files that are not Parquet shards ({others[0]}…); give an empty or new folder")
+    shards = _shards(out, names)
     if shards and not resume:
-        raise SummarizeError(f"--output {output}: already holds {len(shards)} shards of an earlier run; add --skip-existing to resume it, or give a new folder")
+        raise SummarizeError(f"--output {out.location}: already holds {len(shards)} shards of an earlier run; add --skip-existing to resume it, or give a new folder")
     return shards
 
 
-def _shards(output: Path) -> list[Path]:
-    return sorted(output.glob("*.parquet")) if output.is_dir() else []
+def _shards(out: Folder, names: list[str] | None = None) -> list[str]:
+    return [name for name in (out.names() if names is None else names) if name.endswith(".parquet") and not name.startswith(".")]
 
 
-def _read_shard(path: Path, columns: list[str]) -> list[dict[str, Any]] | None:
-    """A shard's rows (only `columns`); None when it cannot be read (a write cut off by a kill)."""
+def _read_shard(out: Folder, name: str, columns: list[str]) -> list[dict[str, Any]] | None:
+    """A shard's rows (only `columns`); None when it cannot be read (damaged, or not ours)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(path, columns=columns).to_pylist()
+        return out.read_table(name, columns).to_pylist()
     except (pa.ArrowException, OSError):
         return None
 
 
-def _done_ids(shards: list[Path], notify: Callable[[str], None]) -> set[str]:
+def _done_ids(out: Folder, shards: list[str], notify: Callable[[str], None]) -> set[str]:
     """Ids OUT/ holds without an error; a shard that cannot be read is moved aside, and said so."""
     done: set[str] = set()
-    for path in shards:
-        rows = _read_shard(path, ["id", "error"])
+    for name in shards:
+        rows = _read_shard(out, name, ["id", "error"])
         if rows is None:
-            aside = path.with_name(path.name + ".broken")
-            path.rename(aside)
-            notify(f"warning: {path}: cannot be read (a write cut off?); moved to {aside.name}, its records are redone")
+            out.move(name, f"{name}.broken")
+            notify(f"warning: {out.shown(name)}: cannot be read (damaged?); moved to {name}.broken, its records are redone")
             continue
         done.update(row["id"] for row in rows if row["error"] is None)
     return done
 
 
-def _tally(new: list[Path]) -> Tally:
+def _tally(out: Folder, new: list[str]) -> Tally:
     tally = Tally()
-    for path in new:
-        for row in _read_shard(path, ["source", "error"]) or []:
+    for name in new:
+        for row in _read_shard(out, name, ["source", "error"]) or []:
             if row["error"] is None:
                 tally.done += 1
             else:
@@ -391,21 +431,18 @@ def _tally(new: list[Path]) -> Tally:
     return tally
 
 
-def _drop_redone_errors(old: list[Path], new: list[Path]) -> None:
+def _drop_redone_errors(out: Folder, old: list[str], new: list[str]) -> None:
     """A failed record redone by this run keeps only its new row: its old error row goes."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    redone = {row["id"] for path in new for row in _read_shard(path, ["id"]) or []}
-    for path in old:
-        rows = _read_shard(path, ["id", "error"])
+    redone = {row["id"] for name in new for row in _read_shard(out, name, ["id"]) or []}
+    for name in old:
+        rows = _read_shard(out, name, ["id", "error"])
         if not rows or not any(row["error"] is not None and row["id"] in redone for row in rows):
             continue
-        table = pq.read_table(path)
+        table = out.read_table(name)
         keep = pc.invert(pc.and_(pc.is_valid(table["error"]), pc.is_in(table["id"], value_set=_array(redone))))
-        temp = path.with_name(f".{path.name}.part")
-        pq.write_table(table.filter(keep), temp)
-        os.replace(temp, path)
+        out.replace_table(name, table.filter(keep))
 
 
 def _array(values: set[str]) -> Any:
@@ -414,5 +451,3 @@ def _array(values: set[str]) -> Any:
     return pa.array(sorted(values), pa.string())
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

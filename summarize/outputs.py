@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -77,6 +78,7 @@ def create_temp(path: Path) -> Path:
 def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
     """Before any work: an output file must be writable where it is and must not be an input of
     the run (through a symlink or a hard link either), which writing it would destroy."""
+    _check_local(path, option)
     if path.is_dir():
         raise SummarizeError(f"{option} {path}: is a folder; give a file name")
     if not path.parent.is_dir():
@@ -86,8 +88,16 @@ def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
 
 
 def check_output_dir(path: Path) -> None:
+    _check_local(path, "--output-dir")
     if path.exists() and not path.is_dir():
         raise SummarizeError(f"--output-dir {path}: exists and is not a folder; give a folder")
+
+
+def _check_local(path: Path, option: str) -> None:
+    """A storage URI (s3://…, which Path folds to s3:/…) is not a local output: it would become a folder named 's3:'."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/", str(path)):
+        raise SummarizeError(f"{option} {path}: is a storage URI; this run writes to this machine's disk, so give a local path "
+                             "(--ray --output takes s3://, gs:// and other URIs)")
 
 
 def same_file(a: Path, b: Path) -> bool:

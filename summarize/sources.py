@@ -7,7 +7,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -15,10 +15,10 @@ from summarize.corpus import Fields
 from summarize.documents import Document, Failure
 from summarize.outputs import RESULT_MARK
 from summarize.errors import SummarizeError
+from summarize.storage import URL_SCHEMES, is_uri, list_files, read_bytes, split_glob, suffix
 from summarize.text import group_digits, other_cyrillic_language, split_title, strip_markdown
 
 STDIN = "-"
-URL_SCHEMES = ("http://", "https://")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Code pages Russian text is found in; used when the general detector's guess is not Cyrillic.
@@ -40,10 +40,16 @@ class Input:
     error: str | None = None  # set when listing already failed (a missing path, an empty folder)
     id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
     url: str | None = None  # a web page to fetch
+    uri: str | None = None  # a file in an object store (s3://…, gs://…), read through summarize.storage
 
     @property
     def is_stdin(self) -> bool:
-        return self.path is None and self.url is None and self.id is None
+        return self.path is None and self.url is None and self.id is None and self.uri is None
+
+    @property
+    def location(self) -> Path | str | None:
+        """Where its bytes are read from: a local path or a storage URI (None: stdin, a page, a record)."""
+        return self.path if self.path is not None else self.uri
 
     @property
     def key(self) -> str:
@@ -51,8 +57,9 @@ class Input:
 
 
 def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False, skip: Path | None = None) -> list[Input]:
-    """Expand files and folders ('-' is stdin). Folders are listed in natural order (a2 before
-    a10), hidden files and anything under `skip` (the run's output folder) left out."""
+    """Expand files, folders and storage URIs ('-' is stdin). Folders are listed in natural order (a2
+    before a10), hidden files and anything under `skip` (the run's output folder) left out. A
+    wildcard in the last part of a path ('news/*.jsonl', quoted) is its folder with that pattern."""
     _check_pattern(pattern)
     inputs: list[Input] = []
     for given in paths:
@@ -62,9 +69,15 @@ def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = Fals
         if given.startswith(URL_SCHEMES):
             inputs.append(Input(shown(given), None, _url_name(given), url=given))
             continue
-        path = Path(given)
+        globbed = split_glob(given) if is_uri(given) or not Path(given).exists() else None
+        folder, wanted = globbed or (given, pattern)
+        _check_pattern(wanted)
+        if is_uri(given):
+            inputs.extend(_list_uri(given, folder, wanted, recursive))
+            continue
+        path = Path(folder)
         if path.is_dir():
-            inputs.extend(_list_folder(given, path, pattern, recursive, skip))
+            inputs.extend(_list_folder(folder, path, wanted, recursive, skip))
         elif path.exists():
             inputs.append(Input(shown(given), path, PurePath(path.name)))
         else:
@@ -96,8 +109,8 @@ def drop_repeats(inputs: list[Input]) -> tuple[list[Input], list[str]]:
 
 
 def _identity(item: Input) -> object:
-    if item.url is not None:
-        return item.url
+    if item.url is not None or item.uri is not None:
+        return item.url or item.uri
     if item.path is None:
         return "stdin"
     try:
@@ -133,6 +146,18 @@ def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: 
         where = "in it or its subfolders" if recursive else "in it (add --recursive for subfolders)"
         return [Input(shown(given), folder, PurePath(folder.name), f"no files match {pattern!r} {where}; use --glob to pick others")]
     return [Input(shown(str(folder / rel)), folder / rel, rel) for rel in files]
+
+
+def _list_uri(given: str, folder: str, pattern: str, recursive: bool) -> list[Input]:
+    """A storage URI's files (itself, or those under it that match), in natural order."""
+    try:
+        found = sorted(list_files(folder, pattern, recursive), key=lambda pair: _natural(pair[1]))
+    except SummarizeError as e:
+        return [Input(shown(given), None, PurePath(PurePosixPath(folder).name), str(e).removeprefix(f"{folder}: "), uri=given)]
+    if not found:
+        where = "under it" if recursive else "in it (add --recursive for subfolders)"
+        return [Input(shown(given), None, PurePath(PurePosixPath(folder).name), f"no files match {pattern!r} {where}; use --glob to pick others", uri=given)]
+    return [Input(uri, None, PurePath(rel), uri=uri) for uri, rel in found]
 
 
 def _natural(path: PurePath) -> list[tuple[int, object]]:
@@ -233,7 +258,7 @@ def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[I
             yield item, Failure(item.source, str(e))
         return
     try:
-        for record in read_dataset(item.path, fields, max_chars):
+        for record in read_dataset(item.location, fields, max_chars):
             name = PurePath(item.name.stem) / _record_name(record.id)
             found = Input(record.source, None, name, id=record.id)
             yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
@@ -244,7 +269,7 @@ def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[I
 def _is_dataset(item: Input) -> bool:
     from summarize.corpus import is_dataset
 
-    return item.path is not None and not item.error and is_dataset(item.path)
+    return item.location is not None and not item.error and is_dataset(item.location)
 
 
 def _record_name(record_id: str) -> str:
@@ -261,7 +286,9 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
     if item.error:
         raise SummarizeError(f"{item.source}: {item.error}")
     limit = max_chars * 4 + 1
-    if item.path is None:
+    if item.uri is not None:
+        data = read_bytes(item.uri, limit)
+    elif item.path is None:
         data = (stdin or sys.stdin.buffer).read(limit)
     else:
         try:
@@ -275,8 +302,8 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
             raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
     if len(data) == limit:
         raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
-    suffix = item.path.suffix.lower() if item.path is not None else ""
-    return _document(item.source, data, max_chars, html=suffix in HTML_SUFFIXES, markdown=suffix in MARKDOWN_SUFFIXES)
+    kind = suffix(item.location) if item.location is not None else ""
+    return _document(item.source, data, max_chars, html=kind in HTML_SUFFIXES, markdown=kind in MARKDOWN_SUFFIXES)
 
 
 def _language_warnings(text: str) -> list[str]:

@@ -164,3 +164,26 @@ def generate_calls(monkeypatch) -> list[GenerateCall]:
 
         monkeypatch.setattr(engine, "generate", recording)
     return calls
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A real S3 API (moto's server) on 127.0.0.1, reached as users reach MinIO: through AWS_ENDPOINT_URL.
+
+    Set in the environment for the whole session, before any Ray starts, so Ray's workers see it too."""
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    before = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    import boto3
+
+    try:
+        yield boto3.client("s3")
+    finally:
+        server.stop()
+        for name, value in before.items():
+            os.environ.pop(name) if value is None else os.environ.update({name: value})

@@ -22,7 +22,7 @@ BAD = {"not json": 7, "no text": 13, "empty text": 21}  # line number → what i
 
 
 @pytest.fixture(scope="session")
-def local_ray():
+def local_ray(s3):  # S3 first: Ray's workers inherit its environment
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
@@ -193,3 +193,25 @@ def test_a_model_that_cannot_load_is_one_line_and_exit_2(run, local_ray, tmp_pat
     assert result.exit_code == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
     assert len(errors) == 1 and "no-such-model" in errors[0], result.stderr
+
+
+def test_a_corpus_in_s3_goes_to_shards_in_s3_and_resumes_there(run, local_ray, s3, tmp_path):
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+
+    s3.create_bucket(Bucket="archive")
+    s3.put_object(Bucket="archive", Key="2026/corpus.jsonl", Body=corpus(tmp_path / "corpus.jsonl").read_bytes())
+    args = ("s3://archive/2026/*.jsonl", "--ray", "-e", "lead", "--output", "s3://archive/summaries/")
+    first = run(*args)
+    assert first.exit_code == 1 and "37 done, 3 failed" in first.stderr, first.stderr
+
+    def rows() -> list[dict]:
+        fs, _ = pafs.FileSystem.from_uri("s3://archive")
+        names = [info.path for info in fs.get_file_info(pafs.FileSelector("archive/summaries"))]
+        assert names and all(name.endswith(".parquet") for name in names), names  # no temporary files left
+        return [row for name in names for row in pq.read_table(name, filesystem=fs).to_pylist()]
+
+    assert len(rows()) == 40 and {row["source"] for row in rows()} >= {"s3://archive/2026/corpus.jsonl#r1"}
+    again = run(*args, "--skip-existing")
+    assert again.exit_code == 1 and "0 done, 3 failed, 37 skipped" in again.stderr, again.stderr
+    assert len(rows()) == 40 and len({row["id"] for row in rows()}) == 40

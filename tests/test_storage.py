@@ -1,0 +1,121 @@
+"""Storage URIs (s3://… on moto's real S3 API, on 127.0.0.1) and globs, as inputs and as --ray's OUT/."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from conftest import SHORT, parse_jsonl, write_jsonl
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+@pytest.fixture
+def bucket(s3) -> str:
+    name = f"news-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def put(s3, bucket: str, key: str, body: bytes | str) -> str:
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8") if isinstance(body, str) else body)
+    return f"s3://{bucket}/{key}"
+
+
+def jsonl(rows: list[dict]) -> str:
+    import json
+
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def test_a_dataset_in_s3_is_read_like_a_local_one(run, s3, bucket, tmp_path):
+    rows = [{"id": f"r{i}", "text": f"{SHORT} Новость {i}.", "title": f"Заголовок {i}"} for i in range(1, 4)]
+    local = write_jsonl(tmp_path / "corpus.jsonl", rows)
+    uri = put(s3, bucket, "2026/corpus.jsonl", local.read_text(encoding="utf-8"))
+
+    from_s3 = run(uri, "-e", "lead", "--output", tmp_path / "s3.jsonl")
+    from_disk = run(local, "-e", "lead", "--output", tmp_path / "disk.jsonl")
+    assert from_s3.exit_code == 0 and from_disk.exit_code == 0, from_s3.stderr
+    got = parse_jsonl((tmp_path / "s3.jsonl").read_text(encoding="utf-8"))
+    want = parse_jsonl((tmp_path / "disk.jsonl").read_text(encoding="utf-8"))
+    assert [row["source"] for row in got] == [f"{uri}#r{i}" for i in range(1, 4)]
+    assert [(r["id"], r["title"], r["summary_ru"]) for r in got] == [(r["id"], r["title"], r["summary_ru"]) for r in want]
+
+
+def test_a_parquet_and_a_csv_in_s3_are_streamed(run, s3, bucket, tmp_path):
+    table = pa.table({"id": ["a", "b"], "text": [SHORT, SHORT + " Ещё."]})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    parquet = put(s3, bucket, "c.parquet", sink.getvalue().to_pybytes())
+    csv = put(s3, bucket, "c.csv", f'id,text\nx,"{SHORT}"\n')
+    result = run(parquet, csv, "-e", "lead", "--output", tmp_path / "out.jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert [row["id"] for row in parse_jsonl((tmp_path / "out.jsonl").read_text(encoding="utf-8"))] == ["a", "b", "x"]
+
+
+def test_a_folder_and_a_glob_in_s3_list_their_files_in_natural_order(run, s3, bucket):
+    for name in ("a10.txt", "a2.txt", ".hidden.txt", "notes.md", "sub/a1.txt"):
+        put(s3, bucket, f"news/{name}", SHORT)
+    folder = run(f"s3://{bucket}/news", "-e", "lead", "-f", "jsonl")
+    glob = run(f"s3://{bucket}/news/a*.txt", "-e", "lead", "-f", "jsonl")
+    deep = run(f"s3://{bucket}/news/", "--recursive", "-e", "lead", "-f", "jsonl")
+    assert folder.exit_code == glob.exit_code == deep.exit_code == 0, folder.stderr + glob.stderr + deep.stderr
+    sources = [row["source"] for row in parse_jsonl(folder.stdout)]
+    assert sources == [f"s3://{bucket}/news/a2.txt", f"s3://{bucket}/news/a10.txt"]
+    assert [row["source"] for row in parse_jsonl(glob.stdout)] == sources
+    assert [row["source"] for row in parse_jsonl(deep.stdout)] == [*sources, f"s3://{bucket}/news/sub/a1.txt"]
+
+
+def test_what_is_missing_in_s3_fails_alone_in_one_line(run, s3, bucket):
+    good = put(s3, bucket, "a.txt", SHORT)
+    result = run(good, f"s3://{bucket}/missing.txt", f"s3://{bucket}/none/*.txt", "s3://no-such-bucket-here/x.txt", "-e", "lead", "-f", "jsonl")
+    assert result.exit_code == 1
+    rows = parse_jsonl(result.stdout)
+    assert [row["error"] is None for row in rows] == [True, False, False, False], result.stdout + result.stderr
+    for row in rows[1:]:
+        assert row["error"].startswith(row["source"] + ": ") and "\n" not in row["error"]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("given", ["foo://x/a.txt", "s3://b/*/a.txt"])
+def test_an_unknown_scheme_or_a_wildcard_folder_is_one_line(run, given):
+    result = run(given, "-e", "lead", "-f", "jsonl")
+    assert result.exit_code in (1, 2)
+    lines = [line for line in result.stderr.splitlines() if "error" in line]
+    assert lines and given in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_local_glob_is_a_folder_and_a_pattern(run, folder):
+    result = run(str(folder / "*.txt"), "-e", "lead", "-f", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert [row["source"] for row in parse_jsonl(result.stdout)] == [str(folder / "a.txt"), str(folder / "b.txt")]
+
+
+@pytest.mark.parametrize("option", ["--output", "--output-dir", "--errors"])
+def test_a_storage_uri_is_refused_where_a_local_run_writes(run, short_file, tmp_path, option):
+    target = "s3://bucket/out.jsonl" if option != "--output-dir" else "s3://bucket/out"
+    result = run(short_file, "-e", "lead", option, target, *([] if option != "--errors" else ["--output", tmp_path / "o.jsonl"]))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"summarize: error: {option} s3:/") and "give a local path" in result.stderr
+    assert not (tmp_path / "s3:").exists()
+
+
+def test_a_cut_off_write_leaves_no_file(tmp_path):
+    from summarize.corpus import result_schema
+    from summarize.storage import Folder
+
+    out = Folder.at(tmp_path / "out")
+    schema = result_schema(pa)
+    row = pa.Table.from_pylist([{"id": "a", "source": "a"}], schema=schema)
+
+    def rows_then_a_kill():
+        yield row
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        out.write_tables("s.parquet", rows_then_a_kill(), schema)
+    assert list((tmp_path / "out").iterdir()) == []
+    assert out.write_tables("s.parquet", iter([row, row]), schema) == 2
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["s.parquet"]
