@@ -24,6 +24,7 @@ from summarize.errors import SummarizeError
 URL_SCHEMES = ("http://", "https://")  # web pages, fetched by summarize.web rather than read as storage
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 GLOB_MAGIC = re.compile(r"[*?[]")
+GCS_RETRY_S = 15  # how long a gs:// call retries before it is an error
 
 
 def is_uri(given: str | Path) -> bool:
@@ -52,6 +53,9 @@ def _filesystem(uri: str) -> tuple[Any, str]:
         import pyarrow.fs as pafs
     except ImportError:
         raise SummarizeError(f"{uri}: storage URIs are read with pyarrow; install it with pip install 'summarize[corpus]'") from None
+    if uri.lower().startswith(("gs://", "gcs://")) and "retry_limit_seconds=" not in uri:
+        # pyarrow's default retries go on for many minutes, e.g. on a machine with no Google credentials.
+        uri += f"{'&' if '?' in uri else '?'}retry_limit_seconds={GCS_RETRY_S}"
     try:
         return pafs.FileSystem.from_uri(uri)
     except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError or ImportError by scheme
@@ -193,5 +197,7 @@ class Folder:
         return f"{self.path}/{name}"
 
 
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """An error's first line; a storage client's can run to kilobytes, so past `limit` it ends in '…'."""
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
