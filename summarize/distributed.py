@@ -46,6 +46,7 @@ TEXTS_PER_TASK = 64  # .txt articles per read task
 # actor's Pipeline then groups them by the engine's own token budget (engines.device.group_size).
 BATCH_RECORDS = 2 * CPU_GROUP
 GPU_BATCH_RECORDS = GPU_GROUP_LIMIT
+SHARD_ROWS = 1024  # rows per shard: not a file per small batch; a run cut off redoes at most this many per writer
 THREADS_PER_ACTOR = 2  # CTranslate2 threads per actor on a CPU: half the model copies of 1, as fast (bench/results/ray-throughput-latest.md)
 MAX_RESTARTS = 3  # an actor killed (OOM, a lost node) comes back this many times…
 MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then the job stops
@@ -349,6 +350,10 @@ def _sink_class() -> type:
 
         def get_name(self) -> str:
             return "Shards"
+
+        @property
+        def min_rows_per_write(self) -> int:
+            return SHARD_ROWS
 
     return Shards
 

@@ -72,20 +72,24 @@ def test_a_bad_record_is_a_row_and_summaries_match_the_single_process_run(run, l
             assert got[column] == row[column], (rid, column)
 
 
-def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path):
+def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
+    monkeypatch.setattr("summarize.distributed.SHARD_ROWS", 8)  # several shards from 40 records
     data = corpus(tmp_path / "corpus.jsonl")
     out = tmp_path / "out"
     assert run(data, "--ray", "-e", "lead", "--output", out).exit_code == 1
     shards = sorted(out.glob("*.parquet"))
+    assert len(shards) > 2
     # An interrupted run: one shard never written, another cut to its first row.
     kept = pq.read_table(shards[0])
     gone = {row["id"] for row in kept.slice(1).to_pylist()}
     pq.write_table(kept.slice(0, 1), shards[0])
-    if len(shards) > 1:
-        gone |= {row["id"] for row in pq.read_table(shards[-1]).to_pylist()}
-        shards[-1].unlink()
+    gone |= {row["id"] for row in pq.read_table(shards[-1]).to_pylist()}
+    shards[-1].unlink()
+    # And one damaged after it was written: moved aside, its records redone.
+    gone |= {row["id"] for row in pq.read_table(shards[1]).to_pylist()}
+    shards[1].write_bytes(b"PAR1 not a shard")
 
     again = run(data, "--ray", "-e", "lead", "--output", out, "--skip-existing")
     assert again.exit_code == 1, again.stderr
@@ -94,6 +98,8 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path):
     assert sum(1 for row in rows if row["error"]) == 3  # the bad ones redone, their old rows gone
     redone = gone | {row["id"] for row in rows if row["error"]}
     assert f"{len(redone) - 3} done, 3 failed, {40 - len(redone)} skipped" in again.stderr
+    assert f"{shards[1]}: cannot be read (damaged?); moved to {shards[1].name}.broken" in again.stderr
+    assert (out / f"{shards[1].name}.broken").exists()
 
 
 def test_without_skip_existing_a_folder_of_shards_is_refused(run, local_ray, tmp_path):
