@@ -153,6 +153,18 @@ class Folder:
         entries = _checked(self.location, lambda: self.fs.get_file_info(pafs.FileSelector(self.path)))
         return sorted(PurePosixPath(e.path).name for e in entries if e.type == pafs.FileType.File)
 
+    def check_writable(self, option: str) -> None:
+        """Before any work: the folder exists or can be made, and a file can be written in it."""
+        probe = self._at(f".summarize-probe-{uuid.uuid4().hex[:8]}")
+        try:
+            self.fs.create_dir(self.path, recursive=True)
+            with self.fs.open_output_stream(probe) as f:
+                f.write(b"")
+            self.fs.delete_file(probe)
+        except OSError as e:
+            raise SummarizeError(f"{option} {self.location}: cannot write there ({first_line(e)}); "
+                                 "check that the folder or bucket exists and that you may write to it") from None
+
     def read_table(self, name: str, columns: list[str] | None = None) -> Any:
         """A Parquet file's table; raises pyarrow's error when it cannot be read."""
         import pyarrow.parquet as pq

@@ -119,3 +119,12 @@ def test_a_cut_off_write_leaves_no_file(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
     assert out.write_tables("s.parquet", iter([row, row]), schema) == 2
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["s.parquet"]
+
+
+def test_ray_output_where_nothing_can_be_written_is_refused_before_the_run(run, s3, bucket, tmp_path):
+    pytest.importorskip("ray")
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
+    result = run(data, "--ray", "-e", "lead", "--output", "s3://no-such-bucket-for-out/summaries/")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("summarize: error: --output s3://no-such-bucket-for-out/summaries: cannot write there (")
+    assert len(result.stderr.strip().splitlines()) == 1
