@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from summarize.documents import Document, Result
-from summarize.errors import SummarizeError
+from summarize.errors import SummarizeError, first_line
 from summarize.outputs import create_temp
 from summarize.storage import arrow_location, open_input, suffix
 
@@ -161,7 +161,7 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
         if isinstance(e, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
         raise SummarizeError(
-            f"{path}: is not a Parquet file or is damaged ({_first_line(e)}); check the path, or get an undamaged copy"
+            f"{path}: is not a Parquet file or is damaged ({first_line(e)}); check the path, or get an undamaged copy"
         ) from None
     with parquet:
         schema = parquet.schema_arrow
@@ -181,7 +181,7 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
                     yield number, row
         except (pa.ArrowException, OSError) as e:
             raise SummarizeError(
-                f"{path}: is damaged after record {number} ({_first_line(e)}); get an undamaged copy"
+                f"{path}: is damaged after record {number} ({first_line(e)}); get an undamaged copy"
             ) from None
 
 
@@ -250,10 +250,6 @@ def _digits(n: int) -> str:
 
 def _bad(path: Path | str, rid: str, error: str) -> BadRecord:
     return BadRecord(f"{path}#{rid}", rid, error)
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _import_pyarrow(path: Path | str) -> tuple[Any, Any]:
@@ -487,7 +483,7 @@ class _ParquetSink:
         try:
             return self.pa.Table.from_pylist([row], schema=self.schema)
         except self.pa.ArrowException as e:
-            raise ValueError(_first_line(e)) from None
+            raise ValueError(first_line(e)) from None
 
     def write(self, table: Any) -> None:
         self.pending.append(table)
@@ -523,7 +519,7 @@ class _ParquetSink:
                         number += 1
                         yield number, row
         except pa.ArrowException as e:
-            raise SummarizeError(f"{path}: cannot read it as Parquet ({_first_line(e)}); give another --output") from None
+            raise SummarizeError(f"{path}: cannot read it as Parquet ({first_line(e)}); give another --output") from None
 
 
 _SINKS = {".jsonl": _JsonlSink, ".csv": _CsvSink, ".parquet": _ParquetSink}

@@ -36,9 +36,9 @@ from summarize.config import Options
 from summarize.corpus import Fields
 from summarize.documents import Document, Failure
 from summarize.engines.device import CPU_GROUP, GPU_GROUP_LIMIT
-from summarize.errors import SummarizeError
+from summarize.errors import SummarizeError, first_line
 from summarize.sources import Input
-from summarize.storage import Folder, first_line, is_uri
+from summarize.storage import Folder, is_uri
 
 INSTALL_RAY = "pip install 'summarize[ray]'"
 RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams through in blocks

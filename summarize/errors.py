@@ -18,3 +18,11 @@ class ModelNotAvailable(SummarizeError):
 
     Unlike a broken model, this one may be replaced by the extractive engine (unless --strict).
     """
+
+
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """An exception's gist for a one-line message: backends and storage clients can put kilobytes in
+    one (a pybind signature dump, a cloud SDK's retry report); past `limit` it ends in '…'. The
+    whole of it is for --debug."""
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

@@ -17,7 +17,7 @@ from summarize.config import Engine, LongMode, Options
 from summarize.documents import Document, Failure, Result
 from summarize.engines import Engines, Extractor, Notify, load_engines
 from summarize.engines.device import CPU_GROUP, group_size
-from summarize.errors import SummarizeError
+from summarize.errors import SummarizeError, first_line
 from summarize.text import (
     chunk_sentences,
     fit_to_budget,
@@ -119,7 +119,7 @@ class Pipeline:
             except Exception as e:  # a model failure on one input (out of memory, say) must not stop the batch
                 if self.debug:
                     raise
-                message = f"{doc.source}: the model failed on it ({type(e).__name__}: {_first_line(e)}); rerun with --debug for details"
+                message = f"{doc.source}: the model failed on it ({type(e).__name__}: {first_line(e, 200)}); rerun with --debug for details"
                 results.append(self._result(doc.source, error=message, doc=doc))
         return results
 
@@ -302,13 +302,6 @@ class Pipeline:
             if worst <= limit or budget <= 1:
                 return chunks
             budget -= worst - limit  # joined text took a few more tokens than its sentences did
-
-
-def _first_line(error: Exception, limit: int = 200) -> str:
-    """An exception's gist: backends can put kilobytes in one (a pybind signature dump holding
-    the tokenised article); the whole of it is for --debug."""
-    text = (str(error).strip().splitlines() or [""])[0]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _limit(settings: dict) -> str:

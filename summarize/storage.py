@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from summarize.errors import SummarizeError
+from summarize.errors import SummarizeError, first_line
 
 URL_SCHEMES = ("http://", "https://")  # web pages, fetched by summarize.web rather than read as storage
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -207,9 +207,3 @@ class Folder:
 
     def _at(self, name: str) -> str:
         return f"{self.path}/{name}"
-
-
-def first_line(error: BaseException, limit: int = 300) -> str:
-    """An error's first line; a storage client's can run to kilobytes, so past `limit` it ends in '…'."""
-    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

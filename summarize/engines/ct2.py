@@ -21,7 +21,7 @@ from typing import Any
 from summarize.config import Dtype, Preset, Quantize
 from summarize.engines import Generated
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type
-from summarize.errors import BackendUnavailable, SummarizeError
+from summarize.errors import BackendUnavailable, SummarizeError, first_line
 
 RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion
 FORMAT = 2  # of what convert() writes: a change makes older conversions be redone, not misread
@@ -319,8 +319,7 @@ class CT2Seq2Seq:
         try:
             self.translator.translate_batch([self.tokenizer.tokens(SAMPLE)], max_decoding_length=1)
         except Exception as e:  # noqa: BLE001 - whatever the runtime says, it cannot run here
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            raise BackendUnavailable(f"ctranslate2 cannot run {kind} on this GPU ({first})") from None
+            raise BackendUnavailable(f"ctranslate2 cannot run {kind} on this GPU ({first_line(e, 200)})") from None
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.tokenizer.count(texts) if texts else []
