@@ -18,15 +18,16 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from summarize.batch import Tally
+from summarize.batch import EXIT_INTERRUPTED, Tally
 from summarize.config import Options
 from summarize.corpus import Fields
 from summarize.documents import Document, Failure
@@ -82,7 +83,8 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     old = _check_output(job.output, job.skip_existing)
     done = _done_ids(old, notify) if job.skip_existing else set()
     old = _shards(job.output)  # less any shard moved aside as broken
-    with _cluster(job.address, job.workers, notify) as ray:
+    signals = _Signals()
+    with _cluster(job.address, job.workers, notify, signals) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
         notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
                + (f"1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
@@ -91,6 +93,7 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     new = sorted(set(_shards(job.output)) - set(old))
     tally = _tally(new)
     tally.skipped = len(done)
+    tally.stopped_by = signals.received
     _drop_redone_errors(old, new)
     tally.seconds = time.perf_counter() - started
     return tally
@@ -111,30 +114,76 @@ def plan_actors(resources: dict[str, float], workers: int | None, threads: int) 
 
 
 @contextmanager
-def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None]) -> Iterator[Any]:
+def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals) -> Iterator[Any]:
     """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
-    `address`. A Ray this process already started (a notebook, the tests) is used as it is."""
+    `address`. A Ray this process already started (a notebook, the tests) is used as it is.
+
+    SIGINT and SIGTERM end the body at once (the driver only waits on Ray): the local Ray is shut
+    down, the shards written stay, and signals.received says which signal came."""
     try:
         import ray
     except ImportError:
         raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
     if address and address != "auto":
         _check_reachable(address)
-    if ray.is_initialized():
-        yield ray
-        return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
-                 logging_level="WARNING", configure_logging=True)
-    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
-        where = f"--ray-address {address}" if address else "a local Ray"
-        raise SummarizeError(f"{where}: could not start or join Ray ({_first_line(e)}); "
-                             "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    with signals, suppress(_Signalled):
+        if ray.is_initialized():
+            yield ray
+            return
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        try:
+            try:
+                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
+                         logging_level="WARNING", configure_logging=True)
+            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
+                where = f"--ray-address {address}" if address else "a local Ray"
+                raise SummarizeError(f"{where}: could not start or join Ray ({_first_line(e)}); "
+                                     "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
+            signals.arm()  # again: ray.init set its own SIGTERM handler (sys.exit(15)), and Ray's core a stack dump on it
+            yield ray
+        finally:
+            ray.shutdown()  # also after a failed or interrupted start: what it started goes
+
+
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM in the driver. A BaseException, as KeyboardInterrupt is, so that Ray's
+    `except Exception` handlers neither log it as Ray's own failure nor wrap it, while its
+    executor still shuts down on it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signal = signal.Signals(signum)
+
+
+class _Signals:
+    """While entered, SIGINT and SIGTERM raise _Signalled; the first one is remembered in
+    `received`. A second Ctrl-C while Ray shuts down raises again: it stops at once (Ray's
+    exit hook and its reaper process then end what is left of the local Ray)."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        try:
+            self.previous = {s: signal.getsignal(s) for s in EXIT_INTERRUPTED}
+            self.arm()
+        except ValueError:  # not the main thread (a library caller): leave signals alone
+            self.previous = {}
+        return self
+
+    def arm(self) -> None:
+        if self.previous:
+            for s in EXIT_INTERRUPTED:
+                signal.signal(s, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        self.received = self.received or signal.Signals(signum)
+        raise _Signalled(signum)
+
+    def __exit__(self, *exc: Any) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
 
 def _check_reachable(address: str) -> None:

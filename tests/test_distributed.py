@@ -7,14 +7,17 @@ running and uses it, as it would in a notebook.
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SHORT, parse_jsonl, write_jsonl
+from conftest import HF_HOME, SHORT, parse_jsonl, write_jsonl
 
 pytest.importorskip("ray")
 
@@ -193,3 +196,98 @@ def test_a_model_that_cannot_load_is_one_line_and_exit_2(run, local_ray, tmp_pat
     assert result.exit_code == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
     assert len(errors) == 1 and "no-such-model" in errors[0], result.stderr
+
+
+# ------------------------------------------- as a real process: its own local Ray, signals, all it prints
+
+
+def summarize(*args, **popen) -> subprocess.Popen:
+    """`python -m summarize ARGS` on the tiny models; without an address it starts its own local Ray."""
+    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}
+    env.pop("RAY_ADDRESS", None)
+    command = [sys.executable, "-m", "summarize", *map(str, args)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)
+
+
+def finished(*args) -> subprocess.CompletedProcess:
+    process = summarize(*args)
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def process_table() -> dict[int, tuple[int, str, str]]:
+    """pid → (parent pid, state, name) of every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            raw = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if raw:
+            name, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+            table[int(entry.name)] = (int(rest[1]), rest[0], name)
+    return table
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """The processes under `pid` (for a driver: Ray's GCS, raylet, agents and workers) → their names."""
+    table, found, parents = process_table(), {}, [pid]
+    while parents:
+        parent = parents.pop()
+        for child, (ppid, _, name) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = name
+                parents.append(child)
+    return found
+
+
+def left_running(processes: dict[int, str], within: float) -> dict[int, str]:
+    """Those of `processes` still running (not zombies) after up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        table = process_table()
+        left = {pid: name for pid, name in processes.items() if pid in table and table[pid][2] == name and table[pid][1] != "Z"}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds Ray's processes in /proc")
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_and_its_ray_and_skip_existing_resumes(models, fast_config, tmp_path, sig, code):
+    data = write_jsonl(tmp_path / "corpus.jsonl", [{"id": f"r{n}", "text": f"{SHORT} Новость номер {n}."} for n in range(40)])
+    slow = tmp_path / "slow.toml"  # long decodes, so that the signal lands mid-run
+    slow.write_text(
+        f'[summarizers.slow]\nmodel = "{models["t5"]}"\nmax_input_tokens = 64\n'
+        "generate = { num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = [data, "--ray", "--model", "slow", "--no-translate", "--config", slow, "--output", out]
+    process = summarize(*args)
+    deadline = time.monotonic() + 60
+    while not list(out.glob("*.parquet")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before the signal"
+    ray = descendants(process.pid)
+    assert {"raylet", "gcs_server"} <= set(ray.values()), ray  # else the check below proves nothing
+    sent = time.monotonic()
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    assert time.monotonic() - sent < 10, "not stopped promptly"
+    assert left_running(ray, within=10) == {}
+    assert "Traceback" not in stderr
+    assert stdout == ""
+    ours = [line for line in stderr.splitlines() if line.startswith("summarize:")]
+    first = {row["id"] for row in shard_rows(out)}
+    assert 0 < len(first) < 40
+    assert len(ours) == 2 and ours[-1].startswith(f"summarize: stopped by {sig.name}: {len(first)} done, 0 failed in "), stderr
+    assert ours[-1].endswith(f"the shards written stay in {out}; run the same command with --skip-existing to resume")
+
+    resumed = finished(*args, "--skip-existing")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{40 - len(first)} done, 0 failed, {len(first)} skipped" in resumed.stderr
+    ids = [row["id"] for row in shard_rows(out)]
+    assert sorted(ids) == sorted(f"r{n}" for n in range(40))  # every record exactly once
