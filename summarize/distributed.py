@@ -22,7 +22,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     done = _done_ids(old, notify) if job.skip_existing else set()
     old = _shards(job.output)  # less any shard moved aside as broken
     signals = _Signals()
-    with _cluster(job.address, job.workers, notify, signals) as ray:
+    with _cluster(job.address, job.workers, notify, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
         notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
                + (f"1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
@@ -114,19 +114,21 @@ def plan_actors(resources: dict[str, float], workers: int | None, threads: int) 
 
 
 @contextmanager
-def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals) -> Iterator[Any]:
+def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals,
+             debug: bool = False) -> Iterator[Any]:
     """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
     `address`. A Ray this process already started (a notebook, the tests) is used as it is.
 
     SIGINT and SIGTERM end the body at once (the driver only waits on Ray): the local Ray is shut
-    down, the shards written stay, and signals.received says which signal came."""
+    down, the shards written stay, and signals.received says which signal came. Ray's own reports
+    of what the run reports itself are kept off the terminal, unless `debug`."""
     try:
         import ray
     except ImportError:
         raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
     if address and address != "auto":
         _check_reachable(address)
-    with signals, suppress(_Signalled):
+    with signals, (nullcontext() if debug else _ray_reports_left_to_us()), suppress(_Signalled):
         if ray.is_initialized():
             yield ray
             return
@@ -184,6 +186,55 @@ class _Signals:
     def __exit__(self, *exc: Any) -> None:
         for s, handler in self.previous.items():
             signal.signal(s, handler)
+
+
+@contextmanager
+def _ray_reports_left_to_us() -> Iterator[None]:
+    """What Ray would print about a failure this run reports itself (a model that cannot load in
+    an actor, a signal) stays out of the terminal: Ray's error dumps, the actors' tracebacks
+    streamed to the driver. It stays in Ray's logs (its session folder). From the actors only
+    our own `summarize: …` notices are streamed; Ray's progress is untouched. Ray has no public
+    hook for this (log_to_driver is all or nothing, and does not cover the error messages), so its
+    printer is wrapped where it exists."""
+    import logging
+
+    import ray._private.worker as driver
+    import ray.data  # noqa: F401 - sets up the "ray.data" loggers that the filter goes on
+
+    consoles = [h for h in logging.getLogger("ray.data").handlers if isinstance(h, logging.StreamHandler)]
+    quiet, printing = _NotOurFailure(), getattr(driver, "print_worker_logs", None)
+    for handler in consoles:
+        handler.addFilter(quiet)
+    if printing:
+        driver.print_worker_logs = functools.partial(_print_worker_lines, printing)
+    try:
+        yield
+    finally:
+        if printing:
+            driver.print_worker_logs = printing
+        for handler in consoles:
+            handler.removeFilter(quiet)
+
+
+def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+    """Ray's worker-log printer (the actors' output and the cluster's error messages both pass
+    through it), less what _ray_reports_left_to_us keeps out."""
+    from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
+    lines = [line for line in data.get("lines", ()) if (SUMMARIZE_ERROR not in line if from_ray else line.startswith("summarize:"))]
+    if lines:
+        printing({**data, "lines": lines}, *args, **kwargs)
+
+
+SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
+
+
+class _NotOurFailure:
+    """A logging filter: no record logged while a failure that this run reports itself is being
+    raised or handled (Ray Data logs inside its `except` blocks, so sys.exc_info() is it)."""
+
+    def filter(self, record: Any) -> bool:
+        error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        return error is None or not (isinstance(error, _Signalled) or _summarize_error(error) is not None)
 
 
 def _check_reachable(address: str) -> None:
