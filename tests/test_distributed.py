@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HF_HOME, SHORT, parse_jsonl, write_jsonl
+from conftest import HF_HOME, SHORT, parse_jsonl, slow_config, write_jsonl
 
 pytest.importorskip("ray")
 
@@ -266,12 +266,7 @@ def left_running(processes: dict[int, str], within: float) -> dict[int, str]:
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_the_run_and_its_ray_and_skip_existing_resumes(models, fast_config, tmp_path, sig, code):
     data = write_jsonl(tmp_path / "corpus.jsonl", [{"id": f"r{n}", "text": f"{SHORT} Новость номер {n}."} for n in range(40)])
-    slow = tmp_path / "slow.toml"  # long decodes, so that the signal lands mid-run
-    slow.write_text(
-        f'[summarizers.slow]\nmodel = "{models["t5"]}"\nmax_input_tokens = 64\n'
-        "generate = { num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }\n",
-        encoding="utf-8",
-    )
+    slow = slow_config(tmp_path / "slow.toml", models["t5"])
     out = tmp_path / "out"
     args = [data, "--ray", "--model", "slow", "--no-translate", "--config", slow, "--output", out]
     process = summarize(*args)
