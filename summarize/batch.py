@@ -34,6 +34,7 @@ class Tally:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
     stopped_by: signal.Signals | None = None
     seconds: float = 0.0
+    resume: str = ""  # how to pick up a stopped run, said after the tally when it stopped
 
     def line(self) -> str:
         parts = [f"{self.done} done", f"{len(self.failures)} failed"]
@@ -42,7 +43,9 @@ class Tally:
         if self.left:
             parts.append(f"{self.left} left")
         text = ", ".join(parts) + f" in {self.seconds:.1f} s"
-        return f"stopped by {self.stopped_by.name}: {text}" if self.stopped_by else text
+        if not self.stopped_by:
+            return text
+        return f"stopped by {self.stopped_by.name}: {text}" + (f"; {self.resume}" if self.resume else "")
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,9 @@ def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, ski
     from summarize.distributed import Job, run_distributed
 
     job = Job(tuple(inputs), ray.output, options, fields, max_input_chars, ray.address, ray.workers, skip_existing=skip_existing, debug=debug)
-    return run_distributed(job, notify)
+    tally = run_distributed(job, notify)
+    tally.resume = f"the shards written stay in {ray.output}; run the same command with --skip-existing to resume"
+    return tally
 
 
 @contextmanager

@@ -22,16 +22,17 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import signal
 import socket
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from summarize.batch import Tally
+from summarize.batch import EXIT_INTERRUPTED, Tally
 from summarize.config import Options
 from summarize.corpus import Fields
 from summarize.documents import Document, Failure
@@ -93,7 +94,8 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     old = _check_output(out, job.skip_existing)
     done = _done_ids(out, old, notify) if job.skip_existing else set()
     old = _shards(out)  # less any shard moved aside as broken
-    with _cluster(job.address, job.workers, notify) as ray:
+    signals = _Signals()
+    with _cluster(job.address, job.workers, notify, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
         notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
                + (f"1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
@@ -102,6 +104,7 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     new = sorted(set(_shards(out)) - set(old))
     tally = _tally(out, new)
     tally.skipped = len(done)
+    tally.stopped_by = signals.received
     _drop_redone_errors(out, old, new)
     tally.seconds = time.perf_counter() - started
     return tally
@@ -122,30 +125,130 @@ def plan_actors(resources: dict[str, float], workers: int | None, threads: int) 
 
 
 @contextmanager
-def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None]) -> Iterator[Any]:
+def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals,
+             debug: bool = False) -> Iterator[Any]:
     """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
-    `address`. A Ray this process already started (a notebook, the tests) is used as it is."""
+    `address`. A Ray this process already started (a notebook, the tests) is used as it is.
+
+    SIGINT and SIGTERM end the body at once (the driver only waits on Ray): the local Ray is shut
+    down, the shards written stay, and signals.received says which signal came. Ray's own reports
+    of what the run reports itself are kept off the terminal, unless `debug`."""
     try:
         import ray
     except ImportError:
         raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
     if address and address != "auto":
         _check_reachable(address)
-    if ray.is_initialized():
-        yield ray
-        return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    with signals, (nullcontext() if debug else _ray_reports_left_to_us()), suppress(_Signalled):
+        if ray.is_initialized():
+            yield ray
+            return
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        try:
+            try:
+                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
+                         logging_level="WARNING", configure_logging=True)
+            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
+                where = f"--ray-address {address}" if address else "a local Ray"
+                raise SummarizeError(f"{where}: could not start or join Ray ({first_line(e)}); "
+                                     "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
+            signals.arm()  # again: ray.init set its own SIGTERM handler (sys.exit(15)), and Ray's core a stack dump on it
+            yield ray
+        finally:
+            ray.shutdown()  # also after a failed or interrupted start: what it started goes
+
+
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM in the driver. A BaseException, as KeyboardInterrupt is, so that Ray's
+    `except Exception` handlers neither log it as Ray's own failure nor wrap it, while its
+    executor still shuts down on it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signal = signal.Signals(signum)
+
+
+class _Signals:
+    """While entered, SIGINT and SIGTERM raise _Signalled; the first one is remembered in
+    `received`. A second Ctrl-C while Ray shuts down raises again: it stops at once (Ray's
+    exit hook and its reaper process then end what is left of the local Ray)."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        try:
+            self.previous = {s: signal.getsignal(s) for s in EXIT_INTERRUPTED}
+            self.arm()
+        except ValueError:  # not the main thread (a library caller): leave signals alone
+            self.previous = {}
+        return self
+
+    def arm(self) -> None:
+        if self.previous:
+            for s in EXIT_INTERRUPTED:
+                signal.signal(s, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        self.received = self.received or signal.Signals(signum)
+        raise _Signalled(signum)
+
+    def __exit__(self, *exc: Any) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
+@contextmanager
+def _ray_reports_left_to_us() -> Iterator[None]:
+    """What Ray would print about a failure this run reports itself (a model that cannot load in
+    an actor, a signal) stays out of the terminal: Ray's error dumps, the actors' tracebacks
+    streamed to the driver. It stays in Ray's logs (its session folder), as does Ray Data's INFO
+    chatter. From the actors only our own `summarize: …` notices are streamed; Ray's progress is untouched. Ray has no public
+    hook for this (log_to_driver is all or nothing, and does not cover the error messages), so its
+    printer is wrapped where it exists."""
+    import logging
+
+    import ray._private.worker as driver
+    import ray.data  # noqa: F401 - sets up the "ray.data" loggers that the filter goes on
+
+    consoles = [h for h in logging.getLogger("ray.data").handlers if isinstance(h, logging.StreamHandler)]
+    quiet, printing = _NotOurFailure(), getattr(driver, "print_worker_logs", None)
+    levels = [handler.level for handler in consoles]
+    for handler in consoles:
+        handler.addFilter(quiet)
+        handler.setLevel(max(handler.level, logging.WARNING))  # the plan, "execution finished": Ray's log file has them
+    if printing:
+        driver.print_worker_logs = functools.partial(_print_worker_lines, printing)
     try:
-        ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
-                 logging_level="WARNING", configure_logging=True)
-    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
-        where = f"--ray-address {address}" if address else "a local Ray"
-        raise SummarizeError(f"{where}: could not start or join Ray ({first_line(e)}); "
-                             "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
-    try:
-        yield ray
+        yield
     finally:
-        ray.shutdown()
+        if printing:
+            driver.print_worker_logs = printing
+        for handler, level in zip(consoles, levels):
+            handler.removeFilter(quiet)
+            handler.setLevel(level)
+
+
+def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+    """Ray's worker-log printer (the actors' output and the cluster's error messages both pass
+    through it), less what _ray_reports_left_to_us keeps out."""
+    from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
+    lines = [line for line in data.get("lines", ()) if (SUMMARIZE_ERROR not in line if from_ray else line.startswith("summarize:"))]
+    if lines:
+        printing({**data, "lines": lines}, *args, **kwargs)
+
+
+SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
+
+
+class _NotOurFailure:
+    """A logging filter: no record logged while a failure that this run reports itself is being
+    raised or handled (Ray Data logs inside its `except` blocks, so sys.exc_info() is it)."""
+
+    def filter(self, record: Any) -> bool:
+        error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        return error is None or not (isinstance(error, _Signalled) or _summarize_error(error) is not None)
 
 
 def _check_reachable(address: str) -> None:

@@ -130,6 +130,16 @@ def make_folder(path: Path, count: int, text: str = SHORT) -> Path:
     return path
 
 
+def slow_config(path: Path, model: Path) -> Path:
+    """A preset `slow` on the tiny T5 with long decodes, so that a signal lands mid-run."""
+    path.write_text(
+        f'[summarizers.slow]\nmodel = "{model}"\nmax_input_tokens = 64\n'
+        "generate = { num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
     """One JSON object per line; a str row is written as it is (for broken lines)."""
     lines = (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)

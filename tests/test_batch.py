@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl
+from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config
 from summarize.batch import Batch, run_batch
 from summarize.config import load_config
 from summarize.config import make_options
@@ -25,12 +25,7 @@ def outputs(folder):
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_after_the_current_input_and_skip_existing_resumes(models, tmp_path, sig, code):
     news = make_folder(tmp_path / "news", 40)
-    slow = tmp_path / "slow.toml"  # long decodes, so that the signal lands mid-run
-    slow.write_text(
-        f'[summarizers.slow]\nmodel = "{models["t5"]}"\nmax_input_tokens = 64\n'
-        "generate = { num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }\n",
-        encoding="utf-8",
-    )
+    slow = slow_config(tmp_path / "slow.toml", models["t5"])
     out = tmp_path / "out"
     args = [BIN, news, "-o", out, "-f", "json", "--model", "slow", "--no-translate", "--config", slow]
     env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}

@@ -7,14 +7,17 @@ running and uses it, as it would in a notebook.
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SHORT, parse_jsonl, write_jsonl
+from conftest import HF_HOME, SHORT, parse_jsonl, slow_config, write_jsonl
 
 pytest.importorskip("ray")
 
@@ -24,6 +27,7 @@ BAD = {"not json": 7, "no text": 13, "empty text": 21}  # line number → what i
 @pytest.fixture(scope="session")
 def local_ray(s3):  # S3 first: Ray's workers inherit its environment
     import ray
+    import ray.data  # noqa: F401 - its console log handler keeps the sys.stderr of its import: not one CliRunner closes
 
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
     yield ray
@@ -128,7 +132,7 @@ def map_worker_pids() -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the actor's process in /proc")
-def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ray, tmp_path):
+def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ray, models, tmp_path):
     data = corpus(tmp_path / "corpus.jsonl", 40)
     killed: list[int] = []
     restarted: list[int] = []
@@ -148,7 +152,8 @@ def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ra
 
     killer = threading.Thread(target=kill_the_first_worker, daemon=True)
     killer.start()
-    result = run(data, "--ray", "--workers", "1", "--output", tmp_path / "out")
+    slow = slow_config(tmp_path / "slow.toml", models["t5"])  # long decodes: the kill lands mid-run
+    result = run(data, "--ray", "--workers", "1", "--model", "slow", "--no-translate", "--output", tmp_path / "out", config=slow)
     killer.join(timeout=5)
     assert killed, "no actor was seen to kill"
     assert restarted, "the killed actor was not replaced: it was killed after the run's last batch"
@@ -199,6 +204,129 @@ def test_a_model_that_cannot_load_is_one_line_and_exit_2(run, local_ray, tmp_pat
     assert result.exit_code == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
     assert len(errors) == 1 and "no-such-model" in errors[0], result.stderr
+    # Ray Data's dump of the failure is logged by the driver, so it would land here. (Ray's streamed
+    # reports may come after the run: the subprocess test below sees all of them. The shared Ray
+    # can also stream an earlier test's reports here, hence no `stdout == ""`.)
+    assert not [dump for dump in RAY_DUMPS if dump in result.stderr], result.stderr
+    assert "no-such-model" not in result.stdout
+
+
+RAY_DUMPS = ("Traceback", "Exception raised in creation task", "Exception occurred in Ray Data", "SummarizeError")  # Ray reporting our error
+
+
+# ------------------------------------------- as a real process: its own local Ray, signals, all it prints
+
+
+def summarize(*args, shard_rows: int | None = None, **popen) -> subprocess.Popen:
+    """`python -m summarize ARGS` on the tiny models; without an address it starts its own local Ray.
+    `shard_rows` sets distributed.SHARD_ROWS in that process (small: shards appear during the run)."""
+    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}
+    env.pop("RAY_ADDRESS", None)
+    setting = f"import summarize.distributed as d; d.SHARD_ROWS = {shard_rows}; " if shard_rows else ""
+    program = ["-c", f"{setting}import sys; from summarize.cli import main; sys.argv[0] = 'summarize'; main()"]
+    command = [sys.executable, *program, *map(str, args)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)
+
+
+def finished(*args) -> subprocess.CompletedProcess:
+    process = summarize(*args)
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def process_table() -> dict[int, tuple[int, str, str]]:
+    """pid → (parent pid, state, name) of every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            raw = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if raw:
+            name, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+            table[int(entry.name)] = (int(rest[1]), rest[0], name)
+    return table
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """The processes under `pid` (for a driver: Ray's GCS, raylet, agents and workers) → their names."""
+    table, found, parents = process_table(), {}, [pid]
+    while parents:
+        parent = parents.pop()
+        for child, (ppid, _, name) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = name
+                parents.append(child)
+    return found
+
+
+def left_running(processes: dict[int, str], within: float) -> dict[int, str]:
+    """Those of `processes` still running (not zombies) after up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        table = process_table()
+        left = {pid: name for pid, name in processes.items() if pid in table and table[pid][2] == name and table[pid][1] != "Z"}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds Ray's processes in /proc")
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_and_its_ray_and_skip_existing_resumes(models, fast_config, tmp_path, sig, code):
+    data = write_jsonl(tmp_path / "corpus.jsonl", [{"id": f"r{n}", "text": f"{SHORT} Новость номер {n}."} for n in range(40)])
+    slow = slow_config(tmp_path / "slow.toml", models["t5"])
+    out = tmp_path / "out"
+    args = [data, "--ray", "--model", "slow", "--no-translate", "--config", slow, "--output", out]
+    process = summarize(*args, shard_rows=8)
+    deadline = time.monotonic() + 60
+    while not list(out.glob("*.parquet")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before the signal"
+    ray = descendants(process.pid)
+    assert {"raylet", "gcs_server"} <= set(ray.values()), ray  # else the check below proves nothing
+    sent = time.monotonic()
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    assert time.monotonic() - sent < 10, "not stopped promptly"
+    assert left_running(ray, within=10) == {}
+    assert not [dump for dump in (*RAY_DUMPS, "execution failed") if dump in stderr], stderr
+    assert stdout == ""
+    ours = [line for line in stderr.splitlines() if line.startswith("summarize:")]
+    first = {row["id"] for row in shard_rows(out)}
+    assert 0 < len(first) < 40
+    assert len(ours) == 2 and ours[-1].startswith(f"summarize: stopped by {sig.name}: {len(first)} done, 0 failed in "), stderr
+    assert ours[-1].endswith(f"the shards written stay in {out}; run the same command with --skip-existing to resume")
+
+    resumed = finished(*args, "--skip-existing")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{40 - len(first)} done, 0 failed, {len(first)} skipped" in resumed.stderr
+    ids = [row["id"] for row in shard_rows(out)]
+    assert sorted(ids) == sorted(f"r{n}" for n in range(40))  # every record exactly once
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_load_is_only_our_line_and_the_actors_notices_still_come(models, fast_config, tmp_path):
+    config = tmp_path / "models.toml"
+    config.write_text(
+        f'[summarizers.gone]\nmodel = "{tmp_path / "no-such-model"}"\nmax_input_tokens = 64\n'
+        '[summarizers.absent]\nmodel = "nobody/absent-model"\nmax_input_tokens = 64\n',
+        encoding="utf-8",
+    )
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": f"r{n}", "text": SHORT} for n in range(16)])
+    gone = finished(data, "--ray", "--model", "gone", "--no-translate", "--strict", "--output", tmp_path / "gone", "--config", config)
+    assert gone.returncode == 2, gone.stderr
+    assert not [dump for dump in RAY_DUMPS if dump in gone.stderr], gone.stderr
+    assert gone.stdout == ""
+    assert [line for line in gone.stderr.splitlines() if "summarize:" in line][-1] == (
+        f"summarize: error: model {tmp_path / 'no-such-model'} (preset gone): no such directory; fix `model` in models.toml"
+    )
+    # An actor's own notice (here: the model is missing, so the extractive engine summarises) still comes.
+    absent = finished(data, "--ray", "--model", "absent", "--no-translate", "--output", tmp_path / "absent", "--config", config)
+    assert absent.returncode == 0, absent.stderr
+    assert re.search(r"\(MapWorker.* pid=\d+\).* summarize: warning: model nobody/absent-model \(preset absent\) is not in the local cache", absent.stderr), absent.stderr
 
 
 def test_a_corpus_in_s3_goes_to_shards_in_s3_and_resumes_there(run, local_ray, s3, tmp_path):
