@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(HF_HUB_OFFLINE="1", HF_HOME=str(cache / "hf"), SUMMARIZE_CT2_CACHE=str(cache / "ct2"))  # Ray's workers inherit them
     os.environ.pop("SUMMARIZE_CONFIG", None)
     if args.models_dir:
-        models = {name: args.models_dir / name for name in ("rut5", "opus")}
+        models = {name: args.models_dir.resolve() / name for name in ("rut5", "opus")}
     else:
         lines = corpus.training_lines(corpus.default_eval_dir(ROOT))
         models = {name: m.path for name, m in ensure_models(["rut5", "opus"], args.size, cache, lines).items()}
