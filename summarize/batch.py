@@ -35,6 +35,7 @@ class Tally:
     stopped_by: signal.Signals | None = None
     seconds: float = 0.0
     resume: str = ""  # how to pick up a stopped run, said after the tally when it stopped
+    unread: str = ""  # a dataset stopped part-way: its records past the last one read are not counted in `left`
 
     def line(self) -> str:
         parts = [f"{self.done} done", f"{len(self.failures)} failed"]
@@ -42,7 +43,7 @@ class Tally:
             parts.append(f"{self.skipped} skipped (already written)")
         if self.left:
             parts.append(f"{self.left} left")
-        text = ", ".join(parts) + f" in {self.seconds:.1f} s"
+        text = ", ".join(parts) + f" in {self.seconds:.1f} s" + (f"; not read: {self.unread}" if self.unread else "")
         if not self.stopped_by:
             return text
         return f"stopped by {self.stopped_by.name}: {text}" + (f"; {self.resume}" if self.resume else "")
@@ -88,7 +89,7 @@ def run_batch(
             results.close()
             items.close()  # stops fetching ahead
         tally.stopped_by = stop.signal
-    tally.left = feed.left()
+    tally.left, tally.unread = feed.left(), feed.unread()
     if batch.writer:
         batch.writer.close()
     tally.seconds = time.perf_counter() - started
@@ -104,6 +105,7 @@ class _Feed:
         self.pending: deque[tuple[Input, Path | None, Document | Failure]] = deque()  # fed, Result not back yet
         self.paths: dict[int, Path | None] = {}  # output files of the inputs themselves, reserved in input order
         self.opened = 0
+        self.reading: tuple[Input, Input] | None = None  # (a dataset being read, its last record read)
 
     def __iter__(self) -> Iterator[Document | Failure]:
         found = read_all(self.inputs, self.batch.max_input_chars, self.batch.fields, self._done)
@@ -112,9 +114,11 @@ class _Feed:
                 with self.stop.interruptible():  # stdin, a FIFO or a web page may keep us waiting
                     index, item, read = next(found, (None, None, None))
                 if item is None:
+                    self.reading = None
                     return
                 self.opened = index + 1
                 record = item is not self.inputs[index]  # a dataset's record (or a failure to read one)
+                self.reading = (self.inputs[index], item) if record else None
                 path = self.paths[index] if index in self.paths and not record else self._path(item)
                 if read is None or (record and _done_before(item, path, self.batch)):
                     self.tally.skipped += 1
@@ -134,6 +138,13 @@ class _Feed:
 
     def left(self) -> int:
         return len(self.pending) + len(self.inputs) - self.opened  # fed but not reached, and never opened
+
+    def unread(self) -> str:
+        """A dataset whose reading stopped part-way: what of it was never read (its size is unknown)."""
+        if self.reading is None:
+            return ""
+        dataset, last = self.reading
+        return f"any records of {dataset.source} after {last.key}"
 
     def _done(self, index: int, item: Input) -> bool:
         self.paths[index] = self._path(item)

@@ -6,10 +6,11 @@ import os
 import signal
 import subprocess
 import time
+import re
 
 import pytest
 
-from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config
+from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_jsonl
 from summarize.batch import Batch, run_batch
 from summarize.config import load_config
 from summarize.config import make_options
@@ -216,3 +217,13 @@ def test_a_symlink_in_the_output_dir_cannot_lead_outside(run, tmp_path):
     assert result.exit_code == 1
     assert "leads outside it" in result.stderr
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_dataset_stopped_part_way_says_its_rest_was_not_read(run, tmp_path):
+    rows = [{"id": "a", "text": SHORT}, {"id": "b"}, *({"id": f"c{n}", "text": SHORT} for n in range(5))]
+    data = write_jsonl(tmp_path / "corpus.jsonl", rows)
+    result = run(data, "--fail-fast", "-e", "lead", "--no-translate", "-f", "jsonl")
+    assert result.exit_code == 1
+    tally = result.stderr.strip().splitlines()[-1]
+    # The bad record stops the run; records after the last one read are named, not counted as left.
+    assert re.fullmatch(rf"summarize: 1 done, 1 failed(, \d left)? in [\d.]+ s; not read: any records of {re.escape(str(data))} after (b|c\d)", tally), tally
