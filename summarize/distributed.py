@@ -25,6 +25,7 @@ import os
 import signal
 import socket
 import sys
+import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
@@ -296,7 +297,8 @@ def _write(dataset: Any, out: Folder) -> None:
     import time
 
     try:
-        dataset.write_datasink(_Shards(out, time.strftime("%Y%m%dT%H%M%S")), ray_remote_args={"num_cpus": 0})
+        run = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"  # a rerun's shards never take an earlier one's name
+        dataset.write_datasink(_Shards(out, run), ray_remote_args={"num_cpus": 0})
     except Exception as e:  # Ray wraps what an actor raised; a SummarizeError is the user's to read
         cause = _summarize_error(e)
         if cause is None:
