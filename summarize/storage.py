@@ -42,6 +42,7 @@ def split_glob(given: str) -> tuple[str, str] | None:
     head, _, last = given.rstrip("/").rpartition("/")
     if not GLOB_MAGIC.search(given):
         return None
+    head = head or ("" if is_uri(given) else ".")  # a bare '*.txt': this folder
     if GLOB_MAGIC.search(head) or not head:
         raise SummarizeError(f"{given}: a wildcard may only be in the last part of the path; "
                              "give the folder with --glob PATTERN (and --recursive for subfolders)")

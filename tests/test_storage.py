@@ -128,3 +128,13 @@ def test_ray_output_where_nothing_can_be_written_is_refused_before_the_run(run, 
     assert result.exit_code == 2
     assert result.stderr.startswith("summarize: error: --output s3://no-such-bucket-for-out/summaries: cannot write there (")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bare_pattern_is_this_folder_and_a_missing_name_with_brackets_is_just_missing(run, folder, monkeypatch):
+    monkeypatch.chdir(folder)
+    here = run("*.txt", "-e", "lead", "-f", "jsonl")
+    assert here.exit_code == 0, here.stderr
+    assert [row["source"] for row in parse_jsonl(here.stdout)] == ["a.txt", "b.txt"]
+    missing = run("report[1].txt", "-e", "lead", "-f", "jsonl")
+    assert missing.exit_code == 1
+    assert "no files match 'report[1].txt'" in parse_jsonl(missing.stdout)[0]["error"]
