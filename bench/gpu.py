@@ -29,7 +29,7 @@ from pathlib import Path
 from bench import corpus
 from bench.measure import describe_machine
 from bench.models import ensure_models_in_child
-from bench.run import ROOT, _records, fixed_length, make_pairs, write_config
+from bench.run import ROOT, _records, make_pairs, write_config
 from summarize.text import split_sentences
 
 BENCH = Path(__file__).resolve().parent

@@ -99,7 +99,7 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
     with _cluster(job.address, job.workers, notify, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
         notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
-               + (f"1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
+               + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
         dataset = _dataset(ray, job, actors, ray.put(frozenset(done)))
         _write(dataset, out)
     new = sorted(set(_shards(out)) - set(old))

@@ -13,10 +13,14 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from summarize.documents import Document
 from summarize.errors import SummarizeError
+
+if TYPE_CHECKING:  # imported where used: a thread pool's module at start-up costs every run
+    import concurrent.futures
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 # Per the HTML spec a <meta charset> must sit in the first 1024 bytes; real pages put scripts first.

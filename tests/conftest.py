@@ -7,12 +7,16 @@ tests never see the user's cache and never touch the network.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +201,129 @@ def s3():
         server.stop()
         for name, value in before.items():
             os.environ.pop(name) if value is None else os.environ.update({name: value})
+
+
+# Datasets, written and read with each format's own library
+
+
+def write_dataset(path: Path, records: list[dict], row_group_size: int | None = None) -> Path:
+    """Records as a real dataset file; CSV gets the union of the keys as its header."""
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    elif path.suffix == ".csv":
+        header = list(dict.fromkeys(k for r in records for k in r))
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, header)
+            writer.writeheader()
+            writer.writerows(records)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(records), path, row_group_size=row_group_size)
+    return path
+
+
+def read_output(path: Path) -> tuple[list[str], list[dict]]:
+    """An output file's columns and rows, read with the format's own library."""
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return (list(rows[0]) if rows else []), rows
+    if path.suffix == ".csv":
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            return list(reader.fieldnames), list(reader)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.schema.names, table.to_pylist()
+
+
+# A web site on 127.0.0.1
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str | None = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # before the response starts
+    drip: float = 0.0  # seconds between body bytes: a server that never stops sending slowly
+    length: bool = True  # send Content-Length
+
+
+class NewsServer:
+    """A local site on 127.0.0.1 in a thread: routes by path; counts requests (by path, and at once)
+    and remembers their headers. It stops with the test (the `site` fixtures) or with the process."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.active = 0
+        self.most_at_once = 0
+        self.seen_headers: list[dict[str, str]] = []
+        self.stopping = threading.Event()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> str:
+        self.routes[path] = Route(body.encode() if isinstance(body, str) else body, status, content_type)
+        return self.url(path)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 5  # a stuck client cannot hold a server thread for long
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with server.lock:
+                    server.hits[self.path] += 1
+                    server.active += 1
+                    server.most_at_once = max(server.most_at_once, server.active)
+                    server.seen_headers.append(dict(self.headers))
+                try:
+                    self._answer(server.routes.get(self.path) or Route(b"not here", 404, "text/plain"))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should past its limits
+                finally:
+                    with server.lock:
+                        server.active -= 1
+
+            def _answer(self, route: Route) -> None:
+                if route.delay and server.stopping.wait(route.delay):
+                    return
+                body = route.body
+                self.send_response(route.status)
+                if route.content_type:
+                    self.send_header("Content-Type", route.content_type)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                if route.length:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not route.drip:
+                    self.wfile.write(body)
+                    return
+                for i in range(len(body)):
+                    if server.stopping.wait(route.drip):
+                        return
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+
+        return Handler

@@ -3,7 +3,6 @@ resume, what an interrupted write leaves, file modes, and memory that stays flat
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import read_output, write_dataset
 from summarize import corpus
 from summarize.corpus import BadRecord, DatasetWriter, Fields, is_dataset, read_dataset
 from summarize.outputs import same_file
@@ -27,36 +27,8 @@ COLUMNS = ["id", *(f.name for f in dataclasses.fields(Result))]
 ARTICLE = "Правительство утвердило программу ремонта дорог. Работы начнутся весной."
 
 
-def write_dataset(path: Path, records: list[dict], row_group_size: int | None = None) -> Path:
-    """Records as a real dataset file; CSV gets the union of the keys as its header."""
-    if path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    elif path.suffix == ".csv":
-        header = list(dict.fromkeys(k for r in records for k in r))
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, header)
-            writer.writeheader()
-            writer.writerows(records)
-    else:
-        pq.write_table(pa.Table.from_pylist(records), path, row_group_size=row_group_size)
-    return path
-
-
 def read(path: Path, fields: Fields = Fields(), max_chars: int = 10_000) -> list[Document | BadRecord]:
     return list(read_dataset(path, fields, max_chars))
-
-
-def read_output(path: Path) -> tuple[list[str], list[dict]]:
-    """An output file's columns and rows, read with the format's own library."""
-    if path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        return (list(rows[0]) if rows else []), rows
-    if path.suffix == ".csv":
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            return list(reader.fieldnames), list(reader)
-    table = pq.read_table(path)
-    return table.schema.names, table.to_pylist()
 
 
 def leftovers(folder: Path) -> list[str]:

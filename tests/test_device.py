@@ -1,7 +1,6 @@
 """Device policy without a GPU: precision, CTranslate2 compute types, batch budgets, fallbacks."""
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -11,15 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
-import threading
 import time
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import SHORT, parse_jsonl, write_jsonl
-from test_corpus import read_output, write_dataset
+from conftest import SHORT, NewsServer, parse_jsonl, read_output, write_dataset, write_jsonl
 from summarize.documents import Result
 
 LEAD = ("-e", "lead", "--no-translate")
@@ -116,51 +112,9 @@ def assert_clean_tram_summary(summary: str) -> None:
         assert junk not in summary, junk
 
 
-class Site:
-    """A web site on 127.0.0.1 in a thread: path → (status, content type, body); requests counted."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[int, str, bytes]] = {}
-        self.hits: Counter[str] = Counter()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = 5  # a stuck client cannot hold a server thread for long
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                site.hits[self.path] += 1
-                status, content_type, body = site.pages.get(self.path, (404, "text/plain", b"not found"))
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def add(self, path: str, body: str | bytes, content_type: str = HTML, status: int = 200) -> str:
-        self.pages[path] = (status, content_type, body.encode() if isinstance(body, str) else body)
-        return self.base + path
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
 def site():
-    server = Site()
+    server = NewsServer()
     yield server
     server.stop()
 

@@ -10,12 +10,11 @@ import sys
 import threading
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from conftest import NewsServer, Route
 from summarize.errors import SummarizeError
 from summarize.web import FetchLimits, Fetched, decode_page, extract_page, fetch_all, looks_like_html, user_agent
 
@@ -98,84 +97,6 @@ NO_ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Вест
 <body><nav><a href="/politics/">Политика</a> <a href="/economy/">Экономика</a> <a href="/sport/">Спорт</a></nav>
 <ul><li><a href="/1.html">Паводок на Волге</a></li><li><a href="/2.html">Новая поликлиника</a></li></ul>
 <footer>© 2024 Вестник Поволжья</footer></body></html>"""
-
-
-@dataclass
-class Route:
-    body: bytes = b""
-    status: int = 200
-    content_type: str | None = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # before the response starts
-    drip: float = 0.0  # seconds between body bytes: a server that never stops sending slowly
-    length: bool = True  # send Content-Length
-
-
-class NewsServer:
-    """A local site: routes by path, counts requests at once, remembers the request headers."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.lock = threading.Lock()
-        self.active = 0
-        self.most_at_once = 0
-        self.seen_headers: list[dict[str, str]] = []
-        self.stopping = threading.Event()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _handler(self):
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                with server.lock:
-                    server.active += 1
-                    server.most_at_once = max(server.most_at_once, server.active)
-                    server.seen_headers.append(dict(self.headers))
-                try:
-                    self._answer(server.routes.get(self.path) or Route(b"not here", 404, "text/plain"))
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as it should past its limits
-                finally:
-                    with server.lock:
-                        server.active -= 1
-
-            def _answer(self, route: Route) -> None:
-                if route.delay and server.stopping.wait(route.delay):
-                    return
-                body = route.body
-                self.send_response(route.status)
-                if route.content_type:
-                    self.send_header("Content-Type", route.content_type)
-                for name, value in route.headers.items():
-                    self.send_header(name, value)
-                if route.length:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if not route.drip:
-                    self.wfile.write(body)
-                    return
-                for i in range(len(body)):
-                    if server.stopping.wait(route.drip):
-                        return
-                    self.wfile.write(body[i : i + 1])
-                    self.wfile.flush()
-
-        return Handler
 
 
 @pytest.fixture
