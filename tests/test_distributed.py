@@ -132,8 +132,10 @@ def map_worker_pids() -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the actor's process in /proc")
-def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ray, models, tmp_path):
+def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ray, models, tmp_path, monkeypatch):
+    monkeypatch.setattr("summarize.distributed.SHARD_ROWS", 8)  # a shard as soon as the actor is at work
     data = corpus(tmp_path / "corpus.jsonl", 40)
+    out = tmp_path / "out"
     killed: list[int] = []
     restarted: list[int] = []
     earlier = set(map_worker_pids())  # actors of an earlier test, still on their way out
@@ -142,8 +144,7 @@ def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ra
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not restarted:
             pids = [pid for pid in map_worker_pids() if pid not in earlier]
-            if pids and not killed:
-                time.sleep(0.5)  # let it load its models and take a batch
+            if pids and not killed and list(out.glob("*.parquet")):  # past its model load, mid-run
                 os.kill(pids[0], signal.SIGKILL)
                 killed.append(pids[0])
             elif killed:
@@ -153,12 +154,12 @@ def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ra
     killer = threading.Thread(target=kill_the_first_worker, daemon=True)
     killer.start()
     slow = slow_config(tmp_path / "slow.toml", models["t5"])  # long decodes: the kill lands mid-run
-    result = run(data, "--ray", "--workers", "1", "--model", "slow", "--no-translate", "--output", tmp_path / "out", config=slow)
+    result = run(data, "--ray", "--workers", "1", "--model", "slow", "--no-translate", "--output", out, config=slow)
     killer.join(timeout=5)
     assert killed, "no actor was seen to kill"
     assert restarted, "the killed actor was not replaced: it was killed after the run's last batch"
     assert result.exit_code == 1, result.stderr
-    rows = shard_rows(tmp_path / "out")
+    rows = shard_rows(out)
     assert len(rows) == 40 and len({row["id"] for row in rows}) == 40
     assert sum(1 for row in rows if row["error"]) == 3
 
