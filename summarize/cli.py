@@ -131,7 +131,7 @@ def summarize(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders to summarise; '-' or nothing reads piped stdin.", show_default=False)] = None,
     fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format \\[default: rich on a terminal, plain otherwise].", show_default=False)] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one file per input here instead of to stdout.", file_okay=False)] = None,
-    glob: Annotated[str, typer.Option("--glob", help="Which files of a folder to take.")] = "*.txt",
+    glob: Annotated[Optional[str], typer.Option("--glob", help="Which files of a folder to take \\[default: *.txt].", show_default=False)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also take files from subfolders.")] = False,
     translate: Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add the English translation \\[default: from models.toml, on].", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.")] = False,

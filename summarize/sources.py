@@ -21,6 +21,7 @@ from summarize.text import group_digits, other_cyrillic_language, split_title, s
 STDIN = "-"
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+DEFAULT_GLOB = "*.txt"  # the files of a folder that are taken when no --glob says otherwise
 # Code pages Russian text is found in; used when the general detector's guess is not Cyrillic.
 CYRILLIC_CODEPAGES = ["cp1251", "koi8_r", "koi8_u", "mac_cyrillic", "cp866", "iso8859_5"]
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -56,11 +57,13 @@ class Input:
         return self.id if self.id is not None else self.source
 
 
-def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = False, skip: Path | None = None) -> list[Input]:
+def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = False, skip: Path | None = None) -> list[Input]:
     """Expand files, folders and storage URIs ('-' is stdin). Folders are listed in natural order (a2
     before a10), hidden files and anything under `skip` (the run's output folder) left out. A
-    wildcard in the last part of a path ('news/*.jsonl', quoted) is its folder with that pattern."""
-    _check_pattern(pattern)
+    wildcard in the last part of a path ('news/*.jsonl', quoted) is its folder with that pattern;
+    `pattern` (--glob, else DEFAULT_GLOB) is for the folders given without one."""
+    if pattern is not None:
+        _check_pattern(pattern)
     inputs: list[Input] = []
     for given in paths:
         if given == STDIN:
@@ -70,7 +73,9 @@ def list_inputs(paths: list[str], pattern: str = "*.txt", recursive: bool = Fals
             inputs.append(Input(shown(given), None, _url_name(given), url=given))
             continue
         globbed = split_glob(given) if is_uri(given) or not Path(given).exists() else None
-        folder, wanted = globbed or (given, pattern)
+        if globbed and pattern is not None:
+            raise SummarizeError(f"{given}: has a wildcard, and --glob {pattern!r} is given too; give the pattern once")
+        folder, wanted = globbed or (given, pattern or DEFAULT_GLOB)
         _check_pattern(wanted)
         if is_uri(given):
             inputs.extend(_list_uri(given, folder, wanted, recursive))

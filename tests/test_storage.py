@@ -138,3 +138,9 @@ def test_a_bare_pattern_is_this_folder_and_a_missing_name_with_brackets_is_just_
     missing = run("report[1].txt", "-e", "lead", "-f", "jsonl")
     assert missing.exit_code == 1
     assert "no files match 'report[1].txt'" in parse_jsonl(missing.stdout)[0]["error"]
+
+
+def test_a_wildcard_path_and_a_glob_together_is_one_line(run, folder):
+    result = run(str(folder / "*.md"), "--glob", "*.txt", "-e", "lead")
+    assert result.exit_code == 2
+    assert result.stderr == f"summarize: error: {folder / '*.md'}: has a wildcard, and --glob '*.txt' is given too; give the pattern once\n"
