@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HF_HOME, SHORT, parse_jsonl, slow_config, write_jsonl
+from conftest import HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_dataset, write_jsonl
 
 pytest.importorskip("ray")
 
@@ -350,3 +350,18 @@ def test_a_corpus_in_s3_goes_to_shards_in_s3_and_resumes_there(run, local_ray, s
     again = run(*args, "--skip-existing")
     assert again.exit_code == 1 and "0 done, 3 failed, 37 skipped" in again.stderr, again.stderr
     assert len(rows()) == 40 and len({row["id"] for row in rows()}) == 40
+
+
+def test_a_folder_of_articles_and_csv_and_parquet_datasets_match_the_local_run(run, local_ray, tmp_path):
+    news = make_folder(tmp_path / "news", 3)
+    table = write_dataset(tmp_path / "more.parquet", [{"id": "p1", "text": SHORT}, {"id": "p2", "text": SHORT + " Ещё."}])
+    sheet = write_dataset(tmp_path / "more.csv", [{"id": "c1", "text": SHORT}, {"id": "c2", "text": ""}])
+    local = run(news, table, sheet, "-e", "lead", "--output", tmp_path / "local.jsonl")
+    ray_run = run(news, table, sheet, "-e", "lead", "--ray", "--output", tmp_path / "out")
+    assert local.exit_code == ray_run.exit_code == 1, ray_run.stderr  # c2 has no text
+    assert "6 done, 1 failed" in ray_run.stderr
+    expected = {row["id"]: row for row in parse_jsonl((tmp_path / "local.jsonl").read_text(encoding="utf-8"))}
+    got = {row["id"]: row for row in shard_rows(tmp_path / "out")}
+    assert sorted(got) == sorted(expected) and str(news / "000.txt") in got
+    for rid, row in expected.items():
+        assert (got[rid]["source"], got[rid]["summary_ru"], got[rid]["error"]) == (row["source"], row["summary_ru"], row["error"])
