@@ -201,7 +201,10 @@ class Folder:
     def replace_table(self, name: str, table: Any) -> None:
         """Rewrite one file with a table (none left when it has no rows), never half-written."""
         if not self.write_tables(name, iter([table]), table.schema):
-            self.fs.delete_file(self._at(name))
+            self.delete(name)
+
+    def delete(self, name: str) -> None:
+        self.fs.delete_file(self._at(name))
 
     def move(self, name: str, new_name: str) -> None:
         self.fs.move(self._at(name), self._at(new_name))

@@ -94,6 +94,8 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     # And one damaged after it was written: moved aside, its records redone.
     gone |= {row["id"] for row in pq.read_table(shards[1]).to_pylist()}
     shards[1].write_bytes(b"PAR1 not a shard")
+    # And a write that a kill cut off: a hidden temporary file, removed by the resume.
+    (out / f".{shards[0].name}.0123abcd.part").write_bytes(b"PAR1 half")
 
     again = run(data, "--ray", "-e", "lead", "--output", out, "--skip-existing")
     assert again.exit_code == 1, again.stderr
@@ -104,6 +106,7 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     assert f"{len(redone) - 3} done, 3 failed, {40 - len(redone)} skipped" in again.stderr
     assert f"{shards[1]}: cannot be read (damaged?); moved to {shards[1].name}.broken" in again.stderr
     assert (out / f"{shards[1].name}.broken").exists()
+    assert not list(out.glob(".*.part"))
 
 
 def test_without_skip_existing_a_folder_of_shards_is_refused(run, local_ray, tmp_path):
