@@ -360,9 +360,14 @@ def test_a_folder_of_articles_and_csv_and_parquet_datasets_match_the_local_run(r
     table = write_dataset(tmp_path / "more.parquet", [{"id": "p1", "text": SHORT}, {"id": "p2", "text": SHORT + " Ещё."}])
     sheet = write_dataset(tmp_path / "more.csv", [{"id": "c1", "text": SHORT}, {"id": "c2", "text": ""}])
     local = run(news, table, sheet, "-e", "lead", "--output", tmp_path / "local.jsonl")
-    ray_run = run(news, table, sheet, "-e", "lead", "--ray", "--output", tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    inside = run(news, "-e", "lead", "--ray", "--output", tmp_path / "out", "--errors", tmp_path / "out" / "errors.jsonl")
+    assert inside.exit_code == 2 and "is inside the --output folder" in inside.stderr
+    ray_run = run(news, table, sheet, "-e", "lead", "--ray", "--output", tmp_path / "out", "--errors", tmp_path / "errors.jsonl")
     assert local.exit_code == ray_run.exit_code == 1, ray_run.stderr  # c2 has no text
     assert "6 done, 1 failed" in ray_run.stderr
+    [failed] = parse_jsonl((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))
+    assert failed["source"] == f"{sheet}#c2" and failed["error"].startswith(f"{sheet}#c2: ")
     expected = {row["id"]: row for row in parse_jsonl((tmp_path / "local.jsonl").read_text(encoding="utf-8"))}
     got = {row["id"]: row for row in shard_rows(tmp_path / "out")}
     assert sorted(got) == sorted(expected) and str(news / "000.txt") in got
