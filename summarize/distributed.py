@@ -53,6 +53,11 @@ SHARD_ROWS = 1024  # rows per shard: not a file per small batch; a run cut off r
 THREADS_PER_ACTOR = 2  # CTranslate2 threads per actor on a CPU: half the model copies of 1, as fast (bench/results/ray-throughput-latest.md)
 MAX_RESTARTS = 3  # an actor killed (OOM, a lost node) comes back this many times…
 MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then the job stops
+# Actors in a row that may die inside their constructor before the job fails. 0: a model that cannot
+# load fails the run at once and in one line (more would retry it, with Ray's retry chatter on
+# stdout); an actor killed as its process starts is still restarted by Ray Core (MAX_RESTARTS), but
+# one killed while it loads its models fails the run (--skip-existing resumes it).
+INIT_DEATHS = 0
 CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error within this
 
 
@@ -271,7 +276,7 @@ def _dataset(ray: Any, job: Job, actors: Actors, done: Any) -> Any:
     from ray.data import DataContext
 
     context = DataContext.get_current()
-    context.max_consecutive_actor_init_deaths = 0  # a model that cannot load fails the job at once
+    context.max_consecutive_actor_init_deaths = INIT_DEATHS
     source = _Inputs(job.inputs, job.fields, job.max_input_chars, done)
     # Reading and writing take no CPU of their own: every CPU asked for belongs to the actors.
     records = ray.data.read_datasource(source, num_cpus=0)

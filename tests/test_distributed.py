@@ -167,6 +167,31 @@ def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ra
     assert sum(1 for row in rows if row["error"]) == 3
 
 
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the actor's process in /proc")
+def test_an_actor_killed_as_it_starts_is_replaced(run, local_ray, tmp_path):
+    data = corpus(tmp_path / "corpus.jsonl", 20)
+    earlier = set(map_worker_pids())
+    killed: list[int] = []
+
+    def kill_it_at_once() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            for pid in map_worker_pids():
+                if pid not in earlier:
+                    os.kill(pid, signal.SIGKILL)  # as soon as its process exists
+                    killed.append(pid)
+                    break
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_it_at_once, daemon=True)
+    killer.start()
+    result = run(data, "--ray", "--workers", "1", "-e", "abstractive", "--output", tmp_path / "out")
+    killer.join(timeout=5)
+    assert killed
+    assert result.exit_code == 1, result.stderr  # the corpus's own 3 bad records
+    assert len({row["id"] for row in shard_rows(tmp_path / "out")}) == 20
+
+
 def test_an_address_that_does_not_answer_is_one_line_and_exit_2(run, tmp_path):
     data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])
     started = time.monotonic()
