@@ -58,6 +58,10 @@ MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then 
 # stdout); an actor killed as its process starts is still restarted by Ray Core (MAX_RESTARTS), but
 # one killed while it loads its models fails the run (--skip-existing resumes it).
 INIT_DEATHS = 0
+# Ray streams actors' output to the driver by polling their log files (new files every 0.5 s, lines
+# every 0.1 s): shutting down at once can lose an actor's last notices (a fallback to the extractive
+# engine, say), so a finished run waits this long first.
+LOG_GRACE_S = 1.0
 CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error within this
 
 
@@ -107,6 +111,7 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
                + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
         dataset = _dataset(ray, job, actors, ray.put(frozenset(done)))
         _write(dataset, out)
+        time.sleep(LOG_GRACE_S)  # the actors' last notices are still on their way to this terminal
     new = sorted(set(_shards(out)) - set(old))
     tally = _tally(out, new)
     tally.skipped = len(done)
@@ -236,13 +241,14 @@ def _ray_reports_left_to_us() -> Iterator[None]:
             handler.setLevel(level)
 
 
-def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], print_file: Any, *args: Any, **kwargs: Any) -> None:
     """Ray's worker-log printer (the actors' output and the cluster's error messages both pass
-    through it), less what _ray_reports_left_to_us keeps out."""
+    through it), less what _ray_reports_left_to_us keeps out; all of it to stderr, where Ray would
+    put the cluster's messages on stdout (a retried task, say)."""
     from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
     lines = [line for line in data.get("lines", ()) if (SUMMARIZE_ERROR not in line if from_ray else line.startswith("summarize:"))]
     if lines:
-        printing({**data, "lines": lines}, *args, **kwargs)
+        printing({**data, "lines": lines}, sys.stderr, *args, **kwargs)
 
 
 SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
