@@ -283,6 +283,11 @@ def _dataset(ray: Any, job: Job, actors: Actors, done: Any) -> Any:
 
     context = DataContext.get_current()
     context.max_consecutive_actor_init_deaths = INIT_DEATHS
+    # Ray Data warns once that a job "will hang" when no CPU is free as it starts, which is always so
+    # here: the actors hold every CPU asked for and reading and writing need none. Spent beforehand.
+    from ray.util.debug import log_once
+
+    log_once("cpu_warning")
     source = _Inputs(job.inputs, job.fields, job.max_input_chars, done)
     # Reading and writing take no CPU of their own: every CPU asked for belongs to the actors.
     records = ray.data.read_datasource(source, num_cpus=0)
