@@ -15,7 +15,7 @@ from summarize.corpus import Fields
 from summarize.documents import Document, Failure
 from summarize.outputs import RESULT_MARK
 from summarize.errors import SummarizeError
-from summarize.storage import URL_SCHEMES, is_uri, list_files, read_bytes, split_glob, suffix
+from summarize.storage import GLOB_MAGIC, URL_SCHEMES, exists, is_uri, list_files, read_bytes, split_glob, suffix
 from summarize.text import group_digits, other_cyrillic_language, split_title, strip_markdown
 
 STDIN = "-"
@@ -72,7 +72,8 @@ def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = 
         if given.startswith(URL_SCHEMES):
             inputs.append(Input(shown(given), None, _url_name(given), url=given))
             continue
-        globbed = split_glob(given) if is_uri(given) or not Path(given).exists() else None
+        # A name with wildcard characters that exists as it is (a file 'a[1].txt') is that name.
+        globbed = split_glob(given) if GLOB_MAGIC.search(given) and not exists(given) else None
         if globbed and pattern is not None:
             raise SummarizeError(f"{given}: has a wildcard, and --glob {pattern!r} is given too; give the pattern once")
         folder, wanted = globbed or (given, pattern or DEFAULT_GLOB)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from summarize.errors import SummarizeError, first_line
 
@@ -34,6 +35,16 @@ def is_uri(given: str | Path) -> bool:
 
 def suffix(location: str | Path) -> str:
     return PurePosixPath(str(location).split("?", 1)[0]).suffix.lower()
+
+
+def exists(location: str) -> bool:
+    """Whether a path or URI names something (a storage error counts as no: reading it says why)."""
+    if not is_uri(location):
+        return Path(location).exists()
+    try:
+        return Folder.at(location).kind() != "absent"
+    except SummarizeError:
+        return False
 
 
 def split_glob(given: str) -> tuple[str, str] | None:
@@ -54,11 +65,16 @@ def _filesystem(uri: str) -> tuple[Any, str]:
         import pyarrow.fs as pafs
     except ImportError:
         raise SummarizeError(f"{uri}: storage URIs are read with pyarrow; install it with pip install 'summarize[corpus]'") from None
-    if uri.lower().startswith(("gs://", "gcs://")) and "retry_limit_seconds=" not in uri:
+    scheme, _, rest = uri.partition("://")
+    authority, slash, key = rest.partition("/")
+    key, mark, query = key.partition("?")
+    if scheme.lower() in ("gs", "gcs") and "retry_limit_seconds=" not in query:
         # pyarrow's default retries go on for many minutes, e.g. on a machine with no Google credentials.
-        uri += f"{'&' if '?' in uri else '?'}retry_limit_seconds={GCS_RETRY_S}"
+        query, mark = "&".join(filter(None, [query, f"retry_limit_seconds={GCS_RETRY_S}"])), "?"
+    # A key is taken as written (as `aws s3` does): spaces, Cyrillic, brackets and '%' are escaped for
+    # pyarrow's URI parser, which refuses them raw and decodes them back.
     try:
-        return pafs.FileSystem.from_uri(uri)
+        return pafs.FileSystem.from_uri(f"{scheme}://{authority}{slash}{quote(key, safe='/')}{mark}{query}")
     except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError or ImportError by scheme
         raise SummarizeError(f"{uri}: cannot open this storage ({first_line(e)}); "
                              "check the URI (s3://, gs://, hdfs:// and abfs:// are known) and its credentials") from None

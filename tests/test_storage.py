@@ -68,6 +68,16 @@ def test_a_folder_and_a_glob_in_s3_list_their_files_in_natural_order(run, s3, bu
     assert [row["source"] for row in parse_jsonl(deep.stdout)] == [*sources, f"s3://{bucket}/news/sub/a1.txt"]
 
 
+def test_keys_are_taken_as_written_brackets_spaces_cyrillic_and_percent(run, s3, bucket):
+    names = ["a[1].txt", "статья 2.txt", "100%.txt"]
+    uris = [put(s3, bucket, f"новости/{name}", SHORT) for name in names]
+    one = run(uris[0], "-e", "lead", "-f", "jsonl")  # a name with wildcard characters that exists is that name
+    folder = run(f"s3://{bucket}/новости/", "-e", "lead", "-f", "jsonl")
+    assert one.exit_code == folder.exit_code == 0, one.stderr + folder.stderr
+    assert [row["source"] for row in parse_jsonl(one.stdout)] == uris[:1]
+    assert sorted(row["source"] for row in parse_jsonl(folder.stdout)) == sorted(uris)
+
+
 def test_what_is_missing_in_s3_fails_alone_in_one_line(run, s3, bucket):
     good = put(s3, bucket, "a.txt", SHORT)
     result = run(good, f"s3://{bucket}/missing.txt", f"s3://{bucket}/none/*.txt", "s3://no-such-bucket-here/x.txt", "-e", "lead", "-f", "jsonl")
