@@ -113,10 +113,11 @@ def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
         _write(dataset, out)
         time.sleep(LOG_GRACE_S)  # the actors' last notices are still on their way to this terminal
     new = sorted(set(_shards(out)) - set(old))
-    tally = _tally(out, new)
+    rows = [row for name in new for row in _read_shard(out, name, ["id", "source", "error"]) or []]  # read once
+    tally = _tally(rows)
     tally.skipped = len(done)
     tally.stopped_by = signals.received
-    _drop_redone_errors(out, old, new)
+    _drop_redone_errors(out, old, {row["id"] for row in rows})
     tally.seconds = time.perf_counter() - started
     return tally
 
@@ -558,23 +559,22 @@ def _done_ids(out: Folder, shards: list[str], notify: Callable[[str], None]) -> 
     return done
 
 
-def _tally(out: Folder, new: list[str]) -> Tally:
+def _tally(rows: list[dict[str, Any]]) -> Tally:
+    """The tally of this run's rows (their source and error)."""
     tally = Tally()
-    for name in new:
-        for row in _read_shard(out, name, ["source", "error"]) or []:
-            if row["error"] is None:
-                tally.done += 1
-            else:
-                tally.failures.append((row["source"], row["error"]))
+    for row in rows:
+        if row["error"] is None:
+            tally.done += 1
+        else:
+            tally.failures.append((row["source"], row["error"]))
     return tally
 
 
-def _drop_redone_errors(out: Folder, old: list[str], new: list[str]) -> None:
-    """A failed record redone by this run keeps only its new row: its old error row goes."""
+def _drop_redone_errors(out: Folder, old: list[str], redone: set[str]) -> None:
+    """A failed record redone by this run (its id in `redone`) keeps only its new row: its old error row goes."""
     import pyarrow.compute as pc
 
-    redone = {row["id"] for name in new for row in _read_shard(out, name, ["id"]) or []}
-    for name in old:
+    for name in old if redone else ():
         rows = _read_shard(out, name, ["id", "error"])
         if not rows or not any(row["error"] is not None and row["id"] in redone for row in rows):
             continue
