@@ -105,7 +105,7 @@ class Overlap:
 
 
 def measure_overlap(label: str, n_sites: int, per_host: int = 2) -> Overlap:
-    from summarize.web import Fetched, fetch_all
+    from summarize.inputs.web import Fetched, fetch_all
 
     sites = [Site(LATENCY) for _ in range(n_sites)]
     try:
@@ -122,7 +122,7 @@ def measure_overlap(label: str, n_sites: int, per_host: int = 2) -> Overlap:
 
 def child(count: int) -> None:
     """Fetch and extract `count` pages in this process; the parent reads its peak RSS."""
-    from summarize.web import extract_page, fetch_all
+    from summarize.inputs.web import extract_page, fetch_all
 
     site = Site(0.0)
     extracted = 0

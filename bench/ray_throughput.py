@@ -55,8 +55,9 @@ def single_process(folder: Path, config: Path, out: Path) -> float:
 
 def on_ray(folder: Path, config: Path, out: Path, actors: int, threads: int) -> float:
     from summarize.config import load_config, make_options
-    from summarize.distributed import Job, run_distributed
-    from summarize.sources import list_inputs
+    from summarize.runs.ray_plan import RayJob as Job
+    from summarize.runs.ray_plan import run_distributed
+    from summarize.inputs.listing import list_inputs
 
     options = make_options(load_config(config), backend="ctranslate2")
     job = Job(tuple(list_inputs([str(folder)])), out, options, workers=actors * threads, threads=threads)

@@ -21,16 +21,34 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from summarize.batch import EXIT_INTERRUPTED, Batch, Tally, run_batch, write_errors
-from summarize.corpus import DatasetWriter, Fields, is_dataset
-from summarize.config import Backend, Choice, Device, Dtype, Engine, Length, LongMode, Options, Quantize, load_config, make_options
+from summarize.config import (
+    Backend,
+    Choice,
+    Device,
+    Dtype,
+    Engine,
+    Length,
+    LongMode,
+    Options,
+    Quantize,
+    load_config,
+    make_options,
+)
+from summarize.documents import Tally
 from summarize.errors import SummarizeError
-from summarize.evaluate import Job, Task
-from summarize.outputs import OutputDir, StdoutWriter, check_output_dir, check_output_file, same_file
+from summarize.evaluate.data import Task
+from summarize.inputs.datasets import Fields, is_dataset
+from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_input_file
+from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.outputs.dataset import DatasetWriter
+from summarize.outputs.files import check_output_dir, check_output_file, same_file
+from summarize.outputs.folder import OutputDir
+from summarize.outputs.render import Format, printable
+from summarize.outputs.stdout import StdoutWriter
 from summarize.pipeline import Pipeline
-from summarize.render import Format, printable
-from summarize.storage import is_uri
-from summarize.sources import MAX_INPUT_CHARS, STDIN, URL_SCHEMES, drop_repeats, list_inputs, read_input_file
+from summarize.runs.local import Batch, run_batch, write_errors
+from summarize.runs.signals import EXIT_INTERRUPTED
+from summarize.storage import URL_SCHEMES, is_uri
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed pipe ended
@@ -209,7 +227,8 @@ def _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, ski
             raise SummarizeError(f"--errors {errors_file}: is inside the --output folder, which holds only shards; choose a file outside it")
     for note in notes:
         notify(f"warning: {note}")
-    from summarize.distributed import Job, run_distributed
+    from summarize.runs.ray_plan import RayJob as Job
+    from summarize.runs.ray_plan import run_distributed
 
     job = Job(tuple(inputs), ray.output, options, fields, max_input_chars, ray.address, ray.workers, skip_existing=skip_existing, debug=debug)
     tally = run_distributed(job, notify)
@@ -277,7 +296,13 @@ def _progress(err: Console, total: int):
     if total < 2 or not err.is_terminal:
         yield lambda: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     with Progress(TextColumn("summarising"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("summarising", total=total)
@@ -348,7 +373,8 @@ def evaluate(
     flags: ModelFlags,
 ) -> None:
     """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams) or a translator (BLEU, chrF)."""
-    from summarize import evaluate as ev
+    from summarize.evaluate import run as ev
+    from summarize.evaluate.run import EvalJob
 
     err = _stderr()
     with reported(flags.debug):
@@ -358,7 +384,7 @@ def evaluate(
             check_output_file(save_predictions, "--save-predictions", [data])
         # Scores must belong to the model named: never fall back to another engine here.
         options = flags.options(translate=task is Task.translate, strict=True)
-        job = Job(data, task, predictions, save_predictions, limit, strip_html)
+        job = EvalJob(data, task, predictions, save_predictions, limit, strip_html)
         records, given = ev.load(job)
         with _progress(err, len(records) if given is None else 0) as advance:
             report = ev.run(job, records, given, options, _notifier(err), advance, flags.debug)

@@ -14,7 +14,6 @@ from typing import Any
 from summarize.errors import SummarizeError
 
 
-
 class Choice(str, Enum):
     """A closed choice: its value is what users type and what results record."""
 

@@ -6,6 +6,7 @@ live here, where readers and writers can import them without importing each othe
 
 from __future__ import annotations
 
+import signal
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,3 +59,26 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Tally:
+    done: int = 0
+    skipped: int = 0
+    left: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    stopped_by: signal.Signals | None = None
+    seconds: float = 0.0
+    resume: str = ""  # how to pick up a stopped run, said after the tally when it stopped
+    unread: str = ""  # a dataset stopped part-way: its records past the last one read are not counted in `left`
+
+    def line(self) -> str:
+        parts = [f"{self.done} done", f"{len(self.failures)} failed"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped (already written)")
+        if self.left:
+            parts.append(f"{self.left} left")
+        text = ", ".join(parts) + f" in {self.seconds:.1f} s" + (f"; not read: {self.unread}" if self.unread else "")
+        if not self.stopped_by:
+            return text
+        return f"stopped by {self.stopped_by.name}: {text}" + (f"; {self.resume}" if self.resume else "")

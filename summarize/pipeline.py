@@ -15,8 +15,9 @@ from itertools import islice
 
 from summarize.config import Engine, LongMode, Options
 from summarize.documents import Document, Failure, Result
-from summarize.engines import Engines, Extractor, Notify, load_engines
 from summarize.engines.device import CPU_GROUP, group_size
+from summarize.engines.loader import load_engines
+from summarize.engines.protocol import Engines, Extractor, Notify
 from summarize.errors import SummarizeError, first_line
 from summarize.text import (
     chunk_sentences,

@@ -227,3 +227,15 @@ class Folder:
 
     def _at(self, name: str) -> str:
         return f"{self.path}/{name}"
+
+
+INSTALL_PYARROW = "pip install 'summarize[corpus]'"
+
+
+def _import_pyarrow(path: Path | str) -> tuple[Any, Any]:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise SummarizeError(f"{path}: Parquet needs pyarrow; install it with {INSTALL_PYARROW}") from None
+    return pyarrow, pyarrow.parquet

@@ -11,11 +11,11 @@ import re
 import pytest
 
 from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_jsonl
-from summarize.batch import Batch, run_batch
+from summarize.runs.local import Batch, run_batch
 from summarize.config import load_config
 from summarize.config import make_options
 from summarize.pipeline import Pipeline
-from summarize.sources import list_inputs
+from summarize.inputs.listing import list_inputs
 
 
 def outputs(folder):

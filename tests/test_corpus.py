@@ -17,8 +17,9 @@ import pytest
 
 from conftest import read_output, write_dataset
 from summarize import corpus
-from summarize.corpus import BadRecord, DatasetWriter, Fields, is_dataset, read_dataset
-from summarize.outputs import same_file
+from summarize.inputs.datasets import BadRecord, Fields, is_dataset, read_dataset
+from summarize.outputs.dataset import DatasetWriter
+from summarize.outputs.files import same_file
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
 
@@ -390,7 +391,7 @@ def test_a_value_that_cannot_be_written_fails_only_its_row(tmp_path, suffix):
 FILL_THE_DISK = """
 import resource, signal, sys
 from pathlib import Path
-from summarize.corpus import DatasetWriter
+from summarize.outputs.dataset import DatasetWriter
 from summarize.documents import Result
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG, as on a full disk
 resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))

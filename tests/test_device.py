@@ -6,7 +6,8 @@ import pytest
 
 from conftest import ROOT
 from summarize.config import Backend, Device, Dtype, Preset, load_config, make_options
-from summarize.engines import Engines, load_engine
+from summarize.engines.protocol import Engines
+from summarize.engines.loader import load_engine
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type, group_size, pick_dtype
 from summarize.errors import BackendUnavailable, SummarizeError
 

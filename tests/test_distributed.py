@@ -211,7 +211,7 @@ def test_ray_options_without_ray_or_output_are_usage_errors(run, tmp_path):
 
 
 def test_actors_times_threads_is_the_cpus_asked_for():
-    from summarize.distributed import plan_actors
+    from summarize.runs.ray_plan import plan_actors
     from summarize.errors import SummarizeError
 
     def shape(actors):

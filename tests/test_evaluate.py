@@ -10,8 +10,7 @@ import sacrebleu
 
 from conftest import write_jsonl
 from summarize.errors import SummarizeError
-from summarize.evaluate import (
-    Record,
+from summarize.evaluate.data import Record
     chrf,
     duplicate_ngram_rate,
     read_predictions,

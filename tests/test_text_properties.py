@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from summarize.errors import SummarizeError
-from summarize.sources import decode
+from summarize.inputs.decode import decode
 from summarize.text import chunk_sentences, fit_to_budget, split_sentences
 
 RUSSIANISH = st.text(
@@ -69,7 +69,7 @@ def t5(models):
 @given(RUSSIANISH.filter(lambda t: t.strip()))
 def test_real_tokenizer_chunks_never_exceed_the_model_input(t5, text):
     from summarize.config import Options
-    from summarize.engines import Engines
+    from summarize.engines.protocol import Engines
     from summarize.pipeline import Pipeline
 
     pipeline = Pipeline(Options(summarizer=t5.preset, translator=None, summary_settings={}), Engines(t5))

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import NewsServer, Route
 from summarize.errors import SummarizeError
-from summarize.web import FetchLimits, Fetched, decode_page, extract_page, fetch_all, looks_like_html, user_agent
+from summarize.inputs.web import FetchLimits, Fetched, decode_page, extract_page, fetch_all, looks_like_html, user_agent
 
 PAGES = Path(__file__).parent / "pages"
 FAST = FetchLimits(connect_timeout=1, read_timeout=2, deadline=3)

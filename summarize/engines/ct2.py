@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from summarize.config import Dtype, Preset, Quantize
-from summarize.engines import Generated
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type
+from summarize.engines.protocol import Generated
 from summarize.errors import BackendUnavailable, SummarizeError, first_line
 
 RECIPE = "summarize-tokens.json"  # how to turn text into this model's input tokens, written at conversion

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from summarize.config import Engine
+from summarize.engines.protocol import Extract
 from summarize.text import group_digits, is_dateline, join_sentences, split_sentences
 
 # The similarity graph is quadratic in sentences; the first ones hold the news (lead-heavy genre).
@@ -46,16 +47,6 @@ RUSSIAN_STOP_WORDS = frozenset(
     между
     """.split()
 )
-
-
-@dataclass(frozen=True)
-class Extract:
-    """Chosen sentences and what happened on the way, so callers never lose text silently."""
-
-    text: str  # chosen sentences joined with spaces, in article order
-    sentences: tuple[int, ...]  # indices of the chosen sentences in split_sentences(text)
-    total_sentences: int
-    warnings: tuple[str, ...]  # a cut sentence, the candidate cap, an empty input
 
 
 def extract_central(text: str, max_sentences: int = 3, max_words: int | None = None) -> Extract:

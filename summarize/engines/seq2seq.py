@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from summarize.config import Dtype, Preset, Quantize
-from summarize.engines import Generated
 from summarize.engines.device import batch_budget, bytes_per_token, pick_dtype
+from summarize.engines.protocol import Generated
 from summarize.errors import SummarizeError
 
 

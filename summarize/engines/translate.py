@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from summarize.text import group_digits, join_sentences, split_long_sentence, split_sentences
+from summarize.text import (
+    group_digits,
+    join_sentences,
+    split_long_sentence,
+    split_sentences,
+)
 
 if TYPE_CHECKING:
-    from summarize.engines import ModelEngine
+    from summarize.engines.protocol import ModelEngine
 
 
 def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:

@@ -21,35 +21,39 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import os
-import signal
-import socket
 import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from summarize.batch import EXIT_INTERRUPTED, Tally
 from summarize.config import Options
-from summarize.corpus import Fields
-from summarize.documents import Document, Failure
+from summarize.documents import Document, Failure, Tally
 from summarize.engines.device import CPU_GROUP, GPU_GROUP_LIMIT
 from summarize.errors import SummarizeError, first_line
-from summarize.sources import Input
+from summarize.inputs.datasets import Fields
+from summarize.inputs.listing import Input
+from summarize.outputs.shards import (
+    SHARD_ROWS,
+    _check_output,
+    _done_ids,
+    _drop_redone_errors,
+    _read_shard,
+    _shards,
+    _tally,
+)
+from summarize.runs.ray_runtime import LOG_GRACE_S, _cluster, _Signals, _summarize_error
 from summarize.storage import Folder, is_uri
 
-INSTALL_RAY = "pip install 'summarize[ray]'"
 RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams through in blocks
 TEXTS_PER_TASK = 64  # .txt articles per read task
 # Records per actor call: what the engine's largest group can take, so that its batches are full; the
 # actor's Pipeline then groups them by the engine's own token budget (engines.device.group_size).
 BATCH_RECORDS = 2 * CPU_GROUP
 GPU_BATCH_RECORDS = GPU_GROUP_LIMIT
-SHARD_ROWS = 1024  # rows per shard: not a file per small batch; a run cut off redoes at most this many per writer
 THREADS_PER_ACTOR = 2  # CTranslate2 threads per actor on a CPU: half the model copies of 1, as fast (bench/results/ray-throughput-latest.md)
 MAX_RESTARTS = 3  # an actor killed (OOM, a lost node) comes back this many times…
 MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then the job stops
@@ -58,15 +62,10 @@ MAX_TASK_RETRIES = 3  # …and a batch it held is retried this many times, then 
 # stdout); an actor killed as its process starts is still restarted by Ray Core (MAX_RESTARTS), but
 # one killed while it loads its models fails the run (--skip-existing resumes it).
 INIT_DEATHS = 0
-# Ray streams actors' output to the driver by polling their log files (new files every 0.5 s, lines
-# every 0.1 s): shutting down at once can lose an actor's last notices (a fallback to the extractive
-# engine, say), so a finished run waits this long first.
-LOG_GRACE_S = 1.0
-CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error within this
 
 
 @dataclass(frozen=True)
-class Job:
+class RayJob:
     """One --ray run: what to read, how to summarise it, where the shards go, on which cluster."""
 
     inputs: tuple[Input, ...]
@@ -91,7 +90,7 @@ class Actors:
     batch: int  # records per call
 
 
-def run_distributed(job: Job, notify: Callable[[str], None]) -> Tally:
+def run_distributed(job: RayJob, notify: Callable[[str], None]) -> Tally:
     """Summarise every record of job.inputs into Parquet shards in job.output; the tally of this run.
 
     Raises SummarizeError for what stops the whole run: Ray not installed, no cluster at the
@@ -136,149 +135,7 @@ def plan_actors(resources: dict[str, float], workers: int | None, threads: int) 
     return Actors(max(1, wanted // threads), threads, 0, BATCH_RECORDS)
 
 
-@contextmanager
-def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals,
-             debug: bool = False) -> Iterator[Any]:
-    """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
-    `address`. A Ray this process already started (a notebook, the tests) is used as it is.
-
-    SIGINT and SIGTERM end the body at once (the driver only waits on Ray): the local Ray is shut
-    down, the shards written stay, and signals.received says which signal came. Ray's own reports
-    of what the run reports itself are kept off the terminal, unless `debug`."""
-    try:
-        import ray
-    except ImportError:
-        raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
-    if address and address != "auto":
-        _check_reachable(address)
-    with signals, (nullcontext() if debug else _ray_reports_left_to_us()), suppress(_Signalled):
-        if ray.is_initialized():
-            yield ray
-            return
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        try:
-            try:
-                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
-                         logging_level="WARNING", configure_logging=True)
-            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
-                where = f"--ray-address {address}" if address else "a local Ray"
-                raise SummarizeError(f"{where}: could not start or join Ray ({first_line(e)}); "
-                                     "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
-            signals.arm()  # again: ray.init set its own SIGTERM handler (sys.exit(15)), and Ray's core a stack dump on it
-            yield ray
-        finally:
-            ray.shutdown()  # also after a failed or interrupted start: what it started goes
-
-
-class _Signalled(BaseException):
-    """SIGINT or SIGTERM in the driver. A BaseException, as KeyboardInterrupt is, so that Ray's
-    `except Exception` handlers neither log it as Ray's own failure nor wrap it, while its
-    executor still shuts down on it."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signal = signal.Signals(signum)
-
-
-class _Signals:
-    """While entered, SIGINT and SIGTERM raise _Signalled; the first one is remembered in
-    `received`. A second Ctrl-C while Ray shuts down raises again: it stops at once (Ray's
-    exit hook and its reaper process then end what is left of the local Ray)."""
-
-    def __init__(self) -> None:
-        self.received: signal.Signals | None = None
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Signals:
-        try:
-            self.previous = {s: signal.getsignal(s) for s in EXIT_INTERRUPTED}
-            self.arm()
-        except ValueError:  # not the main thread (a library caller): leave signals alone
-            self.previous = {}
-        return self
-
-    def arm(self) -> None:
-        if self.previous:
-            for s in EXIT_INTERRUPTED:
-                signal.signal(s, self.handle)
-
-    def handle(self, signum: int, frame: Any) -> None:
-        self.received = self.received or signal.Signals(signum)
-        raise _Signalled(signum)
-
-    def __exit__(self, *exc: Any) -> None:
-        for s, handler in self.previous.items():
-            signal.signal(s, handler)
-
-
-@contextmanager
-def _ray_reports_left_to_us() -> Iterator[None]:
-    """What Ray would print about a failure this run reports itself (a model that cannot load in
-    an actor, a signal) stays out of the terminal: Ray's error dumps, the actors' tracebacks
-    streamed to the driver. It stays in Ray's logs (its session folder), as does Ray Data's INFO
-    chatter. From the actors only our own `summarize: …` notices are streamed; Ray's progress is untouched. Ray has no public
-    hook for this (log_to_driver is all or nothing, and does not cover the error messages), so its
-    printer is wrapped where it exists."""
-    import logging
-
-    import ray._private.worker as driver
-    import ray.data  # noqa: F401 - sets up the "ray.data" loggers that the filter goes on
-
-    consoles = [h for h in logging.getLogger("ray.data").handlers if isinstance(h, logging.StreamHandler)]
-    quiet, printing = _NotOurFailure(), getattr(driver, "print_worker_logs", None)
-    levels = [handler.level for handler in consoles]
-    for handler in consoles:
-        handler.addFilter(quiet)
-        handler.setLevel(max(handler.level, logging.WARNING))  # the plan, "execution finished": Ray's log file has them
-    if printing:
-        driver.print_worker_logs = functools.partial(_print_worker_lines, printing)
-    try:
-        yield
-    finally:
-        if printing:
-            driver.print_worker_logs = printing
-        for handler, level in zip(consoles, levels):
-            handler.removeFilter(quiet)
-            handler.setLevel(level)
-
-
-def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], print_file: Any, *args: Any, **kwargs: Any) -> None:
-    """Ray's worker-log printer (the actors' output and the cluster's error messages both pass
-    through it), less what _ray_reports_left_to_us keeps out; all of it to stderr, where Ray would
-    put the cluster's messages on stdout (a retried task, say)."""
-    from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
-    lines = [line for line in data.get("lines", ()) if (SUMMARIZE_ERROR not in line if from_ray else line.startswith("summarize:"))]
-    if lines:
-        printing({**data, "lines": lines}, sys.stderr, *args, **kwargs)
-
-
-SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
-
-
-class _NotOurFailure:
-    """A logging filter: no record logged while a failure that this run reports itself is being
-    raised or handled (Ray Data logs inside its `except` blocks, so sys.exc_info() is it)."""
-
-    def filter(self, record: Any) -> bool:
-        error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
-        return error is None or not (isinstance(error, _Signalled) or _summarize_error(error) is not None)
-
-
-def _check_reachable(address: str) -> None:
-    """Fail fast: Ray itself waits a long time for a cluster that is not there."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise SummarizeError(f"--ray-address {address}: not HOST:PORT, ray://HOST:PORT or auto")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
-    except OSError as e:
-        raise SummarizeError(
-            f"--ray-address {address}: no Ray cluster answers there ({e.strerror or e}); start one with "
-            "`ray start --head` on that machine, or leave out --ray-address to run on this machine"
-        ) from None
-
-
-def _dataset(ray: Any, job: Job, actors: Actors, done: Any) -> Any:
+def _dataset(ray: Any, job: RayJob, actors: Actors, done: Any) -> Any:
     """read → map_batches(_Summarise): the plan, nothing run yet."""
     from ray.data import DataContext
 
@@ -323,22 +180,6 @@ def _write(dataset: Any, out: Folder) -> None:
         raise SummarizeError(cause) from None
 
 
-def _summarize_error(error: BaseException) -> str | None:
-    """The message of a SummarizeError raised inside Ray (an actor's constructor), if that was it:
-    Ray hands it back wrapped (ActorDiedError → RayTaskError → its `cause`)."""
-    pending, seen = [error], set()
-    while pending:
-        error = pending.pop()
-        if id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, SummarizeError):
-            return str(error.args[0]) if error.args else str(error)
-        nested = [getattr(error, "cause", None), error.__cause__, error.__context__, *error.args]
-        pending += [e for e in nested if isinstance(e, BaseException)]
-    return None
-
-
 RECORD_FIELDS = ("id", "source", "text", "title", "url", "date", "error")
 
 
@@ -367,7 +208,7 @@ def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref
     import pyarrow as pa
     import ray
 
-    from summarize.sources import read_inputs
+    from summarize.inputs.reading import read_inputs
 
     done, schema, rows = ray.get(done_ref), _record_schema(pa), []
     for item in group:
@@ -384,7 +225,7 @@ def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref
 
 def _groups(inputs: Sequence[Input]) -> list[list[Input]]:
     """A read task per dataset file, and one per TEXTS_PER_TASK articles."""
-    from summarize.corpus import is_dataset
+    from summarize.inputs.datasets import is_dataset
 
     datasets = [[item] for item in inputs if item.location is not None and is_dataset(item.location)]
     texts = [item for item in inputs if item.location is None or not is_dataset(item.location)]
@@ -442,7 +283,7 @@ class _Summarise:
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
-        from summarize.corpus import result_schema
+        from summarize.outputs.dataset import result_schema
 
         rows = batch.to_pylist()
         out: list[dict[str, Any]] = []
@@ -468,7 +309,7 @@ def _sink_class() -> type:
         def write(self, blocks: Any, ctx: Any) -> int:
             import pyarrow as pa
 
-            from summarize.corpus import result_schema
+            from summarize.outputs.dataset import result_schema
 
             schema, name = result_schema(pa), f"{self.run}-{ctx.task_idx:06d}.parquet"
             tables = (BlockAccessor.for_block(block).to_arrow().select(schema.names).cast(schema) for block in blocks)
@@ -512,80 +353,5 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _to_stderr(message: str) -> None:
     print(f"summarize: {message}", file=sys.stderr, flush=True)
-
-
-def _check_output(out: Folder, resume: bool) -> list[str]:
-    """OUT/ must be a folder of our shards (or new); shards there without --skip-existing would be doubled."""
-    if out.kind() == "file":
-        raise SummarizeError(f"--output {out.location}: with --ray, the output is a folder of Parquet shards; give a folder")
-    names = out.names()
-    others = [name for name in names if not name.endswith((".parquet", ".broken")) and not name.startswith(".")]
-    if others:
-        raise SummarizeError(f"--output {out.location}: holds files that are not Parquet shards ({others[0]}…); give an empty or new folder")
-    shards = _shards(out, names)
-    if shards and not resume:
-        raise SummarizeError(f"--output {out.location}: already holds {len(shards)} shards of an earlier run; add --skip-existing to resume it, or give a new folder")
-    for name in names:
-        if resume and name.startswith(".") and name.endswith(".part"):
-            out.delete(name)  # a write a kill cut off (storage.Folder.write_tables): its records are redone
-    out.check_writable("--output")
-    return shards
-
-
-def _shards(out: Folder, names: list[str] | None = None) -> list[str]:
-    return [name for name in (out.names() if names is None else names) if name.endswith(".parquet") and not name.startswith(".")]
-
-
-def _read_shard(out: Folder, name: str, columns: list[str]) -> list[dict[str, Any]] | None:
-    """A shard's rows (only `columns`); None when it cannot be read (damaged, or not ours)."""
-    import pyarrow as pa
-
-    try:
-        return out.read_table(name, columns).to_pylist()
-    except (pa.ArrowException, OSError):
-        return None
-
-
-def _done_ids(out: Folder, shards: list[str], notify: Callable[[str], None]) -> set[str]:
-    """Ids OUT/ holds without an error; a shard that cannot be read is moved aside, and said so."""
-    done: set[str] = set()
-    for name in shards:
-        rows = _read_shard(out, name, ["id", "error"])
-        if rows is None:
-            out.move(name, f"{name}.broken")
-            notify(f"warning: {out.shown(name)}: cannot be read (damaged?); moved to {name}.broken, its records are redone")
-            continue
-        done.update(row["id"] for row in rows if row["error"] is None)
-    return done
-
-
-def _tally(rows: list[dict[str, Any]]) -> Tally:
-    """The tally of this run's rows (their source and error)."""
-    tally = Tally()
-    for row in rows:
-        if row["error"] is None:
-            tally.done += 1
-        else:
-            tally.failures.append((row["source"], row["error"]))
-    return tally
-
-
-def _drop_redone_errors(out: Folder, old: list[str], redone: set[str]) -> None:
-    """A failed record redone by this run (its id in `redone`) keeps only its new row: its old error row goes."""
-    import pyarrow.compute as pc
-
-    for name in old if redone else ():
-        rows = _read_shard(out, name, ["id", "error"])
-        if not rows or not any(row["error"] is not None and row["id"] in redone for row in rows):
-            continue
-        table = out.read_table(name)
-        keep = pc.invert(pc.and_(pc.is_valid(table["error"]), pc.is_in(table["id"], value_set=_array(redone))))
-        out.replace_table(name, table.filter(keep))
-
-
-def _array(values: set[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.array(sorted(values), pa.string())
 
 

@@ -1,264 +1,26 @@
-"""Datasets: JSONL, CSV and Parquet files → one Document per record, streamed; and dataset outputs.
-
-Reading never holds more than one line (JSONL), one row (CSV) or one batch of BATCH_ROWS rows
-(Parquet) at a time, so a 5 GB corpus costs no more memory than a small one. Ids are not checked for
-duplicates while reading (that would grow with the file); DatasetWriter refuses a second row with
-an id it already holds, which is where a duplicate would do harm (resume goes by id).
-
-An output is written to a temporary file beside it and renamed over it on close(), so the file at
-the output path is always whole: the old one, or the new one. A Ctrl-C (or any exception) between
-two writes still ends in close() — the caller's `finally`, or the `with` block — which commits the
-rows finished so far; with resume=True they come after the old rows it kept, so nothing is lost and
-the next run resumes from there. Only a failure inside a write (disk full, or a KeyboardInterrupt that
-lands in one — batch.py's first Ctrl-C only sets a flag, so it does not) leaves the temporary file in
-an unknown state: then close() deletes it and the old file stays exactly as it was. A hard kill
-(SIGKILL, power loss) leaves the old file intact and an orphan `.NAME.*.part` file beside it.
-"""
+"""--output FILE: one dataset of every result (JSONL, CSV or Parquet by extension), a row per input
+or record, keyed by id."""
 
 from __future__ import annotations
 
 import csv
-import io
+import dataclasses
 import json
 import os
-import dataclasses
 import types
 import typing
 from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from summarize.documents import Document, Result
+from summarize.documents import Result
 from summarize.errors import SummarizeError, first_line
-from summarize.outputs import create_temp
-from summarize.storage import arrow_location, open_input, suffix
+from summarize.inputs.datasets import BATCH_ROWS, DATASET_SUFFIXES
+from summarize.outputs.files import create_temp
+from summarize.storage import _import_pyarrow
 
-DATASET_SUFFIXES = (".jsonl", ".csv", ".parquet")
-BATCH_ROWS = 256  # Parquet rows read at once: a few MB of articles, whatever the row groups' size
 ROW_GROUP_ROWS = 256  # Parquet rows written per row group: readers can stream the output too
-INSTALL_PYARROW = "pip install 'summarize[corpus]'"
-
-
-def is_dataset(path: Path | str) -> bool:
-    return suffix(path) in DATASET_SUFFIXES
-
-
-@dataclass(frozen=True)
-class Fields:
-    """Which field of a record holds what (--text-field, --id-field, --title-field)."""
-
-    text: str = "text"
-    id: str = "id"  # absent from a record: its record number (the line number in JSONL) is its id
-    title: str | None = None  # None: "title" when the record has it, else no title
-
-
-@dataclass(frozen=True)
-class BadRecord:
-    """A record that cannot be summarised; the others go on."""
-
-    source: str
-    id: str
-    error: str
-
-
-def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[Document | BadRecord]:
-    """Every record of a .jsonl, .csv or .parquet file in order, streamed; a Document's source is "PATH#ID".
-
-    Raises SummarizeError (naming the file and the fix) for a problem with the whole file, possibly
-    after some records were yielded (a JSONL that stops being UTF-8 half-way).
-    """
-    readers = {".jsonl": _jsonl_records, ".csv": _csv_records, ".parquet": _parquet_records}
-    kind = suffix(path)
-    if kind not in readers:
-        raise SummarizeError(f"{path}: not a dataset; datasets end in {', '.join(DATASET_SUFFIXES)}")
-    # A record whose id cannot be known is named by where it is, in words that no id looks like.
-    place = "line" if kind == ".jsonl" else "record"
-    try:
-        for number, record in readers[kind](path, fields, max_chars):
-            yield _to_document(path, f"{place} {number}", number, record, fields, max_chars)
-    except FileNotFoundError:
-        raise SummarizeError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise SummarizeError(f"{path}: is a folder, not a dataset file") from None
-    except PermissionError:
-        raise SummarizeError(f"{path}: cannot read it (permission denied); check its permissions") from None
-
-
-def _jsonl_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict | BadRecord]]:
-    # A text of max_chars is at most 6 bytes a character (\uXXXX escapes); other fields get a MiB.
-    limit = 6 * max_chars + 2**20
-    with open_input(path) as f:
-        for number, line in _lines(f, limit):
-            if line is None:
-                yield number, _bad(path, f"line {number}", f"longer than {_digits(limit)} bytes, over --max-input-chars (is the file one JSON document rather than JSON Lines?)")
-                continue
-            try:
-                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise SummarizeError(
-                    f"{path}: line {number} is not UTF-8; JSONL must be UTF-8 (convert it, e.g. iconv -f cp1251 -t utf-8)"
-                ) from None
-            if not text.strip():
-                continue  # blank lines (a trailing newline too) are no records
-            try:
-                record = json.loads(text.rstrip("\r\n"))
-            except ValueError as e:
-                reason = f"{e.msg}: column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)
-                yield number, _bad(path, f"line {number}", f"not valid JSON ({reason})")
-                continue
-            if not isinstance(record, dict):
-                yield number, _bad(path, f"line {number}", f"{_a(record)}, not a JSON object")
-                continue
-            yield number, record
-
-
-def _lines(f: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
-    """Numbered lines; one over limit bytes is None, skipped without ever being held whole."""
-    number = 0
-    while line := f.readline(limit + 1):
-        number += 1
-        if len(line) <= limit:
-            yield number, line
-            continue
-        while line and not line.endswith(b"\n"):
-            line = f.readline(2**16)
-        yield number, None
-
-
-def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
-    # The field limit stops an unclosed quote from reading the rest of a huge file into one field;
-    # it must still let through a text just over max_chars, so that it is reported as too long.
-    limit = min(max(max_chars + 1, 131_072), 2**31 - 1)
-    csv.field_size_limit(max(limit, csv.field_size_limit()))
-    with io.TextIOWrapper(open_input(path), encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f, strict=True)  # a stray quote is an error, not records run together
-        number = 0
-        try:
-            columns = reader.fieldnames
-            if not columns:
-                raise SummarizeError(f"{path}: is empty; a CSV dataset needs a header row naming its columns")
-            _check_columns(path, columns, fields)
-            for number, row in enumerate(reader, 1):
-                yield number, row
-        except UnicodeDecodeError:
-            raise SummarizeError(f"{path}: is not UTF-8 (after record {number}); save it as UTF-8 and try again") from None
-        except csv.Error as e:
-            raise SummarizeError(
-                f"{path}: cannot read record {number + 1} as CSV ({e}); an unclosed quote? "
-                "(a field longer than --max-input-chars is refused too)"
-            ) from None
-
-
-def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
-    pa, pq = _import_pyarrow(path)
-    filesystem, where = arrow_location(path)
-    try:
-        parquet = pq.ParquetFile(where, filesystem=filesystem)
-    except (pa.ArrowException, OSError) as e:
-        if isinstance(e, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise
-        raise SummarizeError(
-            f"{path}: is not a Parquet file or is damaged ({first_line(e)}); check the path, or get an undamaged copy"
-        ) from None
-    with parquet:
-        schema = parquet.schema_arrow
-        _check_columns(path, schema.names, fields)
-        text_type = schema.field(fields.text).type
-        if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
-            raise SummarizeError(
-                f"{path}: column {fields.text!r} holds {text_type}, not text; use --text-field to pick the article's column"
-            )
-        wanted = {fields.text, fields.id, fields.title or "title", "url", "date"}
-        columns = [name for name in schema.names if name in wanted]  # only these are read from disk
-        number = 0
-        try:
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-                for row in batch.to_pylist():
-                    number += 1
-                    yield number, row
-        except (pa.ArrowException, OSError) as e:
-            raise SummarizeError(
-                f"{path}: is damaged after record {number} ({first_line(e)}); get an undamaged copy"
-            ) from None
-
-
-def _check_columns(path: Path | str, columns: list[str], fields: Fields) -> None:
-    for name, option in ((fields.text, "--text-field"), (fields.title, "--title-field")):
-        if name is not None and name not in columns:
-            raise SummarizeError(
-                f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one"
-            )
-
-
-def _to_document(
-    path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int
-) -> Document | BadRecord:
-    """One record → its Document, or the reason it cannot be summarised (with its id, or its place)."""
-    if isinstance(record, BadRecord):
-        return record
-    rid = record.get(fields.id) if fields.id in record else number
-    if isinstance(rid, bool) or not isinstance(rid, (str, int)) or rid == "":
-        shown = "empty" if rid in (None, "") else f"{_a(rid)}, not a string or whole number"
-        return _bad(path, place, f"field {fields.id!r} is {shown}; use --id-field to pick a column of unique ids")
-    rid = str(rid)
-    text = record.get(fields.text)
-    if not isinstance(text, str):
-        shown = "missing" if fields.text not in record else "null" if text is None else f"{_a(text)}, not text"
-        return _bad(path, rid, f"field {fields.text!r} is {shown}; use --text-field to pick the article's field")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        return _bad(path, rid, f"field {fields.text!r} is empty; nothing to summarise")
-    if len(text) > max_chars:
-        return _bad(
-            path, rid,
-            f"text is {_digits(len(text))} characters long, over the limit of {_digits(max_chars)}; "
-            "split it into articles, or raise --max-input-chars",
-        )
-    warnings: list[str] = []
-    title = _optional_text(record, fields.title or "title", warnings)
-    url, when = _optional_text(record, "url", warnings), _optional_text(record, "date", warnings)
-    return Document(f"{path}#{rid}", text, tuple(warnings), title=title, url=url, date=when, id=rid)
-
-
-def _optional_text(record: dict, name: str, warnings: list[str]) -> str | None:
-    """A title, url or date when the record has one as text (a Parquet date as ISO 8601)."""
-    value = record.get(name)
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    if value is not None and not isinstance(value, str):
-        warnings.append(f"field {name!r} is {_a(value)}, not text; it is left out")
-        return None
-    return (value or "").strip() or None
-
-
-def _a(value: Any) -> str:
-    """What a value is, in the words of JSON (what most datasets are written in)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    kinds = {list: "a list", dict: "an object", str: "a string"}
-    return next((word for kind, word in kinds.items() if isinstance(value, kind)), f"a {type(value).__name__}")
-
-
-def _digits(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
-
-
-def _bad(path: Path | str, rid: str, error: str) -> BadRecord:
-    return BadRecord(f"{path}#{rid}", rid, error)
-
-
-def _import_pyarrow(path: Path | str) -> tuple[Any, Any]:
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise SummarizeError(f"{path}: Parquet needs pyarrow; install it with {INSTALL_PYARROW}") from None
-    return pyarrow, pyarrow.parquet
 
 
 class DatasetWriter:
@@ -523,6 +285,8 @@ class _ParquetSink:
 
 
 _SINKS = {".jsonl": _JsonlSink, ".csv": _CsvSink, ".parquet": _ParquetSink}
+
+
 _ARROW_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool_"}
 
 

@@ -271,6 +271,7 @@ class _Fetcher:
     def __init__(self, *, ahead: int, per_host: int, limits: FetchLimits) -> None:
         import asyncio
         import threading
+
         import httpx
 
         self.limits = limits
@@ -321,6 +322,7 @@ class _Fetcher:
 
     async def _fetch(self, url: str) -> Fetched | SummarizeError:
         import asyncio
+
         import httpx
 
         parts = urlsplit(url)

@@ -8,45 +8,23 @@ This module only feeds, writes and counts: summarising is the pipeline's.
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.corpus import DatasetWriter, Fields
-from summarize.documents import Document, Failure, Result
+from summarize.documents import Document, Failure, Result, Tally
 from summarize.errors import SummarizeError
-from summarize.outputs import OutputDir, StdoutWriter, write_atomically
+from summarize.inputs.datasets import Fields
+from summarize.inputs.listing import Input
+from summarize.inputs.reading import MAX_INPUT_CHARS, read_all
+from summarize.outputs.dataset import DatasetWriter
+from summarize.outputs.files import write_atomically
+from summarize.outputs.folder import OutputDir
+from summarize.outputs.stdout import StdoutWriter
 from summarize.pipeline import Pipeline
-from summarize.sources import MAX_INPUT_CHARS, Input, read_all
-
-EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-@dataclass
-class Tally:
-    done: int = 0
-    skipped: int = 0
-    left: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
-    stopped_by: signal.Signals | None = None
-    seconds: float = 0.0
-    resume: str = ""  # how to pick up a stopped run, said after the tally when it stopped
-    unread: str = ""  # a dataset stopped part-way: its records past the last one read are not counted in `left`
-
-    def line(self) -> str:
-        parts = [f"{self.done} done", f"{len(self.failures)} failed"]
-        if self.skipped:
-            parts.append(f"{self.skipped} skipped (already written)")
-        if self.left:
-            parts.append(f"{self.left} left")
-        text = ", ".join(parts) + f" in {self.seconds:.1f} s" + (f"; not read: {self.unread}" if self.unread else "")
-        if not self.stopped_by:
-            return text
-        return f"stopped by {self.stopped_by.name}: {text}" + (f"; {self.resume}" if self.resume else "")
+from summarize.runs.signals import Stopped, _Stop, _stop_on_signals
 
 
 @dataclass(frozen=True)
@@ -199,44 +177,3 @@ def write_errors(path: Path, tally: Tally) -> None:
     write_atomically(path, "".join(line + "\n" for line in lines))
 
 
-class Stopped(Exception):
-    """A signal arrived while the run was waiting, not computing: stop there."""
-
-
-class _Stop:
-    """The first SIGINT/SIGTERM is remembered and the current model call finishes; inside
-    `interruptible()` (waiting for input, a download, a conversion) it stops the wait at once.
-    A second SIGINT stops at once anywhere."""
-
-    def __init__(self) -> None:
-        self.signal: signal.Signals | None = None
-        self.waiting = False
-
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
-        self.waiting = True
-        try:
-            yield
-        finally:
-            self.waiting = False
-
-    def handle(self, signum, frame) -> None:
-        again = self.signal is not None and signum == signal.SIGINT
-        self.signal = self.signal or signal.Signals(signum)
-        if again or self.waiting:
-            self.waiting = False
-            raise Stopped
-
-
-@contextmanager
-def _stop_on_signals(stop: _Stop) -> Iterator[None]:
-    try:
-        previous = {s: signal.signal(s, stop.handle) for s in EXIT_INTERRUPTED}
-    except ValueError:  # not the main thread (a library caller): leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)

@@ -1,0 +1,105 @@
+"""Loading the engines a run asks for, with the fallbacks it may take: a model that is not on this
+machine → the extractive engine or no translation; CTranslate2 that cannot run → torch. Every
+fallback is a notice, never silent."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from summarize.config import Backend, Device, Dtype, Engine, Options, Preset, Quantize
+from summarize.engines.device import accelerators, pick_device
+from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
+from summarize.errors import BackendUnavailable, ModelNotAvailable, SummarizeError
+
+
+def load_engines(options: Options, notify: Notify) -> Engines:
+    """Both engines; the models that are not on this machine get a short notice each, and one
+    shared line says how to get them (a fresh machine without network: three lines in all)."""
+    summarizer, notices = load_summarizer(options, notify)
+    translator, more = load_translator(options, notify)
+    missing = [options.summarizer.name] if options.engine is Engine.abstractive and isinstance(summarizer, Extractor) else []
+    missing += [options.translator.name] if options.translator is not None and translator is None else []
+    advice = [
+        f"to get {'it' if len(missing) == 1 else 'them'}: `summarize models download {' '.join(missing)}` on a connected machine, or point `model` "
+        "in models.toml at a local directory (--strict makes a missing model an error)"
+    ] if missing else []
+    return Engines(summarizer, translator, notices + more + advice)
+
+
+def load_summarizer(options: Options, notify: Notify) -> tuple[ModelEngine | Extractor, list[str]]:
+    """The run's summariser and the run-wide notices its loading gave (a fallback, an ignored setting)."""
+    from summarize.engines.extractive import EXTRACTORS
+
+    notices: list[str] = []
+    if options.engine is not Engine.abstractive:
+        return EXTRACTORS[options.engine], notices
+    engine = _load_or_skip(options.summarizer, options, notify, notices, "summarised with the extractive engine instead")
+    return (engine or EXTRACTORS[Engine.extractive]), notices
+
+
+def load_translator(options: Options, notify: Notify) -> tuple[ModelEngine | None, list[str]]:
+    """The run's translator (None with --no-translate, or when it is not available) and its notices."""
+    notices: list[str] = []
+    if options.translator is None:
+        return None, notices
+    return _load_or_skip(options.translator, options, notify, notices, "the translation is skipped"), notices
+
+
+def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:
+    from summarize import hub
+
+    try:
+        path = hub.model_dir(preset, options.offline)
+    except ModelNotAvailable as e:
+        if options.strict:
+            raise
+        notices.append(f"{str(e).partition('; ')[0]}; {instead}")  # how to get it: one line for all, see load_engines
+        return None
+    backend = options.backend or preset.backend
+    quantize = options.quantize or preset.quantize
+    return load_engine(preset, path, options.device, backend, quantize, notify, notices, options.dtype, options.cpu_threads)
+
+
+def load_engine(
+    preset: Preset,
+    path: Path,
+    device: Device,
+    backend: Backend,
+    quantize: Quantize | None,
+    notify: Notify = lambda message: None,
+    notices: list[str] | None = None,
+    dtype: Dtype = Dtype.auto,
+    cpu_threads: int | None = None,
+) -> ModelEngine:
+    """The model in `path` on the backend asked for. `auto` is CTranslate2 where it is installed
+    and the run is on a CPU (several times faster there, see bench/results), torch otherwise. An
+    auto choice of CTranslate2 that cannot convert the model, or CTranslate2 that cannot run on
+    this GPU at all (its CUDA libraries missing), falls back to torch with a notice. `cpu_threads`
+    bounds CTranslate2's threads on a CPU (None: the cores this process may use)."""
+    notices = [] if notices is None else notices
+    if backend is Backend.ctranslate2 or (backend is Backend.auto and _ctranslate2_on_cpu(device)):
+        from summarize.engines.ct2 import CT2Seq2Seq
+
+        try:
+            engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify, dtype=dtype, cpu_threads=cpu_threads)
+        except SummarizeError as e:
+            if backend is Backend.ctranslate2 and not isinstance(e, BackendUnavailable):
+                raise
+            notices.append(f"{e}; using torch for it instead")
+        else:
+            if engine.ignored:
+                notices.append(
+                    f"the ctranslate2 backend has no equivalent of {', '.join(engine.ignored)} "
+                    f"(preset {preset.name}); decoding goes on without (--backend torch honours them)"
+                )
+            return engine
+    from summarize.engines.seq2seq import Seq2Seq
+
+    return Seq2Seq(preset, path, pick_device(device, Backend.torch), quantize, dtype)
+
+
+def _ctranslate2_on_cpu(device: Device) -> bool:
+    if device not in (Device.auto, Device.cpu) or importlib.util.find_spec("ctranslate2") is None:
+        return False
+    return device is Device.cpu or not accelerators(Backend.ctranslate2)[0]

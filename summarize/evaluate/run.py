@@ -1,0 +1,109 @@
+"""The eval command's work: predict with the pipeline (or take given predictions), save them, score."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from summarize.evaluate.data import (
+    _FIELDS,
+    Record,
+    Task,
+    read_predictions,
+    read_records,
+    strip_html,
+)
+from summarize.evaluate.metrics import score_summaries, score_translations
+
+
+def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None) -> tuple[list[str], list[str]]:
+    """The pipeline's summary of each record (no translation) and one line per record that failed.
+
+    Records go through `Pipeline.run_all` as in the CLI; a record that fails scores as an empty
+    prediction (leaving it out would flatter the model).
+    """
+    from summarize.documents import Document, Failure
+
+    predictions, failures = [], []
+    docs = (Document(r.id, r.text) if r.text.strip() else Failure(r.id, f"{r.id}: the text is empty") for r in records)
+    for _, result in pipeline.run_all(docs):
+        predictions.append(result.summary_ru or "")
+        if result.error:
+            failures.append(result.error)
+        advance()
+    return predictions, failures
+
+
+def predict_translations(records: Sequence[Record], translator, settings, advance=lambda: None) -> list[str]:
+    """The translator's English for each record's Russian, sentence by sentence like the CLI,
+    16 records' sentences to a padded batch."""
+    from summarize.engines.translate import translate_many
+
+    predictions = []
+    for start in range(0, len(records), 16):
+        group = records[start : start + 16]
+        predictions.extend(english for english, _ in translate_many(translator, [r.text for r in group], settings))
+        for _ in group:
+            advance()
+    return predictions
+
+
+@dataclass(frozen=True)
+class EvalJob:
+    """What `summarize eval` was asked to do."""
+
+    data: Path
+    task: Task = Task.summarize
+    predictions: Path | None = None  # score these instead of running a model
+    save_predictions: Path | None = None
+    limit: int | None = None
+    strip_html: bool = False
+
+
+def load(job: EvalJob) -> tuple[list[Record], list[str] | None]:
+    """The records to score (limited, HTML stripped if asked) and the given predictions, if any."""
+    every = read_records(job.data, job.task)
+    records = every[: job.limit]  # predictions saved from a --limit run score against the same limit
+    field = _FIELDS[job.task][1]
+    given = read_predictions(job.predictions, records, field, {r.id for r in every}) if job.predictions else None
+    if job.strip_html:
+        records = [Record(r.id, strip_html(r.text), strip_html(r.reference), r.line) for r in records]
+    return records, given
+
+
+def run(job: EvalJob, records: list[Record], given: list[str] | None, options, notify, advance, debug: bool) -> dict:
+    """Predict (unless given), save the predictions if asked, score: the report as one dict."""
+    from summarize.engines.loader import load_translator
+    from summarize.outputs.files import write_atomically
+    from summarize.pipeline import Pipeline
+
+    failures: list[str] = []
+    if given is not None:
+        outputs, who = given, {"predictions": str(job.predictions)}
+    elif job.task is Task.summarize:
+        pipeline = Pipeline(options, notify=notify, debug=debug)
+        outputs, failures = predict_summaries(records, pipeline, advance)
+        model = options.engine == "abstractive"
+        who = {
+            "engine": options.engine.value,
+            "model": options.summarizer.name if model else None,
+            "backend": pipeline.engines.summarizer.description if model else None,
+        }
+    else:  # the translator alone, loaded as the main command loads it (backend included)
+        translator, notices = load_translator(options, notify)
+        for notice in notices:
+            notify(f"warning: {notice}")
+        outputs = predict_translations(records, translator, options.translator.generate, advance)
+        who = {"translator": options.translator.name, "backend": translator.description}
+    for failure in failures:
+        notify(f"error: {failure} (scored as an empty summary)")
+    if job.save_predictions and given is None:
+        key = _FIELDS[job.task][1]
+        lines = [json.dumps({"id": r.id, key: o}, ensure_ascii=False) for r, o in zip(records, outputs)]
+        write_atomically(job.save_predictions, "".join(line + "\n" for line in lines))
+    references = [r.reference for r in records]
+    scores = score_summaries(outputs, references) if job.task is Task.summarize else score_translations(outputs, references)
+    rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(scores).items()}
+    return {"task": job.task.value, "data": str(job.data), **who, "failed": len(failures), **rounded}

@@ -1,0 +1,180 @@
+"""Where the articles of a run are: paths, folders (globbed, in natural order), stdin, web addresses and
+storage URIs, found but not read yet, so that big batches stream."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePath, PurePosixPath
+
+from summarize.errors import SummarizeError
+from summarize.outputs.folder import RESULT_MARK
+from summarize.storage import (
+    GLOB_MAGIC,
+    URL_SCHEMES,
+    exists,
+    is_uri,
+    list_files,
+    split_glob,
+)
+
+STDIN = "-"
+
+
+DEFAULT_GLOB = "*.txt"  # the files of a folder that are taken when no --glob says otherwise
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing to summarise, found but not read yet (reading is lazy so big batches stream)."""
+
+    source: str  # as shown to the user: the path as given, or "stdin"
+    path: Path | None  # None for stdin
+    name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
+    error: str | None = None  # set when listing already failed (a missing path, an empty folder)
+    id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
+    url: str | None = None  # a web page to fetch
+    uri: str | None = None  # a file in an object store (s3://…, gs://…), read through summarize.storage
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path is None and self.url is None and self.id is None and self.uri is None
+
+    @property
+    def location(self) -> Path | str | None:
+        """Where its bytes are read from: a local path or a storage URI (None: stdin, a page, a record)."""
+        return self.path if self.path is not None else self.uri
+
+    @property
+    def key(self) -> str:
+        return self.id if self.id is not None else self.source
+
+
+def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = False, skip: Path | None = None) -> list[Input]:
+    """Expand files, folders and storage URIs ('-' is stdin). Folders are listed in natural order (a2
+    before a10), hidden files and anything under `skip` (the run's output folder) left out. A
+    wildcard in the last part of a path ('news/*.jsonl', quoted) is its folder with that pattern;
+    `pattern` (--glob, else DEFAULT_GLOB) is for the folders given without one."""
+    if pattern is not None:
+        _check_pattern(pattern)
+    inputs: list[Input] = []
+    for given in paths:
+        if given == STDIN:
+            inputs.append(Input("stdin", None, PurePath("stdin")))
+            continue
+        if given.startswith(URL_SCHEMES):
+            inputs.append(Input(shown(given), None, _url_name(given), url=given))
+            continue
+        # A name with wildcard characters that exists as it is (a file 'a[1].txt') is that name.
+        globbed = split_glob(given) if GLOB_MAGIC.search(given) and not exists(given) else None
+        if globbed and pattern is not None:
+            raise SummarizeError(f"{given}: has a wildcard, and --glob {pattern!r} is given too; give the pattern once")
+        folder, wanted = globbed or (given, pattern or DEFAULT_GLOB)
+        _check_pattern(wanted)
+        if is_uri(given):
+            inputs.extend(_list_uri(given, folder, wanted, recursive))
+            continue
+        path = Path(folder)
+        if path.is_dir():
+            inputs.extend(_list_folder(folder, path, wanted, recursive, skip))
+        elif path.exists():
+            inputs.append(Input(shown(given), path, PurePath(path.name)))
+        else:
+            inputs.append(Input(shown(given), path, PurePath(path.name), "no such file or folder; check the path"))
+    return inputs
+
+
+def read_input_file(path: Path) -> list[str]:
+    """--input-file: a path or URL a line; blank lines and '#' comments skipped; '-' is stdin."""
+    try:
+        lines = (sys.stdin.read() if str(path) == STDIN else path.read_text(encoding="utf-8-sig")).splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SummarizeError(f"--input-file {path}: cannot read it ({getattr(e, 'strerror', None) or e}); give a UTF-8 text file, one path or URL a line") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def drop_repeats(inputs: list[Input]) -> tuple[list[Input], list[str]]:
+    """Each file (or stdin) once, however often it was given; a note for each repeat."""
+    seen: set[object] = set()
+    kept, notes = [], []
+    for item in inputs:
+        key = _identity(item)
+        if key is not None and key in seen:
+            notes.append(f"{item.source}: given more than once; summarised once")
+            continue
+        seen.add(key)
+        kept.append(item)
+    return kept, notes
+
+
+def _identity(item: Input) -> object:
+    if item.url is not None or item.uri is not None:
+        return item.url or item.uri
+    if item.path is None:
+        return "stdin"
+    try:
+        status = item.path.stat()  # the same file through a symlink or a hard link is one file
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def _check_pattern(pattern: str) -> None:
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise SummarizeError(f"--glob {pattern!r}: give a pattern for names inside the folder, such as '*.txt' or 'news-*.txt'")
+
+
+def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: Path | None) -> list[Input]:
+    found = folder.rglob(pattern) if recursive else folder.glob(pattern)
+    # An output folder inside an input folder is never walked: its files are results, not news.
+    # When the input folder is the output folder, the results are the files named *.summary.*.
+    same = skip is not None and skip.resolve() == folder.resolve()
+    skipped = skip.resolve() if skip and not same else None
+    files = sorted(
+        (
+            p.relative_to(folder)
+            for p in found
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+            and not (skipped and p.resolve().is_relative_to(skipped))
+            and not (same and p.stem.endswith(RESULT_MARK))
+        ),
+        key=_natural,
+    )
+    if not files:
+        where = "in it or its subfolders" if recursive else "in it (add --recursive for subfolders)"
+        return [Input(shown(given), folder, PurePath(folder.name), f"no files match {pattern!r} {where}; use --glob to pick others")]
+    return [Input(shown(str(folder / rel)), folder / rel, rel) for rel in files]
+
+
+def _list_uri(given: str, folder: str, pattern: str, recursive: bool) -> list[Input]:
+    """A storage URI's files (itself, or those under it that match), in natural order."""
+    try:
+        found = sorted(list_files(folder, pattern, recursive), key=lambda pair: _natural(pair[1]))
+    except SummarizeError as e:
+        return [Input(shown(given), None, PurePath(PurePosixPath(folder).name), str(e).removeprefix(f"{folder}: "), uri=given)]
+    if not found:
+        where = "under it" if recursive else "in it (add --recursive for subfolders)"
+        return [Input(shown(given), None, PurePath(PurePosixPath(folder).name), f"no files match {pattern!r} {where}; use --glob to pick others", uri=given)]
+    return [Input(uri, None, PurePath(rel), uri=uri) for uri, rel in found]
+
+
+def _natural(path: PurePath) -> list[tuple[int, object]]:
+    """a2 before a10: runs of digits compare as numbers."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path.as_posix())]
+
+
+def shown(path: str) -> str:
+    """A path as it can be printed and stored as UTF-8: bytes of a non-UTF-8 file name (which
+    Python keeps as lone surrogates) become \\xNN escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _url_name(url: str) -> PurePath:
+    """A page's name for --output-dir: host and path, as folders and a file."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    *folders, last = [p for p in parts.path.split("/") if p] or ["index"]
+    return PurePath(parts.netloc, *folders, last.rsplit(".", 1)[0] or "index")

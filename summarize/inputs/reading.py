@@ -1,0 +1,164 @@
+"""Inputs: paths, folders and stdin → Documents, decoded with charset-normalizer."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import PurePath
+from typing import BinaryIO
+
+from summarize.documents import Document, Failure
+from summarize.errors import SummarizeError
+from summarize.inputs.datasets import Fields
+from summarize.inputs.decode import _language_warnings, decode
+from summarize.inputs.listing import Input
+from summarize.storage import (
+    read_bytes,
+    suffix,
+)
+from summarize.text import (
+    group_digits,
+    split_title,
+    strip_markdown,
+)
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+# A long news feature is ~30 000 characters; a million is a book, far past any sensible summary.
+MAX_INPUT_CHARS = 1_000_000
+
+
+def read_all(
+    inputs: list[Input], max_chars: int, fields: Fields, done: Callable[[int, Input], bool] = lambda index, item: False
+) -> Iterator[tuple[int, Input, Document | Failure | None]]:
+    """Every input's articles in order, with the index of the input they came from. Web pages are
+    fetched ahead, a few at a time, while earlier inputs are summarised (summarize.web). `done` is
+    asked first, in order, of each input that is not a dataset: one already done is neither read
+    nor fetched, and comes back with None."""
+    skipped = {i for i, item in enumerate(inputs) if not _is_dataset(item) and done(i, item)}
+    fetched = _fetch_ahead([item.url for i, item in enumerate(inputs) if item.url and i not in skipped])
+    try:
+        for index, item in enumerate(inputs):
+            if index in skipped:
+                yield index, item, None
+                continue
+            if item.url:
+                _, page = next(fetched)
+                yield index, item, _page(item, page, max_chars)
+                continue
+            for found, read in read_inputs(item, max_chars, fields):
+                yield index, found, read
+    finally:
+        fetched.close()
+
+
+def _fetch_ahead(urls: list[str]):
+    if not urls:
+        return (page for page in ())
+    from summarize.inputs.web import fetch_all
+
+    return fetch_all(urls)
+
+
+def _page(item: Input, page, max_chars: int) -> Document | Failure:
+    """A fetched page as a Document: its article (HTML) or its text (text/plain)."""
+    if isinstance(page, SummarizeError):
+        return Failure(item.source, str(page), url=item.url)
+    try:
+        if len(page.data) > max_chars * 4:
+            raise _too_long(item.source, f"has {group_digits(len(page.data))} bytes", max_chars)
+        return _document(item.source, page.data, max_chars, page.final_url, page.content_type)
+    except SummarizeError as e:
+        return Failure(item.source, str(e), url=item.url)
+
+
+def _document(
+    source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, html: bool = False, markdown: bool = False
+) -> Document:
+    """An input's bytes as a Document: a web page's article (by its type, its name or its
+    content), else its decoded text; refused past max_chars, warned about when not Russian."""
+    from summarize.inputs.web import extract_page, looks_like_html
+
+    if html or "html" in (content_type or "") or looks_like_html(data):
+        doc = extract_page(data, source=source, url=url, content_type=content_type)
+    else:
+        text, _ = decode(data, source)
+        text = strip_markdown(text) if markdown else text
+        title, body = split_title(text)
+        if title is not None and not body:
+            doc = Document(source, text, ("the text is only a headline; it is summarised as it is",), url=url)
+        else:
+            doc = Document(source, body, title=title, url=url)
+    if len(doc.text) > max_chars:
+        raise _too_long(source, f"has {group_digits(len(doc.text))} characters", max_chars)
+    return replace(doc, warnings=(*doc.warnings, *_language_warnings(doc.text)))
+
+
+def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
+    """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
+    record, streamed. What cannot be read is a Failure in its place, never an exception."""
+    from summarize.inputs.datasets import read_dataset
+
+    if not _is_dataset(item):
+        try:
+            yield item, read_input(item, max_chars)
+        except SummarizeError as e:
+            yield item, Failure(item.source, str(e))
+        return
+    try:
+        for record in read_dataset(item.location, fields, max_chars):
+            name = PurePath(item.name.stem) / _record_name(record.id)
+            found = Input(record.source, None, name, id=record.id)
+            yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
+    except SummarizeError as e:
+        yield item, Failure(item.source, str(e))
+
+
+def _is_dataset(item: Input) -> bool:
+    from summarize.inputs.datasets import is_dataset
+
+    return item.location is not None and not item.error and is_dataset(item.location)
+
+
+def _record_name(record_id: str) -> str:
+    """A record's id as one file name (--output-dir): no folders, nothing hidden."""
+    return record_id.replace("/", "_").replace("\\", "_").lstrip(".") or "_"
+
+
+def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | None = None) -> Document:
+    """Read and decode one input; raises SummarizeError naming it when it cannot be summarised.
+
+    At most 4 bytes a character are read, so a huge file costs neither the memory nor the time
+    to read it whole before it is refused.
+    """
+    if item.error:
+        raise SummarizeError(f"{item.source}: {item.error}")
+    limit = max_chars * 4 + 1
+    if item.uri is not None:
+        data = read_bytes(item.uri, limit)
+    elif item.path is None:
+        data = (stdin or sys.stdin.buffer).read(limit)
+    else:
+        try:
+            with open(item.path, "rb") as f:
+                data = f.read(limit)
+        except IsADirectoryError:
+            raise SummarizeError(f"{item.source}: is a folder, not a file; give the folder as an argument to summarise its files") from None
+        except FileNotFoundError:
+            raise SummarizeError(f"{item.source}: no such file (it may have been moved or deleted)") from None
+        except OSError as e:
+            raise SummarizeError(f"{item.source}: cannot read it ({e.strerror}); check its permissions") from None
+    if len(data) == limit:
+        raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
+    kind = suffix(item.location) if item.location is not None else ""
+    return _document(item.source, data, max_chars, html=kind in HTML_SUFFIXES, markdown=kind in MARKDOWN_SUFFIXES)
+
+
+def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
+    return SummarizeError(
+        f"{source}: is over the limit of {group_digits(max_chars)} characters: it {size}; "
+        "split it into articles, or raise --max-input-chars"
+    )
+
+

@@ -1,0 +1,81 @@
+"""--output-dir: one file per input."""
+
+from __future__ import annotations
+
+import errno
+import json
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path, PurePath
+
+from summarize.documents import Result
+from summarize.outputs.files import write_atomically
+from summarize.outputs.render import EXTENSIONS, Format, format_result
+
+RESULT_MARK = ".summary"  # before the extension of results written into an input folder
+
+
+class OutputDir:
+    """One file per input under a folder: relative names kept, extension by format, no two inputs
+    in one file, no input overwritten, nothing written outside the folder."""
+
+    def __init__(self, root: Path, fmt: Format, reserved: Iterable[Path] = (), beside_inputs: bool = False):
+        self.root = root
+        self.fmt = fmt
+        # In an input folder, results are named a.summary.txt: never taken for articles by a rerun.
+        self.extension = (RESULT_MARK if beside_inputs else "") + EXTENSIONS[fmt]
+        # Keys fold case and Unicode normalisation: on macOS and Windows "А.txt"/"а.txt" are one file.
+        self.taken = {_key(p) for p in reserved}
+
+    def default_path(self, name: PurePath) -> Path:
+        parts = [_safe_part(p) for p in name.parts if p not in ("", ".", "..", "/")] or ["stdin"]
+        path = self.root.joinpath(*parts)
+        return path.with_name(path.stem + self.extension)
+
+    def path_for(self, name: PurePath) -> Path:
+        """The default path, or with -2, -3… when an input or an earlier output of this run has it."""
+        stem = path = self.default_path(name)
+        n = 1
+        while _key(path) in self.taken:
+            n += 1
+            path = stem.with_name(f"{stem.stem}-{n}{stem.suffix}")
+        self.taken.add(_key(path))
+        return path
+
+    def is_complete(self, path: Path) -> bool:
+        """A finished output of an earlier run: JSON formats must parse, text must not be empty."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if self.fmt not in (Format.json, Format.jsonl):
+            return bool(text.strip())
+        documents = text.splitlines() if self.fmt is Format.jsonl else [text]
+        try:
+            return bool(documents) and all(json.loads(d)["error"] is None for d in documents)
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def write(self, path: Path, result: Result) -> None:
+        self._check_inside(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_inside(path.parent)
+        write_atomically(path, format_result(self.fmt, result))
+
+    def _check_inside(self, folder: Path) -> None:
+        """Names cannot climb out (see default_path); a symlinked subfolder must not lead out either."""
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        inside = folder.absolute().is_relative_to(self.root.absolute())
+        if inside and not folder.resolve().is_relative_to(self.root.resolve()):
+            raise OSError(errno.EXDEV, f"a symlink inside {self.root} leads outside it")
+
+
+def _safe_part(part: str) -> str:
+    """Control characters out, Unicode in NFC: a file name that any file system and terminal can show."""
+    cleaned = "".join("_" if unicodedata.category(c) in ("Cc", "Cf") else c for c in part)
+    return unicodedata.normalize("NFC", cleaned) or "_"
+
+
+def _key(path: Path) -> str:
+    return unicodedata.normalize("NFC", str(path.absolute())).casefold()

@@ -1,0 +1,185 @@
+"""Ray for one run: a local cluster started and shut down, or a running one joined; SIGINT and
+SIGTERM while Ray runs; and Ray's own reports of failures this run reports itself kept off the terminal."""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
+from typing import Any
+
+from summarize.errors import SummarizeError, first_line
+from summarize.runs.signals import EXIT_INTERRUPTED
+
+INSTALL_RAY = "pip install 'summarize[ray]'"
+
+
+# Ray streams actors' output to the driver by polling their log files (new files every 0.5 s, lines
+# every 0.1 s): shutting down at once can lose an actor's last notices (a fallback to the extractive
+# engine, say), so a finished run waits this long first.
+LOG_GRACE_S = 1.0
+
+
+CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error within this
+
+
+@contextmanager
+def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals,
+             debug: bool = False) -> Iterator[Any]:
+    """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
+    `address`. A Ray this process already started (a notebook, the tests) is used as it is.
+
+    SIGINT and SIGTERM end the body at once (the driver only waits on Ray): the local Ray is shut
+    down, the shards written stay, and signals.received says which signal came. Ray's own reports
+    of what the run reports itself are kept off the terminal, unless `debug`."""
+    try:
+        import ray
+    except ImportError:
+        raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
+    if address and address != "auto":
+        _check_reachable(address)
+    with signals, (nullcontext() if debug else _ray_reports_left_to_us()), suppress(_Signalled):
+        if ray.is_initialized():
+            yield ray
+            return
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        try:
+            try:
+                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
+                         logging_level="WARNING", configure_logging=True)
+            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
+                where = f"--ray-address {address}" if address else "a local Ray"
+                raise SummarizeError(f"{where}: could not start or join Ray ({first_line(e)}); "
+                                     "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
+            signals.arm()  # again: ray.init set its own SIGTERM handler (sys.exit(15)), and Ray's core a stack dump on it
+            yield ray
+        finally:
+            ray.shutdown()  # also after a failed or interrupted start: what it started goes
+
+
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM in the driver. A BaseException, as KeyboardInterrupt is, so that Ray's
+    `except Exception` handlers neither log it as Ray's own failure nor wrap it, while its
+    executor still shuts down on it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signal = signal.Signals(signum)
+
+
+class _Signals:
+    """While entered, SIGINT and SIGTERM raise _Signalled; the first one is remembered in
+    `received`. A second Ctrl-C while Ray shuts down raises again: it stops at once (Ray's
+    exit hook and its reaper process then end what is left of the local Ray)."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        try:
+            self.previous = {s: signal.getsignal(s) for s in EXIT_INTERRUPTED}
+            self.arm()
+        except ValueError:  # not the main thread (a library caller): leave signals alone
+            self.previous = {}
+        return self
+
+    def arm(self) -> None:
+        if self.previous:
+            for s in EXIT_INTERRUPTED:
+                signal.signal(s, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        self.received = self.received or signal.Signals(signum)
+        raise _Signalled(signum)
+
+    def __exit__(self, *exc: Any) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
+@contextmanager
+def _ray_reports_left_to_us() -> Iterator[None]:
+    """What Ray would print about a failure this run reports itself (a model that cannot load in
+    an actor, a signal) stays out of the terminal: Ray's error dumps, the actors' tracebacks
+    streamed to the driver. It stays in Ray's logs (its session folder), as does Ray Data's INFO
+    chatter. From the actors only our own `summarize: …` notices are streamed; Ray's progress is untouched. Ray has no public
+    hook for this (log_to_driver is all or nothing, and does not cover the error messages), so its
+    printer is wrapped where it exists."""
+    import logging
+
+    import ray._private.worker as driver
+    import ray.data  # noqa: F401 - sets up the "ray.data" loggers that the filter goes on
+
+    consoles = [h for h in logging.getLogger("ray.data").handlers if isinstance(h, logging.StreamHandler)]
+    quiet, printing = _NotOurFailure(), getattr(driver, "print_worker_logs", None)
+    levels = [handler.level for handler in consoles]
+    for handler in consoles:
+        handler.addFilter(quiet)
+        handler.setLevel(max(handler.level, logging.WARNING))  # the plan, "execution finished": Ray's log file has them
+    if printing:
+        driver.print_worker_logs = functools.partial(_print_worker_lines, printing)
+    try:
+        yield
+    finally:
+        if printing:
+            driver.print_worker_logs = printing
+        for handler, level in zip(consoles, levels):
+            handler.removeFilter(quiet)
+            handler.setLevel(level)
+
+
+def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], print_file: Any, *args: Any, **kwargs: Any) -> None:
+    """Ray's worker-log printer (the actors' output and the cluster's error messages both pass
+    through it), less what _ray_reports_left_to_us keeps out; all of it to stderr, where Ray would
+    put the cluster's messages on stdout (a retried task, say)."""
+    from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
+    lines = [line for line in data.get("lines", ()) if (SUMMARIZE_ERROR not in line if from_ray else line.startswith("summarize:"))]
+    if lines:
+        printing({**data, "lines": lines}, sys.stderr, *args, **kwargs)
+
+
+SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
+
+
+class _NotOurFailure:
+    """A logging filter: no record logged while a failure that this run reports itself is being
+    raised or handled (Ray Data logs inside its `except` blocks, so sys.exc_info() is it)."""
+
+    def filter(self, record: Any) -> bool:
+        error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        return error is None or not (isinstance(error, _Signalled) or _summarize_error(error) is not None)
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast: Ray itself waits a long time for a cluster that is not there."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise SummarizeError(f"--ray-address {address}: not HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        raise SummarizeError(
+            f"--ray-address {address}: no Ray cluster answers there ({e.strerror or e}); start one with "
+            "`ray start --head` on that machine, or leave out --ray-address to run on this machine"
+        ) from None
+
+
+def _summarize_error(error: BaseException) -> str | None:
+    """The message of a SummarizeError raised inside Ray (an actor's constructor), if that was it:
+    Ray hands it back wrapped (ActorDiedError → RayTaskError → its `cause`)."""
+    pending, seen = [error], set()
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, SummarizeError):
+            return str(error.args[0]) if error.args else str(error)
+        nested = [getattr(error, "cause", None), error.__cause__, error.__context__, *error.args]
+        pending += [e for e in nested if isinstance(e, BaseException)]
+    return None
