@@ -58,22 +58,35 @@ def main() -> None:
             english_ids = mt_model.generate(**mt_inputs, **args.translation_settings)
         generation_seconds += time.perf_counter() - generating
         english = mt_tokenizer.decode(english_ids[0], skip_special_tokens=True)
-        print(json.dumps({
-            "source": str(path),
-            "summary_ru": summary,
-            "summary_en": english,
-            "input_tokens": int(inputs["input_ids"].shape[1]),
-            # generate() returns the decoder start token first; the rest was generated
-            "summary_tokens": int(summary_ids.shape[1] - 1),
-            "translation_tokens": int(english_ids.shape[1] - 1),
-            "seconds": round(time.perf_counter() - started, 3),
-        }, ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {
+                    "source": str(path),
+                    "summary_ru": summary,
+                    "summary_en": english,
+                    "input_tokens": int(inputs["input_ids"].shape[1]),
+                    # generate() returns the decoder start token first; the rest was generated
+                    "summary_tokens": int(summary_ids.shape[1] - 1),
+                    "translation_tokens": int(english_ids.shape[1] - 1),
+                    "seconds": round(time.perf_counter() - started, 3),
+                },
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
 
     gpu_mb = torch.cuda.max_memory_allocated() / 1e6 if args.device == "cuda" else None
-    print(json.dumps({
-        "import_seconds": round(IMPORTED - STARTED, 3), "load_seconds": round(load_seconds, 3),
-        "generation_seconds": round(generation_seconds, 3), "gpu_peak_mb": gpu_mb,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "import_seconds": round(IMPORTED - STARTED, 3),
+                "load_seconds": round(load_seconds, 3),
+                "generation_seconds": round(generation_seconds, 3),
+                "gpu_peak_mb": gpu_mb,
+            }
+        ),
+        flush=True,
+    )
 
 
 def articles(paths: list[str]) -> list[Path]:

@@ -46,10 +46,17 @@ def main() -> None:
     for path, ru, en, n_ru, n_en in zip(paths, summaries, english, summary_lengths, english_lengths):
         print(json.dumps({"source": str(path), "summary_ru": ru, "summary_en": en, "summary_tokens": n_ru, "translation_tokens": n_en}, ensure_ascii=False))
     gpu_mb = torch.cuda.max_memory_allocated() / 1e6 if args.device == "cuda" else None
-    print(json.dumps({
-        "import_seconds": round(IMPORTED - STARTED, 3), "load_seconds": round(load_seconds, 3),
-        "generation_seconds": round(generation[0], 3), "gpu_peak_mb": gpu_mb,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "import_seconds": round(IMPORTED - STARTED, 3),
+                "load_seconds": round(load_seconds, 3),
+                "generation_seconds": round(generation[0], 3),
+                "gpu_peak_mb": gpu_mb,
+            }
+        ),
+        flush=True,
+    )
 
 
 def load(folder: str, device: str):

@@ -69,10 +69,7 @@ def batch_articles(eval_dir: Path, count: int) -> list[Article]:
     ria, news = ria_articles(eval_dir), newstest_documents(eval_dir)
     mixed = [a for a in chain.from_iterable(zip_longest(ria, news)) if a is not None]
     picked = list(islice(cycle(mixed), count))
-    return [
-        Article(a.name if i < len(mixed) else f"{a.name}-r{i // len(mixed) + 1}", a.text)
-        for i, a in enumerate(picked)
-    ]
+    return [Article(a.name if i < len(mixed) else f"{a.name}-r{i // len(mixed) + 1}", a.text) for i, a in enumerate(picked)]
 
 
 def median_article(eval_dir: Path) -> Article:

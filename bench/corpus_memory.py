@@ -56,20 +56,22 @@ def report(runs: list[dict]) -> str:
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     machine = f"{_cpu_model()}, {os.cpu_count()} cores, {_ram_bytes() / 2**30:.1f} GiB RAM · Python {platform.python_version()} · summarize {_version('summarize')} · {now}"
     ratio = runs[-1]["rss"] / runs[0]["rss"]
-    return "\n".join([
-        "# summarize corpus memory bench",
-        "",
-        f"**Machine:** {machine}",
-        "",
-        "**Run:** `python -m bench.corpus_memory` · `summarize CORPUS.jsonl -e extractive --no-translate --output OUT.jsonl`, a fresh process each",
-        "",
-        "| records | corpus (MB) | rows written | peak RSS of the process (MB) | wall (s) |",
-        "| ---: | ---: | ---: | ---: | ---: |",
-        *(f"| {r['records']:,} | {r['mb']:.1f} | {r['rows']:,} | {r['rss']:.1f} | {r['wall']:.1f} |" for r in runs),
-        "",
-        f"Peak RSS {runs[-1]['records']:,} / {runs[0]['records']:,} records: **{ratio:.2f}×** (target ≤ {TARGET}×; flat is 1.0×).",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# summarize corpus memory bench",
+            "",
+            f"**Machine:** {machine}",
+            "",
+            "**Run:** `python -m bench.corpus_memory` · `summarize CORPUS.jsonl -e extractive --no-translate --output OUT.jsonl`, a fresh process each",
+            "",
+            "| records | corpus (MB) | rows written | peak RSS of the process (MB) | wall (s) |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+            *(f"| {r['records']:,} | {r['mb']:.1f} | {r['rows']:,} | {r['rss']:.1f} | {r['wall']:.1f} |" for r in runs),
+            "",
+            f"Peak RSS {runs[-1]['records']:,} / {runs[0]['records']:,} records: **{ratio:.2f}×** (target ≤ {TARGET}×; flat is 1.0×).",
+            "",
+        ]
+    )
 
 
 def main() -> None:

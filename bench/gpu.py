@@ -56,20 +56,54 @@ def main(argv: list[str] | None = None) -> int:
     models = ensure_models_in_child(["rut5", "opus"], args.size, cache, eval_dir)
     pair = make_pairs(models, args)[0]
     write_config(cache / "bench-gpu.toml", [pair], probe=False)
-    env = {**{k: v for k, v in os.environ.items() if k != "SUMMARIZE_CONFIG"}, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cache / "hf"), "SUMMARIZE_CT2_CACHE": str(cache / "ct2")}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "SUMMARIZE_CONFIG"},
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(cache / "hf"),
+        "SUMMARIZE_CT2_CACHE": str(cache / "ct2"),
+    }
     with tempfile.TemporaryDirectory(prefix="summarize-gpu-bench-") as tmp:  # the RIA texts live only here
         folder = Path(tmp) / "articles"
         corpus.write_articles(corpus.batch_articles(eval_dir, args.articles), folder)
-        scripts = ["--summarizer", str(pair.summarizer.path), "--translator", str(pair.translator.path),
-                   "--summary-settings", json.dumps(pair.summary_settings), "--translation-settings", json.dumps(pair.translation_settings),
-                   "--summary-max-input", str(pair.summary_max_input), "--translation-max-input", str(pair.translation_max_input), "--device", args.device]
+        scripts = [
+            "--summarizer",
+            str(pair.summarizer.path),
+            "--translator",
+            str(pair.translator.path),
+            "--summary-settings",
+            json.dumps(pair.summary_settings),
+            "--translation-settings",
+            json.dumps(pair.translation_settings),
+            "--summary-max-input",
+            str(pair.summary_max_input),
+            "--translation-max-input",
+            str(pair.translation_max_input),
+            "--device",
+            args.device,
+        ]
         script = Path(sys.executable).parent / "summarize"
         summarize = [str(script)] if script.exists() else [sys.executable, "-m", "summarize"]  # a --target install has no script
         sides = {
             "naive": [sys.executable, str(BENCH / "baseline.py"), str(folder), *scripts],
             "careful": [sys.executable, str(BENCH / "careful.py"), str(folder), *scripts],
-            **{f"summarize --backend {b}": [*summarize, str(folder), "--config", str(cache / "bench-gpu.toml"), "-f", "jsonl", "--offline",
-                                             "--device", args.device, "--model", pair.preset, "--backend", b] for b in args.backends},
+            **{
+                f"summarize --backend {b}": [
+                    *summarize,
+                    str(folder),
+                    "--config",
+                    str(cache / "bench-gpu.toml"),
+                    "-f",
+                    "jsonl",
+                    "--offline",
+                    "--device",
+                    args.device,
+                    "--model",
+                    pair.preset,
+                    "--backend",
+                    b,
+                ]
+                for b in args.backends
+            },
         }
         results = [measure(name, command, env, args) for name, command in sides.items()]
     report = render(results, args, describe_machine())
@@ -146,8 +180,9 @@ class _GpuMemory:
     def poll(self) -> None:
         while not self.done.wait(0.25):
             try:
-                lines = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-                                       capture_output=True, text=True, timeout=5).stdout.splitlines()
+                lines = subprocess.run(
+                    ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5
+                ).stdout.splitlines()
             except (OSError, subprocess.TimeoutExpired):
                 return
             for line in lines:
@@ -166,10 +201,13 @@ def render(results: list[Side], args: argparse.Namespace, machine) -> str:
     by = {r.name: r for r in results}
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     lines = [
-        "# summarize GPU bench", "",
-        f"**Machine:** {machine.cpu}, {machine.cores} cores · device `{args.device}` {_gpu_name()} · torch {machine.torch} · transformers {machine.transformers} · {now}", "",
+        "# summarize GPU bench",
+        "",
+        f"**Machine:** {machine.cpu}, {machine.cores} cores · device `{args.device}` {_gpu_name()} · torch {machine.torch} · transformers {machine.transformers} · {now}",
+        "",
         f"**Run:** `python -m bench --device {args.device}{'' if args.size == 'full' else ' --size ' + args.size}` · {args.articles} articles · "
-        f"summaries {args.summary_tokens} tokens × 5 beams, translations {args.translation_tokens} tokens × 4 beams, lengths pinned", "",
+        f"summaries {args.summary_tokens} tokens × 5 beams, translations {args.translation_tokens} tokens × 4 beams, lengths pinned",
+        "",
         "| side | backend | wall (s) | articles/s | generated tokens/s | × careful | × naive | peak GPU memory (MB) | outside generation (s) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -179,8 +217,10 @@ def render(results: list[Side], args: argparse.Namespace, machine) -> str:
             continue
         ratio = lambda other: f"{r.articles_per_s / by[other].articles_per_s:.2f}×" if other in by and by[other].articles_per_s else "-"  # noqa: E731
         gpu = f"{r.gpu_peak_mb:,.0f}" if r.gpu_peak_mb else "-"
-        lines.append(f"| {r.name} | {r.backend or '-'} | {r.wall_s:.1f} | {r.articles_per_s:.2f} | {r.generated_tokens_per_s:,.0f} | "
-                     f"{ratio('careful')} | {ratio('naive')} | {gpu} | {r.outside_generation_s:.1f} |")
+        lines.append(
+            f"| {r.name} | {r.backend or '-'} | {r.wall_s:.1f} | {r.articles_per_s:.2f} | {r.generated_tokens_per_s:,.0f} | "
+            f"{ratio('careful')} | {ratio('naive')} | {gpu} | {r.outside_generation_s:.1f} |"
+        )
     notes = [n for r in results for n in r.notes]
     lines += ["", "Targets (issue 11): ≥ 1.5× the careful script's articles/s and ≥ 4× the naive loop's on the same GPU.", *([""] + notes if notes else []), ""]
     return "\n".join(lines)
@@ -188,6 +228,8 @@ def render(results: list[Side], args: argparse.Namespace, machine) -> str:
 
 def _gpu_name() -> str:
     try:
-        return "(" + subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=10).stdout.strip() + ")"
+        return (
+            "(" + subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=10).stdout.strip() + ")"
+        )
     except (OSError, subprocess.TimeoutExpired):
         return ""

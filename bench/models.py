@@ -29,8 +29,13 @@ SEED = 0
 TINY = {
     "t5": {"d_model": 32, "d_kv": 16, "d_ff": 64, "num_layers": 2, "num_decoder_layers": 2, "num_heads": 2},
     "marian": {
-        "d_model": 32, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 2,
-        "decoder_attention_heads": 2, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64,
+        "d_model": 32,
+        "encoder_layers": 2,
+        "decoder_layers": 2,
+        "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2,
+        "encoder_ffn_dim": 64,
+        "decoder_ffn_dim": 64,
     },
 }
 TINY["mbart"] = TINY["marian"]
@@ -54,8 +59,14 @@ class RealConfig:
     def load(cls, name: str) -> RealConfig:
         data = json.loads((CONFIGS / f"{MODELS[name]}.json").read_text(encoding="utf-8"))
         return cls(
-            name, data["model"], data["kind"], data["source"], data["config"], data["generation"],
-            data.get("separate_output_layer", False), data.get("build_overrides", {}),
+            name,
+            data["model"],
+            data["kind"],
+            data["source"],
+            data["config"],
+            data["generation"],
+            data.get("separate_output_layer", False),
+            data.get("build_overrides", {}),
         )
 
     def sized(self, size: str) -> dict[str, Any]:
@@ -79,9 +90,14 @@ def ensure_models(names: list[str], size: str, cache_dir: Path, lines: list[str]
     for name in names:
         real = RealConfig.load(name)
         recipe = {
-            "model": real.model, "size": size, "config": real.sized(size), "generation": real.generation,
-            "separate_output_layer": real.separate_output_layer, "build_overrides": real.build_overrides,
-            "text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(), "builder": BUILDER_VERSION,
+            "model": real.model,
+            "size": size,
+            "config": real.sized(size),
+            "generation": real.generation,
+            "separate_output_layer": real.separate_output_layer,
+            "build_overrides": real.build_overrides,
+            "text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
+            "builder": BUILDER_VERSION,
         }
         folder = cache_dir / "models" / size / name
         saved = _saved_recipe(folder)
@@ -165,8 +181,13 @@ def _train_spm(lines: list[str], vocab_size: int, **options) -> bytes:
 
     buffer = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=buffer, vocab_size=vocab_size,
-        character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, **options,
+        sentence_iterator=iter(lines),
+        model_writer=buffer,
+        vocab_size=vocab_size,
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        minloglevel=2,
+        **options,
     )
     return buffer.getvalue()
 
@@ -231,8 +252,7 @@ def ensure_models_in_child(names: list[str], size: str, cache_dir: Path, eval_di
 
     from bench import corpus
 
-    argv = [sys.executable, "-m", "bench.models", "--names", ",".join(names), "--size", size,
-            "--cache-dir", str(cache_dir), "--eval-dir", str(eval_dir)]
+    argv = [sys.executable, "-m", "bench.models", "--names", ",".join(names), "--size", size, "--cache-dir", str(cache_dir), "--eval-dir", str(eval_dir)]
     subprocess.run(argv, check=True, cwd=Path(__file__).resolve().parent.parent)
     return ensure_models(names, size, cache_dir, corpus.training_lines(eval_dir))  # reads what the child built
 

@@ -37,11 +37,27 @@ def write_config(path: Path, models: dict) -> Path:
     def table(settings: dict) -> str:
         return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in settings.items()) + " }"
 
-    path.write_text("\n".join([
-        "[defaults]", 'summarizer = "bench-rut5"', 'translator = "bench-opus"', "",
-        "[summarizers.bench-rut5]", f"model = {json.dumps(str(models['rut5']))}", "max_input_tokens = 600", f"generate = {table(SUMMARY)}", "",
-        "[translators.bench-opus]", f"model = {json.dumps(str(models['opus']))}", "max_input_tokens = 512", f"generate = {table(TRANSLATION)}", "",
-    ]), encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                "[defaults]",
+                'summarizer = "bench-rut5"',
+                'translator = "bench-opus"',
+                "",
+                "[summarizers.bench-rut5]",
+                f"model = {json.dumps(str(models['rut5']))}",
+                "max_input_tokens = 600",
+                f"generate = {table(SUMMARY)}",
+                "",
+                "[translators.bench-opus]",
+                f"model = {json.dumps(str(models['opus']))}",
+                "max_input_tokens = 512",
+                f"generate = {table(TRANSLATION)}",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -55,9 +71,9 @@ def single_process(folder: Path, config: Path, out: Path) -> float:
 
 def on_ray(folder: Path, config: Path, out: Path, actors: int, threads: int) -> float:
     from summarize.config import load_config, make_options
+    from summarize.inputs.listing import list_inputs
     from summarize.runs.ray_plan import RayJob as Job
     from summarize.runs.ray_plan import run_distributed
-    from summarize.inputs.listing import list_inputs
 
     options = make_options(load_config(config), backend="ctranslate2")
     job = Job(tuple(list_inputs([str(folder)])), out, options, workers=actors * threads, threads=threads)
@@ -99,18 +115,25 @@ def report(cluster: float, rows: list[dict], count: int, command: str) -> str:
     machine = f"{_cpu_model()}, {os.cpu_count()} cores, {_ram_bytes() / 2**30:.1f} GiB RAM · Python {platform.python_version()} · summarize {_version('summarize')} · ray {_version('ray')} · {now}"
     base = rows[0]["steady"]
     lines = [
-        "# summarize on Ray: throughput and fixed cost", "", f"**Machine:** {machine}", "",
+        "# summarize on Ray: throughput and fixed cost",
+        "",
+        f"**Machine:** {machine}",
+        "",
         f"**Run:** `{command}` · {count} articles (RIA + newstest, bench/corpus.py) · bench-size random-weight "
-        "rut5-base + opus-mt (bench/models.py), CTranslate2 int8, output lengths pinned (60 + 40 tokens, beams 5/4)", "",
+        "rut5-base + opus-mt (bench/models.py), CTranslate2 int8, output lengths pinned (60 + 40 tokens, beams 5/4)",
+        "",
         "| run | 1 article (s): start + model load + 1 | all (s) | articles/s overall | articles/s past the fixed cost | × single process |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
-        lines.append(f"| {row['run']} | {row['walls'][0]:.1f} | {row['walls'][1]:.1f} | {row['overall']:.2f} | {row['steady']:.2f} | {row['steady'] / base:.2f} |")
+        lines.append(
+            f"| {row['run']} | {row['walls'][0]:.1f} | {row['walls'][1]:.1f} | {row['overall']:.2f} | {row['steady']:.2f} | {row['steady'] / base:.2f} |"
+        )
     fixed = [cluster + row["walls"][0] for row in rows[1:]]
     best = max(row["steady"] / base for row in rows[1:])
     lines += [
-        "", f"Local Ray cluster start (`ray.init`, once per run without --ray-address): **{cluster:.1f} s**.",
+        "",
+        f"Local Ray cluster start (`ray.init`, once per run without --ray-address): **{cluster:.1f} s**.",
         f"Ray's fixed cost (cluster start + actor start + model load + 1 article): {', '.join(f'{f:.1f} s' for f in fixed)} "
         f"(target ≤ {TARGET_FIXED_S:.0f} s: {'met' if max(fixed) <= TARGET_FIXED_S else 'not met'}).",
         f"Best Ray throughput past the fixed cost: {best:.2f}× the single process (target ≥ {TARGET_RATIO}: {'met' if best >= TARGET_RATIO else 'not met'}).",

@@ -96,15 +96,16 @@ class Report:
             "",
             f"**Machine:** {self.machine.line()}",
             "",
-            (f"**Run:** `{self.command}` · size {s['size']} · {s['articles']} articles in the batch · "
-            f"median of {s['repeats']} runs for the short stages, one batch run per side · summaries "
-            f"{s['summary_tokens']} tokens ({_settings(s['summary_settings'])}) · translations "
-            f"{s['translation_tokens']} tokens per input ({_settings(s['translation_settings'])})."),
+            (
+                f"**Run:** `{self.command}` · size {s['size']} · {s['articles']} articles in the batch · "
+                f"median of {s['repeats']} runs for the short stages, one batch run per side · summaries "
+                f"{s['summary_tokens']} tokens ({_settings(s['summary_settings'])}) · translations "
+                f"{s['translation_tokens']} tokens per input ({_settings(s['translation_settings'])})."
+            ),
             "",
             "**Models** (real configs, random weights): "
             + "; ".join(
-                f"{m['model']}: {m['parameters'] / 1e6:.1f} M parameters, vocabulary {m['vocab_size']:,} "
-                f"({m['pieces']:,} trained pieces)"
+                f"{m['model']}: {m['parameters'] / 1e6:.1f} M parameters, vocabulary {m['vocab_size']:,} ({m['pieces']:,} trained pieces)"
                 for m in self.models.values()
             ),
             "",
@@ -113,7 +114,7 @@ class Report:
             "| | seconds (median) |",
             "| --- | ---: |",
             f"| project: `summarize --help` | {_num(self.startup['project_s'])} |",
-            f"| baseline: `python -c \"import torch, transformers\"` | {_num(self.startup['baseline_s'])} |",
+            f'| baseline: `python -c "import torch, transformers"` | {_num(self.startup["baseline_s"])} |',
             f"| ratio project / baseline | {_ratio(self.startup['project_s'], self.startup['baseline_s'])} |",
         ]
         for result in self.summarizers:
@@ -178,9 +179,11 @@ def _summarizer_section(result: SummarizerResult) -> list[str]:
         out.append(f"| {label} | " + " | ".join(cell(s, key, False) for s in sides) + " |")
     out += [
         "",
-        ("Ratios in brackets are project / baseline: below 1× is better for ↓ rows, above 1× for ↑ rows. "
-        f"Launchers without a model: `python -c pass` {_num(result.launchers_s.get('python'))} s, the CLI on the "
-        f"probe with `--engine lead --no-translate` {_num(result.launchers_s.get('cli'))} s."),
+        (
+            "Ratios in brackets are project / baseline: below 1× is better for ↓ rows, above 1× for ↑ rows. "
+            f"Launchers without a model: `python -c pass` {_num(result.launchers_s.get('python'))} s, the CLI on the "
+            f"probe with `--engine lead --no-translate` {_num(result.launchers_s.get('cli'))} s."
+        ),
     ]
     failed = [s for s in sides if not s.ok]
     for side in failed:
@@ -200,13 +203,17 @@ def _roofline_section(r: Roofline) -> list[str]:
         "",
         "| stage | measured | limit on this machine | × the limit |",
         "| --- | ---: | ---: | ---: |",
-        (f"| encoder, {r.documents} × {r.input_tokens} tokens | {r.encoder_s * 1e3:,.0f} ms = "
-        f"{r.encoder_gflop:,.1f} GFLOP at {r.encoder_gflop_s:,.1f} GFLOP/s | fp32 matmul peak "
-        f"{r.gemm_gflop_s:,.1f} GFLOP/s | {1 / r.encoder_fraction_of_peak:,.2f}× |"),
-        (f"| decode step, {r.beams} beams × {r.documents} document, {r.steps} steps | {r.step_ms:,.1f} ms | "
-        f"{total:,.1f} MB read (weights {r.step_weights_mb:,.1f}, cross-attention K/V {r.step_cross_kv_mb:,.1f}, "
-        f"self-attention K/V {r.step_self_kv_mb:,.1f} mean) at {r.copy_gb_s:,.1f} GB/s copy bandwidth = "
-        f"{r.step_bound_ms:,.1f} ms | {r.step_over_bound:,.2f}× |"),
+        (
+            f"| encoder, {r.documents} × {r.input_tokens} tokens | {r.encoder_s * 1e3:,.0f} ms = "
+            f"{r.encoder_gflop:,.1f} GFLOP at {r.encoder_gflop_s:,.1f} GFLOP/s | fp32 matmul peak "
+            f"{r.gemm_gflop_s:,.1f} GFLOP/s | {1 / r.encoder_fraction_of_peak:,.2f}× |"
+        ),
+        (
+            f"| decode step, {r.beams} beams × {r.documents} document, {r.steps} steps | {r.step_ms:,.1f} ms | "
+            f"{total:,.1f} MB read (weights {r.step_weights_mb:,.1f}, cross-attention K/V {r.step_cross_kv_mb:,.1f}, "
+            f"self-attention K/V {r.step_self_kv_mb:,.1f} mean) at {r.copy_gb_s:,.1f} GB/s copy bandwidth = "
+            f"{r.step_bound_ms:,.1f} ms | {r.step_over_bound:,.2f}× |"
+        ),
     ]
 
 

@@ -146,25 +146,17 @@ def _linear_weights(module, skip: tuple[str, ...] = ()) -> int:
     import torch
 
     return sum(
-        sum(p.numel() for p in m.parameters(recurse=False))
-        for name, m in module.named_modules()
-        if isinstance(m, torch.nn.Linear) and not name.endswith(skip)
+        sum(p.numel() for p in m.parameters(recurse=False)) for name, m in module.named_modules() if isinstance(m, torch.nn.Linear) and not name.endswith(skip)
     )
 
 
 def _norm_weights(module) -> int:
     """Layer-norm parameters: small, but read every step too."""
-    return sum(
-        sum(p.numel() for p in m.parameters(recurse=False))
-        for _, m in module.named_modules()
-        if "norm" in type(m).__name__.lower()
-    )
+    return sum(sum(p.numel() for p in m.parameters(recurse=False)) for _, m in module.named_modules() if "norm" in type(m).__name__.lower())
 
 
 def _width(module, suffixes: tuple[str, ...]) -> int:
     """Summed output width of the named projections: across layers, the key (or query) width."""
     import torch
 
-    return sum(
-        m.out_features for name, m in module.named_modules() if isinstance(m, torch.nn.Linear) and name.endswith(suffixes)
-    )
+    return sum(m.out_features for name, m in module.named_modules() if isinstance(m, torch.nn.Linear) and name.endswith(suffixes))

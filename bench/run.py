@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
-from summarize.text import split_sentences
 from bench.measure import ProcessRun, describe_machine, median, run_process
 from bench.models import BuiltModel, ensure_models_in_child
 from bench.report import (
@@ -35,6 +34,7 @@ from bench.report import (
     SideResult,
     SummarizerResult,
 )
+from summarize.text import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -115,15 +115,28 @@ def main(argv: list[str] | None = None) -> int:
         results = [PairBench(runner, pair, variants, inputs, args).measure() for pair in pairs]
 
     settings = {
-        "size": args.size, "articles": args.articles, "repeats": args.repeats,
-        "summary_tokens": args.summary_tokens, "translation_tokens": args.translation_tokens,
-        "summary_settings": pairs[0].summary_settings, "translation_settings": pairs[0].translation_settings,
-        "one_article": inputs.one.stem, "variants": [v.key for v in variants], "threads": args.threads,
+        "size": args.size,
+        "articles": args.articles,
+        "repeats": args.repeats,
+        "summary_tokens": args.summary_tokens,
+        "translation_tokens": args.translation_tokens,
+        "summary_settings": pairs[0].summary_settings,
+        "translation_settings": pairs[0].translation_settings,
+        "one_article": inputs.one.stem,
+        "variants": [v.key for v in variants],
+        "threads": args.threads,
     }
     report = Report(
-        machine=machine, command=command, settings=settings,
-        models={name: {"model": m.hub_id, "parameters": m.parameters, "vocab_size": m.vocab_size, "pieces": m.pieces, "path": str(m.path)} for name, m in models.items()},
-        startup=startup, summarizers=results, notes=notes(results, inputs, args),
+        machine=machine,
+        command=command,
+        settings=settings,
+        models={
+            name: {"model": m.hub_id, "parameters": m.parameters, "vocab_size": m.vocab_size, "pieces": m.pieces, "path": str(m.path)}
+            for name, m in models.items()
+        },
+        startup=startup,
+        summarizers=results,
+        notes=notes(results, inputs, args),
     )
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M")
     for path in report.write(args.results_dir, stamp):
@@ -146,8 +159,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--summary-tokens", type=int, default=60, help="summary length, fixed (default 60)")
     parser.add_argument("--translation-tokens", type=int, default=40, help="length of each translation, fixed (default 40)")
     parser.add_argument("--mbart", action="store_true", help="also benchmark mbart_ru_sum_gazeta (867 M parameters; doubles the time)")
-    parser.add_argument("--variants", type=lambda s: s.split(","), default=[v.key for v in VARIANTS],
-                        help=f"project variants, comma-separated: {', '.join(f'{v.key} ({v.label})' for v in VARIANTS)}")
+    parser.add_argument(
+        "--variants",
+        type=lambda s: s.split(","),
+        default=[v.key for v in VARIANTS],
+        help=f"project variants, comma-separated: {', '.join(f'{v.key} ({v.label})' for v in VARIANTS)}",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for every side (OMP_NUM_THREADS; default: the libraries' own)")
     parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache", help="models and configs (default bench/.cache)")
     parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the report goes (default bench/results)")
@@ -169,16 +186,18 @@ def make_pairs(models: dict[str, BuiltModel], args: argparse.Namespace) -> list[
         if name not in models:
             continue
         summarizer = shipped["summarizers"][preset]
-        pairs.append(Pair(
-            preset=bench_preset,
-            shipped=preset,
-            summarizer=models[name],
-            translator=models["opus"],
-            summary_settings=fixed_length(summarizer["generate"], args.summary_tokens),
-            translation_settings=fixed_length(translator["generate"], args.translation_tokens),
-            summary_max_input=summarizer["max_input_tokens"],
-            translation_max_input=translator["max_input_tokens"],
-        ))
+        pairs.append(
+            Pair(
+                preset=bench_preset,
+                shipped=preset,
+                summarizer=models[name],
+                translator=models["opus"],
+                summary_settings=fixed_length(summarizer["generate"], args.summary_tokens),
+                translation_settings=fixed_length(translator["generate"], args.translation_tokens),
+                summary_max_input=summarizer["max_input_tokens"],
+                translation_max_input=translator["max_input_tokens"],
+            )
+        )
     return pairs
 
 
@@ -198,14 +217,23 @@ def write_config(path: Path, pairs: list[Pair], probe: bool) -> None:
     first = pairs[0]
     text = [
         "# Written by bench/run.py: presets on random-weight models, lengths pinned.",
-        "[defaults]", f'summarizer = "{first.preset}"', 'translator = "bench-opus"', "translate = true", "",
-        "[translators.bench-opus]", f"model = {json.dumps(str(first.translator.path))}",
-        f"max_input_tokens = {first.translation_max_input}", f"generate = {table(first.translation_settings)}",
+        "[defaults]",
+        f'summarizer = "{first.preset}"',
+        'translator = "bench-opus"',
+        "translate = true",
+        "",
+        "[translators.bench-opus]",
+        f"model = {json.dumps(str(first.translator.path))}",
+        f"max_input_tokens = {first.translation_max_input}",
+        f"generate = {table(first.translation_settings)}",
     ]
     for pair in pairs:
         text += [
-            "", f"[summarizers.{pair.preset}]", f"model = {json.dumps(str(pair.summarizer.path))}",
-            f"max_input_tokens = {pair.summary_max_input}", f"generate = {table(pair.summary_settings)}",
+            "",
+            f"[summarizers.{pair.preset}]",
+            f"model = {json.dumps(str(pair.summarizer.path))}",
+            f"max_input_tokens = {pair.summary_max_input}",
+            f"generate = {table(pair.summary_settings)}",
         ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
@@ -240,12 +268,21 @@ class Runner:
         if variant is None:
             settings = {"min_new_tokens": 1, "max_new_tokens": 1} if probe else {}
             argv = [
-                sys.executable, str(BENCH / "baseline.py"), *map(str, paths),
-                "--summarizer", str(pair.summarizer.path), "--translator", str(pair.translator.path),
-                "--summary-settings", json.dumps({**pair.summary_settings, **settings}),
-                "--translation-settings", json.dumps({**pair.translation_settings, **settings}),
-                "--summary-max-input", str(pair.summary_max_input),
-                "--translation-max-input", str(pair.translation_max_input),
+                sys.executable,
+                str(BENCH / "baseline.py"),
+                *map(str, paths),
+                "--summarizer",
+                str(pair.summarizer.path),
+                "--translator",
+                str(pair.translator.path),
+                "--summary-settings",
+                json.dumps({**pair.summary_settings, **settings}),
+                "--translation-settings",
+                json.dumps({**pair.translation_settings, **settings}),
+                "--summary-max-input",
+                str(pair.summary_max_input),
+                "--translation-max-input",
+                str(pair.translation_max_input),
             ]
         else:
             argv = self.project_argv(pair, paths, variant.flags, probe)
@@ -254,8 +291,18 @@ class Runner:
     def project_argv(self, pair: Pair, paths: list[Path], flags: tuple[str, ...], probe: bool) -> list[str]:
         config = self.cache / ("bench-probe.toml" if probe else "bench.toml")
         return [
-            str(self.summarize_exe), *map(str, paths), "--config", str(config), "--format", "jsonl",
-            "--offline", "--device", "cpu", "--model", pair.preset, *flags,
+            str(self.summarize_exe),
+            *map(str, paths),
+            "--config",
+            str(config),
+            "--format",
+            "jsonl",
+            "--offline",
+            "--device",
+            "cpu",
+            "--model",
+            pair.preset,
+            *flags,
         ]
 
     def run(self, argv: list[str]) -> ProcessRun:
@@ -373,8 +420,13 @@ class PairBench:
         log(f"{self.pair.preset} · roofline (in-process)")
         full = self.args.size == "full"
         return roofline.measure(
-            self.pair.summarizer.path, self.inputs.roofline_text, self.pair.summary_settings, self.pair.summary_max_input,
-            repeats=self.args.repeats, copy_mb=512 if full else 64, gemm_size=2048 if full else 512,
+            self.pair.summarizer.path,
+            self.inputs.roofline_text,
+            self.pair.summary_settings,
+            self.pair.summary_max_input,
+            repeats=self.args.repeats,
+            copy_mb=512 if full else 64,
+            gemm_size=2048 if full else 512,
         )
 
 
@@ -454,37 +506,50 @@ def agreement(a: str, b: str) -> float:
 
 def notes(results: list[SummarizerResult], inputs: Inputs, args) -> list[str]:
     out = [
-        ("Inputs: the batch alternates the 20 RIA articles (HTML stripped) with newstest2019 documents "
-        "(the file has no document ids: documents start at headline lines), repeated when more are asked for; "
-        f"the one-article stage uses {inputs.one.stem}, the RIA article of median length; the probe is one "
-        "line of two short sentences, with 1-token outputs on both models. All read from ../shared/eval at run time."),
-        ("Models: random weights (torch.manual_seed(0)) in the real architectures; each config, and where its values "
-        "were found, is in bench/configs/. Sentencepiece vocabularies are trained on the Russian text of "
-        "../shared/eval; the embedding tables keep the real vocabulary sizes."),
-        ("Same work on both sides: same model folders, same generate() settings (the shipped presets' plus "
-        "min_new_tokens = max_new_tokens), input cut at the presets' max_input_tokens. Differences that are the "
-        "project's design are measured, not removed: it cuts long articles at sentence ends rather than mid-"
-        "sentence, and translates a summary sentence by sentence (the baseline sends the whole summary at once)."),
-        ("Model load, imports included, is timed from outside on both sides: the probe's process time less "
-        "the same launcher without a model (`python -c pass` for the baseline; the CLI with `--engine lead "
-        "--no-translate` for the project, so its lazy imports of torch and transformers, or ctranslate2, count "
-        "as the baseline's do). Both include the probe's 1-token outputs (milliseconds) and exiting with the "
-        "models loaded. The baseline's own perf_counter timing (from its first line through the imports and "
-        "the four from_pretrained calls) is shown below it."),
-        ("Tokens: the baseline counts what generate() returned; the project's counts are the pinned lengths "
-        "(one summary per article, one translation per summary sentence, split with razdel as the project does)."),
-        ("Random weights write gibberish: generated ids beyond the trained sentencepiece pieces decode to nothing "
-        "(T5) or to placeholder names (Marian), so summaries are shorter in characters than 60 real tokens, and "
-        "they seldom contain sentence ends, so the project usually sends one translator input per summary, like "
-        "the baseline. Real summaries of ~3 sentences would cost the project more translator inputs than here."),
-        ("Agreement with fp32: each project variant's batch outputs against torch fp32's on the same articles: "
-        "the share of articles whose summary_ru (summary_en) is identical, and the mean share of character "
-        "positions, up to the longer text, that hold the same character (characters rather than words because "
-        "random-weight summaries are often one long word). int8 and ctranslate2 both run int8 on CPU. With random "
-        "weights this measures the numerical drift of the int8 paths (ties between near-equal logits flip, and "
-        "the rest of the output follows), not translation quality, which needs real weights."),
-        ("Peak RSS is each process's ru_maxrss (os.wait4). Timings are wall clock on this machine; "
-        "other load on it shows up in them."),
+        (
+            "Inputs: the batch alternates the 20 RIA articles (HTML stripped) with newstest2019 documents "
+            "(the file has no document ids: documents start at headline lines), repeated when more are asked for; "
+            f"the one-article stage uses {inputs.one.stem}, the RIA article of median length; the probe is one "
+            "line of two short sentences, with 1-token outputs on both models. All read from ../shared/eval at run time."
+        ),
+        (
+            "Models: random weights (torch.manual_seed(0)) in the real architectures; each config, and where its values "
+            "were found, is in bench/configs/. Sentencepiece vocabularies are trained on the Russian text of "
+            "../shared/eval; the embedding tables keep the real vocabulary sizes."
+        ),
+        (
+            "Same work on both sides: same model folders, same generate() settings (the shipped presets' plus "
+            "min_new_tokens = max_new_tokens), input cut at the presets' max_input_tokens. Differences that are the "
+            "project's design are measured, not removed: it cuts long articles at sentence ends rather than mid-"
+            "sentence, and translates a summary sentence by sentence (the baseline sends the whole summary at once)."
+        ),
+        (
+            "Model load, imports included, is timed from outside on both sides: the probe's process time less "
+            "the same launcher without a model (`python -c pass` for the baseline; the CLI with `--engine lead "
+            "--no-translate` for the project, so its lazy imports of torch and transformers, or ctranslate2, count "
+            "as the baseline's do). Both include the probe's 1-token outputs (milliseconds) and exiting with the "
+            "models loaded. The baseline's own perf_counter timing (from its first line through the imports and "
+            "the four from_pretrained calls) is shown below it."
+        ),
+        (
+            "Tokens: the baseline counts what generate() returned; the project's counts are the pinned lengths "
+            "(one summary per article, one translation per summary sentence, split with razdel as the project does)."
+        ),
+        (
+            "Random weights write gibberish: generated ids beyond the trained sentencepiece pieces decode to nothing "
+            "(T5) or to placeholder names (Marian), so summaries are shorter in characters than 60 real tokens, and "
+            "they seldom contain sentence ends, so the project usually sends one translator input per summary, like "
+            "the baseline. Real summaries of ~3 sentences would cost the project more translator inputs than here."
+        ),
+        (
+            "Agreement with fp32: each project variant's batch outputs against torch fp32's on the same articles: "
+            "the share of articles whose summary_ru (summary_en) is identical, and the mean share of character "
+            "positions, up to the longer text, that hold the same character (characters rather than words because "
+            "random-weight summaries are often one long word). int8 and ctranslate2 both run int8 on CPU. With random "
+            "weights this measures the numerical drift of the int8 paths (ties between near-equal logits flip, and "
+            "the rest of the output follows), not translation quality, which needs real weights."
+        ),
+        ("Peak RSS is each process's ru_maxrss (os.wait4). Timings are wall clock on this machine; other load on it shows up in them."),
     ]
     for result in results:
         project = next((s for s in result.sides if s.ok and s.mean_article_tokens), None)

@@ -85,27 +85,73 @@ ConfigOption = Annotated[
 class ModelFlags:
     """The options `summarize` and `summarize eval` share: which engine and models, and how they run."""
 
-    engine: Annotated[Optional[Engine], typer.Option("--engine", "-e", help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. The last two need no model \\[default: from the preset].", show_default=False)] = None
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset from models.toml \\[default: rut5-gazeta].", show_default=False)] = None
-    translator: Annotated[Optional[str], typer.Option("--translator", help="Translator preset from models.toml \\[default: opus-mt-ru-en].", show_default=False)] = None
+    engine: Annotated[
+        Optional[Engine],
+        typer.Option(
+            "--engine",
+            "-e",
+            help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. The last two need no model \\[default: from the preset].",
+            show_default=False,
+        ),
+    ] = None
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Summariser preset from models.toml \\[default: rut5-gazeta].", show_default=False)] = (
+        None
+    )
+    translator: Annotated[
+        Optional[str], typer.Option("--translator", help="Translator preset from models.toml \\[default: opus-mt-ru-en].", show_default=False)
+    ] = None
     beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam search width (overrides the preset).", show_default=False)] = None
-    length: Annotated[Optional[Length], typer.Option("--length", help="Summary length (overrides the preset's max_new_tokens; 2/3/5 sentences for extractive and lead).", show_default=False)] = None
+    length: Annotated[
+        Optional[Length],
+        typer.Option("--length", help="Summary length (overrides the preset's max_new_tokens; 2/3/5 sentences for extractive and lead).", show_default=False),
+    ] = None
     max_words: Annotated[Optional[int], typer.Option("--max-words", min=1, help="Word budget for --engine extractive or lead.", show_default=False)] = None
-    long: Annotated[LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")] = LongMode.truncate
+    long: Annotated[
+        LongMode, typer.Option("--long", help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.")
+    ] = LongMode.truncate
     device: Annotated[Device, typer.Option("--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")] = Device.auto
     offline: Annotated[bool, typer.Option("--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")] = False
-    backend: Annotated[Optional[Backend], typer.Option("--backend", help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed (pip install 'summarize\\[fast]'), else torch \\[default: from the preset, auto].", show_default=False)] = None
-    dtype: Annotated[Dtype, typer.Option("--dtype", help="Number format of torch models and of CTranslate2 on a GPU; auto: fp32 on a CPU, bf16 on a GPU for T5-family models (float16 overflows them; fp32 where bf16 is missing), fp16 for the others.")] = Dtype.auto
-    quantize: Annotated[Optional[Quantize], typer.Option("--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False)] = None
+    backend: Annotated[
+        Optional[Backend],
+        typer.Option(
+            "--backend",
+            help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed (pip install 'summarize\\[fast]'), else torch \\[default: from the preset, auto].",
+            show_default=False,
+        ),
+    ] = None
+    dtype: Annotated[
+        Dtype,
+        typer.Option(
+            "--dtype",
+            help="Number format of torch models and of CTranslate2 on a GPU; auto: fp32 on a CPU, bf16 on a GPU for T5-family models (float16 overflows them; fp32 where bf16 is missing), fp16 for the others.",
+        ),
+    ] = Dtype.auto
+    quantize: Annotated[
+        Optional[Quantize],
+        typer.Option(
+            "--quantize", help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).", show_default=False
+        ),
+    ] = None
     config: ConfigOption = None
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False
 
     def options(self, translate: bool | None, strict: bool) -> Options:
         return make_options(
-            load_config(self.config), model=self.model, engine=self.engine, translator=self.translator,
-            translate=translate, beams=self.beams, length=self.length, max_words=self.max_words,
-            long_mode=self.long, device=self.device, offline=self.offline, strict=strict,
-            backend=self.backend, quantize=self.quantize, dtype=self.dtype,
+            load_config(self.config),
+            model=self.model,
+            engine=self.engine,
+            translator=self.translator,
+            translate=translate,
+            beams=self.beams,
+            length=self.length,
+            max_words=self.max_words,
+            long_mode=self.long,
+            device=self.device,
+            offline=self.offline,
+            strict=strict,
+            backend=self.backend,
+            quantize=self.quantize,
+            dtype=self.dtype,
         )
 
 
@@ -113,10 +159,7 @@ def with_model_flags(command):
     """Give a command the ModelFlags options, handed to it as one `flags` argument: the options are
     declared once, and Typer still sees (and documents) each of them."""
     types = typing.get_type_hints(ModelFlags, include_extras=True)
-    shared = [
-        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=types[f.name])
-        for f in fields(ModelFlags)
-    ]
+    shared = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=types[f.name]) for f in fields(ModelFlags)]
     hints = typing.get_type_hints(command, include_extras=True)
     own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(command).parameters.values() if p.name != "flags"]
 
@@ -147,24 +190,58 @@ def reported(debug: bool = False):
 @with_model_flags
 def summarize(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders to summarise; '-' or nothing reads piped stdin.", show_default=False)] = None,
-    fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format \\[default: rich on a terminal, plain otherwise].", show_default=False)] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one file per input here instead of to stdout.", file_okay=False)] = None,
+    fmt: Annotated[
+        Optional[Format], typer.Option("--format", "-f", help="Output format \\[default: rich on a terminal, plain otherwise].", show_default=False)
+    ] = None,
+    output_dir: Annotated[
+        Optional[Path], typer.Option("--output-dir", "-o", help="Write one file per input here instead of to stdout.", file_okay=False)
+    ] = None,
     glob: Annotated[Optional[str], typer.Option("--glob", help="Which files of a folder to take \\[default: *.txt].", show_default=False)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also take files from subfolders.")] = False,
-    translate: Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add the English translation \\[default: from models.toml, on].", show_default=False)] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.")] = False,
-    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="With --output-dir: leave out inputs whose output file is already complete, to resume a run.")] = False,
+    translate: Annotated[
+        Optional[bool], typer.Option("--translate/--no-translate", help="Add the English translation \\[default: from models.toml, on].", show_default=False)
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation."
+        ),
+    ] = False,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="With --output-dir: leave out inputs whose output file is already complete, to resume a run.")
+    ] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.")] = False,
-    errors_file: Annotated[Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)] = None,
+    errors_file: Annotated[
+        Optional[Path], typer.Option("--errors", help="Write every failed input with its reason to this file (JSON lines).", dir_okay=False)
+    ] = None,
     max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")] = MAX_INPUT_CHARS,
-    input_file: Annotated[Optional[Path], typer.Option("--input-file", "-i", help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin).", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.", show_default=False)] = None,
+    input_file: Annotated[
+        Optional[Path],
+        typer.Option("--input-file", "-i", help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin).", show_default=False),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.",
+            show_default=False,
+        ),
+    ] = None,
     text_field: Annotated[str, typer.Option("--text-field", help="Datasets: the field holding the article.")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="Datasets: the field holding a unique id (the record number when absent).")] = "id",
-    title_field: Annotated[Optional[str], typer.Option("--title-field", help="Datasets: the field holding the headline \\[default: title, when present].", show_default=False)] = None,
+    title_field: Annotated[
+        Optional[str], typer.Option("--title-field", help="Datasets: the field holding the headline \\[default: title, when present].", show_default=False)
+    ] = None,
     ray: Annotated[bool, typer.Option("--ray", help="Run on Ray Data (pip install 'summarize\\[ray]'): --output is then a folder of Parquet shards.")] = False,
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run].", show_default=False)] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="With --ray: CPUs to use, actors × threads \\[default: all the cluster's].", show_default=False)] = None,
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ray-address", help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run].", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=1, help="With --ray: CPUs to use, actors × threads \\[default: all the cluster's].", show_default=False)
+    ] = None,
     *,
     flags: ModelFlags,
 ) -> None:
@@ -178,7 +255,9 @@ def summarize(
         if ray or ray_address or workers:
             ray_flags = RayFlags(ray, ray_address, workers, output, output_dir, fmt, fail_fast)
             fields = Fields(text_field, id_field, title_field)
-            tally = _run_on_ray(paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray_flags, flags.debug, notify, errors_file)
+            tally = _run_on_ray(
+                paths, input_file, glob, recursive, max_input_chars, fields, skip_existing, options, ray_flags, flags.debug, notify, errors_file
+            )
             raise typer.Exit(_finish(tally, True, errors_file, notify))
         paths = [*(paths or []), *(read_input_file(input_file) if input_file else [])] or [_piped_stdin()]
         inputs, notes = drop_repeats(list_inputs(paths, glob, recursive, skip=output_dir))
@@ -189,7 +268,10 @@ def summarize(
         # No output may overwrite an input, nor the list of them.
         reserved = [i.path for i in inputs if i.path is not None] + ([input_file] if input_file and str(input_file) != STDIN else [])
         stdout = sys.stdout
-        with _dataset(Path(output) if output else None, reserved, output_dir, errors_file, skip_existing) as dataset, _progress(err, len(inputs) if many else 0) as advance:
+        with (
+            _dataset(Path(output) if output else None, reserved, output_dir, errors_file, skip_existing) as dataset,
+            _progress(err, len(inputs) if many else 0) as advance,
+        ):
             # Made once the bar runs: at a terminal, results then print above it (rich redirects stdout).
             writer, out_dir = _destinations(reserved, chosen, many, output_dir, dataset, errors_file, stdout, err)
             batch = Batch(writer, out_dir, skip_existing, fail_fast, max_input_chars, Fields(text_field, id_field, title_field), dataset)
@@ -346,7 +428,9 @@ def list_models(config: ConfigOption = None) -> None:
 
 @models_app.command("download")
 def download_models(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Presets to fetch \\[default: the default summariser and translator].", show_default=False)] = None,
+    names: Annotated[
+        Optional[list[str]], typer.Argument(help="Presets to fetch \\[default: the default summariser and translator].", show_default=False)
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Fetch presets into the Hugging Face cache, so that later runs work offline."""
@@ -364,8 +448,13 @@ def download_models(
 def evaluate(
     data: Annotated[Path, typer.Argument(help="JSON lines: {id, text, summary}, or {id, ru, en} with --task translate.", show_default=False)],
     task: Annotated[Task, typer.Option("--task", help="What to score.")] = Task.summarize,
-    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="Score these JSON lines ({id, summary}, or {id, en}) instead of running a model.", show_default=False)] = None,
-    save_predictions: Annotated[Optional[Path], typer.Option("--save-predictions", help="Also write what the model produced, as JSON lines.", show_default=False)] = None,
+    predictions: Annotated[
+        Optional[Path],
+        typer.Option("--predictions", help="Score these JSON lines ({id, summary}, or {id, en}) instead of running a model.", show_default=False),
+    ] = None,
+    save_predictions: Annotated[
+        Optional[Path], typer.Option("--save-predictions", help="Also write what the model produced, as JSON lines.", show_default=False)
+    ] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.", show_default=False)] = None,
     strip_html: Annotated[bool, typer.Option("--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")] = False,
     fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="A table, or one JSON object for scripts.")] = ScoreFormat.table,

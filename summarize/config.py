@@ -73,15 +73,40 @@ CONFIG_ENV = "SUMMARIZE_CONFIG"
 # Settings whose value must be a whole number of at least N (a count), and those that must be
 # positive numbers; checked at load, so a bad value is one line at start, not a failure per input.
 AT_LEAST = {
-    "num_beams": 1, "max_new_tokens": 1, "max_length": 1, "sentences": 1, "num_beam_groups": 1,
-    "min_new_tokens": 0, "min_length": 0, "no_repeat_ngram_size": 0, "encoder_no_repeat_ngram_size": 0, "top_k": 0,
+    "num_beams": 1,
+    "max_new_tokens": 1,
+    "max_length": 1,
+    "sentences": 1,
+    "num_beam_groups": 1,
+    "min_new_tokens": 0,
+    "min_length": 0,
+    "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0,
+    "top_k": 0,
 }
 POSITIVE = {"temperature", "top_p", "typical_p", "repetition_penalty"}
 GENERATE_KEYS = {
-    "num_beams", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "max_new_tokens", "min_new_tokens",
-    "max_length", "min_length", "length_penalty", "early_stopping", "repetition_penalty", "do_sample",
-    "temperature", "top_k", "top_p", "typical_p", "num_beam_groups", "diversity_penalty", "use_cache",
-    "forced_bos_token_id", "forced_eos_token_id", "decoder_start_token_id",
+    "num_beams",
+    "no_repeat_ngram_size",
+    "encoder_no_repeat_ngram_size",
+    "max_new_tokens",
+    "min_new_tokens",
+    "max_length",
+    "min_length",
+    "length_penalty",
+    "early_stopping",
+    "repetition_penalty",
+    "do_sample",
+    "temperature",
+    "top_k",
+    "top_p",
+    "typical_p",
+    "num_beam_groups",
+    "diversity_penalty",
+    "use_cache",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
+    "decoder_start_token_id",
 }
 
 
@@ -210,10 +235,7 @@ def _validate(raw: dict[str, Any], where: str) -> Config:
     for table in KINDS:
         section = raw.get(table, {})
         _check_table(section, where, table)
-        presets[table] = {
-            name: _preset(name, table == "translators", body, where, f"{table}.{name}")
-            for name, body in section.items()
-        }
+        presets[table] = {name: _preset(name, table == "translators", body, where, f"{table}.{name}") for name, body in section.items()}
     defaults = raw.get("defaults", {})
     _check_keys(defaults, DEFAULT_KEYS, where, "defaults")
     lengths = raw.get("lengths", {})
@@ -341,7 +363,9 @@ def make_options(
     preset = config.summarizer(model)
     engine = Engine(engine) if engine else preset.engine
     if engine is Engine.abstractive and preset.engine is not Engine.abstractive:
-        raise SummarizeError(f"preset {preset.name} has no model (it is the {preset.engine} engine); drop --engine abstractive or pick a model preset with --model")
+        raise SummarizeError(
+            f"preset {preset.name} has no model (it is the {preset.engine} engine); drop --engine abstractive or pick a model preset with --model"
+        )
     if max_words is not None and engine is Engine.abstractive:
         raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
     if engine is not Engine.abstractive and (beams is not None or LongMode(long_mode) is LongMode.chunk):

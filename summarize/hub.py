@@ -37,9 +37,7 @@ def model_dir(preset: Preset, offline: bool) -> Path:
     if preset.is_local:
         path = Path(preset.model)
         if not path.is_dir():
-            raise SummarizeError(
-                f"model {preset.model} (preset {preset.name}): no such directory; fix `model` in models.toml"
-            )
+            raise SummarizeError(f"model {preset.model} (preset {preset.name}): no such directory; fix `model` in models.toml")
         return check_model_dir(path, preset)
     state, path = _cache(preset)
     if state == "complete":
@@ -181,10 +179,7 @@ def _missing(preset: Preset, state: CacheState, reason: str) -> str:
     where = f"model {preset.model} (preset {preset.name})"
     if state == "incomplete":
         lacking = ", ".join(missing_files(_snapshot(preset) or Path(constants.HF_HUB_CACHE)))
-        return (
-            f"{where} is incomplete in the local cache (no {lacking}) and {reason}; "
-            f"run `summarize models download {preset.name}` to complete it"
-        )
+        return f"{where} is incomplete in the local cache (no {lacking}) and {reason}; run `summarize models download {preset.name}` to complete it"
     return (
         f"{where} is not in the local cache and {reason}; run `summarize models download {preset.name}` "
         f"on a connected machine (cache: {constants.HF_HUB_CACHE}), or point its `model` in models.toml "

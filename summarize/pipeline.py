@@ -143,7 +143,9 @@ class Pipeline:
         finished = [r for r, ok in zip(results, done) if ok]
         for result in finished:
             if getattr(result.summary_ru, "capped", False):
-                result.warnings.append(f"the summary stopped at the length limit ({_limit(self.options.summary_settings)}), not at its end: it may be cut off; try --length long")
+                result.warnings.append(
+                    f"the summary stopped at the length limit ({_limit(self.options.summary_settings)}), not at its end: it may be cut off; try --length long"
+                )
             if not result.summary_ru:
                 result.warnings.append("the summary is empty")
             elif loop := repeated_phrase(result.summary_ru):
@@ -261,8 +263,7 @@ class Pipeline:
         result.used_tokens = used
         result.chunks = 1
         result.warnings.append(
-            f"summarised the first {group_digits(used)} of {group_digits(result.input_tokens)} tokens "
-            f"({how}); use --long chunk to summarise all of it"
+            f"summarised the first {group_digits(used)} of {group_digits(result.input_tokens)} tokens ({how}); use --long chunk to summarise all of it"
         )
         return lead
 

@@ -55,8 +55,9 @@ def split_glob(given: str) -> tuple[str, str] | None:
         return None
     head = head or ("" if is_uri(given) else ".")  # a bare '*.txt': this folder
     if GLOB_MAGIC.search(head) or not head:
-        raise SummarizeError(f"{given}: a wildcard may only be in the last part of the path; "
-                             "give the folder with --glob PATTERN (and --recursive for subfolders)")
+        raise SummarizeError(
+            f"{given}: a wildcard may only be in the last part of the path; give the folder with --glob PATTERN (and --recursive for subfolders)"
+        )
     return head, last
 
 
@@ -76,8 +77,9 @@ def _filesystem(uri: str) -> tuple[Any, str]:
     try:
         return pafs.FileSystem.from_uri(f"{scheme}://{authority}{slash}{quote(key, safe='/')}{mark}{query}")
     except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError or ImportError by scheme
-        raise SummarizeError(f"{uri}: cannot open this storage ({first_line(e)}); "
-                             "check the URI (s3://, gs://, hdfs:// and abfs:// are known) and its credentials") from None
+        raise SummarizeError(
+            f"{uri}: cannot open this storage ({first_line(e)}); check the URI (s3://, gs://, hdfs:// and abfs:// are known) and its credentials"
+        ) from None
 
 
 def list_files(uri: str, pattern: str, recursive: bool) -> list[tuple[str, PurePosixPath]]:
@@ -179,8 +181,9 @@ class Folder:
                 f.write(b"")
             self.fs.delete_file(probe)
         except OSError as e:
-            raise SummarizeError(f"{option} {self.location}: cannot write there ({first_line(e)}); "
-                                 "check that the folder or bucket exists and that you may write to it") from None
+            raise SummarizeError(
+                f"{option} {self.location}: cannot write there ({first_line(e)}); check that the folder or bucket exists and that you may write to it"
+            ) from None
 
     def read_table(self, name: str, columns: list[str] | None = None) -> Any:
         """A Parquet file's table; raises pyarrow's error when it cannot be read."""

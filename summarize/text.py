@@ -25,9 +25,7 @@ def join_sentences(sentences: Sequence[str]) -> str:
     a full stop before the next one instead of running into it. Punctuated sentences are joined as
     they are, byte for byte."""
     last = len(sentences) - 1
-    return " ".join(
-        s.rstrip() + "." if i < last and s.strip() and not ends_sentence(s) else s for i, s in enumerate(sentences)
-    )
+    return " ".join(s.rstrip() + "." if i < last and s.strip() and not ends_sentence(s) else s for i, s in enumerate(sentences))
 
 
 def ends_sentence(text: str) -> bool:
@@ -48,8 +46,7 @@ def strip_markdown(text: str) -> str:
     for token in MarkdownIt("commonmark").parse(text):
         if token.type == "inline" and token.children is not None:
             words = "".join(
-                child.content if child.type in ("text", "code_inline") else " " if child.type in ("softbreak", "hardbreak") else ""
-                for child in token.children
+                child.content if child.type in ("text", "code_inline") else " " if child.type in ("softbreak", "hardbreak") else "" for child in token.children
             )
             if words.strip():
                 lines.append(" ".join(words.split()))

@@ -59,17 +59,17 @@ summarizer = "tiny-t5"
 translator = "tiny-marian"
 
 [summarizers.tiny-t5]
-model = "{models['t5']}"
+model = "{models["t5"]}"
 max_input_tokens = 64
 generate = {{ num_beams = 2, max_new_tokens = 12 }}
 
 [summarizers.tiny-mbart]
-model = "{models['mbart']}"
+model = "{models["mbart"]}"
 max_input_tokens = 64
 generate = {{ num_beams = 2, max_new_tokens = 12 }}
 
 [translators.tiny-marian]
-model = "{models['marian']}"
+model = "{models["marian"]}"
 max_input_tokens = 32
 generate = {{ num_beams = 1, max_new_tokens = 12 }}
 """,
@@ -137,8 +137,7 @@ def make_folder(path: Path, count: int, text: str = SHORT) -> Path:
 def slow_config(path: Path, model: Path) -> Path:
     """A preset `slow` on the tiny T5 with long decodes, so that a signal lands mid-run."""
     path.write_text(
-        f'[summarizers.slow]\nmodel = "{model}"\nmax_input_tokens = 64\n'
-        "generate = { num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }\n",
+        f'[summarizers.slow]\nmodel = "{model}"\nmax_input_tokens = 64\ngenerate = {{ num_beams = 4, max_new_tokens = 150, min_new_tokens = 150 }}\n',
         encoding="utf-8",
     )
     return path
@@ -189,8 +188,13 @@ def s3():
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    env = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     before = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     import boto3

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import HF_HOME, invoke
+
 from summarize import cli
 from summarize.config import Preset
 from summarize.engines.ct2 import CT2Seq2Seq
@@ -102,8 +102,12 @@ def test_ctranslate2_decodes_with_the_beams_and_length_asked_for(fast_config, tm
 
 @pytest.mark.parametrize(
     "flags, backend",
-    [([], "ctranslate2 int8"), (["--backend", "torch"], "torch fp32"), (["--backend", "torch", "--quantize", "int8"], "torch int8"),
-     (["--quantize", "none"], "ctranslate2 float32")],
+    [
+        ([], "ctranslate2 int8"),
+        (["--backend", "torch"], "torch fp32"),
+        (["--backend", "torch", "--quantize", "int8"], "torch int8"),
+        (["--quantize", "none"], "ctranslate2 float32"),
+    ],
 )
 def test_each_backend_says_what_ran(fast_config, tmp_path, flags, backend):
     path = tmp_path / "a.txt"

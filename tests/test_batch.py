@@ -3,19 +3,18 @@
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import time
-import re
 
 import pytest
-
 from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_jsonl
-from summarize.runs.local import Batch, run_batch
-from summarize.config import load_config
-from summarize.config import make_options
-from summarize.pipeline import Pipeline
+
+from summarize.config import load_config, make_options
 from summarize.inputs.listing import list_inputs
+from summarize.pipeline import Pipeline
+from summarize.runs.local import Batch, run_batch
 
 
 def outputs(folder):
@@ -128,8 +127,7 @@ def test_output_dir_that_cannot_be_made_is_an_error_per_input(run, tmp_path):
     result = run(news / "000.txt", "-o", tmp_path / "file" / "out", "-f", "json")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
-        f"summarize: error: {news / '000.txt'}: cannot write {tmp_path / 'file' / 'out' / '000.json'} "
-        f"({os.strerror(errno.ENOTDIR)}); check the output folder"
+        f"summarize: error: {news / '000.txt'}: cannot write {tmp_path / 'file' / 'out' / '000.json'} ({os.strerror(errno.ENOTDIR)}); check the output folder"
     )
 
 

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import BIN, ROOT
 
 sys.path.insert(0, str(ROOT))
@@ -19,9 +18,7 @@ from bench import corpus
 from bench.run import NOT_AVAILABLE, OK, agreement, side_status
 
 EVAL_DIR = corpus.default_eval_dir(ROOT)
-needs_eval_data = pytest.mark.skipif(
-    not (EVAL_DIR / corpus.RIA).is_file(), reason=f"the shared evaluation data is not at {EVAL_DIR}"
-)
+needs_eval_data = pytest.mark.skipif(not (EVAL_DIR / corpus.RIA).is_file(), reason=f"the shared evaluation data is not at {EVAL_DIR}")
 
 
 @pytest.mark.slow
@@ -29,9 +26,23 @@ needs_eval_data = pytest.mark.skipif(
 def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
     results = tmp_path / "results"
     argv = [
-        sys.executable, "-m", "bench", "--size", "tiny", "--articles", "2", "--repeats", "1",
-        "--variants", "fp32,ct2", "--threads", "1",
-        "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results),
+        sys.executable,
+        "-m",
+        "bench",
+        "--size",
+        "tiny",
+        "--articles",
+        "2",
+        "--repeats",
+        "1",
+        "--variants",
+        "fp32,ct2",
+        "--threads",
+        "1",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--results-dir",
+        str(results),
     ]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
 
@@ -39,16 +50,23 @@ def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
     (rut5,) = report["summarizers"]
     sides = {side["side"]: side for side in rut5["sides"]}
     # Every side runs here: ctranslate2 is installed with the test extra.
-    assert {name: side["status"] for name, side in sides.items()} == {
-        "baseline": OK, "torch fp32": OK, "ctranslate2": OK
-    }, done.stderr
+    assert {name: side["status"] for name, side in sides.items()} == {"baseline": OK, "torch fp32": OK, "ctranslate2": OK}, done.stderr
     assert done.returncode == 0, done.stderr
 
     baseline, project = sides["baseline"], sides["torch fp32"]
     for side in (baseline, project):
         assert side["batch_articles"] == 2
-        for key in ("probe_s", "load_s", "one_article_s", "one_article_rss_mb", "batch_s", "batch_rss_mb",
-                    "articles_per_s", "summary_tokens_per_s", "generated_tokens_per_s"):
+        for key in (
+            "probe_s",
+            "load_s",
+            "one_article_s",
+            "one_article_rss_mb",
+            "batch_s",
+            "batch_rss_mb",
+            "articles_per_s",
+            "summary_tokens_per_s",
+            "generated_tokens_per_s",
+        ):
             assert side[key] > 0, key
     # Same work: the baseline generated exactly the pinned summary length, which the project is given too.
     assert baseline["summary_tokens_per_s"] * baseline["batch_s"] == pytest.approx(2 * 60)
@@ -95,8 +113,21 @@ def test_agreement_is_the_share_of_character_positions_that_agree_up_to_the_long
 @needs_eval_data
 def test_the_gpu_bench_runs_end_to_end_on_a_cpu_at_tiny_size(tmp_path):
     """`python -m bench --device cuda` is run on a GPU machine; here its CPU smoke run keeps it working."""
-    argv = [sys.executable, "-m", "bench", "--device", "cpu", "--size", "tiny", "--articles", "2",
-            "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(tmp_path / "results")]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--device",
+        "cpu",
+        "--size",
+        "tiny",
+        "--articles",
+        "2",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--results-dir",
+        str(tmp_path / "results"),
+    ]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     sides = {s["name"]: s for s in json.loads((tmp_path / "results" / "gpu-latest-tiny.json").read_text())}

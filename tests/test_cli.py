@@ -5,16 +5,30 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import SHORT, invoke, parse_jsonl
+
 from summarize import cli
-from summarize.config import load_config
-from summarize.config import make_options
+from summarize.config import load_config, make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {
-    "source", "title", "url", "date", "summary_ru", "summary_en", "engine", "model", "translator", "backend", "input_tokens", "used_tokens",
-    "truncated", "chunks", "seconds", "warnings", "error",
+    "source",
+    "title",
+    "url",
+    "date",
+    "summary_ru",
+    "summary_en",
+    "engine",
+    "model",
+    "translator",
+    "backend",
+    "input_tokens",
+    "used_tokens",
+    "truncated",
+    "chunks",
+    "seconds",
+    "warnings",
+    "error",
 }
 
 
@@ -407,7 +421,9 @@ def test_the_errors_file_cannot_be_the_output_dataset(run, short_file, tmp_path)
 
 def test_a_markdown_article_is_summarised_without_its_markup(run, tmp_path):
     path = tmp_path / "news.md"
-    path.write_text("# Дороги отремонтируют\n\n" + SHORT.replace("Правительство", "**Правительство**") + " [Подробнее](https://example.org)\n", encoding="utf-8")
+    path.write_text(
+        "# Дороги отремонтируют\n\n" + SHORT.replace("Правительство", "**Правительство**") + " [Подробнее](https://example.org)\n", encoding="utf-8"
+    )
     data = json.loads(run(path, "-f", "json", "-e", "lead", "--length", "long", "--no-translate").stdout)
     assert data["title"] == "Дороги отремонтируют"
     assert data["summary_ru"] == "Правительство утвердило программу ремонта дорог. Работы начнутся весной. Подробнее"

@@ -59,13 +59,25 @@ def test_environment_variable_names_the_user_file(tmp_path, monkeypatch):
     "body, message",
     [
         ("[summarizers.x\nmodel=1", r"broken\.toml: not valid TOML"),
-        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\nbeams = 3", r"unknown key 'summarizers\.x\.beams'; valid keys: backend, engine, generate, licence, max_input_tokens, model, quantize, revision"),
+        (
+            "[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\nbeams = 3",
+            r"unknown key 'summarizers\.x\.beams'; valid keys: backend, engine, generate, licence, max_input_tokens, model, quantize, revision",
+        ),
         ("[summarizers.x]\nmax_input_tokens = 100", r"summarizers\.x\.model is missing"),
         ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 'long'", r"summarizers\.x\.max_input_tokens must be an integer"),
-        ("[defaults]\nsummarizer = 'nope'", r"defaults\.summarizer: --model 'nope': no such summariser preset; choose one of: lead, lexrank, mbart-gazeta, rut5-gazeta"),
+        (
+            "[defaults]\nsummarizer = 'nope'",
+            r"defaults\.summarizer: --model 'nope': no such summariser preset; choose one of: lead, lexrank, mbart-gazeta, rut5-gazeta",
+        ),
         ("[colours]\nred = 1", r"unknown key 'colours'"),
-        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { custom_generate = 'evil/code' }", r"unknown key 'summarizers\.x\.generate\.custom_generate'"),
-        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { trust_remote_code = true }", r"unknown key 'summarizers\.x\.generate\.trust_remote_code'"),
+        (
+            "[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { custom_generate = 'evil/code' }",
+            r"unknown key 'summarizers\.x\.generate\.custom_generate'",
+        ),
+        (
+            "[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { trust_remote_code = true }",
+            r"unknown key 'summarizers\.x\.generate\.trust_remote_code'",
+        ),
         ("[lengths]\nshort = { num_beams = 'many' }", r"lengths\.short\.num_beams must be a number"),
     ],
 )

@@ -14,14 +14,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import read_output, write_dataset
+
 from summarize import corpus
+from summarize.documents import Document, Result
+from summarize.errors import SummarizeError
 from summarize.inputs.datasets import BadRecord, Fields, is_dataset, read_dataset
 from summarize.outputs.dataset import DatasetWriter
 from summarize.outputs.files import same_file
-from summarize.documents import Document, Result
-from summarize.errors import SummarizeError
 
 FORMATS = [".jsonl", ".csv", ".parquet"]
 COLUMNS = ["id", *(f.name for f in dataclasses.fields(Result))]
@@ -51,10 +51,13 @@ def test_is_dataset_goes_by_extension():
 
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_records_become_documents_with_id_title_and_source(tmp_path, suffix):
-    path = write_dataset(tmp_path / f"news{suffix}", [
-        {"id": "a1", "text": ARTICLE, "title": "Дороги", "url": "https://example.ru/1", "date": "2024-05-01"},
-        {"id": "a2", "text": "Второй текст.\r\nНовая строка.", "title": "", "url": None, "date": None},
-    ])
+    path = write_dataset(
+        tmp_path / f"news{suffix}",
+        [
+            {"id": "a1", "text": ARTICLE, "title": "Дороги", "url": "https://example.ru/1", "date": "2024-05-01"},
+            {"id": "a2", "text": "Второй текст.\r\nНовая строка.", "title": "", "url": None, "date": None},
+        ],
+    )
     first, second = read(path)
     assert first == Document(f"{path}#a1", ARTICLE, title="Дороги", url="https://example.ru/1", date="2024-05-01", id="a1")
     assert second == Document(f"{path}#a2", "Второй текст.\nНовая строка.", id="a2")
@@ -62,9 +65,12 @@ def test_records_become_documents_with_id_title_and_source(tmp_path, suffix):
 
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_custom_text_id_and_title_fields(tmp_path, suffix):
-    path = write_dataset(tmp_path / f"news{suffix}", [
-        {"uid": "x", "body": ARTICLE, "headline": "Заголовок", "text": "не тот текст", "title": "не тот"},
-    ])
+    path = write_dataset(
+        tmp_path / f"news{suffix}",
+        [
+            {"uid": "x", "body": ARTICLE, "headline": "Заголовок", "text": "не тот текст", "title": "не тот"},
+        ],
+    )
     [doc] = read(path, Fields(text="body", id="uid", title="headline"))
     assert (doc.id, doc.text, doc.title, doc.source) == ("x", ARTICLE, "Заголовок", f"{path}#x")
 
@@ -127,7 +133,8 @@ def test_a_jsonl_line_too_long_for_a_record_is_refused_without_holding_it(tmp_pa
     finally:
         tracemalloc.stop()
     assert first == BadRecord(
-        f"{path}#line 1", "line 1",
+        f"{path}#line 1",
+        "line 1",
         "longer than 1 054 576 bytes, over --max-input-chars (is the file one JSON document rather than JSON Lines?)",
     )
     assert second.id == "next" and path.stat().st_size > 9 * 2**20 and peak < 3 * 2**20
@@ -135,12 +142,15 @@ def test_a_jsonl_line_too_long_for_a_record_is_refused_without_holding_it(tmp_pa
 
 def test_csv_bad_records_and_big_multiline_fields(tmp_path):
     big = "Абзац текста.\n" * 20_000  # 280 000 characters: over csv's default field limit of 131 072
-    path = write_dataset(tmp_path / "news.csv", [
-        {"id": "a", "text": big},
-        {"id": "b", "text": ""},
-        {"id": "", "text": ARTICLE},
-        {"id": "d", "text": ARTICLE},
-    ])
+    path = write_dataset(
+        tmp_path / "news.csv",
+        [
+            {"id": "a", "text": big},
+            {"id": "b", "text": ""},
+            {"id": "", "text": ARTICLE},
+            {"id": "d", "text": ARTICLE},
+        ],
+    )
     with open(path, "a", encoding="utf-8", newline="") as f:
         f.write("e\r\n")  # a short row: no text cell at all
     a, b, c, d, e = read(path, max_chars=300_000)
@@ -177,9 +187,7 @@ def one_line_error(path: Path, fields: Fields = Fields(), max_chars: int = 10_00
 def test_a_missing_text_column_names_the_columns_and_the_option(tmp_path, suffix):
     path = write_dataset(tmp_path / f"news{suffix}", [{"id": "1", "body": ARTICLE}])
     assert one_line_error(path) == "no column 'text'; columns are: id, body; use --text-field to pick one"
-    assert one_line_error(path, Fields(text="body", title="headline")) == (
-        "no column 'headline'; columns are: id, body; use --title-field to pick one"
-    )
+    assert one_line_error(path, Fields(text="body", title="headline")) == ("no column 'headline'; columns are: id, body; use --title-field to pick one")
 
 
 def test_file_level_errors_are_one_line_naming_the_file_and_the_fix(tmp_path):
@@ -239,8 +247,18 @@ def test_reading_touches_only_the_needed_parquet_columns(tmp_path):
 
 def results(n: int, failed: tuple[int, ...] = ()) -> list[tuple[Result, str]]:
     return [
-        (Result(source=f"news.jsonl#{i}", summary_ru=f"Итог {i}", engine="extractive", chunks=0, seconds=0.5,
-                warnings=[f"предупреждение {i}", "второе"], error="model failed" if i in failed else None), str(i))
+        (
+            Result(
+                source=f"news.jsonl#{i}",
+                summary_ru=f"Итог {i}",
+                engine="extractive",
+                chunks=0,
+                seconds=0.5,
+                warnings=[f"предупреждение {i}", "второе"],
+                error="model failed" if i in failed else None,
+            ),
+            str(i),
+        )
         for i in range(1, n + 1)
     ]
 

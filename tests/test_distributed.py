@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_dataset, write_jsonl
 
 pytest.importorskip("ray")
@@ -117,8 +116,7 @@ def test_without_skip_existing_a_folder_of_shards_is_refused(run, local_ray, tmp
     # Ray streams its workers' log lines to the driver when they come, so an earlier run's can land
     # here; the program's own lines are exactly the one error.
     assert [line for line in again.stderr.splitlines() if line.startswith("summarize:")] == [
-        f"summarize: error: --output {tmp_path / 'out'}: already holds 1 shards of an earlier run; "
-        "add --skip-existing to resume it, or give a new folder"
+        f"summarize: error: --output {tmp_path / 'out'}: already holds 1 shards of an earlier run; add --skip-existing to resume it, or give a new folder"
     ]
 
 
@@ -211,8 +209,8 @@ def test_ray_options_without_ray_or_output_are_usage_errors(run, tmp_path):
 
 
 def test_actors_times_threads_is_the_cpus_asked_for():
-    from summarize.runs.ray_plan import plan_actors
     from summarize.errors import SummarizeError
+    from summarize.runs.ray_plan import plan_actors
 
     def shape(actors):
         return actors.count, actors.threads, actors.gpus
@@ -355,7 +353,9 @@ def test_a_model_that_cannot_load_is_only_our_line_and_the_actors_notices_still_
     # An actor's own notice (here: the model is missing, so the extractive engine summarises) still comes.
     absent = finished(data, "--ray", "--model", "absent", "--no-translate", "--output", tmp_path / "absent", "--config", config)
     assert absent.returncode == 0, absent.stderr
-    assert re.search(r"\(MapWorker.* pid=\d+\).* summarize: warning: model nobody/absent-model \(preset absent\) is not in the local cache", absent.stderr), absent.stderr
+    assert re.search(r"\(MapWorker.* pid=\d+\).* summarize: warning: model nobody/absent-model \(preset absent\) is not in the local cache", absent.stderr), (
+        absent.stderr
+    )
 
 
 def test_a_corpus_in_s3_goes_to_shards_in_s3_and_resumes_there(run, local_ray, s3, tmp_path):

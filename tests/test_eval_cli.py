@@ -3,12 +3,16 @@
 import json
 
 import pytest
-
 from conftest import invoke, parse_jsonl, write_jsonl
+
 from summarize import cli
 
 ARTICLES = [
-    {"id": "a", "text": "<p>Москва, 3 марта.</p><p>Правительство утвердило программу ремонта дорог в регионах.&nbsp;Работы начнутся весной.</p>", "summary": "правительство утвердило программу ремонта дорог"},
+    {
+        "id": "a",
+        "text": "<p>Москва, 3 марта.</p><p>Правительство утвердило программу ремонта дорог в регионах.&nbsp;Работы начнутся весной.</p>",
+        "summary": "правительство утвердило программу ремонта дорог",
+    },
     {"id": 2, "text": "Курс рубля снизился на торгах биржи. Аналитики ждут роста к лету. Банк России молчит.", "summary": "курс рубля снизился"},
 ]
 
@@ -23,10 +27,13 @@ def data(tmp_path):
 
 
 def test_scores_predictions_without_a_model(data, tmp_path):
-    predictions = write_jsonl(tmp_path / "p.jsonl", [
-        {"id": "2", "summary": "Курс рубля снизился"},  # identical after lowercasing: 100 everywhere
-        {"id": "a", "summary": "кошка сидит на ковре"},  # nothing in common: 0
-    ])
+    predictions = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {"id": "2", "summary": "Курс рубля снизился"},  # identical after lowercasing: 100 everywhere
+            {"id": "a", "summary": "кошка сидит на ковре"},  # nothing in common: 0
+        ],
+    )
     result = evaluate(data, "--predictions", predictions, "-f", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -79,4 +86,4 @@ def test_broken_data_is_one_line(tmp_path):
     bad.write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
     result = evaluate(bad, "--engine", "lead")
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"summarize: error: {bad}, line 1: missing field 'summary'; every line needs {{\"id\": ..., \"text\": ..., \"summary\": ...}}"
+    assert result.stderr.strip() == f'summarize: error: {bad}, line 1: missing field \'summary\'; every line needs {{"id": ..., "text": ..., "summary": ...}}'

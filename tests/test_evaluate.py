@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pytest
 import sacrebleu
-
 from conftest import write_jsonl
+
 from summarize.errors import SummarizeError
-from summarize.evaluate.data import Record
+from summarize.evaluate.data import Record, read_predictions, read_records
+from summarize.evaluate.metrics import (
     chrf,
     duplicate_ngram_rate,
-    read_predictions,
-    read_records,
     rouge_l_summary,
     rouge_n,
     rouge_sentences,
@@ -65,9 +64,7 @@ def test_case_does_not_matter():
 def test_identical_texts_score_100():
     text = "Кошка сидит на ковре. Пёс спит у двери."
     scores = score_summaries([text], [text])
-    assert (scores.rouge1, scores.rouge2, scores.rougeL, scores.chrf) == pytest.approx(
-        (100, 100, 100, 100)
-    )
+    assert (scores.rouge1, scores.rouge2, scores.rougeL, scores.chrf) == pytest.approx((100, 100, 100, 100))
 
 
 def test_disjoint_texts_score_0():
@@ -98,9 +95,7 @@ def test_summary_level_rouge_l_uses_union_lcs_over_sentences():
     assert rouge_l_summary(prediction, reference) == pytest.approx(8 / 9)
     assert rouge_l_summary([prediction[0] + prediction[1]], reference) == pytest.approx(4 / 9)
     # The same through the full pipeline, where sentences come from splitting on ".".
-    assert score_summaries(
-        ["Пёс лает. Кот спит."], ["Кот спит и пёс лает."]
-    ).rougeL == pytest.approx(800 / 9)
+    assert score_summaries(["Пёс лает. Кот спит."], ["Кот спит и пёс лает."]).rougeL == pytest.approx(800 / 9)
 
 
 def test_summary_level_rouge_l_credits_each_token_once():
@@ -169,9 +164,7 @@ def test_duplicate_ngram_rate_hand_computed():
     assert duplicate_ngram_rate([repetitive, plain]) == pytest.approx(1 / 4)
     # Unigrams: 5 tokens, 2 distinct → 3 repeats of 5.
     assert duplicate_ngram_rate([repetitive], n=1) == pytest.approx(3 / 5)
-    assert score_summaries(
-        ["да да да да нет", "раз два три"], ["да", "раз"]
-    ).dup_ngrams == pytest.approx(25.0)
+    assert score_summaries(["да да да да нет", "раз два три"], ["да", "раз"]).dup_ngrams == pytest.approx(25.0)
     assert duplicate_ngram_rate([["да"]]) == 0.0
 
 
@@ -226,9 +219,7 @@ def test_read_predictions_aligns_by_id(tmp_path):
         [{"id": "b", "summary": "второй"}, {"id": "a", "summary": "первый"}],
     )
     assert read_predictions(predictions, records) == ["первый", "второй"]
-    english = write_jsonl(
-        tmp_path / "en.jsonl", [{"id": "a", "en": "one"}, {"id": "b", "en": "two"}]
-    )
+    english = write_jsonl(tmp_path / "en.jsonl", [{"id": "a", "en": "one"}, {"id": "b", "en": "two"}])
     assert read_predictions(english, records, field="en") == ["one", "two"]
 
 
@@ -238,9 +229,7 @@ def test_missing_file(tmp_path):
 
 
 def test_invalid_json_names_the_line(tmp_path):
-    data = write_jsonl(
-        tmp_path / "bad.jsonl", [{"id": "a", "text": "t", "summary": "s"}, '{"id": "b", "text": ']
-    )
+    data = write_jsonl(tmp_path / "bad.jsonl", [{"id": "a", "text": "t", "summary": "s"}, '{"id": "b", "text": '])
     with pytest.raises(SummarizeError, match=r"bad\.jsonl, line 2: invalid JSON") as error:
         read_records(data, "summarize")
     assert "\n" not in str(error.value)
@@ -253,9 +242,7 @@ def test_not_an_object(tmp_path):
 
 
 def test_missing_field_names_line_and_field(tmp_path):
-    data = write_jsonl(
-        tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": "s"}, {"id": "b", "text": "t"}]
-    )
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": "s"}, {"id": "b", "text": "t"}])
     with pytest.raises(SummarizeError, match=r"d\.jsonl, line 2: missing field 'summary'"):
         read_records(data, "summarize")
     with pytest.raises(SummarizeError, match=r"line 1: missing field 'ru'"):
@@ -273,13 +260,9 @@ def test_duplicate_id_names_both_lines(tmp_path):
         tmp_path / "d.jsonl",
         [{"id": "a", "text": "t", "summary": "s"}, {"id": "a", "text": "u", "summary": "v"}],
     )
-    with pytest.raises(
-        SummarizeError, match=r"d\.jsonl, line 2: duplicate id 'a' \(first on line 1\)"
-    ):
+    with pytest.raises(SummarizeError, match=r"d\.jsonl, line 2: duplicate id 'a' \(first on line 1\)"):
         read_records(data, "summarize")
-    predictions = write_jsonl(
-        tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "a", "summary": "y"}]
-    )
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "a", "summary": "y"}])
     with pytest.raises(SummarizeError, match=r"p\.jsonl, line 2: duplicate id 'a'"):
         read_predictions(predictions, [Record("a", "t", "s", 1)])
 
@@ -291,9 +274,7 @@ def test_empty_data_file(tmp_path):
 
 
 def test_prediction_for_unknown_id(tmp_path):
-    predictions = write_jsonl(
-        tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "zzz", "summary": "y"}]
-    )
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "zzz", "summary": "y"}])
     with pytest.raises(SummarizeError, match=r"p\.jsonl, line 2: id 'zzz' is not in the data file"):
         read_predictions(predictions, [Record("a", "t", "s", 1)])
 

@@ -4,8 +4,8 @@ import json
 from unittest import mock
 
 import pytest
-
 from conftest import invoke
+
 from summarize import cli
 from summarize.engines import extractive
 from summarize.engines.extractive import (

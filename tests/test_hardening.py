@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HF_HOME
 from typer.testing import CliRunner
 
-from conftest import HF_HOME
 from summarize import cli
 
 BIN = Path(sys.executable).parent / "summarize"
@@ -70,10 +70,13 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 @pytest.fixture
 def data(tmp_path) -> Path:
-    return write_jsonl(tmp_path / "data.jsonl", [
-        {"id": "a", "text": SHORT, "summary": "правительство утвердило программу ремонта дорог"},
-        {"id": "b", "text": OTHER, "summary": "курс рубля снизился"},
-    ])
+    return write_jsonl(
+        tmp_path / "data.jsonl",
+        [
+            {"id": "a", "text": SHORT, "summary": "правительство утвердило программу ремонта дорог"},
+            {"id": "b", "text": OTHER, "summary": "курс рубля снизился"},
+        ],
+    )
 
 
 # ---------------------------------------------------------------- B. never destroy a user's file
@@ -262,8 +265,7 @@ def test_non_utf8_file_name_is_escaped_in_strict_utf8_json(tmp_path):
     name = os.fsencode(tmp_path) + b"/caf\xe9.txt"
     with open(name, "w", encoding="utf-8") as f:
         f.write(SHORT)
-    process = spawn(name, *LEAD, "-f", "json", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    env={"PYTHONIOENCODING": "utf-8:strict"})
+    process = spawn(name, *LEAD, "-f", "json", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONIOENCODING": "utf-8:strict"})
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err.decode(errors="replace")
     data = json.loads(out.decode("utf-8"))  # strict: no raw 0xE9 byte
@@ -370,10 +372,13 @@ def test_eval_predictions_with_options_that_would_be_ignored_is_a_usage_error(da
 
 
 def test_eval_record_with_empty_text_is_a_failure(tmp_path):
-    data = write_jsonl(tmp_path / "data.jsonl", [
-        {"id": "empty", "text": "  ", "summary": "x"},
-        {"id": "b", "text": OTHER, "summary": "курс рубля снизился"},
-    ])
+    data = write_jsonl(
+        tmp_path / "data.jsonl",
+        [
+            {"id": "empty", "text": "  ", "summary": "x"},
+            {"id": "b", "text": OTHER, "summary": "курс рубля снизился"},
+        ],
+    )
     result = evaluate(data, "-e", "lead", "-f", "json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["failed"] == 1

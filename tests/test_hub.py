@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HF_HOME, ROOT
 from typer.testing import CliRunner
 
-from conftest import HF_HOME, ROOT
 from summarize import cli, hub
 from summarize.config import Preset
 from summarize.errors import ModelNotAvailable
@@ -211,9 +211,7 @@ def test_models_download_without_a_hub_is_quick_and_one_line_per_model(tmp_path,
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(HF_HOME=str(tmp_path / "fresh-home"), HF_ENDPOINT=f"http://127.0.0.1:{silent_port}")
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "summarize", "models", "download"], env=env, capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-m", "summarize", "models", "download"], env=env, capture_output=True, text=True, timeout=60)
     assert time.monotonic() - started < 15  # interpreter start included; the hub part is ~3 s
     assert done.returncode == 1
     lines = done.stderr.splitlines()

@@ -14,8 +14,8 @@ import socket
 import time
 
 import pytest
-
 from conftest import SHORT, NewsServer, parse_jsonl, read_output, write_dataset, write_jsonl
+
 from summarize.documents import Result
 
 LEAD = ("-e", "lead", "--no-translate")
@@ -36,8 +36,7 @@ TRAM = [
 TRAM_LEAD = "Первый в регионе трамвай на водородных топливных элементах вышел на маршрут № 13"
 METRO_TITLE = "Станцию метро «Спортивная» откроют через год"
 METRO = [
-    "Строители завершили проходку тоннеля к станции «Спортивная», сообщили в департаменте транспорта. "
-    "Теперь начнётся отделка вестибюля и монтаж эскалаторов.",
+    "Строители завершили проходку тоннеля к станции «Спортивная», сообщили в департаменте транспорта. Теперь начнётся отделка вестибюля и монтаж эскалаторов.",
     "Открыть станцию для пассажиров обещают в конце следующего года. Она разгрузит соседнюю «Площадь Маркса».",
 ]
 # What a site puts around an article: none of it may reach a summary.
@@ -439,9 +438,7 @@ def test_output_that_names_an_input_is_refused_before_any_work(run, site, tmp_pa
     result = run(url, data, *LEAD, "--output", out)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [
-        f"summarize: error: --output {out}: is an input of this run and would be overwritten; choose another file"
-    ]
+    assert result.stderr.splitlines() == [f"summarize: error: --output {out}: is an input of this run and would be overwritten; choose another file"]
     assert data.read_bytes() == before
     assert site.hits == {}  # not even the page was fetched
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({data.name, out.name})  # no temporary file left
@@ -460,9 +457,7 @@ def test_an_output_that_names_the_input_list_is_refused(run, short_file, tmp_pat
 def test_output_with_output_dir_is_refused(run, tmp_path, short_file):
     result = run(short_file, *LEAD, "--output", tmp_path / "out.jsonl", "--output-dir", tmp_path / "out")
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
-        "summarize: error: --output and --output-dir: choose one (a dataset file, or a file per input)"
-    ]
+    assert result.stderr.splitlines() == ["summarize: error: --output and --output-dir: choose one (a dataset file, or a file per input)"]
     assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "out").exists()
 
 

@@ -1,10 +1,10 @@
 """News structure (title, dateline, language) and checks of a model's output, on real-looking text."""
 
 import pytest
+from conftest import ARTICLE
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import ARTICLE
 from summarize.text import (
     ends_sentence,
     is_dateline,

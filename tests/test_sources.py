@@ -7,8 +7,8 @@ import pytest
 
 from summarize import sources
 from summarize.errors import SummarizeError
-from summarize.inputs.listing import Input, list_inputs
 from summarize.inputs.decode import decode
+from summarize.inputs.listing import Input, list_inputs
 from summarize.inputs.reading import read_input
 
 TEXT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог.\nМинистр сообщил, что работы начнутся весной."

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from conftest import SHORT, parse_jsonl, write_jsonl
 
 pa = pytest.importorskip("pyarrow")

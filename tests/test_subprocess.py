@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ARTICLE, BIN, HF_HOME, SHORT, parse_jsonl
 
 pytestmark = pytest.mark.slow
@@ -15,16 +14,12 @@ pytestmark = pytest.mark.slow
 
 def summarize(*args, input=None, env=None, cwd=None):
     environment = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(
-        [str(BIN), *map(str, args)], input=input, capture_output=True, env=environment, cwd=cwd, timeout=300
-    )
+    return subprocess.run([str(BIN), *map(str, args)], input=input, capture_output=True, env=environment, cwd=cwd, timeout=300)
 
 
 def imported_modules(*args):
     """Top-level modules a `python -m summarize ARGS` process imports (from -X importtime)."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "summarize", *args], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "summarize", *args], capture_output=True, text=True, timeout=60)
     names = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
     return done, names
 
@@ -128,4 +123,6 @@ def test_at_a_terminal_results_print_above_the_bar_and_each_warning_once(models,
     warnings = [line for line in text.splitlines() if "summarize: warning:" in line]
     assert warnings and len(warnings) == len(set(warnings))  # each said once, on stderr
     assert "⚠" not in text  # not repeated inside the panels
-    assert text.count("╭─") == 3 and not re.search(r"\d+/3 \d+:\d\d:\d\d[ \t]*[╭=]", text)  # a result starts on a line of its own (after \r), never glued to the bar
+    assert text.count("╭─") == 3 and not re.search(
+        r"\d+/3 \d+:\d\d:\d\d[ \t]*[╭=]", text
+    )  # a result starts on a line of its own (after \r), never glued to the bar

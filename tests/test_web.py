@@ -13,21 +13,19 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from conftest import NewsServer, Route
+
 from summarize.errors import SummarizeError
-from summarize.inputs.web import FetchLimits, Fetched, decode_page, extract_page, fetch_all, looks_like_html, user_agent
+from summarize.inputs.web import Fetched, FetchLimits, decode_page, extract_page, fetch_all, looks_like_html, user_agent
 
 PAGES = Path(__file__).parent / "pages"
 FAST = FetchLimits(connect_timeout=1, read_timeout=2, deadline=3)
 
 NEWS = [
-    "САМАРА, 3 апр — Вестник Поволжья. Паводок на Волге в этом году пройдёт на две недели раньше обычного, "
-    "сообщили в региональном управлении МЧС.",
+    "САМАРА, 3 апр — Вестник Поволжья. Паводок на Волге в этом году пройдёт на две недели раньше обычного, сообщили в региональном управлении МЧС.",
     "Уровень воды у Самары уже поднялся на полтора метра, а к середине апреля может вырасти ещё на метр. "
     "Спасатели перевели восемь прибрежных посёлков на режим повышенной готовности.",
-    "Жителям низин рекомендуют заранее вывезти ценные вещи и следить за сообщениями о сбросе воды "
-    "с Жигулёвской ГЭС, отметили в ведомстве.",
+    "Жителям низин рекомендуют заранее вывезти ценные вещи и следить за сообщениями о сбросе воды с Жигулёвской ГЭС, отметили в ведомстве.",
 ]
 BOILERPLATE = [
     "Мы используем файлы cookie",
@@ -319,9 +317,7 @@ def test_refused_connection_and_bad_urls_fail_fast_one_line_each():
     assert [url for url, _ in results] == urls
     messages = [str(got) for _, got in results]
     assert all(isinstance(got, SummarizeError) for _, got in results)
-    assert messages[0] == (
-        f"{urls[0]}: cannot connect to 127.0.0.1 (Connection refused); check the address and that this machine is online"
-    )
+    assert messages[0] == (f"{urls[0]}: cannot connect to 127.0.0.1 (Connection refused); check the address and that this machine is online")
     assert messages[1] == "ftp://example.com/a.html: not an http(s) URL; give an address starting with http:// or https://"
     assert messages[2].startswith("news.html: not an http(s) URL")
     assert messages[3].startswith("http://127.0.0.1:99999/: not a valid URL")

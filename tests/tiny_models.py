@@ -57,8 +57,16 @@ def build_t5(path: Path) -> Path:
     (path / "spiece.model").write_bytes(_train_spm(pad_id=0, eos_id=1, unk_id=2, bos_id=-1))
     tokenizer = T5Tokenizer.from_pretrained(path, extra_ids=0)
     config = T5Config(
-        vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_decoder_layers=1,
-        num_heads=2, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+        vocab_size=len(tokenizer),
+        d_model=16,
+        d_kv=8,
+        d_ff=32,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
     )
     _save(T5ForConditionalGeneration(config), tokenizer, path)
     return path
@@ -71,9 +79,18 @@ def build_mbart(path: Path) -> Path:
     (path / "sentencepiece.bpe.model").write_bytes(_train_spm(model_type="bpe"))
     tokenizer = MBartTokenizer.from_pretrained(path, src_lang="ru_RU", tgt_lang="ru_RU")
     config = MBartConfig(
-        vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_position_embeddings=1024, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        vocab_size=len(tokenizer),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=1024,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
         decoder_start_token_id=2,
     )
     _save(MBartForConditionalGeneration(config), tokenizer, path)
@@ -96,9 +113,17 @@ def build_marian(path: Path) -> Path:
     (path / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     tokenizer = MarianTokenizer.from_pretrained(path)
     config = MarianConfig(
-        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_position_embeddings=512, pad_token_id=vocab["<pad>"], eos_token_id=0,
+        vocab_size=len(vocab),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=512,
+        pad_token_id=vocab["<pad>"],
+        eos_token_id=0,
         decoder_start_token_id=vocab["<pad>"],
     )
     _save(MarianMTModel(config), tokenizer, path)

@@ -180,10 +180,7 @@ def convert(preset: Preset, model_dir: Path, target: Path, quantization: str) ->
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         TransformersConverter(str(model_dir)).convert(str(work), quantization=quantization, force=True)
-        vocabulary = [
-            token if token is not None else f"<unused{i}>"
-            for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(config.vocab_size))))
-        ]
+        vocabulary = [token if token is not None else f"<unused{i}>" for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(config.vocab_size))))]
         _write_json(work / "shared_vocabulary.json", vocabulary)
         for name in ("vocabulary.json", "source_vocabulary.json", "target_vocabulary.json"):
             (work / name).unlink(missing_ok=True)
@@ -301,9 +298,7 @@ class CT2Seq2Seq:
         cores = cpu_threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
         threads = max(1, cores // 4) if self.device == "cpu" else 0
         self.workers = max(1, cores // threads) if self.device == "cpu" else 1
-        self.translator = ctranslate2.Translator(
-            str(path), device=self.device, compute_type=kind, intra_threads=threads, inter_threads=self.workers
-        )
+        self.translator = ctranslate2.Translator(str(path), device=self.device, compute_type=kind, intra_threads=threads, inter_threads=self.workers)
         self.tokenizer = _Tokens(path, recipe)
         if device == "cuda":
             self._probe(kind)

@@ -58,10 +58,7 @@ def extract_central(text: str, max_sentences: int = 3, max_words: int | None = N
     warnings: list[str] = []
     considered = sentences[:MAX_CANDIDATES]
     if len(sentences) > MAX_CANDIDATES:
-        warnings.append(
-            f"the article has {group_digits(len(sentences))} sentences; only the first "
-            f"{group_digits(MAX_CANDIDATES)} were ranked for the extract"
-        )
+        warnings.append(f"the article has {group_digits(len(sentences))} sentences; only the first {group_digits(MAX_CANDIDATES)} were ranked for the extract")
     tokens = [_words(sentence) for sentence in considered]
     candidates = [i for i in _long_enough(tokens) if not is_dateline(considered[i])] or _long_enough(tokens)
     scores = pagerank(similarity_graph([_content_stems(tokens[i]) for i in candidates]))
@@ -220,8 +217,7 @@ def _select(
 def _cut(sentences: Sequence[str], index: int, max_words: int, warnings: list[str]) -> Extract:
     words = sentences[index].split()
     warnings.append(
-        f"sentence {index + 1} has {group_digits(len(words))} words, more than max_words={max_words}; "
-        f"only its first {group_digits(max_words)} words were kept"
+        f"sentence {index + 1} has {group_digits(len(words))} words, more than max_words={max_words}; only its first {group_digits(max_words)} words were kept"
     )
     return Extract(" ".join(words[:max_words]), (index,), len(sentences), tuple(warnings))
 
@@ -235,11 +231,7 @@ def _words(sentence: str) -> list[str]:
     """razdel tokens with a letter or digit, lowercased, ё as е (the stemmer and stop list use е)."""
     from razdel import tokenize
 
-    return [
-        token.text.lower().replace("ё", "е")
-        for token in tokenize(sentence)
-        if any(ch.isalnum() for ch in token.text)
-    ]
+    return [token.text.lower().replace("ё", "е") for token in tokenize(sentence) if any(ch.isalnum() for ch in token.text)]
 
 
 def _content_stems(words: Sequence[str]) -> list[str]:

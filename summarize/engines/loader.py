@@ -20,10 +20,14 @@ def load_engines(options: Options, notify: Notify) -> Engines:
     translator, more = load_translator(options, notify)
     missing = [options.summarizer.name] if options.engine is Engine.abstractive and isinstance(summarizer, Extractor) else []
     missing += [options.translator.name] if options.translator is not None and translator is None else []
-    advice = [
-        f"to get {'it' if len(missing) == 1 else 'them'}: `summarize models download {' '.join(missing)}` on a connected machine, or point `model` "
-        "in models.toml at a local directory (--strict makes a missing model an error)"
-    ] if missing else []
+    advice = (
+        [
+            f"to get {'it' if len(missing) == 1 else 'them'}: `summarize models download {' '.join(missing)}` on a connected machine, or point `model` "
+            "in models.toml at a local directory (--strict makes a missing model an error)"
+        ]
+        if missing
+        else []
+    )
     return Engines(summarizer, translator, notices + more + advice)
 
 

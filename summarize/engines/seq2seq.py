@@ -31,9 +31,7 @@ def load_checked(preset: Preset, path: Path, dtype=None):
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         # Never trust_remote_code: a model directory must not be able to run code.
-        model, info = AutoModelForSeq2SeqLM.from_pretrained(
-            path, dtype=dtype, trust_remote_code=False, output_loading_info=True
-        )
+        model, info = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=dtype, trust_remote_code=False, output_loading_info=True)
     except (OSError, ValueError, KeyError, TypeError, ImportError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SummarizeError(f"{where} could not be loaded from {path}: {first}") from None

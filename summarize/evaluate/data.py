@@ -44,15 +44,11 @@ def read_records(path: str | Path, task: Task) -> list[Record]:
         record_id = _unique_id(path, line, row["id"], first_line)
         records.append(Record(record_id, row[source], row[target], line))
     if not records:
-        raise SummarizeError(
-            f"{path}: no records; write one JSON object per line with {_shape(fields)}"
-        )
+        raise SummarizeError(f"{path}: no records; write one JSON object per line with {_shape(fields)}")
     return records
 
 
-def read_predictions(
-    path: str | Path, records: Sequence[Record], field: str = "summary", known: set[str] | None = None
-) -> list[str]:
+def read_predictions(path: str | Path, records: Sequence[Record], field: str = "summary", known: set[str] | None = None) -> list[str]:
     """Predictions from a JSONL file of {"id", field} objects, in the order of `records`.
 
     Every record needs exactly one prediction and every prediction a record of the data file
@@ -66,10 +62,7 @@ def read_predictions(
     for line, row in _read_jsonl(path, fields):
         prediction_id = _unique_id(path, line, row["id"], first_line)
         if prediction_id not in known:
-            raise SummarizeError(
-                f"{path}, line {line}: id {prediction_id!r} is not in the data file; "
-                "score predictions against the data they were made from"
-            )
+            raise SummarizeError(f"{path}, line {line}: id {prediction_id!r} is not in the data file; score predictions against the data they were made from")
         found[prediction_id] = row[field]
     records = list(records)
     missing = [record for record in records if record.id not in found]
@@ -102,16 +95,13 @@ def _read_jsonl(path: str | Path, fields: Sequence[str]):
             row = json.loads(text)
         except json.JSONDecodeError as error:
             raise SummarizeError(
-                f"{path}, line {number}: invalid JSON ({error.msg}, column {error.colno}); "
-                f"write one JSON object per line, like {shape}"
+                f"{path}, line {number}: invalid JSON ({error.msg}, column {error.colno}); write one JSON object per line, like {shape}"
             ) from None
         if not isinstance(row, dict):
             raise SummarizeError(f"{path}, line {number}: expected a JSON object like {shape}")
         for field in fields:
             if field not in row:
-                raise SummarizeError(
-                    f"{path}, line {number}: missing field {field!r}; every line needs {shape}"
-                )
+                raise SummarizeError(f"{path}, line {number}: missing field {field!r}; every line needs {shape}")
             value = row[field]
             valid = isinstance(value, str) or (field == "id" and type(value) is int)
             if not valid:
@@ -124,10 +114,7 @@ def _unique_id(path: str | Path, line: int, value: str | int, first_line: dict[s
     """The id as a string, recorded in `first_line`; a repeat is an error naming both lines."""
     record_id = str(value)
     if record_id in first_line:
-        raise SummarizeError(
-            f"{path}, line {line}: duplicate id {record_id!r} (first on line "
-            f"{first_line[record_id]}); give every line its own id"
-        )
+        raise SummarizeError(f"{path}, line {line}: duplicate id {record_id!r} (first on line {first_line[record_id]}); give every line its own id")
     first_line[record_id] = line
     return record_id
 

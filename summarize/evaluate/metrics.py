@@ -119,9 +119,7 @@ def lcs_positions(reference: Sequence[str], candidate: Sequence[str]) -> list[in
     return positions[::-1]
 
 
-def rouge_l_summary(
-    prediction_sentences: Sequence[Sequence[str]], reference_sentences: Sequence[Sequence[str]]
-) -> float:
+def rouge_l_summary(prediction_sentences: Sequence[Sequence[str]], reference_sentences: Sequence[Sequence[str]]) -> float:
     """Summary-level ROUGE-L F1 in 0..1 (Lin 2004, section 3.2; pltrdy/rouge
     `rouge_l_summary_level`): for each reference sentence, the union of its LCS with every
     predicted sentence, summed over reference sentences. As in ROUGE-1.5.5, each token is
@@ -132,9 +130,7 @@ def rouge_l_summary(
     predicted_total, expected_total = sum(predicted_left.values()), sum(expected_left.values())
     hits = 0
     for sentence in reference_sentences:
-        union = sorted(
-            {p for candidate in prediction_sentences for p in lcs_positions(sentence, candidate)}
-        )
+        union = sorted({p for candidate in prediction_sentences for p in lcs_positions(sentence, candidate)})
         for token in (sentence[p] for p in union):
             if predicted_left[token] and expected_left[token]:
                 hits += 1
@@ -224,5 +220,3 @@ def score_translations(hypotheses: Sequence[str], references: Sequence[str]) -> 
         bleu=BLEU().corpus_score(hypotheses, references).score,
         chrf=CHRF().corpus_score(hypotheses, references).score,
     )
-
-

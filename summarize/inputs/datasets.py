@@ -85,14 +85,19 @@ def _jsonl_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator
     with open_input(path) as f:
         for number, line in _lines(f, limit):
             if line is None:
-                yield number, _bad(path, f"line {number}", f"longer than {_digits(limit)} bytes, over --max-input-chars (is the file one JSON document rather than JSON Lines?)")
+                yield (
+                    number,
+                    _bad(
+                        path,
+                        f"line {number}",
+                        f"longer than {_digits(limit)} bytes, over --max-input-chars (is the file one JSON document rather than JSON Lines?)",
+                    ),
+                )
                 continue
             try:
                 text = line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
-                raise SummarizeError(
-                    f"{path}: line {number} is not UTF-8; JSONL must be UTF-8 (convert it, e.g. iconv -f cp1251 -t utf-8)"
-                ) from None
+                raise SummarizeError(f"{path}: line {number} is not UTF-8; JSONL must be UTF-8 (convert it, e.g. iconv -f cp1251 -t utf-8)") from None
             if not text.strip():
                 continue  # blank lines (a trailing newline too) are no records
             try:
@@ -139,8 +144,7 @@ def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
             raise SummarizeError(f"{path}: is not UTF-8 (after record {number}); save it as UTF-8 and try again") from None
         except csv.Error as e:
             raise SummarizeError(
-                f"{path}: cannot read record {number + 1} as CSV ({e}); an unclosed quote? "
-                "(a field longer than --max-input-chars is refused too)"
+                f"{path}: cannot read record {number + 1} as CSV ({e}); an unclosed quote? (a field longer than --max-input-chars is refused too)"
             ) from None
 
 
@@ -152,17 +156,13 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
     except (pa.ArrowException, OSError) as e:
         if isinstance(e, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
-        raise SummarizeError(
-            f"{path}: is not a Parquet file or is damaged ({first_line(e)}); check the path, or get an undamaged copy"
-        ) from None
+        raise SummarizeError(f"{path}: is not a Parquet file or is damaged ({first_line(e)}); check the path, or get an undamaged copy") from None
     with parquet:
         schema = parquet.schema_arrow
         _check_columns(path, schema.names, fields)
         text_type = schema.field(fields.text).type
         if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
-            raise SummarizeError(
-                f"{path}: column {fields.text!r} holds {text_type}, not text; use --text-field to pick the article's column"
-            )
+            raise SummarizeError(f"{path}: column {fields.text!r} holds {text_type}, not text; use --text-field to pick the article's column")
         wanted = {fields.text, fields.id, fields.title or "title", "url", "date"}
         columns = [name for name in schema.names if name in wanted]  # only these are read from disk
         number = 0
@@ -172,22 +172,16 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
                     number += 1
                     yield number, row
         except (pa.ArrowException, OSError) as e:
-            raise SummarizeError(
-                f"{path}: is damaged after record {number} ({first_line(e)}); get an undamaged copy"
-            ) from None
+            raise SummarizeError(f"{path}: is damaged after record {number} ({first_line(e)}); get an undamaged copy") from None
 
 
 def _check_columns(path: Path | str, columns: list[str], fields: Fields) -> None:
     for name, option in ((fields.text, "--text-field"), (fields.title, "--title-field")):
         if name is not None and name not in columns:
-            raise SummarizeError(
-                f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one"
-            )
+            raise SummarizeError(f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one")
 
 
-def _to_document(
-    path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int
-) -> Document | BadRecord:
+def _to_document(path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int) -> Document | BadRecord:
     """One record → its Document, or the reason it cannot be summarised (with its id, or its place)."""
     if isinstance(record, BadRecord):
         return record
@@ -205,9 +199,9 @@ def _to_document(
         return _bad(path, rid, f"field {fields.text!r} is empty; nothing to summarise")
     if len(text) > max_chars:
         return _bad(
-            path, rid,
-            f"text is {_digits(len(text))} characters long, over the limit of {_digits(max_chars)}; "
-            "split it into articles, or raise --max-input-chars",
+            path,
+            rid,
+            f"text is {_digits(len(text))} characters long, over the limit of {_digits(max_chars)}; split it into articles, or raise --max-input-chars",
         )
     warnings: list[str] = []
     title = _optional_text(record, fields.title or "title", warnings)
@@ -242,5 +236,3 @@ def _digits(n: int) -> str:
 
 def _bad(path: Path | str, rid: str, error: str) -> BadRecord:
     return BadRecord(f"{path}#{rid}", rid, error)
-
-

@@ -43,9 +43,7 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         raise SummarizeError(f"{source}: looks like binary data, not text; give a plain-text file")
     text, encoding = _detect(data)
     if text is None:
-        raise SummarizeError(
-            f"{source}: cannot tell its text encoding (binary data?); save it as UTF-8 text and try again"
-        )
+        raise SummarizeError(f"{source}: cannot tell its text encoding (binary data?); save it as UTF-8 text and try again")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t\f\v")
     if controls > max(2, len(text) // 100):

@@ -90,7 +90,9 @@ def read_input_file(path: Path) -> list[str]:
     try:
         lines = (sys.stdin.read() if str(path) == STDIN else path.read_text(encoding="utf-8-sig")).splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        raise SummarizeError(f"--input-file {path}: cannot read it ({getattr(e, 'strerror', None) or e}); give a UTF-8 text file, one path or URL a line") from None
+        raise SummarizeError(
+            f"--input-file {path}: cannot read it ({getattr(e, 'strerror', None) or e}); give a UTF-8 text file, one path or URL a line"
+        ) from None
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 

@@ -156,9 +156,4 @@ def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | 
 
 
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
-    return SummarizeError(
-        f"{source}: is over the limit of {group_digits(max_chars)} characters: it {size}; "
-        "split it into articles, or raise --max-input-chars"
-    )
-
-
+    return SummarizeError(f"{source}: is over the limit of {group_digits(max_chars)} characters: it {size}; split it into articles, or raise --max-input-chars")

@@ -194,7 +194,7 @@ def _title(found: str | None, sitename: str | None, page: str) -> str | None:
 
 
 def _strip_site_suffix(title: str, sitename: str | None) -> str:
-    """"Headline — РИА Новости" → "Headline"."""
+    """ "Headline — РИА Новости" → "Headline"."""
     if sitename:
         for separator in SITE_SEPARATORS:
             suffix = f" {separator} {sitename}"
@@ -216,9 +216,7 @@ def user_agent() -> str:
     return f"summarize/{about['Version']} ({where}; python-httpx)"
 
 
-def fetch_all(
-    urls: Iterable[str], *, ahead: int = 8, per_host: int = 2, limits: FetchLimits = FetchLimits()
-) -> Iterator[tuple[str, Fetched | SummarizeError]]:
+def fetch_all(urls: Iterable[str], *, ahead: int = 8, per_host: int = 2, limits: FetchLimits = FetchLimits()) -> Iterator[tuple[str, Fetched | SummarizeError]]:
     """Download pages in input order, up to `ahead` at once and `per_host` per site, while the caller works.
 
     `urls` is read lazily, `ahead` at a time, so a huge list streams. Each failure is that URL's
@@ -232,9 +230,7 @@ def fetch_all(
     return _fetch_in_order(iter(urls), ahead, per_host, limits)
 
 
-def _fetch_in_order(
-    todo: Iterator[str], ahead: int, per_host: int, limits: FetchLimits
-) -> Iterator[tuple[str, Fetched | SummarizeError]]:
+def _fetch_in_order(todo: Iterator[str], ahead: int, per_host: int, limits: FetchLimits) -> Iterator[tuple[str, Fetched | SummarizeError]]:
     fetcher = _Fetcher(ahead=ahead, per_host=per_host, limits=limits)
     pending: deque[tuple[str, concurrent.futures.Future]] = deque()
     try:
@@ -295,12 +291,14 @@ class _Fetcher:
 
     def submit(self, url: str) -> concurrent.futures.Future:
         import asyncio
+
         return asyncio.run_coroutine_threadsafe(self._fetch(url), self.loop)
 
     def close(self) -> None:
         """Cancel what is still running, close the client, stop the loop; bounded, never hangs."""
         import asyncio
         import concurrent.futures
+
         if not self.thread.is_alive():
             return
         try:
@@ -314,6 +312,7 @@ class _Fetcher:
 
     async def _shutdown(self) -> None:
         import asyncio
+
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -339,8 +338,7 @@ class _Fetcher:
                     return await self._download(url)
             except TimeoutError:
                 return SummarizeError(
-                    f"{url}: the download took over {self.limits.deadline:g} s; try again later, "
-                    "or save the page from a browser and summarise the file"
+                    f"{url}: the download took over {self.limits.deadline:g} s; try again later, or save the page from a browser and summarise the file"
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as error:
                 return SummarizeError(f"{url}: {_describe(error, parts.hostname, self.limits)}")
@@ -387,10 +385,7 @@ def _refuse(response, limits: FetchLimits) -> str | None:
 def _too_big(limits: FetchLimits) -> str:
     n = limits.max_bytes
     size = f"{n // 2**20} MB" if n % 2**20 == 0 else f"{n} bytes"
-    return (
-        f"the page is larger than {size}, past the download limit; "
-        "save the article's text as a .txt file and summarise that"
-    )
+    return f"the page is larger than {size}, past the download limit; save the article's text as a .txt file and summarise that"
 
 
 def _describe(error: Exception, host: str, limits: FetchLimits) -> str:
@@ -423,6 +418,7 @@ def _describe(error: Exception, host: str, limits: FetchLimits) -> str:
 def _os_reason(error: BaseException) -> str | None:
     """The errno text under anyio's "All connection attempts failed": "Connection refused"…"""
     import socket
+
     reason = None
     while error is not None:
         if isinstance(error, socket.gaierror):

@@ -68,9 +68,7 @@ class DatasetWriter:
         if self._closed:
             raise ValueError(f"{self.path}: write() after close()")
         if id in self._written or id in self._done:
-            raise SummarizeError(
-                f"{self.path}: already holds a row with id {id!r}; ids must be unique (pick a column of unique ids with --id-field)"
-            )
+            raise SummarizeError(f"{self.path}: already holds a row with id {id!r}; ids must be unique (pick a column of unique ids with --id-field)")
         self._put(self._sink.encode({"id": id, **result.to_dict()}))  # a value that cannot be encoded raises before any byte is written
         self._written.add(id)
 
@@ -115,9 +113,7 @@ class DatasetWriter:
             try:  # every column, in this version's order: an older file may lack the newer ones
                 encoded = self._sink.encode({name: row.get(name) for name in self.columns})
             except (TypeError, ValueError, OverflowError) as e:
-                raise SummarizeError(
-                    f"{self.path}: row {number} does not fit the columns this version writes ({e}); write to a new file"
-                ) from None
+                raise SummarizeError(f"{self.path}: row {number} does not fit the columns this version writes ({e}); write to a new file") from None
             self._put(encoded)
             if not failed:
                 self._done.add(rid)
@@ -153,9 +149,7 @@ def _check_old_columns(path: Path, number: int, names: typing.Iterable[str], col
         raise SummarizeError(f"{path}: row {number} has no 'id'; it is not an output of summarize, give another --output")
     unknown = [n for n in names if n not in columns]
     if unknown:
-        raise SummarizeError(
-            f"{path}: has columns this version does not write ({', '.join(unknown)}); give another --output to keep them"
-        )
+        raise SummarizeError(f"{path}: has columns this version does not write ({', '.join(unknown)}); give another --output to keep them")
 
 
 class _JsonlSink:

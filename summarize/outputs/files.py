@@ -62,8 +62,10 @@ def check_output_dir(path: Path) -> None:
 def _check_local(path: Path, option: str) -> None:
     """A storage URI (s3://…, which Path folds to s3:/…) is not a local output: it would become a folder named 's3:'."""
     if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/", str(path)):
-        raise SummarizeError(f"{option} {path}: is a storage URI; this run writes to this machine's disk, so give a local path "
-                             "(--ray --output takes s3://, gs:// and other URIs)")
+        raise SummarizeError(
+            f"{option} {path}: is a storage URI; this run writes to this machine's disk, so give a local path "
+            "(--ray --output takes s3://, gs:// and other URIs)"
+        )
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -72,5 +74,3 @@ def same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet): compare where they would be
         return Path(a).resolve() == Path(b).resolve()
-
-

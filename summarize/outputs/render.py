@@ -29,9 +29,7 @@ SHOWS_ERRORS = {Format.json, Format.jsonl}
 FILE_WIDTH = 100  # rich panels written to files
 
 
-def format_result(
-    fmt: Format, result: Result, many: bool = False, width: int = FILE_WIDTH, color_system: str | None = None, warnings: bool = True
-) -> str:
+def format_result(fmt: Format, result: Result, many: bool = False, width: int = FILE_WIDTH, color_system: str | None = None, warnings: bool = True) -> str:
     """One result as `fmt` text. `many`: one of several inputs (plain adds headers); `width` and
     `color_system` are for rich panels (a terminal's, or a file's: no colour); `warnings=False`
     leaves them out of rich and markdown, where the same terminal shows them on stderr already."""
@@ -114,8 +112,12 @@ def _rich(result: Result, width: int, color_system: str | None) -> str:
     panel = Panel(Group(*parts), title=Text(printable(result.source), style="bold"), title_align="left")
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, color_system=color_system, force_terminal=color_system is not None,
-        soft_wrap=False, highlight=False,
+        file=buffer,
+        width=width,
+        color_system=color_system,
+        force_terminal=color_system is not None,
+        soft_wrap=False,
+        highlight=False,
     )
     console.print(panel)
     return buffer.getvalue()

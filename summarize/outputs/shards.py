@@ -23,7 +23,9 @@ def _check_output(out: Folder, resume: bool) -> list[str]:
         raise SummarizeError(f"--output {out.location}: holds files that are not Parquet shards ({others[0]}…); give an empty or new folder")
     shards = _shards(out, names)
     if shards and not resume:
-        raise SummarizeError(f"--output {out.location}: already holds {len(shards)} shards of an earlier run; add --skip-existing to resume it, or give a new folder")
+        raise SummarizeError(
+            f"--output {out.location}: already holds {len(shards)} shards of an earlier run; add --skip-existing to resume it, or give a new folder"
+        )
     for name in names:
         if resume and name.startswith(".") and name.endswith(".part"):
             out.delete(name)  # a write a kill cut off (storage.Folder.write_tables): its records are redone

@@ -175,5 +175,3 @@ def write_errors(path: Path, tally: Tally) -> None:
     """--errors FILE: one JSON object per failed input, so a rerun can pick them out."""
     lines = [json.dumps({"source": s, "error": e}, ensure_ascii=False) for s, e in tally.failures]
     write_atomically(path, "".join(line + "\n" for line in lines))
-
-

@@ -106,8 +106,9 @@ def run_distributed(job: RayJob, notify: Callable[[str], None]) -> Tally:
     signals = _Signals()
     with _cluster(job.address, job.workers, notify, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
-        notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × "
-               + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
+        notify(
+            f"ray: {actors.count} actor{'s' * (actors.count > 1)} × " + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}")
+        )
         dataset = _dataset(ray, job, actors, ray.put(frozenset(done)))
         _write(dataset, out)
         time.sleep(LOG_GRACE_S)  # the actors' last notices are still on their way to this terminal
@@ -190,17 +191,23 @@ def _record_schema(pa: Any) -> Any:
 
 def _record(found: Input, read: Document | Failure) -> dict[str, Any]:
     if isinstance(read, Document):
-        return {"id": found.key, "source": read.source, "text": read.text, "title": read.title, "url": read.url,
-                "date": read.date, "error": None, "warnings": list(read.warnings)}
-    return {"id": found.key, "source": read.source, "text": None, "title": read.title, "url": read.url,
-            "date": read.date, "error": read.error, "warnings": []}
+        return {
+            "id": found.key,
+            "source": read.source,
+            "text": read.text,
+            "title": read.title,
+            "url": read.url,
+            "date": read.date,
+            "error": None,
+            "warnings": list(read.warnings),
+        }
+    return {"id": found.key, "source": read.source, "text": None, "title": read.title, "url": read.url, "date": read.date, "error": read.error, "warnings": []}
 
 
 def _item(row: dict[str, Any]) -> Document | Failure:
     if row["error"] is not None:
         return Failure(row["source"], row["error"], title=row["title"], url=row["url"], date=row["date"])
-    return Document(row["source"], row["text"], tuple(row["warnings"] or ()), title=row["title"], url=row["url"],
-                    date=row["date"], id=row["id"])
+    return Document(row["source"], row["text"], tuple(row["warnings"] or ()), title=row["title"], url=row["url"], date=row["date"], id=row["id"])
 
 
 def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref: Any) -> Iterator[Any]:
@@ -292,7 +299,7 @@ class _Summarise:
                 out.append({"id": row["id"], **result.to_dict()})
         except Exception as e:  # noqa: BLE001 - never fail the job over records (ray#57140)
             reason = f"{type(e).__name__}: {first_line(e)}"
-            out += [_failed_row(row, reason) for row in rows[len(out):]]
+            out += [_failed_row(row, reason) for row in rows[len(out) :]]
         return pa.Table.from_pylist(out, schema=result_schema(pa))
 
 
@@ -316,8 +323,10 @@ def _sink_class() -> type:
             try:
                 return self.out.write_tables(name, tables, schema)
             except OSError as e:  # a full disk, lost permissions: the run's error, in one line
-                raise SummarizeError(f"--output {self.out.shown(name)}: cannot write this shard ({first_line(e)}); "
-                                     "the shards written so far are kept: free space or fix access, then rerun with --skip-existing") from None
+                raise SummarizeError(
+                    f"--output {self.out.shown(name)}: cannot write this shard ({first_line(e)}); "
+                    "the shards written so far are kept: free space or fix access, then rerun with --skip-existing"
+                ) from None
 
         def get_name(self) -> str:
             return "Shards"
@@ -353,5 +362,3 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _to_stderr(message: str) -> None:
     print(f"summarize: {message}", file=sys.stderr, flush=True)
-
-

@@ -28,8 +28,7 @@ CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error wi
 
 
 @contextmanager
-def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals,
-             debug: bool = False) -> Iterator[Any]:
+def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals, debug: bool = False) -> Iterator[Any]:
     """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
     `address`. A Ray this process already started (a notebook, the tests) is used as it is.
 
@@ -42,19 +41,20 @@ def _cluster(address: str | None, workers: int | None, notify: Callable[[str], N
         raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
     if address and address != "auto":
         _check_reachable(address)
-    with signals, (nullcontext() if debug else _ray_reports_left_to_us()), suppress(_Signalled):
+    with signals, nullcontext() if debug else _ray_reports_left_to_us(), suppress(_Signalled):
         if ray.is_initialized():
             yield ray
             return
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         try:
             try:
-                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False,
-                         logging_level="WARNING", configure_logging=True)
+                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False, logging_level="WARNING", configure_logging=True)
             except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
                 where = f"--ray-address {address}" if address else "a local Ray"
-                raise SummarizeError(f"{where}: could not start or join Ray ({first_line(e)}); "
-                                     "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine") from None
+                raise SummarizeError(
+                    f"{where}: could not start or join Ray ({first_line(e)}); "
+                    "check the address (`ray status` on the head node), or leave out --ray-address to run on this machine"
+                ) from None
             signals.arm()  # again: ray.init set its own SIGTERM handler (sys.exit(15)), and Ray's core a stack dump on it
             yield ray
         finally:
