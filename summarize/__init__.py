@@ -24,11 +24,11 @@ __all__ = ["Summarizer", "SummarizeError", "summarize_text"]
 class Summarizer:
     """Loaded models plus settings; call it on texts. Keyword arguments are those of the CLI."""
 
-    def __init__(self, config: str | None = None, **overrides: Any):
-        from summarize.config import load_config, make_options
+    def __init__(self, config: str | None = None, translate: bool | None = None, strict: bool = False, **choices: Any):
+        from summarize.config import choices_from, load_config, make_options
         from summarize.pipeline import Pipeline
 
-        self.pipeline = Pipeline(make_options(load_config(config), **overrides))
+        self.pipeline = Pipeline(make_options(load_config(config), choices_from(choices), translate, strict))
 
     def __call__(self, text: str, source: str = "text") -> Result:
         from summarize.documents import Document

@@ -1,13 +1,15 @@
-"""What flows through a run: a Document in, a Result out.
+"""What flows through a run: an Input found, a Document read, a Result out, and the run's Tally.
 
-Every reader (files, web pages, datasets) makes Documents and every writer takes Results, so both
-live here, where readers and writers can import them without importing each other.
+Readers (files, web pages, datasets) make Inputs and Documents, sinks take Inputs and Results, and
+the runs count them in a Tally, so all of them live here, where every room can import them without
+importing each other.
 """
 
 from __future__ import annotations
 
 import signal
 from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 
@@ -21,7 +23,6 @@ class Document:
     title: str | None = None
     url: str | None = None
     date: str | None = None  # as the page or dataset gives it (ISO 8601 where known)
-    id: str | None = None  # a dataset record's id
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ class Tally:
     resume: str = ""  # how to pick up a stopped run, said after the tally when it stopped
     unread: str = ""  # a dataset stopped part-way: its records past the last one read are not counted in `left`
 
+    def add(self, source: str, error: str | None) -> None:
+        """Count one finished input: done, or failed with its reason."""
+        if error is None:
+            self.done += 1
+        else:
+            self.failures.append((source, error))
+
     def line(self) -> str:
         parts = [f"{self.done} done", f"{len(self.failures)} failed"]
         if self.skipped:
@@ -82,3 +90,29 @@ class Tally:
         if not self.stopped_by:
             return text
         return f"stopped by {self.stopped_by.name}: {text}" + (f"; {self.resume}" if self.resume else "")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing to summarise, found but not read yet (reading is lazy so big batches stream)."""
+
+    source: str  # as shown to the user: the path as given, or "stdin"
+    path: Path | None  # None for stdin
+    name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
+    error: str | None = None  # set when listing already failed (a missing path, an empty folder)
+    id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
+    url: str | None = None  # a web page to fetch
+    uri: str | None = None  # a file in an object store (s3://…, gs://…), read through summarize.storage
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path is None and self.url is None and self.id is None and self.uri is None
+
+    @property
+    def location(self) -> Path | str | None:
+        """Where its bytes are read from: a local path or a storage URI (None: stdin, a page, a record)."""
+        return self.path if self.path is not None else self.uri
+
+    @property
+    def key(self) -> str:
+        return self.id if self.id is not None else self.source

@@ -29,9 +29,6 @@ from summarize.text import (
     untranslated_cyrillic,
 )
 
-# Documents read and given to the models together on a CPU (more can share a batch; fewer wait on a
-# signal). On a GPU the group is as large as a full batch needs: engines.device.group_size.
-GROUP_SIZE = CPU_GROUP
 MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
 
@@ -91,7 +88,7 @@ class Pipeline:
     def _group_size(self) -> int:
         engine = self._engines.summarizer if self._engines is not None else None
         if engine is None or isinstance(engine, Extractor):
-            return GROUP_SIZE  # the engines load with the first group
+            return CPU_GROUP  # the engines load with the first group (a GPU's group size is known from the second)
         beams = int(self.options.summary_settings.get("num_beams", 1))
         return group_size(engine.device, engine.batch_tokens, beams, engine.preset.max_input_tokens)
 
@@ -190,7 +187,7 @@ class Pipeline:
         else:
             model_engine = not isinstance(engines.summarizer, Extractor)
             translator = engines.translator.preset.name if engines.translator else None
-            engine, backend = engines.engine, engines.summarizer.description if model_engine else None
+            engine, backend = engines.engine, engines.summarizer.backend if model_engine else None
         return Result(
             source=source,
             title=doc.title if doc else None,

@@ -1,4 +1,5 @@
-"""Storage: local paths and object-store URIs (s3://, gs://, hdfs://, abfs://) behind one interface.
+"""Storage: local paths and object-store URIs (s3://, gs://, hdfs://, abfs://) behind one interface,
+and the kinds of file that inputs and outputs both know (datasets, our own results).
 
 A corpus on a cluster lives where every node can read it, usually an object store, and --ray's
 shards go where every node can write. pyarrow's filesystems (the ones Ray Data itself uses) reach
@@ -235,10 +236,23 @@ class Folder:
 INSTALL_PYARROW = "pip install 'summarize[corpus]'"
 
 
-def _import_pyarrow(path: Path | str) -> tuple[Any, Any]:
+def import_pyarrow(path: Path | str) -> tuple[Any, Any]:
     try:
         import pyarrow
         import pyarrow.parquet
     except ImportError:
         raise SummarizeError(f"{path}: Parquet needs pyarrow; install it with {INSTALL_PYARROW}") from None
     return pyarrow, pyarrow.parquet
+
+
+DATASET_SUFFIXES = (".jsonl", ".csv", ".parquet")
+
+
+BATCH_ROWS = 256  # Parquet rows read at once: a few MB of articles, whatever the row groups' size
+
+
+RESULT_MARK = ".summary"  # before the extension of results written into an input folder
+
+
+def is_dataset(path: Path | str) -> bool:
+    return suffix(path) in DATASET_SUFFIXES

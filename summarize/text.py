@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-Counter = Callable[[list[str]], list[int]]
+TokenCounter = Callable[[list[str]], list[int]]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -63,7 +63,7 @@ def fit_to_budget(counts: Sequence[int], budget: int) -> int:
     return len(counts)
 
 
-def split_long_sentence(sentence: str, count_tokens: Counter, budget: int) -> list[str]:
+def split_long_sentence(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     """Cut a sentence longer than the budget at word boundaries into pieces that fit.
 
     A single 'word' longer than the budget (a URL, a run of digits) is cut into character slices.
@@ -98,7 +98,7 @@ def _slice_word(word: str, count: int, budget: int) -> list[str]:
     return [word[i : i + size] for i in range(0, len(word), size)]
 
 
-def chunk_sentences(sentences: Sequence[str], count_tokens: Counter, budget: int) -> list[str]:
+def chunk_sentences(sentences: Sequence[str], count_tokens: TokenCounter, budget: int) -> list[str]:
     """Group sentences, in order, into chunks of at most `budget` tokens each; nothing is dropped."""
     units: list[tuple[str, int]] = []
     for sentence, count in zip(sentences, count_tokens(list(sentences))):

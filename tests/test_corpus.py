@@ -19,7 +19,8 @@ from conftest import read_output, write_dataset
 from summarize import corpus
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
-from summarize.inputs.datasets import BadRecord, Fields, is_dataset, read_dataset
+from summarize.inputs.datasets import BadRecord, Fields, read_dataset
+from summarize.storage import is_dataset
 from summarize.outputs.dataset import DatasetWriter
 from summarize.outputs.files import same_file
 

@@ -8,8 +8,9 @@ import pytest
 from summarize import sources
 from summarize.errors import SummarizeError
 from summarize.inputs.decode import decode
-from summarize.inputs.listing import Input, list_inputs
-from summarize.inputs.reading import read_input
+from summarize.documents import Input
+from summarize.inputs.listing import list_inputs
+from summarize.inputs.reading import read_article
 
 TEXT = "Москва, 3 марта. Правительство утвердило программу ремонта дорог.\nМинистр сообщил, что работы начнутся весной."
 
@@ -64,7 +65,7 @@ def test_binary_data_is_refused(data):
 def test_missing_path_is_an_input_error(tmp_path):
     [item] = list_inputs([str(tmp_path / "nope.txt")])
     with pytest.raises(SummarizeError, match=r"nope\.txt: no such file or folder"):
-        read_input(item)
+        read_article(item)
 
 
 def test_unreadable_file_names_the_path(tmp_path, monkeypatch):
@@ -76,7 +77,7 @@ def test_unreadable_file_names_the_path(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sources, "open", denied, raising=False)  # tests run as root, where chmod 000 still reads
     with pytest.raises(SummarizeError, match=r"secret\.txt: cannot read it \(Permission denied\)"):
-        read_input(Input(str(path), path, PurePath("secret.txt")))
+        read_article(Input(str(path), path, PurePath("secret.txt")))
 
 
 def test_file_deleted_after_listing_is_reported(tmp_path):
@@ -85,7 +86,7 @@ def test_file_deleted_after_listing_is_reported(tmp_path):
     [item] = list_inputs([str(path)])
     path.unlink()
     with pytest.raises(SummarizeError, match=r"gone\.txt: no such file"):
-        read_input(item)
+        read_article(item)
 
 
 def test_folder_is_listed_sorted_without_hidden_files(tmp_path):
@@ -116,7 +117,7 @@ def test_mixed_paths_and_stdin_keep_their_order(tmp_path):
 def test_mostly_latin_text_gets_a_warning_not_a_refusal(tmp_path):
     path = tmp_path / "en.txt"
     path.write_text("The government approved a road repair programme in twelve regions.", encoding="utf-8")
-    doc = read_input(list_inputs([str(path)])[0])
+    doc = read_article(list_inputs([str(path)])[0])
     assert doc.text.startswith("The government")
     assert len(doc.warnings) == 1 and "Cyrillic" in doc.warnings[0]
 
@@ -124,4 +125,4 @@ def test_mostly_latin_text_gets_a_warning_not_a_refusal(tmp_path):
 def test_russian_text_has_no_warning(tmp_path):
     path = tmp_path / "ru.txt"
     path.write_text(TEXT, encoding="utf-8")
-    assert read_input(list_inputs([str(path)])[0]).warnings == ()
+    assert read_article(list_inputs([str(path)])[0]).warnings == ()

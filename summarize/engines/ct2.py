@@ -304,7 +304,7 @@ class CT2Seq2Seq:
             self._probe(kind)
         free = _free_gpu_memory() if device == "cuda" else None
         self.batch_tokens = batch_budget(device, self.CPU_BATCH_TOKENS, free, bytes_per_token(config, 4 if kind == "float32" else 2))
-        self.description = f"ctranslate2 {kind}"
+        self.backend = f"ctranslate2 {kind}"
         self.special_tokens = self.tokenizer.special_count
         self.ignored = sorted(set(preset.generate) - set(SETTINGS) - IGNORED_QUIETLY)
 

@@ -5,13 +5,15 @@ Pure policy, so that it is tested without a GPU: the callers pass in what the ha
 
 from __future__ import annotations
 
+import functools
+
 from summarize.config import Backend, Device, Dtype
 from summarize.errors import SummarizeError
 
 # T5 and its descendants (rut5 is mT5-derived) overflow float16 activations (inf/NaN → empty or
 # garbage output: transformers #4586, #9295, #10956); their authors ran them in bfloat16.
 T5_FAMILY = frozenset({"t5", "mt5", "umt5", "longt5"})
-CPU_GROUP = 8  # documents read and given to the models together on a CPU (see pipeline.GROUP_SIZE)
+CPU_GROUP = 8  # documents read and given to the models together on a CPU (more can share a batch; fewer wait on a signal)
 GPU_GROUP_LIMIT = 256  # at most this many documents wait for one another on a GPU
 GPU_MEMORY_SHARE = 0.4  # of the free memory at load, for one generate() call's inputs and caches
 
@@ -30,8 +32,9 @@ def pick_device(requested: Device, backend: Backend) -> str:
     return requested.value
 
 
+@functools.cache
 def accelerators(backend: Backend) -> tuple[bool, bool]:
-    """(CUDA, MPS) as the backend sees them."""
+    """(CUDA, MPS) as the backend sees them; asked once a process (a probe initialises the runtime)."""
     if backend is Backend.ctranslate2:
         import ctranslate2
 

@@ -81,7 +81,6 @@ class SentencePicker:
     """An engines.Extractor: one of the functions above, named for results."""
 
     engine: Engine
-    description: str
     pick: Callable[[str, int, int | None], Extract]
 
     def extract(self, text: str, sentences: int, max_words: int | None) -> Extract:
@@ -89,8 +88,8 @@ class SentencePicker:
 
 
 EXTRACTORS = {
-    Engine.extractive: SentencePicker(Engine.extractive, "extractive (LexRank)", extract_central),
-    Engine.lead: SentencePicker(Engine.lead, "lead sentences", extract_lead),
+    Engine.extractive: SentencePicker(Engine.extractive, extract_central),
+    Engine.lead: SentencePicker(Engine.lead, extract_lead),
 }
 
 

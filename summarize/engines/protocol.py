@@ -35,7 +35,7 @@ class ModelEngine(Protocol):
     """A loaded seq2seq model on one device."""
 
     preset: Preset
-    description: str  # what runs it, for results: "torch fp32", "ctranslate2 int8"…
+    backend: str  # what runs it, as results record it: "torch fp32", "ctranslate2 int8"…
     device: str  # "cpu", "cuda" or "mps"
     batch_tokens: int  # beams × padded input tokens worth putting into one generate() call (per device)
     special_tokens: int  # tokens the model adds around any input
@@ -65,7 +65,6 @@ class Extractor(Protocol):
     """A model-free summariser: sentences of the article, chosen and kept verbatim."""
 
     engine: Engine
-    description: str
 
     def extract(self, text: str, sentences: int, max_words: int | None) -> Extract: ...
 

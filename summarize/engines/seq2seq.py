@@ -77,7 +77,7 @@ class Seq2Seq:
                 # In place: a quantised copy beside the fp32 model would double the peak memory.
                 torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         self.special_tokens = len(self.tokenizer("")["input_ids"])
-        self.description = f"torch {'int8' if quantize == 'int8' else chosen}"
+        self.backend = f"torch {'int8' if quantize == 'int8' else chosen}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text, without the special tokens the model adds around a whole input."""

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from summarize.config import REQUIRED, Choice, Choices, load_config, make_options, option
+from summarize.errors import SummarizeError
 from summarize.evaluate.data import (
     _FIELDS,
     Record,
@@ -50,16 +52,24 @@ def predict_translations(records: Sequence[Record], translator, settings, advanc
     return predictions
 
 
+class ScoreFormat(Choice):
+    table = "table"
+    json = "json"
+
+
 @dataclass(frozen=True)
 class EvalJob:
-    """What `summarize eval` was asked to do."""
+    """What `summarize eval` was asked to do: each field is also its command-line option."""
 
-    data: Path
-    task: Task = Task.summarize
-    predictions: Path | None = None  # score these instead of running a model
-    save_predictions: Path | None = None
-    limit: int | None = None
-    strip_html: bool = False
+    data: Path = option(REQUIRED, argument=True, show_default=False, help="JSON lines: {id, text, summary}, or {id, ru, en} with --task translate.")
+    task: Task = option(Task.summarize, "--task", help="What to score.")
+    predictions: Path | None = option(
+        None, "--predictions", show_default=False, help="Score these JSON lines ({id, summary}, or {id, en}) instead of running a model."
+    )
+    save_predictions: Path | None = option(None, "--save-predictions", show_default=False, help="Also write what the model produced, as JSON lines.")
+    limit: int | None = option(None, "--limit", min=1, show_default=False, help="Only the first N records.")
+    strip_html: bool = option(False, "--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")
+    fmt: ScoreFormat = option(ScoreFormat.table, "--format", "-f", help="A table, or one JSON object for scripts.")
 
 
 def load(job: EvalJob) -> tuple[list[Record], list[str] | None]:
@@ -73,7 +83,7 @@ def load(job: EvalJob) -> tuple[list[Record], list[str] | None]:
     return records, given
 
 
-def run(job: EvalJob, records: list[Record], given: list[str] | None, options, notify, advance, debug: bool) -> dict:
+def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *, notify, advance, debug: bool) -> dict:
     """Predict (unless given), save the predictions if asked, score: the report as one dict."""
     from summarize.engines.loader import load_translator
     from summarize.outputs.files import write_atomically
@@ -89,14 +99,14 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, n
         who = {
             "engine": options.engine.value,
             "model": options.summarizer.name if model else None,
-            "backend": pipeline.engines.summarizer.description if model else None,
+            "backend": pipeline.engines.summarizer.backend if model else None,
         }
     else:  # the translator alone, loaded as the main command loads it (backend included)
         translator, notices = load_translator(options, notify)
         for notice in notices:
             notify(f"warning: {notice}")
         outputs = predict_translations(records, translator, options.translator.generate, advance)
-        who = {"translator": options.translator.name, "backend": translator.description}
+        who = {"translator": options.translator.name, "backend": translator.backend}
     for failure in failures:
         notify(f"error: {failure} (scored as an empty summary)")
     if job.save_predictions and given is None:
@@ -107,3 +117,18 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, n
     scores = score_summaries(outputs, references) if job.task is Task.summarize else score_translations(outputs, references)
     rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(scores).items()}
     return {"task": job.task.value, "data": str(job.data), **who, "failed": len(failures), **rounded}
+
+
+def evaluate(job: EvalJob, choices: Choices, config: Path | None, notify, progress, debug: bool = False) -> dict:
+    """The eval command: checked, loaded, predicted (with a progress bar from `progress(total)`), scored."""
+    from summarize.outputs.files import check_output_file
+
+    if job.predictions and (job.save_predictions or choices.engine or choices.model or choices.translator):
+        raise SummarizeError("--predictions scores given predictions: --save-predictions, --engine, --model and --translator do not apply")
+    if job.save_predictions:
+        check_output_file(job.save_predictions, "--save-predictions", [job.data])
+    # Scores must belong to the model named: never fall back to another engine here.
+    options = make_options(load_config(config), choices, translate=job.task is Task.translate, strict=True)
+    records, given = load(job)
+    with progress(len(records) if given is None else 0) as advance:
+        return run(job, records, given, options, notify=notify, advance=advance, debug=debug)

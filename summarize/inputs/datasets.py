@@ -1,18 +1,9 @@
-"""Datasets: JSONL, CSV and Parquet files → one Document per record, streamed; and dataset outputs.
+"""Datasets: JSONL, CSV and Parquet files → one Document per record, streamed.
 
 Reading never holds more than one line (JSONL), one row (CSV) or one batch of BATCH_ROWS rows
 (Parquet) at a time, so a 5 GB corpus costs no more memory than a small one. Ids are not checked for
-duplicates while reading (that would grow with the file); DatasetWriter refuses a second row with
-an id it already holds, which is where a duplicate would do harm (resume goes by id).
-
-An output is written to a temporary file beside it and renamed over it on close(), so the file at
-the output path is always whole: the old one, or the new one. A Ctrl-C (or any exception) between
-two writes still ends in close() — the caller's `finally`, or the `with` block — which commits the
-rows finished so far; with resume=True they come after the old rows it kept, so nothing is lost and
-the next run resumes from there. Only a failure inside a write (disk full, or a KeyboardInterrupt that
-lands in one — batch.py's first Ctrl-C only sets a flag, so it does not) leaves the temporary file in
-an unknown state: then close() deletes it and the old file stays exactly as it was. A hard kill
-(SIGKILL, power loss) leaves the old file intact and an orphan `.NAME.*.part` file beside it.
+duplicates while reading (that would grow with the file); the dataset output refuses a second row
+with an id it already holds, which is where a duplicate would do harm (resume goes by id).
 """
 
 from __future__ import annotations
@@ -28,14 +19,7 @@ from typing import Any, BinaryIO
 
 from summarize.documents import Document
 from summarize.errors import SummarizeError, first_line
-from summarize.storage import _import_pyarrow, arrow_location, open_input, suffix
-
-DATASET_SUFFIXES = (".jsonl", ".csv", ".parquet")
-BATCH_ROWS = 256  # Parquet rows read at once: a few MB of articles, whatever the row groups' size
-
-
-def is_dataset(path: Path | str) -> bool:
-    return suffix(path) in DATASET_SUFFIXES
+from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, arrow_location, import_pyarrow, open_input, suffix
 
 
 @dataclass(frozen=True)
@@ -56,8 +40,9 @@ class BadRecord:
     error: str
 
 
-def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[Document | BadRecord]:
-    """Every record of a .jsonl, .csv or .parquet file in order, streamed; a Document's source is "PATH#ID".
+def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[str, Document | BadRecord]]:
+    """Every record of a .jsonl, .csv or .parquet file in order, streamed, with its id; a Document's
+    source is "PATH#ID".
 
     Raises SummarizeError (naming the file and the fix) for a problem with the whole file, possibly
     after some records were yielded (a JSONL that stops being UTF-8 half-way).
@@ -70,7 +55,8 @@ def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[D
     place = "line" if kind == ".jsonl" else "record"
     try:
         for number, record in readers[kind](path, fields, max_chars):
-            yield _to_document(path, f"{place} {number}", number, record, fields, max_chars)
+            found = _to_document(path, f"{place} {number}", number, record, fields, max_chars)
+            yield (found.id, found) if isinstance(found, BadRecord) else found
     except FileNotFoundError:
         raise SummarizeError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
@@ -107,7 +93,7 @@ def _jsonl_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator
                 yield number, _bad(path, f"line {number}", f"not valid JSON ({reason})")
                 continue
             if not isinstance(record, dict):
-                yield number, _bad(path, f"line {number}", f"{_a(record)}, not a JSON object")
+                yield number, _bad(path, f"line {number}", f"{_kind_of(record)}, not a JSON object")
                 continue
             yield number, record
 
@@ -149,7 +135,7 @@ def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
 
 
 def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
-    pa, pq = _import_pyarrow(path)
+    pa, pq = import_pyarrow(path)
     filesystem, where = arrow_location(path)
     try:
         parquet = pq.ParquetFile(where, filesystem=filesystem)
@@ -181,18 +167,18 @@ def _check_columns(path: Path | str, columns: list[str], fields: Fields) -> None
             raise SummarizeError(f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one")
 
 
-def _to_document(path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int) -> Document | BadRecord:
-    """One record → its Document, or the reason it cannot be summarised (with its id, or its place)."""
+def _to_document(path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int) -> tuple[str, Document] | BadRecord:
+    """One record → its id and Document, or the reason it cannot be summarised (with its id, or its place)."""
     if isinstance(record, BadRecord):
         return record
     rid = record.get(fields.id) if fields.id in record else number
     if isinstance(rid, bool) or not isinstance(rid, (str, int)) or rid == "":
-        shown = "empty" if rid in (None, "") else f"{_a(rid)}, not a string or whole number"
+        shown = "empty" if rid in (None, "") else f"{_kind_of(rid)}, not a string or whole number"
         return _bad(path, place, f"field {fields.id!r} is {shown}; use --id-field to pick a column of unique ids")
     rid = str(rid)
     text = record.get(fields.text)
     if not isinstance(text, str):
-        shown = "missing" if fields.text not in record else "null" if text is None else f"{_a(text)}, not text"
+        shown = "missing" if fields.text not in record else "null" if text is None else f"{_kind_of(text)}, not text"
         return _bad(path, rid, f"field {fields.text!r} is {shown}; use --text-field to pick the article's field")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -206,7 +192,7 @@ def _to_document(path: Path | str, place: str, number: int, record: dict | BadRe
     warnings: list[str] = []
     title = _optional_text(record, fields.title or "title", warnings)
     url, when = _optional_text(record, "url", warnings), _optional_text(record, "date", warnings)
-    return Document(f"{path}#{rid}", text, tuple(warnings), title=title, url=url, date=when, id=rid)
+    return rid, Document(f"{path}#{rid}", text, tuple(warnings), title=title, url=url, date=when)
 
 
 def _optional_text(record: dict, name: str, warnings: list[str]) -> str | None:
@@ -215,12 +201,12 @@ def _optional_text(record: dict, name: str, warnings: list[str]) -> str | None:
     if isinstance(value, date):  # datetime too
         return value.isoformat()
     if value is not None and not isinstance(value, str):
-        warnings.append(f"field {name!r} is {_a(value)}, not text; it is left out")
+        warnings.append(f"field {name!r} is {_kind_of(value)}, not text; it is left out")
         return None
     return (value or "").strip() or None
 
 
-def _a(value: Any) -> str:
+def _kind_of(value: Any) -> str:
     """What a value is, in the words of JSON (what most datasets are written in)."""
     if isinstance(value, bool):
         return "a boolean"

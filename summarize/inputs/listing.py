@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
+from summarize.documents import Input
 from summarize.errors import SummarizeError
-from summarize.outputs.folder import RESULT_MARK
 from summarize.storage import (
     GLOB_MAGIC,
+    RESULT_MARK,
     URL_SCHEMES,
     exists,
     is_uri,
@@ -23,32 +23,6 @@ STDIN = "-"
 
 
 DEFAULT_GLOB = "*.txt"  # the files of a folder that are taken when no --glob says otherwise
-
-
-@dataclass(frozen=True)
-class Input:
-    """One thing to summarise, found but not read yet (reading is lazy so big batches stream)."""
-
-    source: str  # as shown to the user: the path as given, or "stdin"
-    path: Path | None  # None for stdin
-    name: PurePath  # relative name for --output-dir: path inside its folder, or the file name
-    error: str | None = None  # set when listing already failed (a missing path, an empty folder)
-    id: str | None = None  # a dataset record's id (--output rows are keyed by it; else the source)
-    url: str | None = None  # a web page to fetch
-    uri: str | None = None  # a file in an object store (s3://…, gs://…), read through summarize.storage
-
-    @property
-    def is_stdin(self) -> bool:
-        return self.path is None and self.url is None and self.id is None and self.uri is None
-
-    @property
-    def location(self) -> Path | str | None:
-        """Where its bytes are read from: a local path or a storage URI (None: stdin, a page, a record)."""
-        return self.path if self.path is not None else self.uri
-
-    @property
-    def key(self) -> str:
-        return self.id if self.id is not None else self.source
 
 
 def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = False, skip: Path | None = None) -> list[Input]:
@@ -85,7 +59,7 @@ def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = 
     return inputs
 
 
-def read_input_file(path: Path) -> list[str]:
+def read_path_list(path: Path) -> list[str]:
     """--input-file: a path or URL a line; blank lines and '#' comments skipped; '-' is stdin."""
     try:
         lines = (sys.stdin.read() if str(path) == STDIN else path.read_text(encoding="utf-8-sig")).splitlines()

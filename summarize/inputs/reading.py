@@ -8,11 +8,10 @@ from dataclasses import replace
 from pathlib import PurePath
 from typing import BinaryIO
 
-from summarize.documents import Document, Failure
+from summarize.documents import Document, Failure, Input
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.decode import _language_warnings, decode
-from summarize.inputs.listing import Input
 from summarize.storage import (
     read_bytes,
     suffix,
@@ -29,7 +28,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_INPUT_CHARS = 1_000_000
 
 
-def read_all(
+def read_documents(
     inputs: list[Input], max_chars: int, fields: Fields, done: Callable[[int, Input], bool] = lambda index, item: False
 ) -> Iterator[tuple[int, Input, Document | Failure | None]]:
     """Every input's articles in order, with the index of the input they came from. Web pages are
@@ -47,7 +46,7 @@ def read_all(
                 _, page = next(fetched)
                 yield index, item, _page(item, page, max_chars)
                 continue
-            for found, read in read_inputs(item, max_chars, fields):
+            for found, read in documents_in(item, max_chars, fields):
                 yield index, found, read
     finally:
         fetched.close()
@@ -95,28 +94,28 @@ def _document(
     return replace(doc, warnings=(*doc.warnings, *_language_warnings(doc.text)))
 
 
-def read_inputs(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
+def documents_in(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
     """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
     record, streamed. What cannot be read is a Failure in its place, never an exception."""
     from summarize.inputs.datasets import read_dataset
 
     if not _is_dataset(item):
         try:
-            yield item, read_input(item, max_chars)
+            yield item, read_article(item, max_chars)
         except SummarizeError as e:
             yield item, Failure(item.source, str(e))
         return
     try:
-        for record in read_dataset(item.location, fields, max_chars):
-            name = PurePath(item.name.stem) / _record_name(record.id)
-            found = Input(record.source, None, name, id=record.id)
+        for record_id, record in read_dataset(item.location, fields, max_chars):
+            name = PurePath(item.name.stem) / _record_name(record_id)
+            found = Input(record.source, None, name, id=record_id)
             yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
     except SummarizeError as e:
         yield item, Failure(item.source, str(e))
 
 
 def _is_dataset(item: Input) -> bool:
-    from summarize.inputs.datasets import is_dataset
+    from summarize.storage import is_dataset
 
     return item.location is not None and not item.error and is_dataset(item.location)
 
@@ -126,7 +125,7 @@ def _record_name(record_id: str) -> str:
     return record_id.replace("/", "_").replace("\\", "_").lstrip(".") or "_"
 
 
-def read_input(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | None = None) -> Document:
+def read_article(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO | None = None) -> Document:
     """Read and decode one input; raises SummarizeError naming it when it cannot be summarised.
 
     At most 4 bytes a character are read, so a huge file costs neither the memory nor the time

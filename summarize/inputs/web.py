@@ -64,12 +64,11 @@ class Fetched:
 
 @dataclass(frozen=True)
 class Article:
-    """What trafilatura found in a page; author and site name have no place in a Document yet."""
+    """What trafilatura found in a page (its site name only cleans the title: results have no field for it)."""
 
     text: str  # body paragraphs, one a line, without the title
     title: str | None
     date: str | None  # ISO 8601 (YYYY-MM-DD)
-    author: str | None
     sitename: str | None
 
 
@@ -180,7 +179,7 @@ def extract_article(page: str, *, url: str | None = None) -> Article | None:
     # On a page without an article trafilatura may still return a menu ("Политика Экономика Спорт").
     if len(text.split()) < MIN_ARTICLE_WORDS or not SENTENCE_END.search(text):
         return None
-    return Article(text=text, title=title, date=found.date, author=found.author, sitename=found.sitename)
+    return Article(text=text, title=title, date=found.date, sitename=found.sitename)
 
 
 def _title(found: str | None, sitename: str | None, page: str) -> str | None:

@@ -1,5 +1,15 @@
 """--output FILE: one dataset of every result (JSONL, CSV or Parquet by extension), a row per input
-or record, keyed by id."""
+or record, keyed by id.
+
+An output is written to a temporary file beside it and renamed over it on close(), so the file at
+the output path is always whole: the old one, or the new one. A Ctrl-C (or any exception) between
+two writes still ends in close() — the caller's `finally`, or the `with` block — which commits the
+rows finished so far; with resume=True they come after the old rows it kept, so nothing is lost and
+the next run resumes from there. Only a failure inside a write (disk full, or a KeyboardInterrupt that
+lands in one — the local run's first Ctrl-C only sets a flag, so it does not) leaves the temporary
+file in an unknown state: then close() deletes it and the old file stays exactly as it was. A hard
+kill (SIGKILL, power loss) leaves the old file intact and an orphan `.NAME.*.part` file beside it.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +24,10 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from summarize.documents import Result
+from summarize.documents import Input, Result
 from summarize.errors import SummarizeError, first_line
-from summarize.inputs.datasets import BATCH_ROWS, DATASET_SUFFIXES
-from summarize.outputs.files import create_temp
-from summarize.storage import _import_pyarrow
+from summarize.outputs.files import check_output_file, create_temp
+from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, import_pyarrow
 
 ROW_GROUP_ROWS = 256  # Parquet rows written per row group: readers can stream the output too
 
@@ -98,11 +107,16 @@ class DatasetWriter:
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         """Commit what is done, also on Ctrl-C; a SummarizeError (the run could not start: a
         model that cannot load) leaves the file exactly as it was."""
-        if kind is not None and issubclass(kind, SummarizeError) and not self._closed:
-            self._closed = True
-            self._discard()
+        if kind is not None and issubclass(kind, SummarizeError):
+            self.discard()
         else:
             self.close()
+
+    def discard(self) -> None:
+        """Leave the file exactly as it was (the run could not start)."""
+        if not self._closed:
+            self._closed = True
+            self._discard()
 
     def _copy_old(self, with_error: bool) -> None:
         """Stream the old file's rows in: first those without an error, at close those with one not redone."""
@@ -228,7 +242,7 @@ class _ParquetSink:
     """A fixed schema from Result's field types, rows buffered into row groups of ROW_GROUP_ROWS."""
 
     def __init__(self, path: Path, temp: Path, columns: list[str]) -> None:
-        self.pa, pq = _import_pyarrow(path)
+        self.pa, pq = import_pyarrow(path)
         self.schema = result_schema(self.pa)
         self.temp = temp
         self.writer = pq.ParquetWriter(temp, self.schema)
@@ -265,7 +279,7 @@ class _ParquetSink:
 
     @staticmethod
     def rows(path: Path, columns: list[str]) -> Iterator[tuple[int, dict]]:
-        pa, pq = _import_pyarrow(path)
+        pa, pq = import_pyarrow(path)
         try:
             with pq.ParquetFile(path) as parquet:
                 _check_old_columns(path, 1, parquet.schema_arrow.names, columns)
@@ -307,3 +321,30 @@ def _arrow_type(pa: Any, hint: Any, name: str) -> Any:
     elif hint in _ARROW_TYPES:
         return getattr(pa, _ARROW_TYPES[hint])()
     raise TypeError(f"Result.{name}: no Parquet type for {hint}; add one to corpus._ARROW_TYPES")
+
+
+class DatasetSink:
+    """--output FILE as a Sink: rows by id, resumed by id, committed at close (see DatasetWriter)."""
+
+    def __init__(self, writer: DatasetWriter, resume: bool):
+        self.writer, self.resume = writer, resume
+
+    @classmethod
+    def open(cls, path: Path, reserved: tuple[Path, ...], resume: bool) -> DatasetSink:
+        check_output_file(path, "--output", reserved)
+        return cls(DatasetWriter(path, resume=resume, redo=frozenset({"stdin"})), resume)
+
+    def done(self, item: Input) -> bool:
+        return self.resume and not item.is_stdin and item.key in self.writer.done_ids
+
+    def write(self, item: Input, result: Result) -> None:
+        try:
+            self.writer.write(result, item.key)
+        except (OSError, SummarizeError) as e:
+            raise SummarizeError(f"{item.source}: not written to {self.writer.path} ({getattr(e, 'strerror', None) or e})") from None
+
+    def close(self, ok: bool) -> None:
+        if ok:
+            self.writer.close()
+        else:
+            self.writer.discard()

@@ -1,5 +1,5 @@
-"""Where results go: stdout as they finish, one file per input under --output-dir, and the
-atomic writes that make every file whole or absent. Formatting is render.py's job."""
+"""The file handling every sink shares: atomic writes that make every file whole or absent, and the
+checks an output path passes before any work."""
 
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
         raise SummarizeError(f"{option} {path}: the folder {path.parent} does not exist; create it first")
     if path.exists() and any(same_file(path, given) for given in inputs):
         raise SummarizeError(f"{option} {path}: is an input of this run and would be overwritten; choose another file")
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Before any work: a file can be created beside path (a read-only folder or a full disk would
+    otherwise fail the run only at its end, after all the model time)."""
+    try:
+        create_temp(path).unlink()
+    except OSError as e:
+        raise SummarizeError(f"{option} {path}: cannot write there ({e.strerror or e}); check the folder's permissions and free space") from None
 
 
 def check_output_dir(path: Path) -> None:

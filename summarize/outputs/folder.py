@@ -1,4 +1,4 @@
-"""--output-dir: one file per input."""
+"""--output-dir: one file per input, named after it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path, PurePath
 
-from summarize.documents import Result
-from summarize.outputs.files import write_atomically
+from summarize.documents import Input, Result
+from summarize.errors import SummarizeError
+from summarize.outputs.files import check_output_dir, check_writable, write_atomically
 from summarize.outputs.render import EXTENSIONS, Format, format_result
-
-RESULT_MARK = ".summary"  # before the extension of results written into an input folder
+from summarize.storage import RESULT_MARK
 
 
 class OutputDir:
@@ -79,3 +79,43 @@ def _safe_part(part: str) -> str:
 
 def _key(path: Path) -> str:
     return unicodedata.normalize("NFC", str(path.absolute())).casefold()
+
+
+class FolderSink:
+    """--output-dir as a Sink: each input's path is reserved when `done` is asked (in input order, so
+    that names do not depend on which finishes first) and written whole when its result comes."""
+
+    def __init__(self, out: OutputDir, resume: bool, notify):
+        self.out, self.resume, self.notify = out, resume, notify
+        self.paths: dict[Input, list[Path]] = {}
+
+    @classmethod
+    def open(cls, root: Path, fmt: Format, reserved: tuple[Path, ...], resume: bool, notify) -> FolderSink:
+        check_output_dir(root)
+        beside_inputs = root.is_dir() and any(root.resolve() in path.resolve().parents for path in reserved)
+        if root.is_dir():
+            check_writable(root / "summarize", "--output-dir")
+        return cls(OutputDir(root, fmt, reserved, beside_inputs), resume, notify)
+
+    def done(self, item: Input) -> bool:
+        path = self.out.path_for(item.name)
+        self.paths.setdefault(item, []).append(path)
+        return self.resume and not item.is_stdin and self.out.is_complete(path)
+
+    def write(self, item: Input, result: Result) -> None:
+        reserved = self.paths.get(item)
+        path = reserved.pop(0) if reserved else self.out.path_for(item.name)
+        if result.error is not None:
+            return
+        default = self.out.default_path(item.name)
+        if path != default:
+            warning = f"{default} is an input or another output of this run; written to {path}"
+            result.warnings.append(warning)
+            self.notify(f"warning: {result.source}: {warning}")
+        try:
+            self.out.write(path, result)
+        except OSError as e:
+            raise SummarizeError(f"{item.source}: cannot write {path} ({e.strerror or e}); check the output folder") from None
+
+    def close(self, ok: bool) -> None:
+        pass  # every file was written whole as its result came

@@ -3,14 +3,85 @@ read back from it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from summarize.documents import Tally
-from summarize.errors import SummarizeError
+from summarize.documents import Input, Result
+from summarize.errors import SummarizeError, first_line
 from summarize.storage import Folder
 
 SHARD_ROWS = 1024  # rows per shard: not a file per small batch; a run cut off redoes at most this many per writer
+
+
+class ShardsSink:
+    """--ray --output OUT/ as a Sink. Checked and read for resume when opened; Ray's write tasks
+    write the shards (write_shard, each whole or absent: storage.Folder.write_tables); `write`
+    gathers rows into shards of SHARD_ROWS for a caller outside Ray; `close` drops the old error
+    rows of records this run redid, so each id keeps one row."""
+
+    def __init__(self, out: Folder, old: list[str], done: set[str]):
+        self.out, self.old, self.done_ids = out, old, frozenset(done)
+        self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"  # a rerun's shards never take an earlier one's name
+        self.pending: list[dict[str, Any]] = []
+        self.written = 0
+        self._rows: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def open(cls, location: str, resume: bool, notify: Callable[[str], None]) -> ShardsSink:
+        out = Folder.at(location)
+        old = _check_output(out, resume)
+        done = _done_ids(out, old, notify) if resume else set()
+        return cls(out, _shards(out), done)  # less any shard moved aside as broken
+
+    def done(self, item: Input) -> bool:
+        return item.key in self.done_ids
+
+    def write(self, item: Input, result: Result) -> None:
+        self.pending.append({"id": item.key, **result.to_dict()})
+        if len(self.pending) >= SHARD_ROWS:
+            self._flush()
+
+    def write_shard(self, task: int, tables: Iterator[Any]) -> int:
+        """One Ray write task's rows as one shard; what cannot be written is the run's one-line error."""
+        import pyarrow as pa
+
+        from summarize.outputs.dataset import result_schema
+
+        schema, name = result_schema(pa), f"{self.run}-{task:06d}.parquet"
+        try:
+            return self.out.write_tables(name, (table.select(schema.names).cast(schema) for table in tables), schema)
+        except OSError as e:  # a full disk, lost permissions
+            raise SummarizeError(
+                f"--output {self.out.shown(name)}: cannot write this shard ({first_line(e)}); "
+                "the shards written so far are kept: free space or fix access, then rerun with --skip-existing"
+            ) from None
+
+    def new_rows(self) -> list[dict[str, Any]]:
+        """The id, source and error of every row this run wrote, read back once from its shards."""
+        if self._rows is None:
+            new = sorted(set(_shards(self.out)) - set(self.old))
+            self._rows = [row for name in new for row in _read_shard(self.out, name, ["id", "source", "error"]) or []]
+        return self._rows
+
+    def close(self, ok: bool) -> None:
+        if not ok:
+            return
+        self._flush()
+        _drop_redone_errors(self.out, self.old, {row["id"] for row in self.new_rows()})
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        import pyarrow as pa
+
+        from summarize.outputs.dataset import result_schema
+
+        table = pa.Table.from_pylist(self.pending, schema=result_schema(pa))
+        self.write_shard(10**6 + self.written, iter([table]))  # past any Ray task's number
+        self.written += 1
+        self.pending, self._rows = [], None
 
 
 def _check_output(out: Folder, resume: bool) -> list[str]:
@@ -58,17 +129,6 @@ def _done_ids(out: Folder, shards: list[str], notify: Callable[[str], None]) -> 
             continue
         done.update(row["id"] for row in rows if row["error"] is None)
     return done
-
-
-def _tally(rows: list[dict[str, Any]]) -> Tally:
-    """The tally of this run's rows (their source and error)."""
-    tally = Tally()
-    for row in rows:
-        if row["error"] is None:
-            tally.done += 1
-        else:
-            tally.failures.append((row["source"], row["error"]))
-    return tally
 
 
 def _drop_redone_errors(out: Folder, old: list[str], redone: set[str]) -> None:

@@ -1,11 +1,11 @@
 """The Ray Data run (`summarize CORPUS --ray --output OUT/`): the same pipeline inside actors.
 
-Records flow read → map_batches → write_parquet, with nothing home-made for scheduling, retries or
-data movement. Reading uses the project's own readers (sources.read_inputs: the same ids, record
+Records flow read → map_batches → the shards sink, with nothing home-made for scheduling, retries or
+data movement. Reading uses the project's own readers (inputs.reading.documents_in: the same ids, record
 numbers and per-record errors as a local run) inside Ray read tasks on the driver's node, streamed a
 block at a time. Each actor builds one Pipeline (models loaded once per actor) and runs run_all on
 its batches; a record that fails is a row with its error, never an exception that fails the job
-(ray-project/ray#57140). Rows are Arrow tables of one fixed schema (corpus.result_schema), so a
+(ray-project/ray#57140). Rows are Arrow tables of one fixed schema (outputs.dataset.result_schema), so a
 batch whose error column is all null still writes (ray#60572).
 
 The corpus and OUT/ may be local paths or storage URIs (s3://, gs://…: summarize.storage); a
@@ -22,31 +22,27 @@ from __future__ import annotations
 import fcntl
 import functools
 import sys
-import uuid
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
-from summarize.config import Options
-from summarize.documents import Document, Failure, Tally
+from summarize.config import Device, Options
+from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.engines.device import CPU_GROUP, GPU_GROUP_LIMIT
 from summarize.errors import SummarizeError, first_line
 from summarize.inputs.datasets import Fields
-from summarize.inputs.listing import Input
 from summarize.outputs.shards import (
     SHARD_ROWS,
-    _check_output,
-    _done_ids,
-    _drop_redone_errors,
-    _read_shard,
-    _shards,
-    _tally,
+    ShardsSink,
 )
-from summarize.runs.ray_runtime import LOG_GRACE_S, _cluster, _Signals, _summarize_error
-from summarize.storage import Folder, is_uri
+from summarize.outputs.sink import Sinks
+from summarize.runs.ray_runtime import LOG_GRACE_S, ray_cluster, summarize_error
+from summarize.runs.signals import StopAtOnce
+from summarize.storage import is_uri
 
 RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams through in blocks
 TEXTS_PER_TASK = 64  # .txt articles per read task
@@ -66,17 +62,16 @@ INIT_DEATHS = 0
 
 @dataclass(frozen=True)
 class RayJob:
-    """One --ray run: what to read, how to summarise it, where the shards go, on which cluster."""
+    """One --ray run: what to read, how to summarise it, on which cluster (where the shards go is
+    the sink's: outputs.shards)."""
 
     inputs: tuple[Input, ...]
-    output: str  # a folder of Parquet shards: a local path or a storage URI
     options: Options
-    fields: Fields = Fields()
-    max_input_chars: int = 1_000_000
+    fields: Fields
+    max_input_chars: int
     address: str | None = None  # None: a local Ray for this run; "auto" or ray://host:10001 joins one
     workers: int | None = None  # CPUs to use (actors × threads); None: all the cluster's
     threads: int = THREADS_PER_ACTOR
-    skip_existing: bool = False
     debug: bool = False
 
 
@@ -90,43 +85,40 @@ class Actors:
     batch: int  # records per call
 
 
-def run_distributed(job: RayJob, notify: Callable[[str], None]) -> Tally:
-    """Summarise every record of job.inputs into Parquet shards in job.output; the tally of this run.
+def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tally:
+    """Summarise every record of job.inputs into the shards of sinks.main; the tally of this run.
 
     Raises SummarizeError for what stops the whole run: Ray not installed, no cluster at the
-    address, an output folder that is not ours, a model that cannot load.
+    address, a device the cluster lacks, a model that cannot load.
     """
-    import time
-
     started = time.perf_counter()
-    out = Folder.at(job.output)
-    old = _check_output(out, job.skip_existing)
-    done = _done_ids(out, old, notify) if job.skip_existing else set()
-    old = _shards(out)  # less any shard moved aside as broken
-    signals = _Signals()
-    with _cluster(job.address, job.workers, notify, signals, job.debug) as ray:
-        actors = plan_actors(ray.cluster_resources(), job.workers, job.threads)
-        notify(
-            f"ray: {actors.count} actor{'s' * (actors.count > 1)} × " + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}")
-        )
-        dataset = _dataset(ray, job, actors, ray.put(frozenset(done)))
-        _write(dataset, out)
+    shards: ShardsSink = sinks.main
+    signals = StopAtOnce()
+    with ray_cluster(job.address, signals, job.debug) as ray:
+        actors = plan_actors(ray.cluster_resources(), job.workers, job.threads, job.options.device)
+        notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × " + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
+        dataset = _dataset(ray, job, actors, ray.put(shards.done_ids))
+        _write(dataset, shards)
         time.sleep(LOG_GRACE_S)  # the actors' last notices are still on their way to this terminal
-    new = sorted(set(_shards(out)) - set(old))
-    rows = [row for name in new for row in _read_shard(out, name, ["id", "source", "error"]) or []]  # read once
-    tally = _tally(rows)
-    tally.skipped = len(done)
-    tally.stopped_by = signals.received
-    _drop_redone_errors(out, old, {row["id"] for row in rows})
+    tally = Tally(skipped=len(shards.done_ids), stopped_by=signals.received)
+    for row in shards.new_rows():
+        tally.add(row["source"], row["error"])
+        if row["error"] is not None and sinks.errors is not None:
+            sinks.errors.write(Input(row["source"], None, PurePath(row["id"]), id=row["id"]), Result(row["source"], error=row["error"]))
     tally.seconds = time.perf_counter() - started
     return tally
 
 
-def plan_actors(resources: dict[str, float], workers: int | None, threads: int) -> Actors:
-    """One actor per GPU where the cluster has GPUs; otherwise actors of `threads` CPU threads,
-    so that actors × threads = the CPUs asked for (all the cluster's when `workers` is None)."""
+def plan_actors(resources: dict[str, float], workers: int | None, threads: int, device: Device = Device.auto) -> Actors:
+    """One actor per GPU where the cluster has GPUs and --device allows them (auto or cuda);
+    otherwise actors of `threads` CPU threads, so that actors × threads = the CPUs asked for (all
+    the cluster's when `workers` is None)."""
     cpus, gpus = int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
-    if gpus:
+    if device is Device.mps:
+        raise SummarizeError("--device mps: Ray schedules CPUs and CUDA GPUs only; use --device cpu, cuda or auto with --ray")
+    if device is Device.cuda and not gpus:
+        raise SummarizeError("--device cuda: the Ray cluster has no GPUs; use --device cpu or auto, or join a cluster with GPUs")
+    if gpus and device is not Device.cpu:
         count = min(gpus, workers or gpus)
         return Actors(count, 1, 1, GPU_BATCH_RECORDS)
     wanted = workers or cpus
@@ -150,7 +142,9 @@ def _dataset(ray: Any, job: RayJob, actors: Actors, done: Any) -> Any:
     source = _Inputs(job.inputs, job.fields, job.max_input_chars, done)
     # Reading and writing take no CPU of their own: every CPU asked for belongs to the actors.
     records = ray.data.read_datasource(source, num_cpus=0)
-    options = replace(job.options, cpu_threads=actors.threads if not actors.gpus else None)
+    # The device is the plan's, not each actor's to probe again: a GPU actor runs on CUDA, the others on their CPUs.
+    device, threads = (Device.cuda, None) if actors.gpus else (Device.cpu, actors.threads)
+    options = replace(job.options, device=device, cpu_threads=threads)
     with warnings.catch_warnings():
         # Ray 2.60 warns that these two go with 2.64 (hence the cap in pyproject.toml); no other route sets them yet.
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
@@ -167,15 +161,12 @@ def _dataset(ray: Any, job: RayJob, actors: Actors, done: Any) -> Any:
         )
 
 
-def _write(dataset: Any, out: Folder) -> None:
+def _write(dataset: Any, shards: ShardsSink) -> None:
     """Run the plan into Parquet shards; an actor that could not start is the run's error."""
-    import time
-
     try:
-        run = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"  # a rerun's shards never take an earlier one's name
-        dataset.write_datasink(_Shards(out, run), ray_remote_args={"num_cpus": 0})
+        dataset.write_datasink(_Shards(shards), ray_remote_args={"num_cpus": 0})
     except Exception as e:  # Ray wraps what an actor raised; a SummarizeError is the user's to read
-        cause = _summarize_error(e)
+        cause = summarize_error(e)
         if cause is None:
             raise
         raise SummarizeError(cause) from None
@@ -207,7 +198,7 @@ def _record(found: Input, read: Document | Failure) -> dict[str, Any]:
 def _item(row: dict[str, Any]) -> Document | Failure:
     if row["error"] is not None:
         return Failure(row["source"], row["error"], title=row["title"], url=row["url"], date=row["date"])
-    return Document(row["source"], row["text"], tuple(row["warnings"] or ()), title=row["title"], url=row["url"], date=row["date"], id=row["id"])
+    return Document(row["source"], row["text"], tuple(row["warnings"] or ()), title=row["title"], url=row["url"], date=row["date"])
 
 
 def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref: Any) -> Iterator[Any]:
@@ -215,11 +206,11 @@ def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref
     import pyarrow as pa
     import ray
 
-    from summarize.inputs.reading import read_inputs
+    from summarize.inputs.reading import documents_in
 
     done, schema, rows = ray.get(done_ref), _record_schema(pa), []
     for item in group:
-        for found, read in read_inputs(item, max_chars, fields):
+        for found, read in documents_in(item, max_chars, fields):
             if found.key in done:
                 continue
             rows.append(_record(found, read))
@@ -232,7 +223,7 @@ def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref
 
 def _groups(inputs: Sequence[Input]) -> list[list[Input]]:
     """A read task per dataset file, and one per TEXTS_PER_TASK articles."""
-    from summarize.inputs.datasets import is_dataset
+    from summarize.storage import is_dataset
 
     datasets = [[item] for item in inputs if item.location is not None and is_dataset(item.location)]
     texts = [item for item in inputs if item.location is None or not is_dataset(item.location)]
@@ -308,25 +299,13 @@ def _sink_class() -> type:
     from ray.data.block import BlockAccessor
 
     class Shards(Datasink):
-        """Each write task's rows as one shard in OUT/, named by the run and the task."""
+        """Each write task's rows as one shard of the sink's folder (outputs.shards)."""
 
-        def __init__(self, out: Folder, run: str):
-            self.out, self.run = out, run
+        def __init__(self, shards: ShardsSink):
+            self.shards = shards
 
         def write(self, blocks: Any, ctx: Any) -> int:
-            import pyarrow as pa
-
-            from summarize.outputs.dataset import result_schema
-
-            schema, name = result_schema(pa), f"{self.run}-{ctx.task_idx:06d}.parquet"
-            tables = (BlockAccessor.for_block(block).to_arrow().select(schema.names).cast(schema) for block in blocks)
-            try:
-                return self.out.write_tables(name, tables, schema)
-            except OSError as e:  # a full disk, lost permissions: the run's error, in one line
-                raise SummarizeError(
-                    f"--output {self.out.shown(name)}: cannot write this shard ({first_line(e)}); "
-                    "the shards written so far are kept: free space or fix access, then rerun with --skip-existing"
-                ) from None
+            return self.shards.write_shard(ctx.task_idx, (BlockAccessor.for_block(block).to_arrow() for block in blocks))
 
         def get_name(self) -> str:
             return "Shards"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
 
 from summarize.errors import SummarizeError, first_line
-from summarize.runs.signals import EXIT_INTERRUPTED
+from summarize.runs.signals import Signalled, StopAtOnce
 
 INSTALL_RAY = "pip install 'summarize[ray]'"
 
@@ -28,7 +27,7 @@ CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer is an error wi
 
 
 @contextmanager
-def _cluster(address: str | None, workers: int | None, notify: Callable[[str], None], signals: _Signals, debug: bool = False) -> Iterator[Any]:
+def ray_cluster(address: str | None, signals: StopAtOnce, debug: bool = False) -> Iterator[Any]:
     """Ray for this run: a local one with this machine's cores (shut down after), or the cluster at
     `address`. A Ray this process already started (a notebook, the tests) is used as it is.
 
@@ -41,7 +40,7 @@ def _cluster(address: str | None, workers: int | None, notify: Callable[[str], N
         raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
     if address and address != "auto":
         _check_reachable(address)
-    with signals, nullcontext() if debug else _ray_reports_left_to_us(), suppress(_Signalled):
+    with signals, nullcontext() if debug else _ray_reports_left_to_us(), suppress(Signalled):
         if ray.is_initialized():
             yield ray
             return
@@ -59,47 +58,6 @@ def _cluster(address: str | None, workers: int | None, notify: Callable[[str], N
             yield ray
         finally:
             ray.shutdown()  # also after a failed or interrupted start: what it started goes
-
-
-class _Signalled(BaseException):
-    """SIGINT or SIGTERM in the driver. A BaseException, as KeyboardInterrupt is, so that Ray's
-    `except Exception` handlers neither log it as Ray's own failure nor wrap it, while its
-    executor still shuts down on it."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signal = signal.Signals(signum)
-
-
-class _Signals:
-    """While entered, SIGINT and SIGTERM raise _Signalled; the first one is remembered in
-    `received`. A second Ctrl-C while Ray shuts down raises again: it stops at once (Ray's
-    exit hook and its reaper process then end what is left of the local Ray)."""
-
-    def __init__(self) -> None:
-        self.received: signal.Signals | None = None
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Signals:
-        try:
-            self.previous = {s: signal.getsignal(s) for s in EXIT_INTERRUPTED}
-            self.arm()
-        except ValueError:  # not the main thread (a library caller): leave signals alone
-            self.previous = {}
-        return self
-
-    def arm(self) -> None:
-        if self.previous:
-            for s in EXIT_INTERRUPTED:
-                signal.signal(s, self.handle)
-
-    def handle(self, signum: int, frame: Any) -> None:
-        self.received = self.received or signal.Signals(signum)
-        raise _Signalled(signum)
-
-    def __exit__(self, *exc: Any) -> None:
-        for s, handler in self.previous.items():
-            signal.signal(s, handler)
 
 
 @contextmanager
@@ -152,7 +110,7 @@ class _NotOurFailure:
 
     def filter(self, record: Any) -> bool:
         error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
-        return error is None or not (isinstance(error, _Signalled) or _summarize_error(error) is not None)
+        return error is None or not (isinstance(error, Signalled) or summarize_error(error) is not None)
 
 
 def _check_reachable(address: str) -> None:
@@ -169,7 +127,7 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
-def _summarize_error(error: BaseException) -> str | None:
+def summarize_error(error: BaseException) -> str | None:
     """The message of a SummarizeError raised inside Ray (an actor's constructor), if that was it:
     Ray hands it back wrapped (ActorDiedError → RayTaskError → its `cause`)."""
     pending, seen = [error], set()

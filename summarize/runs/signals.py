@@ -1,10 +1,13 @@
-"""Run-wide signal handling: SIGINT and SIGTERM stop a run with what is finished kept."""
+"""SIGINT and SIGTERM, the same way in every run mode: the first one is remembered (it picks the exit
+code, 130 or 143) and what is finished is kept. How a run reacts is its own: the local run finishes
+the model call in progress; a Ray driver, which only waits on Ray, stops at once."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -13,14 +16,55 @@ class Stopped(Exception):
     """A signal arrived while the run was waiting, not computing: stop there."""
 
 
-class _Stop:
-    """The first SIGINT/SIGTERM is remembered and the current model call finishes; inside
-    `interruptible()` (waiting for input, a download, a conversion) it stops the wait at once.
-    A second SIGINT stops at once anywhere."""
+class Signalled(BaseException):
+    """A signal in a Ray driver. A BaseException, as KeyboardInterrupt is, so that Ray's `except
+    Exception` handlers neither log it as Ray's own failure nor wrap it, while its executor still
+    shuts down on it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signal = signal.Signals(signum)
+
+
+class SignalTrap:
+    """While entered, SIGINT and SIGTERM go to react(); `received` is the first that came. Off the
+    main thread (a library caller) signals are left alone."""
 
     def __init__(self) -> None:
-        self.signal: signal.Signals | None = None
-        self.waiting = False
+        self.received: signal.Signals | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> SignalTrap:
+        try:
+            self.previous = {s: signal.getsignal(s) for s in EXIT_INTERRUPTED}
+            self.arm()
+        except ValueError:
+            self.previous = {}
+        return self
+
+    def arm(self) -> None:
+        """(Again:) a library may have set its own handler since (ray.init does)."""
+        for s in EXIT_INTERRUPTED if self.previous else ():
+            signal.signal(s, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        again = self.received is not None
+        self.received = self.received or signal.Signals(signum)
+        self.react(signum, again)
+
+    def react(self, signum: int, again: bool) -> None:
+        raise NotImplementedError
+
+
+class StopAfterCurrent(SignalTrap):
+    """The local run: the current model call finishes; inside `interruptible()` (waiting for input,
+    a download, a conversion) the wait stops at once; a second SIGINT stops at once anywhere."""
+
+    waiting = False
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:
@@ -30,23 +74,14 @@ class _Stop:
         finally:
             self.waiting = False
 
-    def handle(self, signum, frame) -> None:
-        again = self.signal is not None and signum == signal.SIGINT
-        self.signal = self.signal or signal.Signals(signum)
-        if again or self.waiting:
+    def react(self, signum: int, again: bool) -> None:
+        if (again and signum == signal.SIGINT) or self.waiting:
             self.waiting = False
             raise Stopped
 
 
-@contextmanager
-def _stop_on_signals(stop: _Stop) -> Iterator[None]:
-    try:
-        previous = {s: signal.signal(s, stop.handle) for s in EXIT_INTERRUPTED}
-    except ValueError:  # not the main thread (a library caller): leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+class StopAtOnce(SignalTrap):
+    """A Ray driver: every signal ends the wait at once; a second Ctrl-C during Ray's shutdown too."""
+
+    def react(self, signum: int, again: bool) -> None:
+        raise Signalled(signum)

@@ -1,0 +1,116 @@
+"""The one seam results go through: a Sink per destination, and open_sink(), which makes every check
+on every destination before any work, so a mistake in the last option costs no model time.
+
+Local and Ray runs call the same sinks: `done` is where resume is decided (--skip-existing), `write`
+takes each finished Result, `close` commits (or, when the run could not start, leaves everything as
+it was)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from summarize.documents import Input, Result
+from summarize.errors import SummarizeError
+from summarize.outputs.render import Format
+from summarize.storage import is_uri
+
+
+class Sink(Protocol):
+    def done(self, item: Input) -> bool:
+        """Whether item's result is already written (resume); asked once per item, in input order."""
+
+    def write(self, item: Input, result: Result) -> None:
+        """Keep one finished result; raises SummarizeError (naming the input) when it cannot."""
+
+    def close(self, ok: bool) -> None:
+        """Commit what was written; ok=False: the run never started, leave everything as it was."""
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a run's results go, as the command line named them."""
+
+    fmt: Format
+    many: bool  # several inputs or records: plain output gets headers, json an array
+    output_dir: Path | None = None
+    output: str | None = None  # a dataset file; with shards, a folder or storage URI
+    errors_file: Path | None = None
+    resume: bool = False  # --skip-existing
+    shards: bool = False  # --ray: --output is a folder of Parquet shards
+    reserved: tuple[Path, ...] = ()  # the run's inputs (and its --input-file): never written over
+    terminal_warnings: bool = True  # whether stdout must repeat the warnings that stderr shows already
+
+
+class Sinks:
+    """The run's sinks as one: the results' destination first, then the errors file, which sees the
+    error of a result that a destination could not keep."""
+
+    def __init__(self, main: Sink, errors: Sink | None):
+        self.main, self.errors = main, errors
+        self.all = [main, *([errors] if errors else [])]
+
+    def done(self, item: Input) -> bool:
+        return self.main.done(item)
+
+    def write(self, item: Input, result: Result) -> None:
+        for sink in self.all:
+            try:
+                sink.write(item, result)
+            except SummarizeError as e:
+                result.error = str(e)
+
+    def close(self, ok: bool) -> None:
+        for sink in self.all:
+            sink.close(ok)
+
+    def __enter__(self) -> Sinks:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """A SummarizeError out of the run means it could not start (a model that cannot load):
+        nothing is committed. Anything else (a finished run, Ctrl-C) keeps what is finished."""
+        self.close(ok=kind is None or not issubclass(kind, SummarizeError))
+
+
+def open_sink(to: Destinations, notify) -> Sinks:
+    """Every destination checked and opened before any work; raises SummarizeError on the first
+    that cannot be written."""
+    from summarize.outputs import files
+
+    if to.output and to.output_dir:
+        raise SummarizeError("--output and --output-dir: choose one (a dataset file, or a file per input)")
+    if to.errors_file:
+        files.check_output_file(to.errors_file, "--errors", to.reserved)
+        inside = to.output_dir or (Path(to.output) if to.shards and to.output and not is_uri(to.output) else None)
+        if inside is not None and inside.resolve() in to.errors_file.resolve().parents:
+            raise SummarizeError(f"--errors {to.errors_file}: is inside the output folder {inside}, where the results go; choose a file outside it")
+        if to.output and not to.shards and files.same_file(to.errors_file, Path(to.output)):
+            raise SummarizeError(f"--errors {to.errors_file}: is the --output file too; give each its own file")
+        files.check_writable(to.errors_file, "--errors")
+    main = _open_main(to, notify)
+    errors = None
+    if to.errors_file:
+        from summarize.outputs.failures import FailuresFile
+
+        errors = FailuresFile(to.errors_file)
+    return Sinks(main, errors)
+
+
+def _open_main(to: Destinations, notify) -> Sink:
+    if to.shards:
+        from summarize.outputs.shards import ShardsSink
+
+        return ShardsSink.open(to.output, to.resume, notify)
+    if to.output:
+        from summarize.outputs.dataset import DatasetSink
+
+        return DatasetSink.open(Path(to.output), to.reserved, to.resume)
+    if to.output_dir:
+        from summarize.outputs.folder import FolderSink
+
+        return FolderSink.open(to.output_dir, to.fmt, to.reserved, to.resume, notify)
+    from summarize.outputs.stdout import StdoutSink
+
+    return StdoutSink(to.fmt, to.many, to.terminal_warnings)

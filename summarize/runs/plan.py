@@ -1,0 +1,151 @@
+"""A run plan: the summarize command's own options, declared once, and what they make of a run —
+its inputs, its sinks, and which run mode (local or Ray) executes it — then the tally and exit code."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from summarize.config import Options, option
+from summarize.documents import Input, Tally
+from summarize.errors import SummarizeError
+from summarize.inputs.datasets import Fields
+from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
+from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.outputs.render import Format
+from summarize.outputs.sink import Destinations, open_sink
+from summarize.runs.signals import EXIT_INTERRUPTED
+from summarize.storage import URL_SCHEMES, is_dataset, is_uri
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """The options of `summarize` itself (the model options are config.Choices)."""
+
+    paths: list[str] | None = option(None, argument=True, show_default=False, help="Files or folders to summarise; '-' or nothing reads piped stdin.")
+    fmt: Format | None = option(None, "--format", "-f", show_default=False, help="Output format \\[default: rich on a terminal, plain otherwise].")
+    output_dir: Path | None = option(None, "--output-dir", "-o", file_okay=False, help="Write one file per input here instead of to stdout.")
+    glob: str | None = option(None, "--glob", show_default=False, help="Which files of a folder to take \\[default: *.txt].")
+    recursive: bool = option(False, "--recursive", "-r", help="Also take files from subfolders.")
+    translate: bool | None = option(None, "--translate/--no-translate", show_default=False, help="Add the English translation \\[default: from models.toml, on].")
+    strict: bool = option(
+        False, "--strict",
+        help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.",
+    )
+    skip_existing: bool = option(
+        False, "--skip-existing", help="With --output-dir, --output or --ray: leave out inputs whose result is already complete, to resume a run."
+    )
+    fail_fast: bool = option(False, "--fail-fast", help="Stop at the first input that fails.")
+    errors_file: Path | None = option(None, "--errors", dir_okay=False, help="Write every failed input with its reason to this file (JSON lines).")
+    max_input_chars: int = option(MAX_INPUT_CHARS, "--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")
+    input_file: Path | None = option(
+        None, "--input-file", "-i", show_default=False, help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin)."
+    )
+    output: str | None = option(
+        None, "--output", show_default=False,
+        help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.",
+    )
+    text_field: str = option("text", "--text-field", help="Datasets: the field holding the article.")
+    id_field: str = option("id", "--id-field", help="Datasets: the field holding a unique id (the record number when absent).")
+    title_field: str | None = option(None, "--title-field", show_default=False, help="Datasets: the field holding the headline \\[default: title, when present].")
+    ray: bool = option(False, "--ray", help="Run on Ray Data (pip install 'summarize\\[ray]'): --output is then a folder of Parquet shards.")
+    ray_address: str | None = option(
+        None, "--ray-address", show_default=False, help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run]."
+    )
+    workers: int | None = option(None, "--workers", min=1, show_default=False, help="With --ray: CPUs to use, actors × threads \\[default: all the cluster's].")
+
+    @property
+    def fields(self) -> Fields:
+        return Fields(self.text_field, self.id_field, self.title_field)
+
+    def given(self) -> list[str]:
+        """The paths and URLs named, on the command line and in --input-file."""
+        return [*(self.paths or []), *(read_path_list(self.input_file) if self.input_file else [])]
+
+
+def execute(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tally, bool]:
+    """Run the plan in the mode the flags ask for; the tally and whether it was a batch."""
+    if flags.skip_existing and not (flags.output_dir or flags.output):
+        raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
+    if flags.ray or flags.ray_address or flags.workers:
+        return _on_ray(flags, options, debug, notify), True
+    return _locally(flags, options, debug, notify)
+
+
+def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tally, bool]:
+    from summarize.outputs.terminal import progress, stderr
+    from summarize.pipeline import Pipeline
+    from summarize.runs.local import Reading, run_local
+
+    paths = flags.given() or [_piped_stdin()]
+    inputs = _listed(list_inputs(paths, flags.glob, flags.recursive, skip=flags.output_dir), notify)
+    many = len(paths) > 1 or len(inputs) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
+    err = stderr()
+    to = Destinations(
+        fmt=flags.fmt or (Format.rich if sys.stdout.isatty() else Format.plain),
+        many=many,
+        output_dir=flags.output_dir,
+        output=flags.output,
+        errors_file=flags.errors_file,
+        resume=flags.skip_existing,
+        reserved=_reserved(inputs, flags.input_file),
+        terminal_warnings=not (sys.stdout.isatty() and err.is_terminal),  # stderr shows them on the same terminal
+    )
+    reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
+    with open_sink(to, notify) as sink, progress(err, len(inputs) if many else 0) as advance:
+        tally = run_local(inputs, Pipeline(options, notify=notify, debug=debug), sink, reading, notify, advance)
+    return tally, many
+
+
+def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
+    """--ray: the same inputs, summarised by runs.ray_plan into --output's shards."""
+    if not flags.ray:
+        raise SummarizeError(f"{'--ray-address' if flags.ray_address else '--workers'} is for --ray; add --ray, or leave it out")
+    refused = [name for name, given in (("--output-dir", flags.output_dir), ("--format", flags.fmt), ("--fail-fast", flags.fail_fast)) if given]
+    if refused or flags.output is None:
+        raise SummarizeError(f"--ray writes Parquet shards to --output FOLDER{f' and takes no {refused[0]}' if refused else ''}; give --output OUT/")
+    given = flags.given()
+    if not given or STDIN in given or any(p.startswith(URL_SCHEMES) for p in given):
+        raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
+    inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output)), notify)
+    from summarize.runs.ray_plan import RayJob, run_on_ray
+
+    to = Destinations(Format.jsonl, True, output=flags.output, errors_file=flags.errors_file, resume=flags.skip_existing, shards=True, reserved=_reserved(inputs, None))
+    job = RayJob(tuple(inputs), options, flags.fields, flags.max_input_chars, flags.ray_address, flags.workers, debug=debug)
+    with open_sink(to, notify) as sinks:
+        tally = run_on_ray(job, sinks, notify)
+    tally.resume = f"the shards written stay in {flags.output}; run the same command with --skip-existing to resume"
+    return tally
+
+
+def _listed(inputs: list[Input], notify) -> list[Input]:
+    kept, notes = drop_repeats(inputs)
+    for note in notes:
+        notify(f"warning: {note}")
+    return kept
+
+
+def _reserved(inputs: list[Input], input_file: Path | None) -> tuple[Path, ...]:
+    """What no output may overwrite: the inputs, and the list of them."""
+    listed = [input_file] if input_file and str(input_file) != STDIN else []
+    return tuple([i.path for i in inputs if i.path is not None] + listed)
+
+
+def _piped_stdin() -> str:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise SummarizeError("no input: give files or folders, or pipe text in (see --help)")
+    return STDIN
+
+
+def report(tally: Tally, many: bool, notify) -> int:
+    """The tally on stderr, and the exit code."""
+    if many or tally.stopped_by or tally.skipped:
+        notify(tally.line())
+        if len(tally.failures) > 1:
+            notify("failed inputs:\n" + "\n".join(f"  {reason}" for _, reason in tally.failures))  # each names its input
+    if tally.stopped_by:
+        return EXIT_INTERRUPTED[tally.stopped_by]
+    return EXIT_FAILED if tally.failures else EXIT_OK
