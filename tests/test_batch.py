@@ -13,8 +13,11 @@ from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config,
 
 from summarize.config import load_config, make_options
 from summarize.inputs.listing import list_inputs
+from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.outputs.failures import FailuresFile
+from summarize.outputs.sink import Sinks
 from summarize.pipeline import Pipeline
-from summarize.runs.local import Batch, run_batch
+from summarize.runs.local import Reading, run_local
 
 
 def outputs(folder):
@@ -73,7 +76,7 @@ def test_file_deleted_between_listing_and_reading(fast_config, tmp_path):
     (news / "001.txt").unlink()
     messages = []
     options = make_options(load_config(fast_config), translate=False)
-    tally = run_batch(inputs, Pipeline(options), Batch(writer=None), messages.append)
+    tally = run_local(inputs, Pipeline(options), Sinks(FailuresFile(tmp_path / "errors.jsonl"), None), Reading(MAX_INPUT_CHARS), messages.append)
     assert tally.done == 2 and [s for s, _ in tally.failures] == [str(news / "001.txt")]
     assert "no such file (it may have been moved or deleted)" in tally.failures[0][1]
 
@@ -112,7 +115,7 @@ def test_write_errors_fail_that_input_and_leave_no_partial_file(run, tmp_path, m
             raise OSError(code, os.strerror(code))
         real_fsync(fd)
 
-    monkeypatch.setattr("summarize.outputs.os.fsync", failing_fsync)
+    monkeypatch.setattr("summarize.outputs.files.os.fsync", failing_fsync)
     out = tmp_path / "out"
     result = run(news, "-o", out, "-f", "json")
     assert result.exit_code == 1

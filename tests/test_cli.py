@@ -8,7 +8,7 @@ import pytest
 from conftest import SHORT, invoke, parse_jsonl
 
 from summarize import cli
-from summarize.config import load_config, make_options
+from summarize.config import Choices, Length, load_config, make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {
@@ -199,7 +199,7 @@ def test_no_translate_and_other_presets(run, short_file):
 
 def test_beams_and_length_override_the_preset():
     config = load_config()
-    options = make_options(config, beams=1, length="short")
+    options = make_options(config, Choices(beams=1, length=Length.short))
     assert options.summary_settings == {"num_beams": 1, "no_repeat_ngram_size": 4, "max_new_tokens": 60}
     assert options.sentences == 2 and make_options(config).sentences == 3
     assert options.translator.name == "opus-mt-ru-en" and options.long_mode == "truncate"

@@ -16,21 +16,28 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import read_output, write_dataset
 
-from summarize import corpus
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset
-from summarize.storage import is_dataset
+from summarize.outputs import dataset as dataset_output
 from summarize.outputs.dataset import DatasetWriter
 from summarize.outputs.files import same_file
+from summarize.storage import is_dataset
 
 FORMATS = [".jsonl", ".csv", ".parquet"]
 COLUMNS = ["id", *(f.name for f in dataclasses.fields(Result))]
 ARTICLE = "Правительство утвердило программу ремонта дорог. Работы начнутся весной."
 
 
-def read(path: Path, fields: Fields = Fields(), max_chars: int = 10_000) -> list[Document | BadRecord]:
-    return list(read_dataset(path, fields, max_chars))
+@dataclasses.dataclass(frozen=True)
+class Record(Document):
+    """A Document as the dataset reader gives it, with its record's id beside it."""
+
+    id: str = ""
+
+
+def read(path: Path, fields: Fields = Fields(), max_chars: int = 10_000) -> list[Record | BadRecord]:
+    return [found if isinstance(found, BadRecord) else Record(**vars(found), id=rid) for rid, found in read_dataset(path, fields, max_chars)]
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -41,7 +48,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_importing_the_module_does_not_import_pyarrow():
-    code = "import sys, summarize.corpus; sys.exit('pyarrow' in sys.modules)"
+    code = "import sys, summarize.inputs.datasets, summarize.outputs.dataset; sys.exit('pyarrow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
@@ -290,14 +297,14 @@ def test_results_round_trip_with_the_id_first_then_every_result_field(tmp_path, 
 
 def test_parquet_output_has_a_fixed_schema_and_row_groups(tmp_path):
     out = tmp_path / "out.parquet"
-    write_results(out, results(corpus.ROW_GROUP_ROWS * 2 + 5))  # no errors: the error column is all null
+    write_results(out, results(dataset_output.ROW_GROUP_ROWS * 2 + 5))  # no errors: the error column is all null
     parquet = pq.ParquetFile(out)
     schema = parquet.schema_arrow
     assert schema.field("error").type == pa.string() and schema.field("warnings").type == pa.list_(pa.string())
     assert schema.field("input_tokens").type == pa.int64() and schema.field("truncated").type == pa.bool_()
     assert schema.field("seconds").type == pa.float64()
     assert parquet.metadata.num_row_groups == 3
-    assert pq.read_table(out).column("error").null_count == corpus.ROW_GROUP_ROWS * 2 + 5
+    assert pq.read_table(out).column("error").null_count == dataset_output.ROW_GROUP_ROWS * 2 + 5
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -442,7 +449,7 @@ def test_a_failure_while_committing_leaves_the_old_file_as_it_was(tmp_path, monk
     def failing_fsync(fd):
         raise OSError(28, os.strerror(28))
 
-    monkeypatch.setattr(corpus.os, "fsync", failing_fsync)
+    monkeypatch.setattr(dataset_output.os, "fsync", failing_fsync)
     writer = DatasetWriter(out, resume=True)
     writer.write(results(3)[2][0], "3")
     with pytest.raises(SummarizeError, match=f"cannot write {out} \\(No space left on device\\); it is left as it was"):

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import ROOT
 
-from summarize.config import Backend, Device, Dtype, Preset, load_config, make_options
+from summarize.config import Backend, Choices, Device, Dtype, Preset, load_config, make_options
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type, group_size, pick_dtype
 from summarize.engines.loader import load_engine
 from summarize.engines.protocol import Engines
@@ -92,7 +92,7 @@ def test_on_a_gpu_documents_are_batched_across_the_run_by_length_and_come_back_i
     from summarize.engines.ct2 import CT2Seq2Seq
     from summarize.pipeline import Pipeline
 
-    options = make_options(load_config(fast_config), translate=False, beams=1)
+    options = make_options(load_config(fast_config), Choices(beams=1), translate=False)
     tiny = CT2Seq2Seq(options.summarizer, models["t5"], "cpu", None)
     gpu = _OnAGpu(tiny, tokens=64 * 40)  # room for 40 inputs of 64 tokens, one beam
     docs = [Document(f"d{i}", "Правительство утвердило программу. " * (1 + i % 5)) for i in range(30)]
@@ -115,7 +115,7 @@ def test_ctranslate2_that_cannot_run_on_this_gpu_falls_back_to_torch_with_one_no
     notices = []
     preset = Preset(name="t5", model=str(models["t5"]), max_input_tokens=64)
     engine = load_engine(preset, models["t5"], Device.cpu, Backend.ctranslate2, None, notices=notices)
-    assert engine.description == "torch fp32"
+    assert engine.backend == "torch fp32"
     assert notices == ["ctranslate2 cannot run int8_float16 on this GPU (Library libcublas.so.12 is not found); using torch for it instead"]
 
 

@@ -78,7 +78,7 @@ def test_a_bad_record_is_a_row_and_summaries_match_the_single_process_run(run, l
 def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr("summarize.distributed.SHARD_ROWS", 8)  # several shards from 40 records
+    monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 8)  # several shards from 40 records
     data = corpus(tmp_path / "corpus.jsonl")
     out = tmp_path / "out"
     assert run(data, "--ray", "-e", "lead", "--output", out).exit_code == 1
@@ -134,7 +134,7 @@ def map_worker_pids() -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the actor's process in /proc")
 def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ray, models, tmp_path, monkeypatch):
-    monkeypatch.setattr("summarize.distributed.SHARD_ROWS", 8)  # a shard as soon as the actor is at work
+    monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 8)  # a shard as soon as the actor is at work
     data = corpus(tmp_path / "corpus.jsonl", 40)
     out = tmp_path / "out"
     killed: list[int] = []
@@ -223,6 +223,20 @@ def test_actors_times_threads_is_the_cpus_asked_for():
         plan_actors({"CPU": 8}, 16, 1)
 
 
+def test_ray_actors_honour_the_device_asked_for():
+    from summarize.config import Device
+    from summarize.errors import SummarizeError
+    from summarize.runs.ray_plan import plan_actors
+
+    gpus = {"CPU": 8, "GPU": 2}
+    assert plan_actors(gpus, None, 2, Device.cpu).gpus == 0  # --device cpu on a GPU cluster takes no GPU
+    assert plan_actors(gpus, None, 2, Device.cuda).gpus == 1 and plan_actors(gpus, None, 2, Device.auto).gpus == 1
+    with pytest.raises(SummarizeError, match="--device cuda: the Ray cluster has no GPUs"):
+        plan_actors({"CPU": 8}, None, 2, Device.cuda)
+    with pytest.raises(SummarizeError, match="--device mps"):
+        plan_actors(gpus, None, 2, Device.mps)
+
+
 def test_a_model_that_cannot_load_is_one_line_and_exit_2(run, local_ray, tmp_path):
     config = tmp_path / "missing.toml"
     config.write_text(f'[summarizers.gone]\nmodel = "{tmp_path / "no-such-model"}"\nmax_input_tokens = 64\n', encoding="utf-8")
@@ -249,7 +263,7 @@ def summarize(*args, shard_rows: int | None = None, **popen) -> subprocess.Popen
     `shard_rows` sets distributed.SHARD_ROWS in that process (small: shards appear during the run)."""
     env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}
     env.pop("RAY_ADDRESS", None)
-    setting = f"import summarize.distributed as d; d.SHARD_ROWS = {shard_rows}; " if shard_rows else ""
+    setting = f"import summarize.outputs.shards as d; d.SHARD_ROWS = {shard_rows}; " if shard_rows else ""
     program = ["-c", f"{setting}import sys; from summarize.cli import main; sys.argv[0] = 'summarize'; main()"]
     command = [sys.executable, *program, *map(str, args)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)

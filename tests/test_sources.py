@@ -5,10 +5,10 @@ from pathlib import PurePath
 
 import pytest
 
-from summarize import sources
-from summarize.errors import SummarizeError
-from summarize.inputs.decode import decode
 from summarize.documents import Input
+from summarize.errors import SummarizeError
+from summarize.inputs import reading as sources
+from summarize.inputs.decode import decode
 from summarize.inputs.listing import list_inputs
 from summarize.inputs.reading import read_article
 
