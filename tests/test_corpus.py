@@ -67,8 +67,8 @@ def test_records_become_documents_with_id_title_and_source(tmp_path, suffix):
         ],
     )
     first, second = read(path)
-    assert first == Document(f"{path}#a1", ARTICLE, title="Дороги", url="https://example.ru/1", date="2024-05-01", id="a1")
-    assert second == Document(f"{path}#a2", "Второй текст.\nНовая строка.", id="a2")
+    assert first == Record(f"{path}#a1", ARTICLE, title="Дороги", url="https://example.ru/1", date="2024-05-01", id="a1")
+    assert second == Record(f"{path}#a2", "Второй текст.\nНовая строка.", id="a2")
 
 
 @pytest.mark.parametrize("suffix", FORMATS)

@@ -18,7 +18,7 @@ ARTICLES = [
 
 
 def evaluate(*args):
-    return invoke(cli.eval_app, *args)
+    return invoke(cli.app, "eval", *args)
 
 
 @pytest.fixture

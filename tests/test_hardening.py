@@ -34,7 +34,7 @@ def run(*args, input=None, app=None):
 
 
 def evaluate(*args):
-    return run(*args, app=cli.eval_app)
+    return run("eval", *args)
 
 
 def main(capsys, *args) -> tuple[int, str, str]:

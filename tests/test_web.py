@@ -1,4 +1,4 @@
-"""summarize.web against a real HTTP server on 127.0.0.1 serving realistic Russian news pages."""
+"""summarize.inputs.web against a real HTTP server on 127.0.0.1 serving realistic Russian news pages."""
 
 from __future__ import annotations
 
@@ -426,7 +426,7 @@ def test_plain_text_and_xhtml_are_accepted(site):
 
 
 def test_importing_the_module_loads_neither_httpx_nor_trafilatura():
-    code = "import sys, summarize.web; print(sorted({'httpx', 'trafilatura'} & set(sys.modules)))"
+    code = "import sys, summarize.inputs.web; print(sorted({'httpx', 'trafilatura'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
