@@ -122,7 +122,8 @@ def measure_overlap(label: str, n_sites: int, per_host: int = 2) -> Overlap:
 
 def child(count: int) -> None:
     """Fetch and extract `count` pages in this process; the parent reads its peak RSS."""
-    from summarize.inputs.web import extract_page, fetch_all
+    from summarize.inputs.pages import extract_page
+    from summarize.inputs.web import fetch_all
 
     site = Site(0.0)
     extracted = 0

@@ -70,8 +70,9 @@ def single_process(folder: Path, config: Path, out: Path) -> float:
 
 
 def on_ray(folder: Path, config: Path, out: Path, actors: int, threads: int) -> float:
-    from summarize.config import load_config, make_options
+    from summarize.config import load_config
     from summarize.inputs.listing import list_inputs
+    from summarize.options import make_options
     from summarize.runs.ray_plan import RayJob as Job
     from summarize.runs.ray_plan import run_distributed
 

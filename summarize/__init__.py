@@ -25,7 +25,8 @@ class Summarizer:
     """Loaded models plus settings; call it on texts. Keyword arguments are those of the CLI."""
 
     def __init__(self, config: str | None = None, translate: bool | None = None, strict: bool = False, **choices: Any):
-        from summarize.config import choices_from, load_config, make_options
+        from summarize.config import load_config
+        from summarize.options import choices_from, make_options
         from summarize.pipeline import Pipeline
 
         self.pipeline = Pipeline(make_options(load_config(config), choices_from(choices), translate, strict))

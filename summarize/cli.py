@@ -22,11 +22,13 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from summarize.config import Choices, ConfigFile, load_config, make_options, option
+from summarize.config import load_config
 from summarize.errors import SummarizeError
 from summarize.evaluate.run import EvalJob, ScoreFormat
+from summarize.options import Choices, ConfigFile, make_options, option
 from summarize.outputs.terminal import notifier, say, stderr
-from summarize.runs.plan import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunFlags
+from summarize.runs.plan import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFlags
+from summarize.runs.signals import EXIT_INTERRUPTED
 
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed pipe ended
 DEFAULT = "summarize"  # the default command's name: `summarize ARTICLE…`

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 
-from summarize.config import Engine, LongMode, Options
+from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
 from summarize.engines.loader import load_engines
 from summarize.engines.protocol import Engines, Extractor, Notify
 from summarize.errors import SummarizeError, first_line
+from summarize.options import Options
 from summarize.text import (
     chunk_sentences,
     fit_to_budget,

@@ -11,9 +11,10 @@ import time
 import pytest
 from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_jsonl
 
-from summarize.config import load_config, make_options
+from summarize.config import load_config
 from summarize.inputs.listing import list_inputs
 from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.options import make_options
 from summarize.outputs.failures import FailuresFile
 from summarize.outputs.sink import Sinks
 from summarize.pipeline import Pipeline

@@ -8,7 +8,8 @@ import pytest
 from conftest import SHORT, invoke, parse_jsonl
 
 from summarize import cli
-from summarize.config import Choices, Length, load_config, make_options
+from summarize.config import Length, load_config
+from summarize.options import Choices, make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {

@@ -5,11 +5,12 @@ import json
 import pytest
 from conftest import ROOT
 
-from summarize.config import Backend, Choices, Device, Dtype, Preset, load_config, make_options
+from summarize.config import Backend, Device, Dtype, Preset, load_config
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type, group_size, pick_dtype
 from summarize.engines.loader import load_engine
 from summarize.engines.protocol import Engines
 from summarize.errors import BackendUnavailable, SummarizeError
+from summarize.options import Choices, make_options
 
 RUT5 = json.loads((ROOT / "bench" / "configs" / "rut5_base_sum_gazeta.json").read_text())["config"]
 

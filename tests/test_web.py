@@ -16,7 +16,8 @@ import pytest
 from conftest import NewsServer, Route
 
 from summarize.errors import SummarizeError
-from summarize.inputs.web import Fetched, FetchLimits, decode_page, extract_page, fetch_all, looks_like_html, user_agent
+from summarize.inputs.pages import decode_page, extract_page, looks_like_html
+from summarize.inputs.web import Fetched, FetchLimits, fetch_all, user_agent
 
 PAGES = Path(__file__).parent / "pages"
 FAST = FetchLimits(connect_timeout=1, read_timeout=2, deadline=3)

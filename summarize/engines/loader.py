@@ -7,10 +7,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from summarize.config import Backend, Device, Dtype, Engine, Options, Preset, Quantize
+from summarize.config import Backend, Device, Dtype, Engine, Preset, Quantize
 from summarize.engines.device import accelerators, pick_device
 from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
 from summarize.errors import BackendUnavailable, ModelNotAvailable, SummarizeError
+from summarize.options import Options
 
 
 def load_engines(options: Options, notify: Notify) -> Engines:

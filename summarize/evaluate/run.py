@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from summarize.config import REQUIRED, Choice, Choices, load_config, make_options, option
+from summarize.config import Choice, load_config
 from summarize.errors import SummarizeError
 from summarize.evaluate.data import (
     _FIELDS,
@@ -18,6 +18,7 @@ from summarize.evaluate.data import (
     strip_html,
 )
 from summarize.evaluate.metrics import score_summaries, score_translations
+from summarize.options import REQUIRED, Choices, make_options, option
 
 
 def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None) -> tuple[list[str], list[str]]:

@@ -77,7 +77,7 @@ def _document(
 ) -> Document:
     """An input's bytes as a Document: a web page's article (by its type, its name or its
     content), else its decoded text; refused past max_chars, warned about when not Russian."""
-    from summarize.inputs.web import extract_page, looks_like_html
+    from summarize.inputs.pages import extract_page, looks_like_html
 
     if html or "html" in (content_type or "") or looks_like_html(data):
         doc = extract_page(data, source=source, url=url, content_type=content_type)

@@ -83,9 +83,7 @@ def open_sink(to: Destinations, notify) -> Sinks:
         raise SummarizeError("--output and --output-dir: choose one (a dataset file, or a file per input)")
     if to.errors_file:
         files.check_output_file(to.errors_file, "--errors", to.reserved)
-        inside = to.output_dir or (Path(to.output) if to.shards and to.output and not is_uri(to.output) else None)
-        if inside is not None and inside.resolve() in to.errors_file.resolve().parents:
-            raise SummarizeError(f"--errors {to.errors_file}: is inside the output folder {inside}, where the results go; choose a file outside it")
+        _check_not_inside(to)
         if to.output and not to.shards and files.same_file(to.errors_file, Path(to.output)):
             raise SummarizeError(f"--errors {to.errors_file}: is the --output file too; give each its own file")
         files.check_writable(to.errors_file, "--errors")
@@ -96,6 +94,16 @@ def open_sink(to: Destinations, notify) -> Sinks:
 
         errors = FailuresFile(to.errors_file)
     return Sinks(main, errors)
+
+
+def _check_not_inside(to: Destinations) -> None:
+    """The errors file may not sit among the results, where it would be taken for one (or, in a
+    shard folder, refused on resume)."""
+    errors = to.errors_file.resolve()
+    if to.output_dir and to.output_dir.resolve() in errors.parents:
+        raise SummarizeError(f"--errors {to.errors_file}: is inside --output-dir {to.output_dir}, where the results go; choose a file outside it")
+    if to.shards and to.output and not is_uri(to.output) and Path(to.output).resolve() in errors.parents:
+        raise SummarizeError(f"--errors {to.errors_file}: is inside the --output folder, which holds only shards; choose a file outside it")
 
 
 def _open_main(to: Destinations, notify) -> Sink:

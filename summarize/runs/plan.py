@@ -7,12 +7,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.config import Options, option
 from summarize.documents import Input, Tally
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
 from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.options import Options, option
 from summarize.outputs.render import Format
 from summarize.outputs.sink import Destinations, open_sink
 from summarize.runs.signals import EXIT_INTERRUPTED
@@ -30,9 +30,12 @@ class RunFlags:
     output_dir: Path | None = option(None, "--output-dir", "-o", file_okay=False, help="Write one file per input here instead of to stdout.")
     glob: str | None = option(None, "--glob", show_default=False, help="Which files of a folder to take \\[default: *.txt].")
     recursive: bool = option(False, "--recursive", "-r", help="Also take files from subfolders.")
-    translate: bool | None = option(None, "--translate/--no-translate", show_default=False, help="Add the English translation \\[default: from models.toml, on].")
+    translate: bool | None = option(
+        None, "--translate/--no-translate", show_default=False, help="Add the English translation \\[default: from models.toml, on]."
+    )
     strict: bool = option(
-        False, "--strict",
+        False,
+        "--strict",
         help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.",
     )
     skip_existing: bool = option(
@@ -45,12 +48,16 @@ class RunFlags:
         None, "--input-file", "-i", show_default=False, help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin)."
     )
     output: str | None = option(
-        None, "--output", show_default=False,
+        None,
+        "--output",
+        show_default=False,
         help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.",
     )
     text_field: str = option("text", "--text-field", help="Datasets: the field holding the article.")
     id_field: str = option("id", "--id-field", help="Datasets: the field holding a unique id (the record number when absent).")
-    title_field: str | None = option(None, "--title-field", show_default=False, help="Datasets: the field holding the headline \\[default: title, when present].")
+    title_field: str | None = option(
+        None, "--title-field", show_default=False, help="Datasets: the field holding the headline \\[default: title, when present]."
+    )
     ray: bool = option(False, "--ray", help="Run on Ray Data (pip install 'summarize\\[ray]'): --output is then a folder of Parquet shards.")
     ray_address: str | None = option(
         None, "--ray-address", show_default=False, help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run]."
@@ -113,7 +120,9 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output)), notify)
     from summarize.runs.ray_plan import RayJob, run_on_ray
 
-    to = Destinations(Format.jsonl, True, output=flags.output, errors_file=flags.errors_file, resume=flags.skip_existing, shards=True, reserved=_reserved(inputs, None))
+    to = Destinations(
+        Format.jsonl, True, output=flags.output, errors_file=flags.errors_file, resume=flags.skip_existing, shards=True, reserved=_reserved(inputs, None)
+    )
     job = RayJob(tuple(inputs), options, flags.fields, flags.max_input_chars, flags.ray_address, flags.workers, debug=debug)
     with open_sink(to, notify) as sinks:
         tally = run_on_ray(job, sinks, notify)

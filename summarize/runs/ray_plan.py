@@ -30,13 +30,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import Any
 
-from summarize.config import Device, Options
+from summarize.config import Device
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.engines.device import CPU_GROUP, GPU_GROUP_LIMIT
 from summarize.errors import SummarizeError, first_line
 from summarize.inputs.datasets import Fields
+from summarize.options import Options
 from summarize.outputs.shards import (
-    SHARD_ROWS,
     ShardsSink,
 )
 from summarize.outputs.sink import Sinks
@@ -96,7 +96,9 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
     signals = StopAtOnce()
     with ray_cluster(job.address, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads, job.options.device)
-        notify(f"ray: {actors.count} actor{'s' * (actors.count > 1)} × " + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}"))
+        notify(
+            f"ray: {actors.count} actor{'s' * (actors.count > 1)} × " + ("1 GPU" if actors.gpus else f"{actors.threads} CPU thread{'s' * (actors.threads > 1)}")
+        )
         dataset = _dataset(ray, job, actors, ray.put(shards.done_ids))
         _write(dataset, shards)
         time.sleep(LOG_GRACE_S)  # the actors' last notices are still on their way to this terminal
@@ -312,7 +314,7 @@ def _sink_class() -> type:
 
         @property
         def min_rows_per_write(self) -> int:
-            return SHARD_ROWS
+            return self.shards.rows_per_shard
 
     return Shards
 

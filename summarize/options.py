@@ -1,0 +1,140 @@
+"""The run's options: each one declared once (name, type, default, help) as a field of the dataclass its
+value lives in; the model options users share (Choices) resolved against the presets into Options."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from summarize.config import CONFIG_ENV, Backend, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
+from summarize.errors import SummarizeError
+
+
+def option(default: Any, *flags: str, help: str, **typer_settings: Any) -> Any:
+    """A dataclass field that is also a command-line option: its flags and help sit beside its type
+    and default, the one place each is written. The CLI reads them from the field's metadata
+    (summarize.cli), so this module needs no Typer."""
+    metadata = {"flags": flags, "help": help, **typer_settings}
+    return field(metadata=metadata) if default is REQUIRED else field(default=default, metadata=metadata)
+
+
+REQUIRED = MISSING  # option(REQUIRED, …): a value the command cannot run without
+
+
+MAX_BEAMS = 32  # wider beams cost memory and time in proportion and stop helping news summaries long before
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The model options `summarize` and `summarize eval` share, as the user gave them (None: as the
+    preset says); also the keyword arguments of the library's Summarizer."""
+
+    engine: Engine | None = option(
+        None,
+        "--engine",
+        "-e",
+        show_default=False,
+        help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. "
+        "The last two need no model \\[default: from the preset].",
+    )
+    model: str | None = option(None, "--model", "-m", show_default=False, help="Summariser preset from models.toml \\[default: rut5-gazeta].")
+    translator: str | None = option(None, "--translator", show_default=False, help="Translator preset from models.toml \\[default: opus-mt-ru-en].")
+    beams: int | None = option(None, "--beams", min=1, max=MAX_BEAMS, show_default=False, help="Beam search width (overrides the preset).")
+    length: Length | None = option(
+        None,
+        "--length",
+        show_default=False,
+        help="Summary length (overrides the preset's max_new_tokens; 2/3/5 sentences for extractive and lead).",
+    )
+    max_words: int | None = option(None, "--max-words", min=1, show_default=False, help="Word budget for --engine extractive or lead.")
+    long_mode: LongMode = option(
+        LongMode.truncate,
+        "--long",
+        help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.",
+    )
+    device: Device = option(Device.auto, "--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")
+    offline: bool = option(False, "--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")
+    backend: Backend | None = option(
+        None,
+        "--backend",
+        show_default=False,
+        help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed "
+        "(pip install 'summarize\\[fast]'), else torch \\[default: from the preset, auto].",
+    )
+    dtype: Dtype = option(
+        Dtype.auto,
+        "--dtype",
+        help="Number format of torch models and of CTranslate2 on a GPU; auto: fp32 on a CPU, bf16 on a GPU for T5-family models "
+        "(float16 overflows them; fp32 where bf16 is missing), fp16 for the others.",
+    )
+    quantize: Quantize | None = option(
+        None,
+        "--quantize",
+        show_default=False,
+        help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options(Choices):
+    """One run's settings: the user's Choices, with the presets they name resolved and the command
+    line's overrides applied to them."""
+
+    summarizer: Preset
+    translator: Preset | None  # resolved from the choice's preset name; None: --no-translate
+    summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
+    engine: Engine = Engine.abstractive  # resolved: the preset's, unless --engine said otherwise
+    sentences: int = 3  # for the extractive and lead engines
+    strict: bool = False  # a model that is not available is an error, not a fallback
+    # CPU threads a CTranslate2 model may use; None: every core this process may run on. A Ray
+    # actor is given k CPUs but not pinned to them, so it says k here (summarize.runs.ray_plan).
+    cpu_threads: int | None = None
+
+
+def make_options(config: Config, choices: Choices = Choices(), translate: bool | None = None, strict: bool = False) -> Options:
+    """The presets the choices name, with their overrides applied; checked for combinations that
+    cannot work together. `translate` None: as models.toml says."""
+    preset = config.summarizer(choices.model)
+    engine = choices.engine or preset.engine
+    if engine is Engine.abstractive and preset.engine is not Engine.abstractive:
+        raise SummarizeError(
+            f"preset {preset.name} has no model (it is the {preset.engine} engine); drop --engine abstractive or pick a model preset with --model"
+        )
+    if choices.max_words is not None and engine is Engine.abstractive:
+        raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
+    if engine is not Engine.abstractive and (choices.beams is not None or choices.long_mode is LongMode.chunk):
+        flag = "--beams" if choices.beams is not None else "--long chunk"
+        raise SummarizeError(f"{flag} is for a model; the {engine} engine picks whole sentences (use --length or --max-words)")
+    wants_translation = config.translate if translate is None else translate
+    chosen_length = config.length(str(choices.length) if choices.length else None)
+    settings = {**preset.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}
+    if choices.beams is not None:
+        settings["num_beams"] = choices.beams
+    given = {f.name: getattr(choices, f.name) for f in fields(Choices) if f.name not in ("engine", "translator")}  # resolved below
+    return Options(
+        **given,
+        summarizer=preset,
+        translator=config.translator(choices.translator) if wants_translation else None,
+        summary_settings=settings,
+        engine=engine,
+        sentences=int((chosen_length or config.lengths.get("medium", {})).get("sentences", 3)),
+        strict=strict,
+    )
+
+
+def choices_from(values: dict[str, Any]) -> Choices:
+    """Choices from keyword arguments (the library's), enum values given as their strings."""
+    known = {f.name for f in fields(Choices)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise SummarizeError(f"unknown option {unknown[0]!r}; options are: {', '.join(sorted(known))}")
+    kinds = {"engine": Engine, "length": Length, "long_mode": LongMode, "device": Device, "backend": Backend, "dtype": Dtype, "quantize": Quantize}
+    return Choices(**{k: kinds[k](v) if k in kinds and v is not None else v for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """--config: a models.toml over the shipped presets (every command that reads presets takes it)."""
+
+    config: Path | None = option(None, "--config", envvar=CONFIG_ENV, help="A models.toml whose presets add to or replace the shipped ones.")
