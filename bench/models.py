@@ -204,7 +204,9 @@ def _main() -> None:
 
     from bench import corpus
 
-    parser = argparse.ArgumentParser(prog="python -m bench.models", description="Build the bench's random-weight models.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.models", description="Internal: builds the bench's random-weight models in a process of their own (see ensure_models_in_child)."
+    )
     parser.add_argument("--names", required=True)
     parser.add_argument("--size", required=True)
     parser.add_argument("--cache-dir", type=Path, required=True)
