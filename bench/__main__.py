@@ -1,8 +1,39 @@
+"""`python -m bench BENCH [options]`: every bench behind one entry, each with its own options.
+
+`python -m bench --help` lists them; `python -m bench BENCH --help` shows what one measures and how
+to run it. Each bench module gives a HELP line, add_arguments(parser) and main(args) -> exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
 import sys
 
-if "--device" in sys.argv[1:]:  # the GPU bench (or its CPU smoke run): bench/gpu.py
-    from bench.gpu import main
-else:
-    from bench.run import main
+from bench import corpus_memory, fetch, gpu, ray_throughput, run
 
-sys.exit(main())
+BENCHES = {"cpu": run, "gpu": gpu, "fetch": fetch, "corpus": corpus_memory, "ray": ray_throughput}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmarks of the summarize CLI on this machine; each writes its report to bench/results/ (see bench/README.md).",
+    )
+    benches = parser.add_subparsers(dest="bench", required=True, metavar="BENCH", title="benches")
+    for name, module in BENCHES.items():
+        sub = benches.add_parser(name, help=module.HELP, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(main=module.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    args.command = "python -m bench " + shlex.join(argv)  # for the reports' "Run:" line
+    return args.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

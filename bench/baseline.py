@@ -7,6 +7,7 @@ bench/run.py runs it as its own process, with the same model folders and generat
 the project's presets, and reads one JSON line per article plus a last line with the load time.
 """
 
+# ruff: noqa: E402 (the imports come after STARTED, so that the script's own timing includes them)
 import time
 
 STARTED = time.perf_counter()

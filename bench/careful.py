@@ -6,6 +6,7 @@ batches of 16. bench/gpu.py runs it as its own process; it prints one JSON line 
 last line with its timings and peak GPU memory.
 """
 
+# ruff: noqa: E402 (the imports come after STARTED, so that the script's own timing includes them)
 import time
 
 STARTED = time.perf_counter()

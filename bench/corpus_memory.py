@@ -1,4 +1,4 @@
-"""Corpus bench: `python -m bench.corpus_memory` → bench/results/corpus-memory-latest.md.
+"""Corpus bench: `python -m bench corpus` → bench/results/corpus-memory-latest.md.
 
 A generated JSONL corpus of 1 000 and of 20 000 news-like records goes through the real CLI
 (`summarize CORPUS.jsonl -e extractive --no-translate --output OUT.jsonl`), each in a fresh
@@ -9,17 +9,14 @@ grows (issue 10: ≤ 1.2×), because records are read, summarised and written a 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import random
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.measure import _cpu_model, _ram_bytes, _version, run_process
+from bench.measure import machine_line, run_process, summarize_argv
 
+HELP = "peak RSS of the CLI over a 1 000 vs a 20 000 record JSONL corpus (it must stay flat)"
 RESULTS = Path(__file__).parent / "results"
 COUNTS = (1_000, 20_000)
 TARGET = 1.2
@@ -44,25 +41,22 @@ def measure(count: int, folder: Path) -> dict:
     corpus = folder / f"corpus-{count}.jsonl"
     size = write_corpus(corpus, count)
     output = folder / f"out-{count}.jsonl"
-    summarize = Path(sys.executable).parent / "summarize"
-    run = run_process([str(summarize), str(corpus), "-e", "extractive", "--no-translate", "--output", str(output)])
+    run = run_process([*summarize_argv(), str(corpus), "-e", "extractive", "--no-translate", "--output", str(output)])
     if run.returncode != 0:
-        raise SystemExit(f"bench.corpus_memory: the {count}-record run failed: {run.stderr[-2000:]}")
+        raise SystemExit(f"bench corpus: the {count}-record run failed: {run.stderr[-2000:]}")
     rows = sum(1 for _ in open(output, encoding="utf-8"))
     return {"records": count, "mb": size / 1e6, "rows": rows, "rss": run.peak_rss_mb, "wall": run.wall_s}
 
 
 def report(runs: list[dict]) -> str:
-    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    machine = f"{_cpu_model()}, {os.cpu_count()} cores, {_ram_bytes() / 2**30:.1f} GiB RAM · Python {platform.python_version()} · summarize {_version('summarize')} · {now}"
     ratio = runs[-1]["rss"] / runs[0]["rss"]
     return "\n".join(
         [
             "# summarize corpus memory bench",
             "",
-            f"**Machine:** {machine}",
+            f"**Machine:** {machine_line('summarize')}",
             "",
-            "**Run:** `python -m bench.corpus_memory` · `summarize CORPUS.jsonl -e extractive --no-translate --output OUT.jsonl`, a fresh process each",
+            "**Run:** `python -m bench corpus` · `summarize CORPUS.jsonl -e extractive --no-translate --output OUT.jsonl`, a fresh process each",
             "",
             "| records | corpus (MB) | rows written | peak RSS of the process (MB) | wall (s) |",
             "| ---: | ---: | ---: | ---: | ---: |",
@@ -74,17 +68,16 @@ def report(runs: list[dict]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.corpus_memory", description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", default=",".join(map(str, COUNTS)), help="record counts to run, smallest first")
-    args = parser.parse_args()
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--counts", default=",".join(map(str, COUNTS)), help="record counts to run, smallest first (default 1000,20000)")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where corpus-memory-latest.md goes (default bench/results)")
+
+
+def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as folder:
         runs = [measure(int(c), Path(folder)) for c in args.counts.split(",")]
     text = report(runs)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "corpus-memory-latest.md").write_text(text, encoding="utf-8")
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "corpus-memory-latest.md").write_text(text, encoding="utf-8")
     print(text)
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,28 +1,29 @@
-"""Fetching bench: `python -m bench.fetch` → bench/results/fetch-latest.md.
+"""Fetch bench: `python -m bench fetch` → bench/results/fetch-latest.md.
 
-1. Overlap: 40 pages from local sites (127.0.0.1, one port per site) that take 200 ms each, read
-   with summarize.web.fetch_all's defaults; the wall time of the fetch stage and the most requests
-   any one site saw at once. Target ≤ 3 s (serially it would be 8 s).
-2. Memory: fetch and extract 100, then 400 pages, each in a fresh process; peak RSS of that process
-   (os.wait4's rusage of exactly that child) should stay flat (trafilatura #216: growth over pages).
+Pages from local sites (127.0.0.1, one port per site) go through the real CLI as a user gives it
+URLs: `summarize -i URLS.txt -e extractive --no-translate -f jsonl`, a fresh process each run.
+1. Overlap: 40 pages that take 200 ms each; the fetch stage's wall time as the sites saw it (first
+   request in to last response out) and the most requests any one site saw at once. Target ≤ 3 s
+   (serially it would be 8 s).
+2. Memory: 100, then 400 pages without latency; the peak RSS of the CLI's process (os.wait4's
+   rusage of exactly that child) should stay flat (trafilatura #216: growth over pages).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import random
-import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.measure import _cpu_model, _ram_bytes, _version, run_process
+from bench.measure import ProcessRun, machine_line, records, run_process, summarize_argv
 
+HELP = "fetching ahead (overlap on slow local sites) and peak RSS over 100 vs 400 pages, through the CLI"
 RESULTS = Path(__file__).parent / "results"
 LATENCY = 0.2
 PAGES = 40
@@ -53,12 +54,19 @@ def news_page(n: int) -> bytes:
 
 
 class Site:
-    """One local site: answers every page after `latency`, counts requests at once."""
+    """One local site: answers every page after `latency`; counts requests at once and times the
+    span from the first request in to the last response out (the fetch stage, as the site sees it)."""
 
     def __init__(self, latency: float) -> None:
         self.latency = latency
         self.lock = threading.Lock()
         self.active = self.most_at_once = 0
+        self.first = self.last = 0.0
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def _handler(self):
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,10 +77,10 @@ class Site:
                 with site.lock:
                     site.active += 1
                     site.most_at_once = max(site.most_at_once, site.active)
+                    site.first = site.first or time.perf_counter()
                 try:
                     time.sleep(site.latency)
-                    n = int(self.path.rsplit("/", 1)[-1].split(".")[0])
-                    body = news_page(n)
+                    body = news_page(int(self.path.rsplit("/", 1)[-1].split(".")[0]))
                     self.send_response(200)
                     self.send_header("Content-Type", "text/html; charset=utf-8")
                     self.send_header("Content-Length", str(len(body)))
@@ -81,10 +89,9 @@ class Site:
                 finally:
                     with site.lock:
                         site.active -= 1
+                        site.last = time.perf_counter()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return Handler
 
     def url(self, n: int) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/news/{n}.html"
@@ -98,78 +105,67 @@ class Site:
 class Overlap:
     label: str
     sites: int
-    per_host: int
-    seconds: float
+    seconds: float  # the fetch stage: first request in to last response out, over all sites
+    wall_s: float  # the CLI's process, start to exit
     most_per_host: int
     failures: int
 
 
-def measure_overlap(label: str, n_sites: int, per_host: int = 2) -> Overlap:
-    from summarize.inputs.web import Fetched, fetch_all
+def run_cli(urls: list[str]) -> tuple[ProcessRun, list[dict]]:
+    """The CLI on a list of URLs, with no model to load (extractive, no translation)."""
+    env = {k: v for k, v in os.environ.items() if k != "SUMMARIZE_CONFIG"} | {"HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory(prefix="summarize-fetch-bench-") as tmp:
+        listing = Path(tmp) / "urls.txt"
+        listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
+        run = run_process([*summarize_argv(), "-i", str(listing), "-e", "extractive", "--no-translate", "-f", "jsonl"], env=env)
+    if run.returncode not in (0, 1):  # 1: some page failed, which the rows count
+        raise SystemExit(f"bench fetch: the CLI failed on {len(urls)} URLs: {run.failure()}")
+    return run, [r for r in records(run.stdout) if "source" in r]
 
+
+def measure_overlap(label: str, n_sites: int) -> Overlap:
     sites = [Site(LATENCY) for _ in range(n_sites)]
     try:
-        urls = [sites[i % n_sites].url(i) for i in range(PAGES)]
-        start = time.perf_counter()
-        results = list(fetch_all(urls, per_host=per_host))
-        seconds = time.perf_counter() - start
-        failures = sum(not isinstance(got, Fetched) for _, got in results)
-        return Overlap(label, n_sites, per_host, seconds, max(s.most_at_once for s in sites), failures)
+        run, rows = run_cli([sites[i % n_sites].url(i) for i in range(PAGES)])
+        seconds = max(s.last for s in sites) - min(s.first for s in sites)
+        failures = PAGES - sum(not r.get("error") for r in rows)
+        return Overlap(label, n_sites, seconds, run.wall_s, max(s.most_at_once for s in sites), failures)
     finally:
         for site in sites:
             site.stop()
 
 
-def child(count: int) -> None:
-    """Fetch and extract `count` pages in this process; the parent reads its peak RSS."""
-    from summarize.inputs.pages import extract_page
-    from summarize.inputs.web import fetch_all
-
-    site = Site(0.0)
-    extracted = 0
-    start = time.perf_counter()
-    for url, got in fetch_all(site.url(i) for i in range(count)):
-        doc = extract_page(got.data, source=url, url=got.final_url, content_type=got.content_type)
-        extracted += bool(doc.text) and "cookie" not in doc.text
-    site.stop()
-    print(extracted, f"{time.perf_counter() - start:.2f}")
-
-
 def measure_rss(count: int) -> tuple[float, int, float]:
-    run = run_process([sys.executable, "-m", "bench.fetch", "--child", str(count)], cwd=Path(__file__).parent.parent)
-    if run.failure():
-        raise SystemExit(f"bench.fetch: the {count}-page child failed: {run.failure()}")
-    extracted, seconds = run.stdout.split()
-    return run.peak_rss_mb, int(extracted), float(seconds)
+    """Peak RSS of the CLI's process over `count` pages, the articles it got out of them (a summary
+    without the cookie banner), and its wall time."""
+    site = Site(0.0)
+    try:
+        run, rows = run_cli([site.url(i) for i in range(count)])
+    finally:
+        site.stop()
+    extracted = sum(bool(r.get("summary_ru")) and "cookie" not in r["summary_ru"] for r in rows)
+    return run.peak_rss_mb, extracted, run.wall_s
 
 
 def report(overlaps: list[Overlap], rss: dict[int, tuple[float, int, float]]) -> str:
-    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    machine = (
-        f"{_cpu_model()}, {os.cpu_count()} cores, {_ram_bytes() / 2**30:.1f} GiB RAM · Python {platform.python_version()} · "
-        f"httpx {_version('httpx')} · trafilatura {_version('trafilatura')} · lxml {_version('lxml')} · {now}"
-    )
+    small, big = (rss[c] for c in RSS_COUNTS)
     lines = [
         "# summarize fetch bench",
         "",
-        f"**Machine:** {machine}",
+        f"**Machine:** {machine_line('summarize', 'httpx', 'trafilatura', 'lxml')}",
         "",
-        f"**Run:** `python -m bench.fetch` · local sites on 127.0.0.1 (one port each) · {LATENCY * 1000:g} ms latency a page "
-        f"· ~{len(news_page(0)) // 1000} KB pages · `fetch_all` defaults: ahead=8, per_host=2 unless said",
+        f"**Run:** `python -m bench fetch` · `summarize -i URLS.txt -e extractive --no-translate -f jsonl` · local sites on 127.0.0.1 "
+        f"(one port each) · {LATENCY * 1000:g} ms latency a page · ~{len(news_page(0)) // 1000} KB pages · the CLI fetches 8 pages ahead, 2 per site",
         "",
         f"## Fetch stage: {PAGES} pages (serially {PAGES * LATENCY:g} s; target ≤ 3 s)",
         "",
-        "| sites | per_host | wall (s) | most requests at once on one site | failures |",
+        "| sites | fetch stage (s): first request to last response | CLI process (s) | most requests at once on one site | failures |",
         "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for o in overlaps:
-        lines.append(f"| {o.label} | {o.per_host} | {o.seconds:.2f} | {o.most_per_host} | {o.failures} |")
-    small, big = (rss[c] for c in RSS_COUNTS)
-    lines += [
+        *(f"| {o.label} | {o.seconds:.2f} | {o.wall_s:.2f} | {o.most_per_host} | {o.failures} |" for o in overlaps),
         "",
-        "One site with per_host=2 is bounded by politeness, not by the fetcher: 40 pages / 2 at once × 0.2 s = 4 s.",
+        f"One site is bounded by politeness, not by the fetcher: {PAGES} pages / 2 at once × {LATENCY:g} s = {PAGES / 2 * LATENCY:g} s.",
         "",
-        "## Peak RSS: fetch + extract (trafilatura) in a fresh process, no latency",
+        "## Peak RSS: the CLI on N pages (fetch, extract with trafilatura, extractive summary), a fresh process, no latency",
         "",
         "| pages | peak RSS (MB) | articles extracted | wall (s) |",
         "| ---: | ---: | ---: | ---: |",
@@ -181,23 +177,15 @@ def report(overlaps: list[Overlap], rss: dict[int, tuple[float, int, float]]) ->
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.fetch", description=__doc__.splitlines()[0])
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        return child(args.child)
-    overlaps = [
-        measure_overlap("4 sites, 10 pages each", 4),
-        measure_overlap("1 site", 1),
-        measure_overlap("1 site", 1, per_host=4),
-    ]
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where fetch-latest.md goes (default bench/results)")
+
+
+def main(args: argparse.Namespace) -> int:
+    overlaps = [measure_overlap("4 sites, 10 pages each", 4), measure_overlap("1 site", 1)]
     rss = {count: measure_rss(count) for count in RSS_COUNTS}
     text = report(overlaps, rss)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fetch-latest.md").write_text(text)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "fetch-latest.md").write_text(text, encoding="utf-8")
     print(text)
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,4 +1,4 @@
-"""GPU bench: `python -m bench --device cuda` → bench/results/gpu-latest.md (and .json).
+"""GPU bench: `python -m bench gpu` → bench/results/gpu-latest.md (and .json).
 
 The same random-weight models at real size (rut5-base 244 M + opus-mt-ru-en 77 M), 48 articles
 (RIA and newstest documents), summaries pinned at 60 tokens with 5 beams and translations at 40 with
@@ -8,7 +8,7 @@ The same random-weight models at real size (rut5-base 244 M + opus-mt-ru-en 77 M
   project   summarize --device DEVICE --backend torch (and ctranslate2) -f jsonl
 Reported: articles/s, generated tokens/s, peak GPU memory of the process (nvidia-smi, the same way
 for every side), and the time outside generation (imports, load, CUDA start-up). On a CPU
-(`--device cpu --size tiny`) it runs end to end as a smoke test, without GPU figures.
+(`python -m bench gpu --device cpu --size tiny`) it runs end to end as a smoke test, without GPU figures.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,12 +26,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import corpus
-from bench.measure import describe_machine
+from bench.measure import describe_machine, records, sentences, summarize_argv
 from bench.models import ensure_models_in_child
-from bench.run import ROOT, _records, make_pairs, write_config
-from summarize.text import split_sentences
+from bench.run import ROOT, Pair, make_pairs, sides_env, write_config
 
 BENCH = Path(__file__).resolve().parent
+HELP = "a naive and a careful transformers script against the CLI's torch and ctranslate2 backends on a GPU"
 
 
 @dataclass
@@ -49,63 +48,17 @@ class Side:
     notes: list[str] = field(default_factory=list)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(args: argparse.Namespace) -> int:
     eval_dir = args.eval_dir or corpus.default_eval_dir(ROOT)
     cache = args.cache_dir.resolve()
     models = ensure_models_in_child(["rut5", "opus"], args.size, cache, eval_dir)
     pair = make_pairs(models, args)[0]
     write_config(cache / "bench-gpu.toml", [pair], probe=False)
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "SUMMARIZE_CONFIG"},
-        "HF_HUB_OFFLINE": "1",
-        "HF_HOME": str(cache / "hf"),
-        "SUMMARIZE_CT2_CACHE": str(cache / "ct2"),
-    }
+    env = sides_env(cache, threads=None)
     with tempfile.TemporaryDirectory(prefix="summarize-gpu-bench-") as tmp:  # the RIA texts live only here
         folder = Path(tmp) / "articles"
         corpus.write_articles(corpus.batch_articles(eval_dir, args.articles), folder)
-        scripts = [
-            "--summarizer",
-            str(pair.summarizer.path),
-            "--translator",
-            str(pair.translator.path),
-            "--summary-settings",
-            json.dumps(pair.summary_settings),
-            "--translation-settings",
-            json.dumps(pair.translation_settings),
-            "--summary-max-input",
-            str(pair.summary_max_input),
-            "--translation-max-input",
-            str(pair.translation_max_input),
-            "--device",
-            args.device,
-        ]
-        script = Path(sys.executable).parent / "summarize"
-        summarize = [str(script)] if script.exists() else [sys.executable, "-m", "summarize"]  # a --target install has no script
-        sides = {
-            "naive": [sys.executable, str(BENCH / "baseline.py"), str(folder), *scripts],
-            "careful": [sys.executable, str(BENCH / "careful.py"), str(folder), *scripts],
-            **{
-                f"summarize --backend {b}": [
-                    *summarize,
-                    str(folder),
-                    "--config",
-                    str(cache / "bench-gpu.toml"),
-                    "-f",
-                    "jsonl",
-                    "--offline",
-                    "--device",
-                    args.device,
-                    "--model",
-                    pair.preset,
-                    "--backend",
-                    b,
-                ]
-                for b in args.backends
-            },
-        }
-        results = [measure(name, command, env, args) for name, command in sides.items()]
+        results = [measure(name, command, env, args) for name, command in side_commands(pair, folder, cache / "bench-gpu.toml", args).items()]
     report = render(results, args, describe_machine())
     args.results_dir.mkdir(parents=True, exist_ok=True)
     stem = f"gpu-{'latest' if args.size == 'full' else 'latest-' + args.size}"
@@ -115,20 +68,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench --device cuda", description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
-    parser.add_argument("--size", choices=("full", "tiny"), default="full")
-    parser.add_argument("--articles", type=int, default=48)
-    parser.add_argument("--summary-tokens", type=int, default=60)
-    parser.add_argument("--translation-tokens", type=int, default=40)
-    parser.add_argument("--backends", type=lambda s: s.split(","), default=["torch", "ctranslate2"])
-    parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache")
-    parser.add_argument("--results-dir", type=Path, default=BENCH / "results")
-    parser.add_argument("--eval-dir", type=Path, default=None)
-    args = parser.parse_args(argv)
-    args.mbart = False
-    return args
+def side_commands(pair: Pair, folder: Path, config: Path, args: argparse.Namespace) -> dict[str, list[str]]:
+    """Each side's command line: the two scripts get the models and settings as flags, the CLI the bench's presets."""
+    settings = {
+        "--summarizer": str(pair.summarizer.path),
+        "--translator": str(pair.translator.path),
+        "--summary-settings": json.dumps(pair.summary_settings),
+        "--translation-settings": json.dumps(pair.translation_settings),
+        "--summary-max-input": str(pair.summary_max_input),
+        "--translation-max-input": str(pair.translation_max_input),
+        "--device": args.device,
+    }
+    scripts = [part for flag in settings.items() for part in flag]
+    cli = [*summarize_argv(), str(folder), "--config", str(config), "-f", "jsonl", "--offline", "--device", args.device, "--model", pair.preset]
+    return {
+        "naive": [sys.executable, str(BENCH / "baseline.py"), str(folder), *scripts],
+        "careful": [sys.executable, str(BENCH / "careful.py"), str(folder), *scripts],
+        **{f"summarize --backend {b}": [*cli, "--backend", b] for b in args.backends},
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="cuda; cpu with --size tiny is the smoke run (default cuda)")
+    parser.add_argument("--size", choices=("full", "tiny"), default="full", help="real model sizes, or tiny ones for a smoke run")
+    parser.add_argument("--articles", type=int, default=48, help="articles, one run per side (default 48)")
+    parser.add_argument("--summary-tokens", type=int, default=60, help="summary length, fixed (default 60)")
+    parser.add_argument("--translation-tokens", type=int, default=40, help="length of each translation, fixed (default 40)")
+    parser.add_argument("--backends", type=lambda s: s.split(","), default=["torch", "ctranslate2"], help="the CLI's backends, comma-separated")
+    parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache", help="models and configs (default bench/.cache)")
+    parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the report goes (default bench/results)")
+    parser.add_argument("--eval-dir", type=Path, default=None, help="the shared evaluation data (default ../shared/eval)")
 
 
 def measure(name: str, command: list[str], env: dict[str, str], args: argparse.Namespace) -> Side:
@@ -143,29 +112,29 @@ def measure(name: str, command: list[str], env: dict[str, str], args: argparse.N
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
-    records = [r for r in _records(stdout) if "source" in r]
-    if code != 0 or len(records) != args.articles or any(r.get("error") for r in records):
-        side.status = f"failed (exit {code}, {len(records)} of {args.articles} results): {stderr.strip()[-300:]}"
+    rows = [r for r in records(stdout) if "source" in r]
+    if code != 0 or len(rows) != args.articles or any(r.get("error") for r in rows):
+        side.status = f"failed (exit {code}, {len(rows)} of {args.articles} results): {stderr.strip()[-300:]}"
         return side
-    side.articles = len(records)
+    side.articles = len(rows)
     side.articles_per_s = side.articles / side.wall_s
-    side.generated_tokens_per_s = _generated(records, args) / side.wall_s
-    timings = next((r for r in _records(stdout) if "generation_seconds" in r), None)
-    generation = timings["generation_seconds"] if timings else sum(r["seconds"] for r in records)  # the project: its results' shares
+    side.generated_tokens_per_s = _generated(rows, args) / side.wall_s
+    timings = next((r for r in records(stdout) if "generation_seconds" in r), None)
+    generation = timings["generation_seconds"] if timings else sum(r["seconds"] for r in rows)  # the project: its results' shares
     side.outside_generation_s = side.wall_s - generation
     side.gpu_peak_mb = peak.stop() if peak else None
-    side.backend = records[0].get("backend")
+    side.backend = rows[0].get("backend")
     side.notes = sorted({line for line in stderr.splitlines() if "warning:" in line and "using torch" in line})
     return side
 
 
-def _generated(records: list[dict], args: argparse.Namespace) -> int:
+def _generated(rows: list[dict], args: argparse.Namespace) -> int:
     """Scripts count their tokens; the project's lengths are pinned: each summary, and one
     translation per summary sentence (it translates sentence by sentence)."""
-    if "summary_tokens" in records[0]:
-        return sum(r["summary_tokens"] + r["translation_tokens"] for r in records)
-    sentences = sum(len(split_sentences(r["summary_ru"] or "")) for r in records)
-    return len(records) * args.summary_tokens + sentences * args.translation_tokens
+    if "summary_tokens" in rows[0]:
+        return sum(r["summary_tokens"] + r["translation_tokens"] for r in rows)
+    translated = sum(len(sentences(r["summary_ru"] or "")) for r in rows)
+    return len(rows) * args.summary_tokens + translated * args.translation_tokens
 
 
 class _GpuMemory:
@@ -205,7 +174,7 @@ def render(results: list[Side], args: argparse.Namespace, machine) -> str:
         "",
         f"**Machine:** {machine.cpu}, {machine.cores} cores · device `{args.device}` {_gpu_name()} · torch {machine.torch} · transformers {machine.transformers} · {now}",
         "",
-        f"**Run:** `python -m bench --device {args.device}{'' if args.size == 'full' else ' --size ' + args.size}` · {args.articles} articles · "
+        f"**Run:** `{args.command}` · {args.articles} articles · "
         f"summaries {args.summary_tokens} tokens × 5 beams, translations {args.translation_tokens} tokens × 4 beams, lengths pinned",
         "",
         "| side | backend | wall (s) | articles/s | generated tokens/s | × careful | × naive | peak GPU memory (MB) | outside generation (s) |",

@@ -1,4 +1,4 @@
-"""Timing and memory of child processes, and a description of the machine the numbers come from.
+"""Timing and memory of child processes, what the CLI printed, and the machine the numbers come from.
 
 Peak RSS comes from os.wait4, which returns the rusage of exactly the child waited for (stdlib,
 no psutil); RUSAGE_CHILDREN would give the largest of all children so far instead.
@@ -7,6 +7,7 @@ no psutil); RUSAGE_CHILDREN would give the largest of all children so far instea
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -17,6 +18,9 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
+
+SUMMARIZE = Path(sys.executable).parent / "summarize"  # the installed CLI, run as a user runs it
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,32 @@ def _rss_mb(maxrss: int) -> float:
     return (maxrss if sys.platform == "darwin" else maxrss * 1024) / 1e6
 
 
+def summarize_argv() -> list[str]:
+    """The CLI's command: its script, or `python -m summarize` where a --target install has none."""
+    return [str(SUMMARIZE)] if SUMMARIZE.exists() else [sys.executable, "-m", "summarize"]
+
+
+def records(stdout: str) -> list[dict[str, Any]]:
+    """The JSON objects among a process's output lines (the CLI's -f jsonl, the scripts' lines)."""
+    found = []
+    for line in stdout.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences as the project splits a summary to translate it (lines, then razdel), so that the
+    bench can count the translator inputs it made without reaching into summarize's internals."""
+    from razdel import sentenize
+
+    return [s.text for line in text.splitlines() if line.strip() for s in sentenize(line)]
+
+
 def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -87,30 +117,37 @@ class Machine:
         )
 
 
+def machine_line(*packages: str) -> str:
+    """One line for a report's head: CPU, cores, RAM, Python, the named packages' versions, the time."""
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    versions = "".join(f" · {name} {version(name)}" for name in packages)
+    return f"{cpu_model()}, {os.cpu_count()} cores, {ram_bytes() / 2**30:.1f} GiB RAM · Python {platform.python_version()}{versions} · {now}"
+
+
 def describe_machine() -> Machine:
     import torch
 
     return Machine(
-        cpu=_cpu_model(),
+        cpu=cpu_model(),
         cores=os.cpu_count() or 0,
-        ram_gib=_ram_bytes() / 2**30,
+        ram_gib=ram_bytes() / 2**30,
         python=platform.python_version(),
-        torch=_version("torch"),
-        transformers=_version("transformers"),
-        ctranslate2=_version("ctranslate2"),
+        torch=version("torch"),
+        transformers=version("transformers"),
+        ctranslate2=version("ctranslate2"),
         torch_threads=torch.get_num_threads(),
         date=datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
     )
 
 
-def _version(package: str) -> str:
+def version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "not installed"
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -120,7 +157,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _ram_bytes() -> int:
+def ram_bytes() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

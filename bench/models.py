@@ -5,13 +5,13 @@ every matrix the CPU multiplies has its real shape; only the numbers are random 
 The sentencepiece vocabularies are trained on the shared Russian text, as large as that text
 allows, so that articles are cut into pieces the way a real vocabulary cuts them. The embedding
 tables keep the real vocabulary sizes: input ids never go past the trained pieces, and generated
-ids past them must still decode (checked after every build).
+ids past them must still decode (checked after every build). The building itself (tokenizers,
+random weights, saving) is the tests' builder, tests/tiny_models.py, given the real configs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -20,6 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import tiny_models  # noqa: E402  (the one random-weight builder, shared with the tests)
 
 CONFIGS = Path(__file__).parent / "configs"
 RECIPE_FILE = "bench-recipe.json"
@@ -126,22 +129,19 @@ def _build(real: RealConfig, recipe: dict[str, Any], lines: list[str], folder: P
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        config_class, model_class, pieces = BUILDERS[real.kind](work, lines, recipe["config"])
-        config = config_class(**{**recipe["config"], **real.build_overrides})
-        torch.manual_seed(SEED)
-        model = model_class(config).eval()
+        tokenizer, pieces = _tokenizer(real.kind, work, lines, recipe["config"])
+        model = tiny_models.random_model(real.kind, {**recipe["config"], **real.build_overrides}, seed=SEED).eval()
         if real.separate_output_layer:
             output = model.get_output_embeddings()
             output.weight = torch.nn.Parameter(torch.randn_like(output.weight) * model.get_input_embeddings().weight.std())
-        generation = GenerationConfig.from_model_config(config)
+        model.generation_config = GenerationConfig.from_model_config(model.config)
         for key, value in real.generation.items():
-            setattr(generation, key, value)
-        model.generation_config = generation
-        model.save_pretrained(work)
+            setattr(model.generation_config, key, value)
+        tiny_models.save(model, tokenizer, work)
         parameters = sum(p.numel() for p in model.parameters())
         del model
         _restore_config(work / "config.json", recipe["config"], real.build_overrides)
-        check_tokenizer(work, lines, config.vocab_size)
+        check_tokenizer(work, lines, recipe["config"]["vocab_size"])
         summary = {"recipe": recipe, "parameters": parameters, "pieces": pieces, "source": real.source}
         (work / RECIPE_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
@@ -149,6 +149,18 @@ def _build(real: RealConfig, recipe: dict[str, Any], lines: list[str], folder: P
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _tokenizer(kind: str, folder: Path, lines: list[str], config: dict[str, Any]):
+    """The real layouts: T5's vocabulary is all pieces; Marian's keeps </s>, <unk> and <pad> apart and
+    vocab.json filled to the real size; MBart's keeps room for fairseq ids and language codes. MBart
+    is unigram, as transformers converts the file: a BPE model would be split by it into far more pieces."""
+    size = config["vocab_size"]
+    if kind == "marian":
+        return tiny_models.marian_tokenizer(folder, lines, size - 3, fill_to=size, pad_id=config["pad_token_id"])
+    if kind == "mbart":
+        return tiny_models.mbart_tokenizer(folder, lines, size - 100)
+    return tiny_models.t5_tokenizer(folder, lines, size)
 
 
 def _restore_config(path: Path, config: dict[str, Any], overrides: dict[str, Any]) -> None:
@@ -174,76 +186,6 @@ def check_tokenizer(folder: Path, lines: list[str], vocab_size: int) -> None:
         raise TypeError(f"{folder}: decoding every id gave {type(text).__name__}, not text")
 
 
-def _train_spm(lines: list[str], vocab_size: int, **options) -> bytes:
-    """A unigram model with as many pieces as the text allows, up to the real vocabulary size
-    (hard_vocab_limit=False: on the ~86 000 characters there are, it stops near 4 100 pieces)."""
-    import sentencepiece as spm
-
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines),
-        model_writer=buffer,
-        vocab_size=vocab_size,
-        character_coverage=1.0,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        **options,
-    )
-    return buffer.getvalue()
-
-
-def _pieces(model: bytes) -> int:
-    import sentencepiece as spm
-
-    return spm.SentencePieceProcessor(model_proto=model).get_piece_size()
-
-
-def _t5(folder: Path, lines: list[str], config: dict[str, Any]):
-    """rut5's layout: pad 0, </s> 1, <unk> 2, no extra ids (its vocabulary is 30 000 exactly)."""
-    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
-
-    model = _train_spm(lines, config["vocab_size"], pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
-    (folder / "spiece.model").write_bytes(model)
-    T5Tokenizer.from_pretrained(folder, extra_ids=0).save_pretrained(folder)
-    return T5Config, T5ForConditionalGeneration, _pieces(model)
-
-
-def _marian(folder: Path, lines: list[str], config: dict[str, Any]):
-    """opus-mt's layout: </s> 0, <unk> 1, the pieces, <pad> last (62517). vocab.json is filled with
-    unused names up to the real size, as the real one has an entry for every id."""
-    import sentencepiece as spm
-    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
-
-    model = _train_spm(lines, config["vocab_size"] - 3)
-    (folder / "source.spm").write_bytes(model)
-    (folder / "target.spm").write_bytes(model)  # only Russian text is available: both sides use it
-    processor = spm.SentencePieceProcessor(model_proto=model)
-    vocab = {"</s>": 0, "<unk>": 1}
-    for i in range(processor.get_piece_size()):
-        vocab.setdefault(processor.id_to_piece(i), len(vocab))
-    pad = config["pad_token_id"]
-    for i in range(len(vocab), config["vocab_size"]):
-        if i != pad:
-            vocab[f"<bench-unused-{i}>"] = i
-    vocab["<pad>"] = pad
-    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    MarianTokenizer.from_pretrained(folder).save_pretrained(folder)
-    return MarianConfig, MarianMTModel, processor.get_piece_size()
-
-
-def _mbart(folder: Path, lines: list[str], config: dict[str, Any]):
-    from transformers import MBartConfig, MBartForConditionalGeneration, MBartTokenizer
-
-    # unigram, as transformers converts the file: a BPE model would be split by it into far more pieces
-    model = _train_spm(lines, config["vocab_size"] - 100)  # room for fairseq ids and language codes
-    (folder / "sentencepiece.bpe.model").write_bytes(model)
-    MBartTokenizer.from_pretrained(folder, src_lang="ru_RU", tgt_lang="ru_RU").save_pretrained(folder)
-    return MBartConfig, MBartForConditionalGeneration, _pieces(model)
-
-
-BUILDERS = {"t5": _t5, "marian": _marian, "mbart": _mbart}
-
-
 def ensure_models_in_child(names: list[str], size: str, cache_dir: Path, eval_dir: Path) -> dict[str, BuiltModel]:
     """ensure_models, with any building done in a child process: building loads full-size models, and
     Linux carries a parent's peak RSS into every child it starts (ru_maxrss survives fork and exec),
@@ -262,7 +204,9 @@ def _main() -> None:
 
     from bench import corpus
 
-    parser = argparse.ArgumentParser(prog="python -m bench.models", description="Build the bench's random-weight models.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.models", description="Internal: builds the bench's random-weight models in a process of their own (see ensure_models_in_child)."
+    )
     parser.add_argument("--names", required=True)
     parser.add_argument("--size", required=True)
     parser.add_argument("--cache-dir", type=Path, required=True)

@@ -1,7 +1,7 @@
-"""Runs the benchmark: the project's CLI against a naive transformers script, side by side.
+"""CPU bench: the project's CLI against a naive transformers script, side by side.
 
-    .venv/bin/python -m bench                                   # full size: about an hour on 2 cores
-    .venv/bin/python -m bench --size tiny --articles 3 --repeats 1   # smoke run, under a minute
+    .venv/bin/python -m bench cpu                                   # full size: about an hour on 2 cores
+    .venv/bin/python -m bench cpu --size tiny --articles 3 --repeats 1   # smoke run, under a minute
 
 Both sides run as their own processes on the same random-weight models (bench/models.py) with the
 same generate() settings, lengths pinned so that neither can stop early. Results go to
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
-from bench.measure import ProcessRun, describe_machine, median, run_process
+from bench.measure import SUMMARIZE, ProcessRun, describe_machine, median, records, run_process, sentences
 from bench.models import BuiltModel, ensure_models_in_child
 from bench.report import (
     BASELINE,
@@ -34,10 +34,10 @@ from bench.report import (
     SideResult,
     SummarizerResult,
 )
-from summarize.text import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
+HELP = "the CLI against a naive transformers script on CPU, on random-weight models of the real sizes"
 PROBE_TEXT = "Москва, 1 декабря — РИА Новости. Правительство утвердило программу ремонта дорог."
 
 
@@ -81,12 +81,9 @@ class Inputs:
     roofline_text: str
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-    summarize_exe = Path(sys.executable).parent / "summarize"
-    if not summarize_exe.exists():
-        sys.exit(f"bench: {summarize_exe} not found; install the project into this environment (pip install -e .)")
+def main(args: argparse.Namespace) -> int:
+    if not SUMMARIZE.exists():
+        sys.exit(f"bench: {SUMMARIZE} not found; install the project into this environment (pip install -e .)")
     eval_dir = args.eval_dir or corpus.default_eval_dir(ROOT)
     if not (eval_dir / corpus.RIA).is_file():
         sys.exit(f"bench: no evaluation data in {eval_dir} (give --eval-dir)")
@@ -104,16 +101,30 @@ def main(argv: list[str] | None = None) -> int:
     write_config(cache / "bench.toml", pairs, probe=False)
     write_config(cache / "bench-probe.toml", pairs, probe=True)
 
-    env = {k: v for k, v in os.environ.items() if k != "SUMMARIZE_CONFIG"}
-    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(cache / "hf"), SUMMARIZE_CT2_CACHE=str(cache / "ct2"))
-    if args.threads:
-        env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     with tempfile.TemporaryDirectory(prefix="summarize-bench-") as tmp:  # the RIA texts live only here
         inputs = write_inputs(eval_dir, Path(tmp), args.articles)
-        runner = Runner(summarize_exe, cache, env)
+        runner = Runner(SUMMARIZE, cache, sides_env(cache, args.threads))
         startup = measure_startup(runner, args.repeats)
         results = [PairBench(runner, pair, variants, inputs, args).measure() for pair in pairs]
+    report = make_report(args, machine, models, pairs, inputs, startup, results)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M")
+    for path in report.write(args.results_dir, stamp):
+        log(f"wrote {path}")
+    print(report.markdown())
+    broken = [s for r in results for s in r.sides if not s.ok and s.status != NOT_AVAILABLE]
+    return 1 if broken else 0
 
+
+def sides_env(cache: Path, threads: int | None) -> dict[str, str]:
+    """One environment for every side: offline, the bench's own caches, the same thread count."""
+    env = {k: v for k, v in os.environ.items() if k != "SUMMARIZE_CONFIG"}
+    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(cache / "hf"), SUMMARIZE_CT2_CACHE=str(cache / "ct2"))
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
+
+
+def make_report(args, machine, models: dict[str, BuiltModel], pairs: list[Pair], inputs: Inputs, startup, results: list[SummarizerResult]) -> Report:
     settings = {
         "size": args.size,
         "articles": args.articles,
@@ -123,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         "summary_settings": pairs[0].summary_settings,
         "translation_settings": pairs[0].translation_settings,
         "one_article": inputs.one.stem,
-        "variants": [v.key for v in variants],
+        "variants": [v.key for v in VARIANTS if v.key in args.variants],
         "threads": args.threads,
     }
-    report = Report(
+    return Report(
         machine=machine,
-        command=command,
+        command=args.command,
         settings=settings,
         models={
             name: {"model": m.hub_id, "parameters": m.parameters, "vocab_size": m.vocab_size, "pieces": m.pieces, "path": str(m.path)}
@@ -138,30 +149,18 @@ def main(argv: list[str] | None = None) -> int:
         summarizers=results,
         notes=notes(results, inputs, args),
     )
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M")
-    for path in report.write(args.results_dir, stamp):
-        log(f"wrote {path}")
-    print(report.markdown())
-    broken = [s for r in results for s in r.sides if not s.ok and s.status != NOT_AVAILABLE]
-    return 1 if broken else 0
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description="Benchmark the summarize CLI against a naive transformers 5 script on random-weight "
-        "models with the real architectures. Full size takes about an hour on 2 CPU cores (the batch "
-        "stage dominates: ~26 s per article per side); --size tiny runs in under a minute.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=("full", "tiny"), default="full", help="real model sizes, or tiny ones for a smoke run")
-    parser.add_argument("--articles", type=int, default=32, help="articles in the batch stage (default 32)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per short stage; the median is reported (default 3)")
+    parser.add_argument("--articles", type=positive, default=32, help="articles in the batch stage (default 32)")
+    parser.add_argument("--repeats", type=positive, default=3, help="runs per short stage; the median is reported (default 3)")
     parser.add_argument("--summary-tokens", type=int, default=60, help="summary length, fixed (default 60)")
     parser.add_argument("--translation-tokens", type=int, default=40, help="length of each translation, fixed (default 40)")
     parser.add_argument("--mbart", action="store_true", help="also benchmark mbart_ru_sum_gazeta (867 M parameters; doubles the time)")
     parser.add_argument(
         "--variants",
-        type=lambda s: s.split(","),
+        type=variant_keys,
         default=[v.key for v in VARIANTS],
         help=f"project variants, comma-separated: {', '.join(f'{v.key} ({v.label})' for v in VARIANTS)}",
     )
@@ -169,11 +168,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache", help="models and configs (default bench/.cache)")
     parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the report goes (default bench/results)")
     parser.add_argument("--eval-dir", type=Path, default=None, help="the shared evaluation data (default ../shared/eval)")
-    args = parser.parse_args(argv)
-    unknown = set(args.variants) - {v.key for v in VARIANTS}
-    if unknown or args.articles < 1 or args.repeats < 1:
-        parser.error(f"check --variants ({', '.join(sorted(unknown))}), --articles and --repeats")
-    return args
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def variant_keys(text: str) -> list[str]:
+    keys = text.split(",")
+    if unknown := set(keys) - {v.key for v in VARIANTS}:
+        raise argparse.ArgumentTypeError(f"unknown variants: {', '.join(sorted(unknown))}")
+    return keys
 
 
 def make_pairs(models: dict[str, BuiltModel], args: argparse.Namespace) -> list[Pair]:
@@ -385,7 +392,7 @@ class PairBench:
                 empty[name].append(bare.wall_s)
             for side, variant in self.live():
                 if (run := self.run(side, variant, "probe", [self.inputs.probe], probe=True)) is not None and variant is None:
-                    times = next(r for r in _records(run.stdout) if "load_seconds" in r)
+                    times = next(r for r in records(run.stdout) if "load_seconds" in r)
                     in_script.append(times["import_seconds"] + times["load_seconds"])
         self.launchers_s = {name: median(times) for name, times in empty.items()}
         for side, variant in self.live():
@@ -411,7 +418,7 @@ class PairBench:
             if (run := self.run(side, variant, "batch", [self.inputs.batch])) is not None:
                 batch_stats(side, run, variant is None, self.args)
                 if variant is not None and side.ok:
-                    outputs[variant.key] = {r["source"]: r for r in _records(run.stdout) if "source" in r}
+                    outputs[variant.key] = {r["source"]: r for r in records(run.stdout) if "source" in r}
         compare_with_fp32(self.sides, outputs)
 
     def roofline(self):
@@ -436,7 +443,7 @@ def side_status(run: ProcessRun, project: bool) -> str:
         return NOT_AVAILABLE
     if run.failure():
         return f"failed: {run.failure()}"
-    errors = [r["error"] for r in _records(run.stdout) if r.get("error")]
+    errors = [r["error"] for r in records(run.stdout) if r.get("error")]
     return f"failed: {errors[0]}" if errors else OK
 
 
@@ -444,29 +451,29 @@ def batch_stats(side: SideResult, run: ProcessRun, baseline: bool, args) -> None
     """Rates over the whole process, start to exit. The baseline reports its token counts; the
     project's are the pinned lengths: each summary, and each translator input (one per summary
     sentence, as the project splits them)."""
-    records = [r for r in _records(run.stdout) if "source" in r]
-    if len(records) != args.articles:
-        side.fail(f"{len(records)} results for {args.articles} articles")
+    rows = [r for r in records(run.stdout) if "source" in r]
+    if len(rows) != args.articles:
+        side.fail(f"{len(rows)} results for {args.articles} articles")
         return
     if baseline:
-        summary_tokens = sum(r["summary_tokens"] for r in records)
-        translation_tokens = sum(r["translation_tokens"] for r in records)
+        summary_tokens = sum(r["summary_tokens"] for r in rows)
+        translation_tokens = sum(r["translation_tokens"] for r in rows)
         inputs_per_article = 1.0
     else:
-        sentences = [len(split_sentences(r["summary_ru"] or "")) for r in records]
-        summary_tokens = len(records) * args.summary_tokens
-        translation_tokens = sum(sentences) * args.translation_tokens
-        inputs_per_article = statistics.mean(sentences)
-        side.warnings = sorted(set.intersection(*(set(r.get("warnings") or []) for r in records)))
-    side.batch_s, side.batch_rss_mb, side.batch_articles = run.wall_s, run.peak_rss_mb, len(records)
-    side.articles_per_s = len(records) / run.wall_s
+        per_summary = [len(sentences(r["summary_ru"] or "")) for r in rows]
+        summary_tokens = len(rows) * args.summary_tokens
+        translation_tokens = sum(per_summary) * args.translation_tokens
+        inputs_per_article = statistics.mean(per_summary)
+        side.warnings = sorted(set.intersection(*(set(r.get("warnings") or []) for r in rows)))
+    side.batch_s, side.batch_rss_mb, side.batch_articles = run.wall_s, run.peak_rss_mb, len(rows)
+    side.articles_per_s = len(rows) / run.wall_s
     side.summary_tokens_per_s = summary_tokens / run.wall_s
     side.generated_tokens_per_s = (summary_tokens + translation_tokens) / run.wall_s
     # the baseline reports what it fed the model; the project what it used of the article's input_tokens
-    side.mean_input_tokens = statistics.mean(r["input_tokens"] if baseline else r.get("used_tokens") or r["input_tokens"] for r in records)
+    side.mean_input_tokens = statistics.mean(r["input_tokens"] if baseline else r.get("used_tokens") or r["input_tokens"] for r in rows)
     if not baseline:
-        side.mean_article_tokens = statistics.mean(r["input_tokens"] for r in records)
-    side.mean_summary_chars = statistics.mean(len(r["summary_ru"] or "") for r in records)
+        side.mean_article_tokens = statistics.mean(r["input_tokens"] for r in rows)
+    side.mean_summary_chars = statistics.mean(len(r["summary_ru"] or "") for r in rows)
     side.translated_inputs_per_article = inputs_per_article
 
 
@@ -567,21 +574,5 @@ def notes(results: list[SummarizerResult], inputs: Inputs, args) -> list[str]:
     return out
 
 
-def _records(stdout: str) -> list[dict[str, Any]]:
-    records = []
-    for line in stdout.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            records.append(value)
-    return records
-
-
 def log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,12 +1,14 @@
 """The benchmark (bench/) runs end to end at tiny size, so that it cannot rot unnoticed.
 
 It is not a benchmark run: tiny models, two articles, one repeat. It checks that both sides ran,
-did the same work, and that the report holds every number it promises.
+did the same work, and that the report holds every number it promises; and that the one entry,
+`python -m bench BENCH`, offers every bench.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -29,6 +31,7 @@ def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
         sys.executable,
         "-m",
         "bench",
+        "cpu",
         "--size",
         "tiny",
         "--articles",
@@ -92,6 +95,24 @@ def test_the_benchmark_runs_end_to_end_at_tiny_size(tmp_path):
     assert not list(tmp_path.rglob("ria20-*.txt"))  # the RIA texts are not left behind
 
 
+def test_one_entry_lists_every_bench_and_each_has_its_own_options():
+    """`python -m bench --help` names every bench with a line on what it measures; `BENCH --help`
+    shows that bench's options."""
+
+    def bench(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+    listing = bench("--help")
+    assert listing.returncode == 0, listing.stderr
+    own = {"cpu": "--variants", "gpu": "--device", "fetch": "--results-dir", "corpus": "--counts", "ray": "--workers"}
+    for name, option in own.items():
+        assert re.search(rf"^    {name} +\w", listing.stdout, re.MULTILINE), listing.stdout
+        done = bench(name, "--help")
+        assert done.returncode == 0 and f"python -m bench {name}" in done.stdout and option in done.stdout, (name, done.stdout, done.stderr)
+    wrong = bench("--device", "cuda")  # the old way into the GPU bench: a usage error naming the benches, not the CPU bench
+    assert wrong.returncode == 2 and "cpu, gpu, fetch, corpus, ray" in wrong.stderr.replace("'", ""), wrong.stderr
+
+
 def test_a_variant_whose_flag_the_cli_does_not_know_is_not_available(tmp_path):
     """The bench tells a missing feature from a broken one by the CLI's own usage error."""
     from bench.measure import run_process
@@ -112,11 +133,12 @@ def test_agreement_is_the_share_of_character_positions_that_agree_up_to_the_long
 @pytest.mark.slow
 @needs_eval_data
 def test_the_gpu_bench_runs_end_to_end_on_a_cpu_at_tiny_size(tmp_path):
-    """`python -m bench --device cuda` is run on a GPU machine; here its CPU smoke run keeps it working."""
+    """`python -m bench gpu` is run on a GPU machine; here its CPU smoke run keeps it working."""
     argv = [
         sys.executable,
         "-m",
         "bench",
+        "gpu",
         "--device",
         "cpu",
         "--size",

@@ -1,7 +1,9 @@
-"""Tiny random-weight seq2seq models of the real architectures (T5, MBart, Marian), built in seconds.
+"""Random-weight seq2seq models of the real architectures (T5, MBart, Marian): the one builder.
 
-Their sentencepiece vocabularies are trained on a few Russian lines, so tokenization is real; their
-output is gibberish, so tests check plumbing, structure and limits, never wording.
+The tests build tiny ones in seconds (build_all); bench/models.py builds bench-size ones from the
+real configs with the same functions (tokenizer writers, random_model, save). Sentencepiece
+vocabularies are trained on Russian lines, so tokenization is real; the output is gibberish, so
+tests check plumbing, structure and limits, never wording.
 """
 
 from __future__ import annotations
@@ -34,14 +36,31 @@ HUB_IDS = {
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-def _train_spm(vocab_size: int = 160, **options) -> bytes:
+LINES = RUSSIAN_LINES * 4
+PIECES = 160  # the tests' vocabularies: small, so building takes seconds
+ARCHITECTURES = {  # kind: (config class, model class) in transformers
+    "t5": ("T5Config", "T5ForConditionalGeneration"),
+    "mbart": ("MBartConfig", "MBartForConditionalGeneration"),
+    "marian": ("MarianConfig", "MarianMTModel"),
+}
+TINY_LAYERS = {"d_model": 16, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2, "decoder_attention_heads": 2}
+TINY = {
+    "t5": {"d_model": 16, "d_kv": 8, "d_ff": 32, "num_layers": 1, "num_decoder_layers": 1, "num_heads": 2},
+    "mbart": {**TINY_LAYERS, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32, "max_position_embeddings": 1024},
+    "marian": {**TINY_LAYERS, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32, "max_position_embeddings": 512},
+}
+
+
+def train_spm(lines: list[str], pieces: int, **options) -> bytes:
+    """A unigram model (unless options say otherwise) with up to `pieces` pieces, fewer when the
+    text has no more to give (hard_vocab_limit=False), so that any text and size train."""
     import sentencepiece as spm
 
     buffer = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(RUSSIAN_LINES * 4),
+        sentence_iterator=iter(lines),
         model_writer=buffer,
-        vocab_size=vocab_size,
+        vocab_size=pieces,
         character_coverage=1.0,
         hard_vocab_limit=False,
         minloglevel=2,
@@ -50,94 +69,94 @@ def _train_spm(vocab_size: int = 160, **options) -> bytes:
     return buffer.getvalue()
 
 
-def build_t5(path: Path) -> Path:
-    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
+def piece_count(model: bytes) -> int:
+    import sentencepiece as spm
+
+    return spm.SentencePieceProcessor(model_proto=model).get_piece_size()
+
+
+def t5_tokenizer(path: Path, lines: list[str], pieces: int = PIECES):
+    """rut5's layout: pad 0, </s> 1, <unk> 2, no extra ids. Returns the tokenizer and the pieces trained."""
+    from transformers import T5Tokenizer
 
     path.mkdir(parents=True, exist_ok=True)
-    (path / "spiece.model").write_bytes(_train_spm(pad_id=0, eos_id=1, unk_id=2, bos_id=-1))
-    tokenizer = T5Tokenizer.from_pretrained(path, extra_ids=0)
-    config = T5Config(
-        vocab_size=len(tokenizer),
-        d_model=16,
-        d_kv=8,
-        d_ff=32,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
-        pad_token_id=0,
-        eos_token_id=1,
-        decoder_start_token_id=0,
-    )
-    _save(T5ForConditionalGeneration(config), tokenizer, path)
+    model = train_spm(lines, pieces, pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    (path / "spiece.model").write_bytes(model)
+    return T5Tokenizer.from_pretrained(path, extra_ids=0), piece_count(model)
+
+
+def mbart_tokenizer(path: Path, lines: list[str], pieces: int = PIECES, **options):
+    from transformers import MBartTokenizer
+
+    path.mkdir(parents=True, exist_ok=True)
+    model = train_spm(lines, pieces, **options)
+    (path / "sentencepiece.bpe.model").write_bytes(model)
+    return MBartTokenizer.from_pretrained(path, src_lang="ru_RU", tgt_lang="ru_RU"), piece_count(model)
+
+
+def marian_tokenizer(path: Path, lines: list[str], pieces: int = PIECES, fill_to: int | None = None, pad_id: int | None = None):
+    """opus-mt's layout: </s> 0, <unk> 1, the pieces, <pad> (last unless pad_id says where). With
+    fill_to, vocab.json gets unused names up to that size, as the real one has an entry for every
+    id (Marian's tokenizer raises on an id that is in neither vocab.json nor the sentencepiece model)."""
+    import sentencepiece as spm
+    from transformers import MarianTokenizer
+
+    path.mkdir(parents=True, exist_ok=True)
+    model = train_spm(lines, pieces)
+    (path / "source.spm").write_bytes(model)
+    (path / "target.spm").write_bytes(model)  # only Russian text is available: both sides use it
+    processor = spm.SentencePieceProcessor(model_proto=model)
+    vocab = {"</s>": 0, "<unk>": 1}
+    for i in range(processor.get_piece_size()):
+        vocab.setdefault(processor.id_to_piece(i), len(vocab))
+    pad = len(vocab) if pad_id is None else pad_id
+    vocab.update({f"<bench-unused-{i}>": i for i in range(len(vocab), fill_to or 0) if i != pad})
+    vocab["<pad>"] = pad
+    (path / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    return MarianTokenizer.from_pretrained(path), processor.get_piece_size()
+
+
+def random_model(kind: str, config: dict, std: float | None = None, seed: int = 0):
+    """A model of the architecture with seeded random weights: transformers' own initialisation,
+    or every parameter drawn from N(0, std) (tiny models need large weights to vary their output)."""
+    import torch
+    import transformers
+
+    config_class, model_class = (getattr(transformers, name) for name in ARCHITECTURES[kind])
+    torch.manual_seed(seed)
+    model = model_class(config_class(**config))
+    if std is not None:
+        torch.manual_seed(seed)
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=std)
+    return model
+
+
+def save(model, tokenizer, path: Path) -> None:
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+
+
+def build_t5(path: Path) -> Path:
+    tokenizer, _ = t5_tokenizer(path, LINES)
+    config = {**TINY["t5"], "vocab_size": len(tokenizer), "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0}
+    save(random_model("t5", config, std=0.5), tokenizer, path)
     return path
 
 
 def build_mbart(path: Path) -> Path:
-    from transformers import MBartConfig, MBartForConditionalGeneration, MBartTokenizer
-
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "sentencepiece.bpe.model").write_bytes(_train_spm(model_type="bpe"))
-    tokenizer = MBartTokenizer.from_pretrained(path, src_lang="ru_RU", tgt_lang="ru_RU")
-    config = MBartConfig(
-        vocab_size=len(tokenizer),
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=1024,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-        decoder_start_token_id=2,
-    )
-    _save(MBartForConditionalGeneration(config), tokenizer, path)
+    tokenizer, _ = mbart_tokenizer(path, LINES, model_type="bpe")
+    config = {**TINY["mbart"], "vocab_size": len(tokenizer), "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "decoder_start_token_id": 2}
+    save(random_model("mbart", config, std=0.5), tokenizer, path)
     return path
 
 
 def build_marian(path: Path) -> Path:
-    import sentencepiece as spm
-    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
-
-    path.mkdir(parents=True, exist_ok=True)
-    model = _train_spm()
-    (path / "source.spm").write_bytes(model)
-    (path / "target.spm").write_bytes(model)
-    pieces = spm.SentencePieceProcessor(model_proto=model)
-    vocab = {"</s>": 0, "<unk>": 1}
-    for i in range(pieces.get_piece_size()):
-        vocab.setdefault(pieces.id_to_piece(i), len(vocab))
-    vocab.setdefault("<pad>", len(vocab))
-    (path / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    tokenizer = MarianTokenizer.from_pretrained(path)
-    config = MarianConfig(
-        vocab_size=len(vocab),
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=512,
-        pad_token_id=vocab["<pad>"],
-        eos_token_id=0,
-        decoder_start_token_id=vocab["<pad>"],
-    )
-    _save(MarianMTModel(config), tokenizer, path)
+    tokenizer, _ = marian_tokenizer(path, LINES)
+    pad = tokenizer.pad_token_id
+    config = {**TINY["marian"], "vocab_size": pad + 1, "pad_token_id": pad, "eos_token_id": 0, "decoder_start_token_id": pad}
+    save(random_model("marian", config, std=0.5), tokenizer, path)
     return path
-
-
-def _save(model, tokenizer, path: Path) -> None:
-    import torch
-
-    torch.manual_seed(0)
-    for p in model.parameters():
-        torch.nn.init.normal_(p, std=0.5)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
 
 
 BUILDERS = {"t5": build_t5, "mbart": build_mbart, "marian": build_marian}
