@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from summarize.errors import SummarizeError, first_line
 
-URL_SCHEMES = ("http://", "https://")  # web pages, fetched by summarize.web rather than read as storage
+URL_SCHEMES = ("http://", "https://")  # web pages, fetched by inputs.web rather than read as storage
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 GLOB_MAGIC = re.compile(r"[*?[]")
 GCS_RETRY_S = 15  # how long a gs:// call retries before it is an error

@@ -255,7 +255,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 class CT2Seq2Seq:
-    """A ModelEngine (see engines/__init__.py) on a CTranslate2 model."""
+    """A ModelEngine (see engines/protocol.py) on a CTranslate2 model."""
 
     # CTranslate2's int8 kernels gain from batching where torch does not: on 2 CPU cores, 4 articles
     # of ~300 tokens with 5 beams took 0.33 s each together against 0.71 s one at a time.

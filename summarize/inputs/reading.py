@@ -32,7 +32,7 @@ def read_documents(
     inputs: list[Input], max_chars: int, fields: Fields, done: Callable[[int, Input], bool] = lambda index, item: False
 ) -> Iterator[tuple[int, Input, Document | Failure | None]]:
     """Every input's articles in order, with the index of the input they came from. Web pages are
-    fetched ahead, a few at a time, while earlier inputs are summarised (summarize.web). `done` is
+    fetched ahead, a few at a time, while earlier inputs are summarised (inputs.web). `done` is
     asked first, in order, of each input that is not a dataset: one already done is neither read
     nor fetched, and comes back with None."""
     skipped = {i for i, item in enumerate(inputs) if not _is_dataset(item) and done(i, item)}

@@ -320,7 +320,7 @@ def _arrow_type(pa: Any, hint: Any, name: str) -> Any:
         return pa.list_(_arrow_type(pa, typing.get_args(hint)[0], name))
     elif hint in _ARROW_TYPES:
         return getattr(pa, _ARROW_TYPES[hint])()
-    raise TypeError(f"Result.{name}: no Parquet type for {hint}; add one to corpus._ARROW_TYPES")
+    raise TypeError(f"Result.{name}: no Parquet type for {hint}; add one to outputs.dataset._ARROW_TYPES")
 
 
 class DatasetSink:
