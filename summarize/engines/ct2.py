@@ -268,6 +268,7 @@ class CT2Seq2Seq:
         device: str,
         quantize: Quantize | None,
         progress: Callable[[str], None] = lambda message: None,
+        *,
         cache_root: Path | None = None,
         dtype: Dtype = Dtype.auto,
         cpu_threads: int | None = None,

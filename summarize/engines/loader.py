@@ -63,7 +63,7 @@ def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: lis
         return None
     backend = options.backend or preset.backend
     quantize = options.quantize or preset.quantize
-    return load_engine(preset, path, options.device, backend, quantize, notify, notices, options.dtype, options.cpu_threads)
+    return load_engine(preset, path, options.device, backend, quantize, notify=notify, notices=notices, dtype=options.dtype, cpu_threads=options.cpu_threads)
 
 
 def load_engine(
@@ -72,6 +72,7 @@ def load_engine(
     device: Device,
     backend: Backend,
     quantize: Quantize | None,
+    *,
     notify: Notify = lambda message: None,
     notices: list[str] | None = None,
     dtype: Dtype = Dtype.auto,

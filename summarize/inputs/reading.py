@@ -73,7 +73,7 @@ def _page(item: Input, page, max_chars: int) -> Document | Failure:
 
 
 def _document(
-    source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, html: bool = False, markdown: bool = False
+    source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, *, html: bool = False, markdown: bool = False
 ) -> Document:
     """An input's bytes as a Document: a web page's article (by its type, its name or its
     content), else its decoded text; refused past max_chars, warned about when not Russian."""
