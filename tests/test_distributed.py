@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_dataset, write_jsonl
+from helpers import SHORT, clean_env, make_folder, parse_jsonl, slow_config, write_dataset, write_jsonl
 
 pytest.importorskip("ray")
 
@@ -261,8 +261,7 @@ RAY_DUMPS = ("Traceback", "Exception raised in creation task", "Exception occurr
 def summarize(*args, shard_rows: int | None = None, **popen) -> subprocess.Popen:
     """`python -m summarize ARGS` on the tiny models; without an address it starts its own local Ray.
     `shard_rows` sets distributed.SHARD_ROWS in that process (small: shards appear during the run)."""
-    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}
-    env.pop("RAY_ADDRESS", None)
+    env = clean_env()
     setting = f"import summarize.outputs.shards as d; d.SHARD_ROWS = {shard_rows}; " if shard_rows else ""
     program = ["-c", f"{setting}import sys; from summarize.cli import main; sys.argv[0] = 'summarize'; main()"]
     command = [sys.executable, *program, *map(str, args)]

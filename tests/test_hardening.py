@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HF_HOME
+from helpers import clean_env
 from typer.testing import CliRunner
 
 from summarize import cli
@@ -49,7 +49,7 @@ def main(capsys, *args) -> tuple[int, str, str]:
 
 
 def spawn(*args, **settings) -> subprocess.Popen:
-    environment = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", **settings.pop("env", {})}
+    environment = clean_env(**settings.pop("env", {}))
     return subprocess.Popen([str(BIN), *args], env=environment, **settings)
 
 

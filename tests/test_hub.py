@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HF_HOME, ROOT
+from helpers import HF_HOME, ROOT, clean_env
 from typer.testing import CliRunner
 
 from summarize import cli, hub
@@ -189,8 +189,7 @@ LOOKUP = textwrap.dedent(
 
 
 def look_up_both_defaults(tmp_path, port):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_HOME=str(tmp_path / "fresh-home"), HF_ENDPOINT=f"http://127.0.0.1:{port}")
+    env = clean_env(HF_HOME=str(tmp_path / "fresh-home"), HF_HUB_OFFLINE=None, HF_ENDPOINT=f"http://127.0.0.1:{port}")
     done = subprocess.run([sys.executable, "-c", LOOKUP], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout), done.stderr
@@ -208,8 +207,7 @@ def test_a_fresh_cache_without_a_hub_falls_back_within_five_seconds_quietly(tmp_
 
 
 def test_models_download_without_a_hub_is_quick_and_one_line_per_model(tmp_path, silent_port):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_HOME=str(tmp_path / "fresh-home"), HF_ENDPOINT=f"http://127.0.0.1:{silent_port}")
+    env = clean_env(HF_HOME=str(tmp_path / "fresh-home"), HF_HUB_OFFLINE=None, HF_ENDPOINT=f"http://127.0.0.1:{silent_port}")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "summarize", "models", "download"], env=env, capture_output=True, text=True, timeout=60)
     assert time.monotonic() - started < 15  # interpreter start included; the hub part is ~3 s

@@ -14,7 +14,7 @@ import socket
 import time
 
 import pytest
-from conftest import SHORT, NewsServer, parse_jsonl, read_output, write_dataset, write_jsonl
+from helpers import SHORT, NewsServer, parse_jsonl, read_output, write_dataset, write_jsonl
 
 from summarize.documents import Result
 

@@ -13,7 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import NewsServer, Route
+from helpers import NewsServer, Route
 
 from summarize.errors import SummarizeError
 from summarize.inputs.web import Fetched, FetchLimits, decode_page, extract_page, fetch_all, looks_like_html, user_agent
