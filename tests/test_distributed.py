@@ -19,6 +19,7 @@ import pytest
 from helpers import SHORT, clean_env, make_folder, parse_jsonl, slow_config, write_dataset, write_jsonl
 
 pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
 
 BAD = {"not json": 7, "no text": 13, "empty text": 21}  # line number → what is wrong with it
 
