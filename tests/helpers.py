@@ -6,6 +6,7 @@ program it starts) runs in. conftest.py holds the fixtures and the session's set
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import sys
@@ -176,13 +177,21 @@ class Route:
     length: bool = True  # send Content-Length
 
 
+# One order of events for every NewsServer: a request's (start, end) on one server can be compared with another's.
+_EVENTS = itertools.count()
+
+
 class NewsServer:
-    """A local site on 127.0.0.1 in a thread: routes by path; counts requests (by path, and at once)
-    and remembers their headers. It stops with the test (the `site` fixtures) or with the process."""
+    """A local site on 127.0.0.1 in a thread: routes by path; counts requests (by path, and at once),
+    the responses sent in full (by path), and remembers their headers and when they started and ended
+    (as `spans` in one order of events across servers). It stops with the test (the `site` fixtures)
+    or with the process."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
+        self.served: Counter[str] = Counter()
+        self.spans: list[tuple[int, int]] = []
         self.lock = threading.Lock()
         self.active = 0
         self.most_at_once = 0
@@ -220,17 +229,22 @@ class NewsServer:
                     server.active += 1
                     server.most_at_once = max(server.most_at_once, server.active)
                     server.seen_headers.append(dict(self.headers))
+                    start = next(_EVENTS)
                 try:
-                    self._answer(server.routes.get(self.path) or Route(b"not here", 404, "text/plain"))
+                    if self._answer(server.routes.get(self.path) or Route(b"not here", 404, "text/plain")):
+                        with server.lock:
+                            server.served[self.path] += 1
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up, as it should past its limits
                 finally:
                     with server.lock:
                         server.active -= 1
+                        server.spans.append((start, next(_EVENTS)))
 
-            def _answer(self, route: Route) -> None:
+            def _answer(self, route: Route) -> bool:
+                """True when the whole response was sent."""
                 if route.delay and server.stopping.wait(route.delay):
-                    return
+                    return False
                 body = route.body
                 self.send_response(route.status)
                 if route.content_type:
@@ -242,11 +256,12 @@ class NewsServer:
                 self.end_headers()
                 if not route.drip:
                     self.wfile.write(body)
-                    return
+                    return True
                 for i in range(len(body)):
                     if server.stopping.wait(route.drip):
-                        return
+                        return False
                     self.wfile.write(body[i : i + 1])
                     self.wfile.flush()
+                return True
 
         return Handler
