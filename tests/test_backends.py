@@ -1,13 +1,12 @@
 """Speed paths: torch dynamic int8 and the CTranslate2 backend, checked against torch fp32."""
 
 import json
-import os
 import re
 import subprocess
 import sys
 
 import pytest
-from conftest import HF_HOME, invoke
+from helpers import clean_env, invoke
 
 from summarize import cli
 from summarize.config import Preset
@@ -134,7 +133,7 @@ def test_weights_that_do_not_fit_are_refused_before_conversion(models, tmp_path)
 
 @pytest.mark.slow
 def test_converted_models_run_without_torch_or_transformers(models, tmp_path):
-    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", "SUMMARIZE_CT2_CACHE": str(tmp_path)}
+    env = clean_env(SUMMARIZE_CT2_CACHE=str(tmp_path))
     args = [sys.executable, "-X", "importtime", "-m", "summarize", "-", "--backend", "ctranslate2", "-f", "json", "--beams", "1"]
     first = subprocess.run(args, input=TEXTS[0].encode(), capture_output=True, env=env, timeout=300)
     assert first.returncode == 0, first.stderr.decode()[-2000:]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BIN, ROOT
+from helpers import BIN, ROOT
 
 sys.path.insert(0, str(ROOT))
 from bench import corpus

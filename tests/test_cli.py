@@ -5,7 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SHORT, invoke, parse_jsonl
+from helpers import SHORT, invoke, parse_jsonl
 
 from summarize import cli
 from summarize.config import Length, load_config

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from summarize.config import Backend, Device, Dtype, Preset, load_config
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type, group_size, pick_dtype

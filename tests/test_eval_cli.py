@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import invoke, parse_jsonl, write_jsonl
+from helpers import invoke, parse_jsonl, write_jsonl
 
 from summarize import cli
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import sacrebleu
-from conftest import write_jsonl
+from helpers import write_jsonl
 
 from summarize.errors import SummarizeError
 from summarize.evaluate.data import Record, read_predictions, read_records

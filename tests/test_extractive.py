@@ -4,7 +4,7 @@ import json
 from unittest import mock
 
 import pytest
-from conftest import invoke
+from helpers import invoke
 
 from summarize import cli
 from summarize.engines import extractive

@@ -1,7 +1,7 @@
 """News structure (title, dateline, language) and checks of a model's output, on real-looking text."""
 
 import pytest
-from conftest import ARTICLE
+from helpers import ARTICLE
 from hypothesis import given
 from hypothesis import strategies as st
 

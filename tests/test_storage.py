@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import SHORT, parse_jsonl, write_jsonl
+from helpers import SHORT, parse_jsonl, write_jsonl
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -130,6 +130,7 @@ def test_a_cut_off_write_leaves_no_file(tmp_path):
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["s.parquet"]
 
 
+@pytest.mark.ray
 def test_ray_output_where_nothing_can_be_written_is_refused_before_the_run(run, s3, bucket, tmp_path):
     pytest.importorskip("ray")
     data = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": SHORT}])

@@ -7,13 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ARTICLE, BIN, HF_HOME, SHORT, parse_jsonl
+from helpers import ARTICLE, BIN, SHORT, clean_env, parse_jsonl
 
 pytestmark = pytest.mark.slow
 
 
 def summarize(*args, input=None, env=None, cwd=None):
-    environment = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", **(env or {})}
+    environment = clean_env(**(env or {}))
     return subprocess.run([str(BIN), *map(str, args)], input=input, capture_output=True, env=environment, cwd=cwd, timeout=300)
 
 
@@ -106,7 +106,7 @@ def test_at_a_terminal_results_print_above_the_bar_and_each_warning_once(models,
     for name in ("a.txt", "b.txt", "c.txt"):
         (news / name).write_text(SHORT + " " + name, encoding="utf-8")
     controller, terminal = pty.openpty()
-    environment = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1", "COLUMNS": "120", "TERM": "xterm"}
+    environment = clean_env(COLUMNS="120", TERM="xterm")
     process = subprocess.Popen([str(BIN), news, "--config", fast_config], stdout=terminal, stderr=terminal, env=environment)
     os.close(terminal)
     screen = b""

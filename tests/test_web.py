@@ -13,7 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import NewsServer, Route
+from helpers import NewsServer, Route
 
 from summarize.errors import SummarizeError
 from summarize.inputs.pages import decode_page, extract_page, looks_like_html
@@ -287,21 +287,17 @@ def test_oversized_body_is_refused(site, length):
 
 
 def test_slow_server_hits_the_read_timeout(site):
-    site.routes["/slow.html"] = Route(news_page().encode(), delay=5)
-    start = time.monotonic()
-    got = fetch_one(site.url("/slow.html"), limits=FetchLimits(read_timeout=0.5, deadline=3))
-    assert time.monotonic() - start < 2
-    assert isinstance(got, SummarizeError)
+    site.routes["/slow.html"] = Route(news_page().encode(), delay=30)
+    got = fetch_one(site.url("/slow.html"), limits=FetchLimits(read_timeout=0.5, deadline=20))
+    assert isinstance(got, SummarizeError)  # the message says which limit stopped it: the read timeout
     assert "sent nothing for 0.5 s; try again later" in str(got)
 
 
 def test_slow_drip_is_cut_by_the_deadline(site):
     # a byte every 0.1 s never trips the read timeout; only a whole-download deadline stops it (trafilatura #621)
     site.routes["/drip.html"] = Route(news_page().encode(), drip=0.1)
-    start = time.monotonic()
     got = fetch_one(site.url("/drip.html"), limits=FetchLimits(read_timeout=1, deadline=0.8))
-    assert time.monotonic() - start < 1.8
-    assert isinstance(got, SummarizeError)
+    assert isinstance(got, SummarizeError)  # the message says which limit stopped it: the deadline
     assert "took over 0.8 s" in str(got)
 
 
@@ -312,9 +308,7 @@ def test_refused_connection_and_bad_urls_fail_fast_one_line_each():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     urls = [f"http://127.0.0.1:{port}/a.html", "ftp://example.com/a.html", "news.html", "http://127.0.0.1:99999/"]
-    start = time.monotonic()
     results = list(fetch_all(urls))
-    assert time.monotonic() - start < 2
     assert [url for url, _ in results] == urls
     messages = [str(got) for _, got in results]
     assert all(isinstance(got, SummarizeError) for _, got in results)
@@ -330,12 +324,10 @@ def test_results_follow_input_order_while_fetches_overlap(site):
     for i, delay in enumerate(delays):
         site.routes[f"/{i}.html"] = Route(news_page().encode(), delay=delay)
     urls = [site.url(f"/{i}.html") for i in range(len(delays))] + ["mailto:x"]
-    start = time.monotonic()
     results = list(fetch_all(urls, per_host=6))
-    took = time.monotonic() - start
     assert [url for url, _ in results] == urls
     assert all(isinstance(got, Fetched) for _, got in results[:-1])
-    assert took < sum(delays) * 0.6
+    assert site.most_at_once > 1  # the fetches overlapped
 
 
 def test_at_most_per_host_requests_at_once_and_hosts_overlap():
@@ -346,12 +338,11 @@ def test_at_most_per_host_requests_at_once_and_hosts_overlap():
             for server in servers:
                 server.routes[f"/{i}.html"] = Route(news_page().encode(), delay=0.2)
                 urls.append(server.url(f"/{i}.html"))
-        start = time.monotonic()
         results = list(fetch_all(urls, ahead=8, per_host=2))
-        took = time.monotonic() - start
         assert all(isinstance(got, Fetched) for _, got in results)
         assert [s.most_at_once for s in servers] == [2, 2, 2]
-        assert took < len(urls) * 0.2 / 3  # serially 3.6 s; about 0.6 s with two at once on each of three hosts
+        a, b, c = (s.spans for s in servers)  # a request on one host while one on another was open
+        assert any(x[0] < y[1] and y[0] < x[1] for one, other in ((a, b), (a, c), (b, c)) for x in one for y in other)
     finally:
         for server in servers:
             server.stop()
@@ -381,11 +372,12 @@ def test_closing_early_stops_downloads_in_flight_at_once(site):
     site.routes["/hang.html"] = Route(news_page().encode(), delay=30)
     results = fetch_all([site.url("/fast.html")] + [site.url("/hang.html")] * 4, limits=FetchLimits(deadline=60))
     assert isinstance(next(results)[1], Fetched)
-    time.sleep(0.2)  # let the hanging requests reach the server
+    deadline = time.monotonic() + 30  # a bound for a stuck fetcher only
+    while site.active < 2 and time.monotonic() < deadline:  # the hanging requests reach the server
+        time.sleep(0.05)
     assert site.active == 2
-    start = time.monotonic()
     results.close()
-    assert time.monotonic() - start < 1
+    assert site.served["/hang.html"] == 0  # it returned without waiting for the 30 s answers
     assert fetch_threads() == []
     deadline = time.monotonic() + 2
     while site.active and time.monotonic() < deadline:  # the server sees the connections go
@@ -395,26 +387,24 @@ def test_closing_early_stops_downloads_in_flight_at_once(site):
 def test_keyboard_interrupt_in_the_consumer_stops_the_fetcher(site):
     site.routes["/fast.html"] = Route(news_page().encode())
     site.routes["/hang.html"] = Route(news_page().encode(), delay=30)
-    start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         with closing(fetch_all([site.url("/fast.html"), site.url("/hang.html")])) as results:
             for _ in results:
                 raise KeyboardInterrupt
-    assert time.monotonic() - start < 1.5
+    assert site.served["/hang.html"] == 0  # stopped without waiting for the 30 s answer
     assert fetch_threads() == []
 
 
 def test_ctrl_c_while_waiting_for_a_page_stops_the_fetcher(site):
     site.routes["/hang.html"] = Route(news_page().encode(), delay=30)
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    start = time.monotonic()
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             list(fetch_all([site.url("/hang.html")] * 3))
     finally:
         timer.cancel()
-    assert time.monotonic() - start < 1.5
+    assert site.served["/hang.html"] == 0  # stopped without waiting for the 30 s answers
     assert fetch_threads() == []
 
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import BIN, HF_HOME, SHORT, make_folder, parse_jsonl, slow_config, write_jsonl
+from helpers import BIN, SHORT, clean_env, make_folder, parse_jsonl, slow_config, write_jsonl
 
 from summarize.config import load_config
 from summarize.inputs.listing import list_inputs
@@ -32,11 +32,12 @@ def test_signal_stops_after_the_current_input_and_skip_existing_resumes(models, 
     slow = slow_config(tmp_path / "slow.toml", models["t5"])
     out = tmp_path / "out"
     args = [BIN, news, "-o", out, "-f", "json", "--model", "slow", "--no-translate", "--config", slow]
-    env = {**os.environ, "HF_HOME": str(HF_HOME), "HF_HUB_OFFLINE": "1"}
+    env = clean_env()
     process = subprocess.Popen(list(map(str, args)), stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 120
-    while not any(p.suffix == ".json" for p in out.glob("*")) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 600  # a bound for a stuck run only; the first output ends the wait
+    while not any(p.suffix == ".json" for p in out.glob("*")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert process.poll() is None, "the run ended before the signal"
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=120)
     stderr = stderr.decode()

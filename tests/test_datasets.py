@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import read_output, write_dataset
+from helpers import read_output, write_dataset
 
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
