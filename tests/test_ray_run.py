@@ -80,7 +80,6 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     import pyarrow.parquet as pq
 
     monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 8)  # several shards from 40 records
-    monkeypatch.setattr("summarize.runs.ray_plan.SHARD_ROWS", 8)  # the Ray sink's copy of it
     data = corpus(tmp_path / "corpus.jsonl")
     out = tmp_path / "out"
     assert run(data, "--ray", "-e", "lead", "--output", out).exit_code == 1
@@ -140,7 +139,6 @@ def test_a_killed_actor_is_restarted_and_every_record_written_once(run, local_ra
     # model load and has 18 or more slow batches still to do, so the kill certainly lands mid-run.
     monkeypatch.setattr("summarize.runs.ray_plan.BATCH_RECORDS", 2)
     monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 2)
-    monkeypatch.setattr("summarize.runs.ray_plan.SHARD_ROWS", 2)  # the Ray sink's copy of it
     data = corpus(tmp_path / "corpus.jsonl", 40)
     out = tmp_path / "out"
     killed: list[int] = []
@@ -276,7 +274,7 @@ def summarize(*args, shard_rows: int | None = None, batch_records: int | None = 
     `shard_rows` sets outputs.shards.SHARD_ROWS in that process (small: shards appear during the run),
     `batch_records` runs.ray_plan.BATCH_RECORDS (small: many batches, so work is left after a shard)."""
     env = clean_env()
-    setting = f"import summarize.outputs.shards as d, summarize.runs.ray_plan as p; d.SHARD_ROWS = p.SHARD_ROWS = {shard_rows}; " if shard_rows else ""
+    setting = f"import summarize.outputs.shards as d; d.SHARD_ROWS = {shard_rows}; " if shard_rows else ""
     setting += f"import summarize.runs.ray_plan as p; p.BATCH_RECORDS = {batch_records}; " if batch_records else ""
     program = ["-c", f"{setting}import sys; from summarize.cli import main; sys.argv[0] = 'summarize'; main()"]
     command = [sys.executable, *program, *map(str, args)]
