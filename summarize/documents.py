@@ -40,6 +40,9 @@ class Failure:
 class Result:
     """What one input became; also exactly what the json/jsonl writers serialise."""
 
+    # First in every output; keyword-only so that Result(source, …) reads as before. The sinks set it
+    # (outputs.sink.Sinks.write): a dataset record's id, else the source (a path, a URL, "stdin").
+    id: str | None = field(default=None, kw_only=True)
     source: str
     title: str | None = None  # the headline, when the input has one (never summarised as body text)
     url: str | None = None

@@ -105,34 +105,51 @@ def test_errors_file_lists_every_failure_with_its_reason(run, tmp_path):
     assert "failed inputs:\n" in result.stderr and f"  {news / '002.txt'}: " in result.stderr
 
 
-@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
-def test_write_errors_fail_that_input_and_leave_no_partial_file(run, tmp_path, monkeypatch, code):
-    news = make_folder(tmp_path / "news", 3)
+def fail_second_fsync(monkeypatch, code: int) -> None:
+    """The second file written fails after its bytes went to the temp file."""
     real_fsync = os.fsync
     calls = []
 
-    def failing_fsync(fd):  # the second file fails after its bytes went to the temp file
+    def failing_fsync(fd):
         calls.append(fd)
         if len(calls) == 2:
             raise OSError(code, os.strerror(code))
         real_fsync(fd)
 
     monkeypatch.setattr("summarize.outputs.files.os.fsync", failing_fsync)
+
+
+def test_a_write_error_fails_that_input_and_leaves_no_partial_file(run, tmp_path, monkeypatch):
+    news = make_folder(tmp_path / "news", 3)
+    fail_second_fsync(monkeypatch, errno.EIO)
     out = tmp_path / "out"
     result = run(news, "-o", out, "-f", "json")
     assert result.exit_code == 1
     assert outputs(out) == ["000.json", "002.json"]
-    assert f"cannot write {out / '001.json'} ({os.strerror(code)})" in result.stderr
+    assert f"cannot write {out / '001.json'} ({os.strerror(errno.EIO)})" in result.stderr
     assert "2 done, 1 failed" in result.stderr
 
 
-def test_output_dir_that_cannot_be_made_is_an_error_per_input(run, tmp_path):
+@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
+def test_a_full_or_read_only_disk_stops_the_run_at_the_first_write_that_fails(run, tmp_path, monkeypatch, code):
+    news = make_folder(tmp_path / "news", 3)
+    fail_second_fsync(monkeypatch, code)
+    out = tmp_path / "out"
+    result = run(news, "-o", out, "-f", "json")
+    assert result.exit_code == 1
+    assert outputs(out) == ["000.json"]  # no partial file, and 002 never summarised into a disk that takes nothing
+    said = [line for line in result.stderr.splitlines() if "stopped: the output can take nothing more" in line]
+    assert len(said) == 1 and f"cannot write {out / '001.json'} ({os.strerror(code)})" in said[0]
+    assert "1 done, 1 failed, 1 left" in result.stderr
+
+
+def test_output_dir_that_cannot_be_made_is_one_line_before_any_work(run, tmp_path):
     (tmp_path / "file").write_text("x")
     news = make_folder(tmp_path / "news", 1)
     result = run(news / "000.txt", "-o", tmp_path / "file" / "out", "-f", "json")
-    assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == (
-        f"summarize: error: {news / '000.txt'}: cannot write {tmp_path / 'file' / 'out' / '000.json'} ({os.strerror(errno.ENOTDIR)}); check the output folder"
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"summarize: error: --output-dir {tmp_path / 'file' / 'out'}: {tmp_path / 'file'} is a file, so the folder cannot be made; give another folder\n"
     )
 
 

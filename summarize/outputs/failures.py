@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from summarize.documents import Input, Result
+from summarize.errors import SummarizeError
 from summarize.outputs.files import write_atomically
 
 
@@ -24,5 +25,9 @@ class FailuresFile:
             self.lines.append(json.dumps({"source": result.source, "error": result.error}, ensure_ascii=False) + "\n")
 
     def close(self, ok: bool) -> None:
-        if ok:
+        if not ok:
+            return
+        try:
             write_atomically(self.path, "".join(self.lines))
+        except OSError as e:  # checked before any work, yet the disk may have filled up since
+            raise SummarizeError(f"--errors {self.path}: cannot write it ({e.strerror or e}); the failed inputs are on stderr above") from None

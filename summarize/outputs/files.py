@@ -3,6 +3,7 @@ checks an output path passes before any work."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -10,6 +11,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from summarize.errors import SummarizeError
+
+# What ends a run's writing for good: every later input's result would be lost too.
+STOPPING_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+class OutputLost(SummarizeError):
+    """A destination that can take nothing more (a full or read-only disk): the run stops at once
+    instead of summarising inputs whose results cannot be kept."""
 
 
 def write_atomically(path: Path, text: str) -> None:

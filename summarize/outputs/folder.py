@@ -10,7 +10,7 @@ from pathlib import Path, PurePath
 
 from summarize.documents import Input, Result
 from summarize.errors import SummarizeError
-from summarize.outputs.files import check_output_dir, check_writable, write_atomically
+from summarize.outputs.files import STOPPING_ERRNOS, OutputLost, check_output_dir, create_temp, write_atomically
 from summarize.outputs.render import EXTENSIONS, Format, format_result
 from summarize.storage import RESULT_MARK
 
@@ -71,6 +71,18 @@ class OutputDir:
             raise OSError(errno.EXDEV, f"a symlink inside {self.root} leads outside it")
 
 
+def _probe(root: Path) -> None:
+    """Before any work, also where the folder is still to be made: a read-only or full disk costs no model time."""
+    existing = next(folder for folder in (root.absolute(), *root.absolute().parents) if folder.exists())
+    where = "there" if existing == root.absolute() else f"in {existing}"
+    if not existing.is_dir():
+        raise SummarizeError(f"--output-dir {root}: {existing} is a file, so the folder cannot be made; give another folder")
+    try:
+        create_temp(existing / "summarize").unlink()
+    except OSError as e:
+        raise SummarizeError(f"--output-dir {root}: cannot write {where} ({e.strerror or e}); check the folder's permissions and free space") from None
+
+
 def _safe_part(part: str) -> str:
     """Control characters out, Unicode in NFC: a file name that any file system and terminal can show."""
     cleaned = "".join("_" if unicodedata.category(c) in ("Cc", "Cf") else c for c in part)
@@ -93,8 +105,7 @@ class FolderSink:
     def open(cls, root: Path, fmt: Format, reserved: tuple[Path, ...], resume: bool, notify) -> FolderSink:
         check_output_dir(root)
         beside_inputs = root.is_dir() and any(root.resolve() in path.resolve().parents for path in reserved)
-        if root.is_dir():
-            check_writable(root / "summarize", "--output-dir")
+        _probe(root)
         return cls(OutputDir(root, fmt, reserved, beside_inputs), resume, notify)
 
     def done(self, item: Input) -> bool:
@@ -115,7 +126,8 @@ class FolderSink:
         try:
             self.out.write(path, result)
         except OSError as e:
-            raise SummarizeError(f"{item.source}: cannot write {path} ({e.strerror or e}); check the output folder") from None
+            message = f"{item.source}: cannot write {path} ({e.strerror or e}); check the output folder"
+            raise (OutputLost if e.errno in STOPPING_ERRNOS else SummarizeError)(message) from None
 
     def close(self, ok: bool) -> None:
         pass  # every file was written whole as its result came

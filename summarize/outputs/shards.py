@@ -10,7 +10,7 @@ from typing import Any
 
 from summarize.documents import Input, Result
 from summarize.errors import SummarizeError, first_line
-from summarize.storage import Folder
+from summarize.storage import DATASET_SUFFIXES, Folder
 
 SHARD_ROWS = 1024  # rows per shard: not a file per small batch; a run cut off redoes at most this many per writer
 
@@ -31,6 +31,11 @@ class ShardsSink:
     @classmethod
     def open(cls, location: str, resume: bool, notify: Callable[[str], None]) -> ShardsSink:
         out = Folder.at(location)
+        if str(location).lower().endswith(DATASET_SUFFIXES) and out.kind() == "absent":  # OUT.parquet/ (a slash) is a folder as asked
+            raise SummarizeError(
+                f"--output {location}: with --ray, the output is a folder of Parquet shards and this name looks like a file; "
+                "give a folder name (OUT/), or leave out --ray for one dataset file"
+            )
         old = _check_output(out, resume)
         done = _done_ids(out, old, notify) if resume else set()
         return cls(out, _shards(out), done)  # less any shard moved aside as broken
@@ -43,7 +48,7 @@ class ShardsSink:
         return item.key in self.done_ids
 
     def write(self, item: Input, result: Result) -> None:
-        self.pending.append({"id": item.key, **result.to_dict()})
+        self.pending.append({**result.to_dict(), "id": item.key})
         if len(self.pending) >= self.rows_per_shard:
             self._flush()
 

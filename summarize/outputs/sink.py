@@ -13,6 +13,7 @@ from typing import Protocol
 
 from summarize.documents import Input, Result
 from summarize.errors import SummarizeError
+from summarize.outputs.files import OutputLost
 from summarize.outputs.render import Format
 from summarize.storage import is_uri
 
@@ -38,6 +39,7 @@ class Destinations:
     output: str | None = None  # a dataset file; with shards, a folder or storage URI
     errors_file: Path | None = None
     resume: bool = False  # --skip-existing
+    overwrite: bool = False  # --overwrite: an existing --output file is replaced (else refused)
     shards: bool = False  # --ray: --output is a folder of Parquet shards
     reserved: tuple[Path, ...] = ()  # the run's inputs (and its --input-file): never written over
     terminal_warnings: bool = True  # whether stdout must repeat the warnings that stderr shows already
@@ -50,14 +52,19 @@ class Sinks:
     def __init__(self, main: Sink, errors: Sink | None):
         self.main, self.errors = main, errors
         self.all = [main, *([errors] if errors else [])]
+        self.lost: tuple[str, str] | None = None  # (source, reason): the result after which the destination took nothing more
 
     def done(self, item: Input) -> bool:
         return self.main.done(item)
 
     def write(self, item: Input, result: Result) -> None:
+        """Every result carries its input's id (a record's, or the source) into every destination."""
+        result.id = item.key
         for sink in self.all:
             try:
                 sink.write(item, result)
+            except OutputLost as e:
+                result.error, self.lost = str(e), self.lost or (result.source, str(e))
             except SummarizeError as e:
                 result.error = str(e)
 
@@ -114,7 +121,7 @@ def _open_main(to: Destinations, notify) -> Sink:
     if to.output:
         from summarize.outputs.dataset import DatasetSink
 
-        return DatasetSink.open(Path(to.output), to.reserved, to.resume)
+        return DatasetSink.open(Path(to.output), to.reserved, to.resume, to.overwrite)
     if to.output_dir:
         from summarize.outputs.folder import FolderSink
 

@@ -57,6 +57,8 @@ def run_local(
             results.close()
             items.close()  # stops fetching ahead
         tally.stopped_by = stop.received
+    for dataset in feed.empty:
+        notify(f"warning: {dataset.source}: has no records; nothing to summarise in it")
     tally.left, tally.unread = feed.left(), feed.unread()
     tally.seconds = time.perf_counter() - started
     return tally
@@ -77,6 +79,7 @@ class _Feed:
         self.pending: deque[tuple[Input, Document | Failure]] = deque()  # fed, Result not back yet
         self.opened = 0
         self.reading_now: tuple[Input, Input] | None = None  # (a dataset being read, its last record read)
+        self.empty: list[Input] = []  # datasets that held no records (every other input gives something)
 
     def __iter__(self) -> Iterator[Document | Failure]:
         found = read_documents(self.inputs, self.reading.max_input_chars, self.reading.fields, lambda index, item: self.sink.done(item))
@@ -86,7 +89,10 @@ class _Feed:
                     index, item, read = next(found, (None, None, None))
                 if item is None:
                     self.reading_now = None
+                    self.empty += self.inputs[self.opened :]
+                    self.opened = len(self.inputs)
                     return
+                self.empty += self.inputs[self.opened : index]
                 self.opened = index + 1
                 record = item is not self.inputs[index]  # a dataset's record (or a failure to read one)
                 self.reading_now = (self.inputs[index], item) if record else None

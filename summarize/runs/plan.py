@@ -7,15 +7,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.documents import Input, Tally
+from summarize.documents import Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
 from summarize.inputs.reading import MAX_INPUT_CHARS
 from summarize.options import Options, option
 from summarize.outputs.render import Format
-from summarize.outputs.sink import Destinations, open_sink
-from summarize.runs.signals import EXIT_INTERRUPTED
+from summarize.outputs.sink import Destinations, Sinks, open_sink
+from summarize.runs.signals import EXIT_INTERRUPTED, Stopped
 from summarize.storage import URL_SCHEMES, is_dataset, is_uri
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -40,6 +40,9 @@ class RunFlags:
     )
     skip_existing: bool = option(
         False, "--skip-existing", help="With --output-dir, --output or --ray: leave out inputs whose result is already complete, to resume a run."
+    )
+    overwrite: bool = option(
+        False, "--overwrite", help="With --output: replace an existing dataset file (without it, an existing one is refused: nothing is replaced by mistake)."
     )
     fail_fast: bool = option(False, "--fail-fast", help="Stop at the first input that fails.")
     errors_file: Path | None = option(None, "--errors", dir_okay=False, help="Write every failed input with its reason to this file (JSON lines).")
@@ -77,9 +80,25 @@ def execute(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tal
     """Run the plan in the mode the flags ask for; the tally and whether it was a batch."""
     if flags.skip_existing and not (flags.output_dir or flags.output):
         raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
+    _check_overwrite(flags)
     if flags.ray or flags.ray_address or flags.workers:
         return _on_ray(flags, options, debug, notify), True
     return _locally(flags, options, debug, notify)
+
+
+def _check_overwrite(flags: RunFlags) -> None:
+    """--overwrite replaces one --output file when the run commits; a shard folder or a folder of
+    results is never replaced wholesale (see docs/outputs.md)."""
+    if not flags.overwrite:
+        return
+    if flags.skip_existing:
+        raise SummarizeError("--skip-existing and --overwrite: choose one (resume the existing output, or replace it)")
+    if flags.ray:
+        raise SummarizeError(
+            "--overwrite is not for --ray: a stopped run keeps its shards, so old and new would mix; delete the --output folder to start over, or give a new one"
+        )
+    if not flags.output:
+        raise SummarizeError("--overwrite is for --output FILE; --output-dir rewrites the result files of the inputs it is given anyway")
 
 
 def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tally, bool]:
@@ -98,13 +117,37 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
         output=flags.output,
         errors_file=flags.errors_file,
         resume=flags.skip_existing,
+        overwrite=flags.overwrite,
         reserved=_reserved(inputs, flags.input_file),
         terminal_warnings=not (sys.stdout.isatty() and err.is_terminal),  # stderr shows them on the same terminal
     )
     reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
     with open_sink(to, notify) as sink, progress(err, len(inputs) if many else 0) as advance:
-        tally = run_local(inputs, Pipeline(options, notify=notify, debug=debug), sink, reading, notify, advance)
+        tally = run_local(inputs, Pipeline(options, notify=notify, debug=debug), _StopWhenLost(sink), reading, notify, advance)
+    if sink.lost:  # its result is written nowhere (run_local stopped before counting it)
+        source, reason = sink.lost
+        notify(f"error: {reason}; stopped: the output can take nothing more, so no more inputs were summarised")
+        tally.add(source, reason)
     return tally, many
+
+
+class _StopWhenLost:
+    """The run's sinks, stopping the run (as a signal would, what is finished kept) when the
+    destination can take nothing more: a full or read-only disk fails every later input too."""
+
+    def __init__(self, sinks: Sinks):
+        self.sinks = sinks
+
+    def done(self, item: Input) -> bool:
+        return self.sinks.done(item)
+
+    def write(self, item: Input, result: Result) -> None:
+        self.sinks.write(item, result)
+        if self.sinks.lost:
+            raise Stopped
+
+    def close(self, ok: bool) -> None:
+        self.sinks.close(ok)
 
 
 def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:

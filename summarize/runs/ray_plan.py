@@ -289,7 +289,8 @@ class _Summarise:
         out: list[dict[str, Any]] = []
         try:
             for (item, result), row in zip(self.pipeline.run_all([_item(row) for row in rows]), rows):
-                out.append({"id": row["id"], **result.to_dict()})
+                result.id = row["id"]
+                out.append(result.to_dict())
         except Exception as e:  # noqa: BLE001 - never fail the job over records (ray#57140)
             reason = f"{type(e).__name__}: {first_line(e)}"
             out += [_failed_row(row, reason) for row in rows[len(out) :]]
@@ -327,7 +328,7 @@ def _failed_row(row: dict[str, Any], reason: str) -> dict[str, Any]:
     from summarize.documents import Result
 
     error = f"{row['source']}: the pipeline failed on its batch ({reason}); rerun with --skip-existing to retry it"
-    return {"id": row["id"], **Result(row["source"], title=row["title"], url=row["url"], date=row["date"], error=error).to_dict()}
+    return Result(row["source"], id=row["id"], title=row["title"], url=row["url"], date=row["date"], error=error).to_dict()
 
 
 @contextmanager
