@@ -26,7 +26,9 @@ from summarize.storage import is_dataset
 
 FORMATS = [".jsonl", ".csv", ".parquet"]
 # The columns of every output, as earlier versions wrote them (id first): older outputs resume as they are.
-COLUMNS = "id source title url date summary_ru summary_en engine model translator backend input_tokens used_tokens truncated chunks seconds warnings error".split()
+COLUMNS = (
+    "id source title url date summary_ru summary_en engine model translator backend input_tokens used_tokens truncated chunks seconds warnings error".split()
+)
 ARTICLE = "Правительство утвердило программу ремонта дорог. Работы начнутся весной."
 
 

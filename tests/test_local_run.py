@@ -138,7 +138,7 @@ def test_a_full_or_read_only_disk_stops_the_run_at_the_first_write_that_fails(ru
     result = run(news, "-o", out, "-f", "json")
     assert result.exit_code == 1
     assert outputs(out) == ["000.json"]  # no partial file, and 002 never summarised into a disk that takes nothing
-    said = [line for line in result.stderr.splitlines() if "stopped: the output can take nothing more" in line]
+    said = [line for line in result.stderr.splitlines() if "stopped: the output takes nothing more" in line]
     assert len(said) == 1 and f"cannot write {out / '001.json'} ({os.strerror(code)})" in said[0]
     assert "1 done, 1 failed, 1 left" in result.stderr
 

@@ -114,8 +114,9 @@ def test_errors_file_never_replaces_an_output_of_the_run(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     result = run(article, "-o", out, "-f", "json", "--errors", out / "a.json", *LEAD)
-    if result.exit_code != 2:  # refused before any work, or else both files kept
-        assert json.loads((out / "a.json").read_text(encoding="utf-8"))["summary_ru"]
+    assert result.exit_code == 2 and ONE_LINE_ERROR.fullmatch(result.stderr), result.stderr
+    assert f"--errors {out / 'a.json'}: is inside --output-dir {out}, where the results go" in result.stderr
+    assert result.stdout == "" and list(out.iterdir()) == []  # refused before any work: nothing written
 
 
 def test_eval_save_predictions_naming_the_data_file_is_refused(data):
@@ -125,7 +126,8 @@ def test_eval_save_predictions_naming_the_data_file_is_refused(data):
     finally:
         after = data.read_bytes()
     assert after == before
-    assert result.exit_code == 2 and "is an input of this run" in result.stderr
+    assert result.exit_code == 2 and ONE_LINE_ERROR.fullmatch(result.stderr) and "is an input of this run" in result.stderr
+    assert result.stdout == ""
 
 
 def test_eval_save_predictions_into_a_folder_is_one_line_before_any_work(data, tmp_path, capsys):

@@ -108,7 +108,9 @@ class DatasetWriter:
                 self._unsynced = 0
         except OSError as e:
             self._broken = True
-            raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
+            raise SummarizeError(
+                f"cannot write {self.path} ({e.strerror or e}); it is left as it was, and the rows before wait beside it for --skip-existing"
+            ) from None
         self._written.add(id)
 
     def close(self) -> None:
@@ -457,8 +459,9 @@ class DatasetSink:
         try:
             self.writer.write(result, item.key)
         except (OSError, SummarizeError) as e:
-            message = f"{item.source}: not written to {self.writer.path} ({getattr(e, 'strerror', None) or e})"
-            raise (OutputLost if self.writer.broken else SummarizeError)(message) from None
+            if self.writer.broken:
+                raise OutputLost(f"{item.source}: {e}") from None
+            raise SummarizeError(f"{item.source}: not written to {self.writer.path} ({getattr(e, 'strerror', None) or e})") from None
 
     def close(self, ok: bool) -> None:
         if ok:

@@ -126,7 +126,7 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
         tally = run_local(inputs, Pipeline(options, notify=notify, debug=debug), _StopWhenLost(sink), reading, notify, advance)
     if sink.lost:  # its result is written nowhere (run_local stopped before counting it)
         source, reason = sink.lost
-        notify(f"error: {reason}; stopped: the output can take nothing more, so no more inputs were summarised")
+        notify(f"error: {reason}; stopped: the output takes nothing more, so no more inputs are summarised")
         tally.add(source, reason)
     return tally, many
 
