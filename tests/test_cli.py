@@ -13,6 +13,7 @@ from summarize.options import Choices, make_options
 from summarize.text import split_sentences
 
 RESULT_KEYS = {
+    "id",
     "source",
     "title",
     "url",
@@ -38,7 +39,7 @@ def test_one_file_gives_russian_and_english_summaries(run, short_file):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == RESULT_KEYS
-    assert data["source"] == str(short_file)
+    assert data["source"] == data["id"] == str(short_file)
     assert data["summary_ru"] and data["summary_en"]
     assert (data["engine"], data["model"], data["translator"]) == ("abstractive", "tiny-t5", "tiny-marian")
     assert data["backend"] == "ctranslate2 int8"  # auto: CTranslate2 on a CPU, as it is installed here

@@ -20,6 +20,7 @@ from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset
 from summarize.outputs import dataset as dataset_output
+from summarize.outputs import tables
 from summarize.outputs.dataset import DatasetWriter
 from summarize.outputs.files import same_file
 from summarize.storage import is_dataset
@@ -300,14 +301,14 @@ def test_results_round_trip_with_the_id_first_then_every_result_field(tmp_path, 
 
 def test_parquet_output_has_a_fixed_schema_and_row_groups(tmp_path):
     out = tmp_path / "out.parquet"
-    write_results(out, results(dataset_output.ROW_GROUP_ROWS * 2 + 5))  # no errors: the error column is all null
+    write_results(out, results(tables.ROW_GROUP_ROWS * 2 + 5))  # no errors: the error column is all null
     parquet = pq.ParquetFile(out)
     schema = parquet.schema_arrow
     assert schema.field("error").type == pa.string() and schema.field("warnings").type == pa.list_(pa.string())
     assert schema.field("input_tokens").type == pa.int64() and schema.field("truncated").type == pa.bool_()
     assert schema.field("seconds").type == pa.float64()
     assert parquet.metadata.num_row_groups == 3
-    assert pq.read_table(out).column("error").null_count == dataset_output.ROW_GROUP_ROWS * 2 + 5
+    assert pq.read_table(out).column("error").null_count == tables.ROW_GROUP_ROWS * 2 + 5
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -442,6 +443,29 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_as_it_was(tmp_path, suf
     assert "summarize.errors.SummarizeError: cannot write" in run.stderr and "it is left as it was" in run.stderr
     assert out.read_bytes() == before
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_a_killed_runs_journal_is_merged_by_the_next_resume_and_stale_parts_go(tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    write_results(out, results(2, failed=(2,)))
+    # What a SIGKILL leaves: the killed run's rows (2 redone, 3), the last one cut off mid-row, and a commit's temp file.
+    rows = [json.dumps({**result.to_dict(), "id": rid}, ensure_ascii=False) + "\n" for result, rid in results(4)[1:]]
+    journal = dataset_output.journal_path(out)
+    journal.write_text(rows[0] + rows[1] + rows[2][:40], encoding="utf-8")
+    (tmp_path / f".{out.name}.0123abcd.part").write_bytes(b"half a file")
+    assert write_results(out, results(5), resume=True) == {"1", "2", "3"}  # row 4 was cut off: redone
+    assert sorted(r["id"] for r in read_output(out)[1]) == ["1", "2", "3", "4", "5"]  # each once; 2's old error gone
+    assert leftovers(tmp_path) == [] and not journal.exists()
+
+
+def test_a_journal_damaged_before_its_last_row_is_one_line(tmp_path):
+    out = tmp_path / "out.jsonl"
+    journal = dataset_output.journal_path(out)
+    journal.write_text('{"id": "1", "summ\n{"id": "2"}\n', encoding="utf-8")
+    with pytest.raises(SummarizeError, match="line 1 is damaged; delete the file to redo its records, or rerun with --overwrite"):
+        DatasetWriter(out, resume=True)
+    assert not out.exists() and journal.exists()
 
 
 def test_a_failure_while_committing_leaves_the_old_file_as_it_was(tmp_path, monkeypatch):

@@ -12,12 +12,10 @@ fails (disk full) or a run that could not start leaves the old file exactly as i
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
 import re
-import types
 import typing
 from collections.abc import Iterator
 from contextlib import suppress
@@ -25,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from summarize.documents import Input, Result
-from summarize.errors import SummarizeError, first_line
+from summarize.errors import SummarizeError
 from summarize.outputs.files import OutputLost, check_output_file, create_temp
-from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, import_pyarrow
+from summarize.outputs.tables import FORMATS as _FORMATS
+from summarize.outputs.tables import result_schema as result_schema  # noqa: F401 - used by the shards and the Ray actors
+from summarize.storage import DATASET_SUFFIXES
 
-ROW_GROUP_ROWS = 256  # Parquet rows written per row group: readers can stream the output too
 SYNC_ROWS = 64  # journal rows between fsyncs: a kill loses none (each row is flushed), a power loss at most this many
 
 
@@ -71,10 +70,18 @@ class DatasetWriter:
         except OSError as e:
             raise SummarizeError(f"cannot write {path} ({e.strerror}); check the folder and its permissions") from None
         if resume and self._journal_path.exists():
-            self._merge(_journal_ids(self._journal_path))  # a killed run's rows: committed before this run starts
+            self._recover()
         self._resume = resume and path.exists()
         if self._resume:
             self._done = self._old_done_ids()
+
+    def _recover(self) -> None:
+        """A killed run's journal: its rows are committed before this run starts (none: it goes)."""
+        killed = _journal_ids(self._journal_path)
+        if killed:
+            self._merge(killed)
+        else:
+            self._journal_path.unlink(missing_ok=True)
 
     @property
     def broken(self) -> bool:
@@ -95,23 +102,27 @@ class DatasetWriter:
             raise SummarizeError(f"{self.path}: already holds a row with id {id!r}; ids must be unique (pick a column of unique ids with --id-field)")
         row = {**result.to_dict(), "id": id}
         self._format.encode(row)  # a value that cannot be written in this format raises before any byte is written
-        line = json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
         try:
-            if self._journal is None:
-                self._journal = open(self._journal_path, "w", encoding="utf-8", newline="\n")
-                _fsync_folder(self._journal_path.parent)
-            self._journal.write(line)
-            self._journal.flush()  # in the kernel's hands: a killed process loses nothing
-            self._unsynced += 1
-            if self._unsynced >= SYNC_ROWS:
-                os.fsync(self._journal.fileno())
-                self._unsynced = 0
-        except OSError as e:
+            self._append(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+        except BaseException as e:  # the journal may now end in half a row: nothing more goes after it
             self._broken = True
-            raise SummarizeError(
-                f"cannot write {self.path} ({e.strerror or e}); it is left as it was, and the rows before wait beside it for --skip-existing"
-            ) from None
+            if isinstance(e, OSError):
+                raise SummarizeError(
+                    f"cannot write {self.path} ({e.strerror or e}); it is left as it was, and the rows before wait beside it for --skip-existing"
+                ) from None
+            raise
         self._written.add(id)
+
+    def _append(self, line: str) -> None:
+        if self._journal is None:
+            self._journal = open(self._journal_path, "w", encoding="utf-8", newline="\n")
+            _fsync_folder(self._journal_path.parent)
+        self._journal.write(line)
+        self._journal.flush()  # in the kernel's hands: a killed process loses nothing
+        self._unsynced += 1
+        if self._unsynced >= SYNC_ROWS:
+            os.fsync(self._journal.fileno())
+            self._unsynced = 0
 
     def close(self) -> None:
         """Commit: the old rows and this run's replace the file in one rename. Safe to call again."""
@@ -250,187 +261,6 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _check_old_columns(path: Path, number: int, names: typing.Iterable[str], columns: list[str]) -> None:
-    names = list(names)
-    if "id" not in names:
-        raise SummarizeError(f"{path}: row {number} has no 'id'; it is not an output of summarize, give another --output")
-    unknown = [n for n in names if n not in columns]
-    if unknown:
-        raise SummarizeError(f"{path}: has columns this version does not write ({', '.join(unknown)}); give another --output to keep them")
-
-
-class _JsonlFormat:
-    """One JSON object a line."""
-
-    def __init__(self, path: Path, columns: list[str]) -> None:
-        self.path, self.columns = path, columns
-
-    def encode(self, row: dict) -> str:
-        return json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
-
-    def open(self, temp: Path) -> _TextWriter:
-        file = open(temp, "w", encoding="utf-8", newline="\n")
-        return _TextWriter(file, file.write)
-
-    @staticmethod
-    def rows(path: Path, columns: list[str]) -> Iterator[tuple[int, dict]]:
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    row = None
-                if not isinstance(row, dict):
-                    raise SummarizeError(f"{path}: line {number} is not a JSON object; fix it, or give another --output")
-                _check_old_columns(path, number, row, columns)
-                yield number, row
-
-
-class _TextWriter:
-    """A text file written at commit: put() each encoded row, close() makes it durable."""
-
-    def __init__(self, file: typing.TextIO, put: typing.Callable[[Any], object]) -> None:
-        self.file, self.put = file, put
-
-    def write(self, encoded: Any) -> None:
-        self.put(encoded)
-
-    def close(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-
-    def abandon(self) -> None:
-        self.file.close()
-
-
-class _CsvFormat:
-    """A header, then one row per result; lists as JSON, nulls as empty cells."""
-
-    def __init__(self, path: Path, columns: list[str]) -> None:
-        self.path, self.columns = path, columns
-
-    def encode(self, row: dict) -> list:
-        return [_csv_cell(row.get(name)) for name in self.columns]
-
-    def open(self, temp: Path) -> _TextWriter:
-        file = open(temp, "w", encoding="utf-8", newline="")
-        writer = csv.writer(file)
-        writer.writerow(self.columns)
-        return _TextWriter(file, writer.writerow)
-
-    @staticmethod
-    def rows(path: Path, columns: list[str]) -> Iterator[tuple[int, dict]]:
-        csv.field_size_limit(max(2**31 - 1, csv.field_size_limit()))  # our own file: any size it holds
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            _check_old_columns(path, 1, reader.fieldnames or [], columns)
-            for number, row in enumerate(reader, 1):
-                yield number, row
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-class _ParquetFormat:
-    """A fixed schema from Result's field types, rows buffered into row groups of ROW_GROUP_ROWS."""
-
-    def __init__(self, path: Path, columns: list[str]) -> None:
-        self.pa, self.pq = import_pyarrow(path)
-        self.schema = result_schema(self.pa)
-
-    def encode(self, row: dict) -> Any:
-        # One row at a time, against the schema: a bad value fails its own write, not a row group.
-        try:
-            return self.pa.Table.from_pylist([row], schema=self.schema)
-        except self.pa.ArrowException as e:
-            raise ValueError(first_line(e)) from None
-
-    def open(self, temp: Path) -> _ParquetWriter:
-        return _ParquetWriter(self.pa, self.pq.ParquetWriter(temp, self.schema), temp)
-
-    @staticmethod
-    def rows(path: Path, columns: list[str]) -> Iterator[tuple[int, dict]]:
-        pa, pq = import_pyarrow(path)
-        try:
-            with pq.ParquetFile(path) as parquet:
-                _check_old_columns(path, 1, parquet.schema_arrow.names, columns)
-                number = 0
-                for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                    for row in batch.to_pylist():
-                        number += 1
-                        yield number, row
-        except pa.ArrowException as e:
-            raise SummarizeError(f"{path}: cannot read it as Parquet ({first_line(e)}); give another --output") from None
-
-
-class _ParquetWriter:
-    def __init__(self, pa: Any, writer: Any, temp: Path) -> None:
-        self.pa, self.writer, self.temp = pa, writer, temp
-        self.pending: list = []
-
-    def write(self, table: Any) -> None:
-        self.pending.append(table)
-        if len(self.pending) >= ROW_GROUP_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            self.writer.write_table(self.pa.concat_tables(self.pending).combine_chunks())
-            self.pending = []
-
-    def close(self) -> None:
-        self._flush()
-        self.writer.close()
-        fd = os.open(self.temp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def abandon(self) -> None:
-        self.writer.close()
-
-
-_FORMATS = {".jsonl": _JsonlFormat, ".csv": _CsvFormat, ".parquet": _ParquetFormat}
-
-
-_ARROW_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool_"}
-
-
-def result_schema(pa: Any) -> Any:
-    """The Parquet schema of an output: id, then every Result field, typed from its annotation.
-
-    Fixed, not inferred from the rows: a column that is all null (error, in a run without failures)
-    keeps its type, and a later row group always matches the first.
-    """
-    hints = typing.get_type_hints(Result)
-    columns = []
-    for field in dataclasses.fields(Result):
-        # Every row has its id (the sinks set it): not nullable, as in the outputs of earlier versions.
-        columns.append(pa.field(field.name, _arrow_type(pa, hints[field.name], field.name), nullable=field.name != "id"))
-    return pa.schema(columns)
-
-
-def _arrow_type(pa: Any, hint: Any, name: str) -> Any:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        kinds = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(kinds) == 1:
-            return _arrow_type(pa, kinds[0], name)
-    elif typing.get_origin(hint) is list:
-        return pa.list_(_arrow_type(pa, typing.get_args(hint)[0], name))
-    elif hint in _ARROW_TYPES:
-        return getattr(pa, _ARROW_TYPES[hint])()
-    raise TypeError(f"Result.{name}: no Parquet type for {hint}; add one to outputs.dataset._ARROW_TYPES")
 
 
 class DatasetSink:

@@ -56,7 +56,7 @@ class ShardsSink:
         """One Ray write task's rows as one shard; what cannot be written is the run's one-line error."""
         import pyarrow as pa
 
-        from summarize.outputs.dataset import result_schema
+        from summarize.outputs.tables import result_schema
 
         schema, name = result_schema(pa), f"{self.run}-{task:06d}.parquet"
         try:
@@ -85,7 +85,7 @@ class ShardsSink:
             return
         import pyarrow as pa
 
-        from summarize.outputs.dataset import result_schema
+        from summarize.outputs.tables import result_schema
 
         table = pa.Table.from_pylist(self.pending, schema=result_schema(pa))
         self.write_shard(10**6 + self.written, iter([table]))  # past any Ray task's number
