@@ -132,6 +132,13 @@ def test_output_dir_to_be_made_on_a_read_only_disk_is_one_line_before_any_work(t
     assert message.startswith(f"summarize: error: --output-dir {out}: cannot write in /sys (")
 
 
+def test_output_file_in_a_read_only_folder_is_one_line_before_any_work(tmp_path):
+    data = records(tmp_path / "news.jsonl", 1)
+    out = unwritable_folder() / "out.jsonl"
+    message = one_line(run(data, "--output", out, *LEAD))
+    assert f"cannot write {out} (" in message and not out.exists()
+
+
 FULL_DISK = """
 import resource, signal, sys
 from summarize.cli import main
