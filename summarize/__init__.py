@@ -34,7 +34,9 @@ class Summarizer:
     def __call__(self, text: str, source: str = "text") -> Result:
         from summarize.documents import Document
 
-        return self.pipeline.run(Document(source=source, text=text))
+        result = self.pipeline.run(Document(source=source, text=text))
+        result.id = source  # as every sink keys a text that is no dataset record
+        return result
 
 
 def summarize_text(text: str, **options: Any) -> Result:

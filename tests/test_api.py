@@ -6,7 +6,7 @@ from summarize import Summarizer, summarize_text
 def test_summarizer_keeps_models_loaded_between_calls(fast_config, article):
     summarizer = Summarizer(str(fast_config), translate=False, long_mode="chunk")
     first = summarizer(article, source="article")
-    assert first.source == "article" and first.summary_ru and first.summary_en is None
+    assert first.source == first.id == "article" and first.summary_ru and first.summary_en is None
     assert first.chunks > 1 and not first.truncated
     engine = summarizer.pipeline.engines.summarizer
     assert summarizer("Москва, 3 марта. Дороги отремонтируют.").error is None
