@@ -154,3 +154,19 @@ def test_a_wildcard_path_and_a_glob_together_is_one_line(run, folder):
     result = run(str(folder / "*.md"), "--glob", "*.txt", "-e", "lead")
     assert result.exit_code == 2
     assert result.stderr == f"summarize: error: {folder / '*.md'}: has a wildcard, and --glob '*.txt' is given too; give the pattern once\n"
+
+
+def test_keys_with_a_question_mark_or_a_hash_are_read_alone_and_in_a_folder(run, s3, bucket):
+    uris = [put(s3, bucket, f"q/{name}", SHORT) for name in ("what?.txt", "a#1.txt", "why?x=1.txt")]
+    alone = run(*uris, "-e", "lead", "-f", "jsonl")
+    folder = run(f"s3://{bucket}/q/", "-e", "lead", "-f", "jsonl")
+    assert alone.exit_code == folder.exit_code == 0, alone.stdout + alone.stderr + folder.stdout + folder.stderr
+    assert [row["source"] for row in parse_jsonl(alone.stdout)] == uris
+    assert sorted(row["source"] for row in parse_jsonl(folder.stdout)) == sorted(uris)
+
+
+def test_the_root_of_a_store_is_one_line(run, s3):
+    result = run("s3://", "-e", "lead", "-f", "jsonl")
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (1, 2)
+    assert "s3://: names no bucket" in result.stderr, result.stderr

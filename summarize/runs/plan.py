@@ -4,6 +4,7 @@ its inputs, its sinks, and which run mode (local or Ray) executes it — then th
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
     from summarize.runs.local import Reading, run_local
 
     paths = flags.given() or [_piped_stdin()]
+    started = time.perf_counter()  # the tally's time counts listing (a store that does not answer costs its retries there)
     inputs = _listed(list_inputs(paths, flags.glob, flags.recursive, skip=flags.output_dir), notify)
     many = len(paths) > 1 or len(inputs) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
     err = stderr()
@@ -104,6 +106,7 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
     reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
     with open_sink(to, notify) as sink, progress(err, len(inputs) if many else 0) as advance:
         tally = run_local(inputs, Pipeline(options, notify=notify, debug=debug), sink, reading, notify, advance)
+    tally.seconds = time.perf_counter() - started
     return tally, many
 
 
