@@ -40,17 +40,18 @@ URI_OPTIONS = frozenset(
 )
 # Query parameters whose values are secrets (access tokens, signed-URL signatures, passwords): never shown.
 SECRET_PARAM = re.compile(r"token|key|sig|pass|pwd|secret|auth|credential|session", re.IGNORECASE)
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]*)@")
 _PARAM = re.compile(r"([?&#;])([^=&#;?\s]+)=([^&#;\s]*)")
 
 
 def redact(text: str) -> str:
     """A URL or URI (or a message holding some) as it may be shown or stored: 'user:password@' and the
     values of secret query parameters (token=, key=, sig=, password=…) become '***'. Text with no
-    '://' in it (a local path) is left as it is."""
+    '://' in it (a local path) is left as it is. A web address's lone user name is hidden too (often
+    a token), a storage URI's is not (abfs://CONTAINER@account…)."""
     if "://" not in text:
         return text
-    text = _USERINFO.sub(r"\1***@", text)
+    text = _USERINFO.sub(lambda m: f"{m[1]}***@" if ":" in m[2] or m[1].lower().startswith(URL_SCHEMES) else m[0], text)
     return _PARAM.sub(lambda m: f"{m[1]}{m[2]}=***" if SECRET_PARAM.search(m[2]) and m[3] else m[0], text)
 
 
