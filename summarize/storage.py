@@ -127,7 +127,8 @@ def list_files(uri: str, pattern: str, recursive: bool) -> list[tuple[str, PureP
 
     fs, base = _filesystem(uri)
     if base == "":  # s3:// alone (a file system's root, hdfs://host/, is '/')
-        raise SummarizeError(f"{redact(uri)}: names no bucket; give a bucket and a folder or file in it, such as s3://BUCKET/news/")
+        scheme = uri.partition("://")[0].lower()
+        raise SummarizeError(f"{redact(uri)}: names no bucket; give a bucket and a folder or file in it, such as {scheme}://BUCKET/news/")
     info = _checked(uri, lambda: fs.get_file_info(base))
     if info.type == pafs.FileType.File:
         return [(uri, PurePosixPath(PurePosixPath(base).name))]
@@ -181,6 +182,7 @@ def storage_errors() -> tuple[type[BaseException], ...]:
 _UNREACHABLE: dict[tuple, str] = {}
 _ANSWERED: set[tuple] = set()
 _CREDENTIAL_ERROR = re.compile(r"credential|access token|authenticat|access ?denied|forbidden|InvalidAccessKeyId|SignatureDoesNotMatch", re.IGNORECASE)
+MANGLED_NAME = re.compile(r"\bN\d\w*E:\s*")  # a C++ type name as typeid prints it
 CREDENTIALS_HINT = {
     "s3": "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or ~/.aws (and AWS_ENDPOINT_URL for MinIO)",
     "gs": "set GOOGLE_APPLICATION_CREDENTIALS or run gcloud auth application-default login",
@@ -227,7 +229,10 @@ def _as_error(uri: str, call: Any) -> Any:
     except FileNotFoundError:
         raise SummarizeError(f"{redact(uri)}: no such file or folder; check the URI") from None
     except storage_errors() as e:
-        detail = first_line(e, 160).split("last message of ")[-1]
+        # google-cloud-cpp's status wraps the cause: "…Retry policy exhausted, with a last message of CAUSE. More…"
+        # and the Azure SDK's names its C++ exception type (N5Azure4Core…E:): neither helps a reader.
+        cause = MANGLED_NAME.sub("", str(e).split("last message of ")[-1].split(". ")[0]).removeprefix("Unknown error: ")
+        detail = first_line(RuntimeError(cause), 160)
         scheme = uri.partition("://")[0].lower()
         if _CREDENTIAL_ERROR.search(str(e)) and scheme in CREDENTIALS_HINT:
             raise _StoreError(uri, f"cannot read it: no usable credentials ({detail}); {CREDENTIALS_HINT[scheme]}") from None

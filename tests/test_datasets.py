@@ -592,3 +592,10 @@ def test_a_run_that_could_not_start_leaves_the_output_as_it_was(tmp_path):
             raise SummarizeError("model x could not be loaded")
     assert out.read_text(encoding="utf-8") == '{"keep": "me"}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_a_title_that_is_not_text_is_named_in_words(tmp_path):
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"text": [ARTICLE], "title": pa.array([b"\x00\x01"])}), path)
+    (got,) = read(path)
+    assert got.warnings == ("field 'title' is bytes (binary data), not text; it is left out",)

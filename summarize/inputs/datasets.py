@@ -257,12 +257,14 @@ def _optional_text(record: dict, name: str, warnings: list[str]) -> str | None:
 
 def _kind_of(value: Any) -> str:
     """What a value is, in the words of JSON (what most datasets are written in)."""
+    from datetime import time, timedelta
+    from decimal import Decimal
+
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    kinds = {list: "a list", dict: "an object", str: "a string"}
-    return next((word for kind, word in kinds.items() if isinstance(value, kind)), f"a {type(value).__name__}")
+    kinds = {(int, float, Decimal): "a number", list: "a list", dict: "an object", str: "a string", (bytes, bytearray): "bytes (binary data)"}
+    kinds[(time, timedelta)] = "a time"
+    return next((word for kind, word in kinds.items() if isinstance(value, kind)), "a value that is not text")
 
 
 def _digits(n: int) -> str:
