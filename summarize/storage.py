@@ -207,7 +207,7 @@ def _checked(uri: str, call: Any) -> Any:
     if store in _UNREACHABLE:
         raise SummarizeError(f"{redact(uri)}: {_UNREACHABLE[store]}")
     try:
-        with _quiet_children():
+        with _quiet_children() if store not in _ANSWERED else contextlib.nullcontext():  # credentials are sought on first contact
             got = _as_error(uri, call)
     except _StoreError as e:
         if store not in _ANSWERED:

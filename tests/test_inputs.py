@@ -595,3 +595,9 @@ def test_a_missing_file_gets_no_web_hint(run, tmp_path, monkeypatch, given):
     monkeypatch.chdir(tmp_path)
     result = run(given, *LEAD)
     assert error_lines(result.stderr) == [f"summarize: error: {given}: no such file or folder; check the path"]
+
+
+def test_ray_refuses_a_web_page_in_any_case(run, tmp_path):
+    result = run("HTTPS://example.com/news/1.html", "--ray", *LEAD, "--output", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "not stdin or web pages" in result.stderr

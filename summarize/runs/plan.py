@@ -118,7 +118,7 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     if refused or flags.output is None:
         raise SummarizeError(f"--ray writes Parquet shards to --output FOLDER{f' and takes no {refused[0]}' if refused else ''}; give --output OUT/")
     given = flags.given()
-    if not given or STDIN in given or any(p.startswith(URL_SCHEMES) for p in given):
+    if not given or STDIN in given or any(p.lower().startswith(URL_SCHEMES) for p in given):
         raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
     inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output)), notify)
     from summarize.runs.ray_plan import RayJob, run_on_ray
