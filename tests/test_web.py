@@ -374,7 +374,7 @@ def test_at_most_per_host_requests_at_once_and_hosts_overlap():
         urls = []
         for i in range(6):
             for server in servers:
-                server.routes[f"/{i}.html"] = Route(news_page().encode(), delay=0.2)
+                server.routes[f"/{i}.html"] = Route(news_page().encode(), delay=0.5)  # long enough under load for two to meet
                 urls.append(server.url(f"/{i}.html"))
         results = list(fetch_all(urls, ahead=8, per_host=2))
         assert all(isinstance(got, Fetched) for _, got in results)
