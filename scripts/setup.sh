@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11 or newer is needed" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
+# A pip that compares extras by their normalised names (PEP 685): an older one warns on every setup that
+# "lxml 6.2.0 does not provide the extra 'html_clean'" (justext asks for it; lxml calls it html-clean).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 # torch goes first and pinned: with no torch installed, a bare requirement pulls a multi-GB CUDA build.
 # Set TORCH_SPEC (e.g. TORCH_SPEC=torch) to choose another build, say on a GPU machine.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "${TORCH_SPEC:-torch==2.13.0}"

@@ -10,10 +10,13 @@ when a URI is used, so plain local runs never pay for it.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import io
 import os
 import re
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +30,29 @@ URL_SCHEMES = ("http://", "https://")  # web pages, fetched by inputs.web rather
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 GLOB_MAGIC = re.compile(r"[*?[]")
 GCS_RETRY_S = 15  # how long a gs:// call retries before it is an error
+# The options pyarrow's filesystems read from a URI's query (s3, gs, abfs, hdfs): after a '?', anything
+# else is part of the key ('what?.txt' is a name, '?region=eu-west-1' an option).
+URI_OPTIONS = frozenset(
+    "region scheme endpoint_override allow_bucket_creation allow_bucket_deletion tls_ca_file_path tls_verify_certificates "
+    "retry_limit_seconds project_id default_bucket_location blob_storage_authority dfs_storage_authority blob_storage_scheme "
+    "dfs_storage_scheme enable_tls credential_kind tenant_id client_id client_secret account_name account_key sas_token "
+    "background_writes replication buffer_size default_block_size kerb_ticket user".split()
+)
+# Query parameters whose values are secrets (access tokens, signed-URL signatures, passwords): never shown.
+SECRET_PARAM = re.compile(r"token|key|sig|pass|pwd|secret|auth|credential|session", re.IGNORECASE)
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]*)@")
+_PARAM = re.compile(r"([?&#;])([^=&#;?\s]+)=([^&#;\s]*)")
+
+
+def redact(text: str) -> str:
+    """A URL or URI (or a message holding some) as it may be shown or stored: 'user:password@' and the
+    values of secret query parameters (token=, key=, sig=, password=…) become '***'. Text with no
+    '://' in it (a local path) is left as it is. A web address's lone user name is hidden too (often
+    a token), a storage URI's is not (abfs://CONTAINER@account…)."""
+    if "://" not in text:
+        return text
+    text = _USERINFO.sub(lambda m: f"{m[1]}***@" if ":" in m[2] or m[1].lower().startswith(URL_SCHEMES) else m[0], text)
+    return _PARAM.sub(lambda m: f"{m[1]}{m[2]}=***" if SECRET_PARAM.search(m[2]) and m[3] else m[0], text)
 
 
 def is_uri(given: str | Path) -> bool:
@@ -66,21 +92,30 @@ def _filesystem(uri: str) -> tuple[Any, str]:
     try:
         import pyarrow.fs as pafs
     except ImportError:
-        raise SummarizeError(f"{uri}: storage URIs are read with pyarrow; install it with pip install 'summarize[corpus]'") from None
+        raise SummarizeError(f"{redact(uri)}: storage URIs are read with pyarrow; install it with pip install 'summarize[corpus]'") from None
     scheme, _, rest = uri.partition("://")
+    scheme = scheme.lower()  # S3:// is s3://
     authority, slash, key = rest.partition("/")
-    key, mark, query = key.partition("?")
-    if scheme.lower() in ("gs", "gcs") and "retry_limit_seconds=" not in query:
+    key, query = _split_options(key)
+    if scheme in ("gs", "gcs") and "retry_limit_seconds=" not in query:
         # pyarrow's default retries go on for many minutes, e.g. on a machine with no Google credentials.
-        query, mark = "&".join(filter(None, [query, f"retry_limit_seconds={GCS_RETRY_S}"])), "?"
-    # A key is taken as written (as `aws s3` does): spaces, Cyrillic, brackets and '%' are escaped for
-    # pyarrow's URI parser, which refuses them raw and decodes them back.
+        query = "&".join(filter(None, [query, f"retry_limit_seconds={GCS_RETRY_S}"]))
+    # A key is taken as written (as `aws s3` does): spaces, Cyrillic, brackets, '%', '?' and '#' are
+    # escaped for pyarrow's URI parser, which refuses them raw (or takes them as a query) and decodes them back.
     try:
-        return pafs.FileSystem.from_uri(f"{scheme}://{authority}{slash}{quote(key, safe='/')}{mark}{query}")
+        return pafs.FileSystem.from_uri(f"{scheme}://{authority}{slash}{quote(key, safe='/')}{'?' if query else ''}{query}")
     except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError or ImportError by scheme
         raise SummarizeError(
-            f"{uri}: cannot open this storage ({first_line(e)}); check the URI (s3://, gs://, hdfs:// and abfs:// are known) and its credentials"
+            f"{redact(uri)}: cannot open this storage ({first_line(e)}); check the URI (s3://, gs://, hdfs:// and abfs:// are known) and its credentials"
         ) from None
+
+
+def _split_options(key: str) -> tuple[str, str]:
+    """'news/a.txt?region=x' → ('news/a.txt', 'region=x'); 'news/what?.txt' is all key."""
+    head, mark, tail = key.rpartition("?")
+    if mark and tail and all(part.partition("=")[0] in URI_OPTIONS and "=" in part for part in tail.split("&")):
+        return head, tail
+    return key, ""
 
 
 def list_files(uri: str, pattern: str, recursive: bool) -> list[tuple[str, PurePosixPath]]:
@@ -91,11 +126,14 @@ def list_files(uri: str, pattern: str, recursive: bool) -> list[tuple[str, PureP
     import pyarrow.fs as pafs
 
     fs, base = _filesystem(uri)
+    if base == "":  # s3:// alone (a file system's root, hdfs://host/, is '/')
+        scheme = uri.partition("://")[0].lower()
+        raise SummarizeError(f"{redact(uri)}: names no bucket; give a bucket and a folder or file in it, such as {scheme}://BUCKET/news/")
     info = _checked(uri, lambda: fs.get_file_info(base))
     if info.type == pafs.FileType.File:
         return [(uri, PurePosixPath(PurePosixPath(base).name))]
     if info.type != pafs.FileType.Directory:
-        raise SummarizeError(f"{uri}: no such file or folder; check the URI (and that your credentials can list it)")
+        raise SummarizeError(f"{redact(uri)}: no such file or folder; check the URI (and that your credentials can list it)")
     selector = pafs.FileSelector(base, recursive=recursive)
     root = uri.rstrip("/")
     found = []
@@ -110,8 +148,13 @@ def list_files(uri: str, pattern: str, recursive: bool) -> list[tuple[str, PureP
 
 def read_bytes(location: str, limit: int) -> bytes:
     """At most `limit` bytes of a file at a URI."""
-    with open_input(location) as f:
-        return f.read(limit)
+    fs, path = _filesystem(location)
+
+    def read() -> bytes:
+        with fs.open_input_stream(path, compression=None) as f:
+            return f.read(limit)
+
+    return _checked(location, read)
 
 
 def open_input(location: str | Path) -> BinaryIO:
@@ -127,13 +170,94 @@ def arrow_location(location: str | Path) -> tuple[Any, str]:
     return _filesystem(str(location)) if is_uri(location) else (None, str(location))
 
 
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """What a storage call can raise: OSError, and once pyarrow is loaded its own base error (an Azure
+    credential failure is an ArrowException that is neither OSError nor ValueError)."""
+    lib = sys.modules.get("pyarrow.lib")
+    return (OSError, lib.ArrowException) if lib is not None else (OSError,)
+
+
+# Stores that failed before they ever answered (no credentials, unreachable), with the reason: every
+# later input of that store gets the same answer at once instead of another round of retries.
+_UNREACHABLE: dict[tuple, str] = {}
+_ANSWERED: set[tuple] = set()
+_CREDENTIAL_ERROR = re.compile(r"credential|access token|authenticat|access ?denied|forbidden|InvalidAccessKeyId|SignatureDoesNotMatch", re.IGNORECASE)
+MANGLED_NAME = re.compile(r"\bN\d\w*E:\s*")  # a C++ type name as typeid prints it
+CREDENTIALS_HINT = {
+    "s3": "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or ~/.aws (and AWS_ENDPOINT_URL for MinIO)",
+    "gs": "set GOOGLE_APPLICATION_CREDENTIALS or run gcloud auth application-default login",
+    "gcs": "set GOOGLE_APPLICATION_CREDENTIALS or run gcloud auth application-default login",
+    "abfs": "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run az login",
+    "abfss": "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run az login",
+}
+
+
+def _store(uri: str) -> tuple:
+    """A store (scheme and bucket) with the settings that reach it: credentials come from the environment."""
+    scheme, _, rest = uri.partition("://")
+    settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("AWS_", "GOOGLE_", "AZURE_", "HADOOP_"))))
+    return scheme.lower(), rest.partition("/")[0].partition("?")[0], settings
+
+
 def _checked(uri: str, call: Any) -> Any:
+    """A storage call, its failures as one line; a store that failed before it ever answered is not asked again."""
+    if not is_uri(uri):
+        return _as_error(uri, call)
+    store = _store(uri)
+    if store in _UNREACHABLE:
+        raise SummarizeError(f"{redact(uri)}: {_UNREACHABLE[store]}")
+    try:
+        with _quiet_children() if store not in _ANSWERED else contextlib.nullcontext():  # credentials are sought on first contact
+            got = _as_error(uri, call)
+    except _StoreError as e:
+        if store not in _ANSWERED:
+            _UNREACHABLE[store] = e.reason
+        raise SummarizeError(f"{redact(uri)}: {e.reason}") from None
+    _ANSWERED.add(store)
+    return got
+
+
+class _StoreError(SummarizeError):
+    def __init__(self, uri: str, reason: str) -> None:
+        super().__init__(f"{redact(uri)}: {reason}")
+        self.reason = reason
+
+
+def _as_error(uri: str, call: Any) -> Any:
     try:
         return call()
     except FileNotFoundError:
-        raise SummarizeError(f"{uri}: no such file or folder; check the URI") from None
-    except OSError as e:
-        raise SummarizeError(f"{uri}: cannot read it ({first_line(e)}); check the URI and your credentials") from None
+        raise SummarizeError(f"{redact(uri)}: no such file or folder; check the URI") from None
+    except storage_errors() as e:
+        # google-cloud-cpp's status wraps the cause: "…Retry policy exhausted, with a last message of CAUSE. More…"
+        # and the Azure SDK's names its C++ exception type (N5Azure4Core…E:): neither helps a reader.
+        cause = MANGLED_NAME.sub("", str(e).split("last message of ")[-1].split(". ")[0]).removeprefix("Unknown error: ")
+        detail = first_line(RuntimeError(cause), 160)
+        scheme = uri.partition("://")[0].lower()
+        if _CREDENTIAL_ERROR.search(str(e)) and scheme in CREDENTIALS_HINT:
+            raise _StoreError(uri, f"cannot read it: no usable credentials ({detail}); {CREDENTIALS_HINT[scheme]}") from None
+        raise _StoreError(uri, f"cannot read it ({detail}); check the URI and your credentials") from None
+
+
+@contextlib.contextmanager
+def _quiet_children() -> Iterator[None]:
+    """Keeps what helper programs write to stderr off the terminal: an Azure credential chain runs
+    the az CLI ('/bin/sh: az: not found'), a JVM for HDFS logs; their failure is our one line."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to keep quiet
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -181,7 +305,7 @@ class Folder:
             with self.fs.open_output_stream(probe) as f:
                 f.write(b"")
             self.fs.delete_file(probe)
-        except OSError as e:
+        except storage_errors() as e:
             raise SummarizeError(
                 f"{option} {self.location}: cannot write there ({first_line(e)}); check that the folder or bucket exists and that you may write to it"
             ) from None

@@ -9,9 +9,11 @@ import csv
 import itertools
 import json
 import os
+import socket
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -175,6 +177,7 @@ class Route:
     delay: float = 0.0  # before the response starts
     drip: float = 0.0  # seconds between body bytes: a server that never stops sending slowly
     length: bool = True  # send Content-Length
+    hold: float = 0.0  # after the headers, wait this long for the client to hang up before sending the body
 
 
 # One order of events for every NewsServer: a request's (start, end) on one server can be compared with another's.
@@ -191,6 +194,7 @@ class NewsServer:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.served: Counter[str] = Counter()
+        self.body_sent: Counter[str] = Counter()  # body bytes written, by path
         self.spans: list[tuple[int, int]] = []
         self.lock = threading.Lock()
         self.active = 0
@@ -243,7 +247,7 @@ class NewsServer:
 
             def _answer(self, route: Route) -> bool:
                 """True when the whole response was sent."""
-                if route.delay and server.stopping.wait(route.delay):
+                if route.delay and self._hung_up(route.delay):
                     return False
                 body = route.body
                 self.send_response(route.status)
@@ -254,14 +258,30 @@ class NewsServer:
                 if route.length:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if route.hold and (self.wfile.flush() or self._hung_up(route.hold)):
+                    return False
                 if not route.drip:
                     self.wfile.write(body)
+                    with server.lock:
+                        server.body_sent[self.path] += len(body)
                     return True
                 for i in range(len(body)):
                     if server.stopping.wait(route.drip):
                         return False
                     self.wfile.write(body[i : i + 1])
                     self.wfile.flush()
+                    with server.lock:
+                        server.body_sent[self.path] += 1
                 return True
+
+            def _hung_up(self, seconds: float) -> bool:
+                """Waits up to `seconds`; True as soon as the client closes the connection or the server stops."""
+                import select
+
+                end = time.monotonic() + seconds
+                while (left := end - time.monotonic()) > 0 and not server.stopping.is_set():
+                    if select.select([self.connection], [], [], min(left, 0.05))[0]:
+                        return self.connection.recv(1, socket.MSG_PEEK) == b""
+                return server.stopping.is_set()
 
         return Handler

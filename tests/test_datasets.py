@@ -4,6 +4,7 @@ resume, what an interrupted write leaves, file modes, and memory that stays flat
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import subprocess
@@ -219,10 +220,49 @@ def test_file_level_errors_are_one_line_naming_the_file_and_the_fix(tmp_path):
     damaged.write_bytes(b"PAR1" + os.urandom(200))
     assert one_line_error(damaged).startswith("is not a Parquet file or is damaged (")
     numbers = write_dataset(tmp_path / "numbers.parquet", [{"text": 1}])
-    assert one_line_error(numbers) == "column 'text' holds int64, not text; use --text-field to pick the article's column"
+    assert one_line_error(numbers) == "column 'text' holds numbers, not text; use --text-field to pick the article's column"
     assert one_line_error(tmp_path / "missing.jsonl") == "no such file; check the path"
     (tmp_path / "folder.csv").mkdir()
     assert one_line_error(tmp_path / "folder.csv") == "is a folder, not a dataset file"
+
+
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        (pa.array([1.5]), "numbers"),
+        (pa.array([True]), "booleans"),
+        (pa.array([datetime.date(2026, 1, 2)]), "dates"),
+        (pa.array([b"x"]), "bytes (binary data)"),
+        (pa.array([[1]]), "lists"),
+        (pa.array([{"a": 1}]), "objects"),
+        (pa.array([7]).dictionary_encode(), "numbers"),
+    ],
+)
+def test_a_column_that_is_not_text_is_named_in_words_not_arrow_types(tmp_path, values, words):
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"text": values}), path)
+    assert one_line_error(path) == f"column 'text' holds {words}, not text; use --text-field to pick the article's column"
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_dictionary_text_columns_are_read_as_text(tmp_path, large):
+    # pandas writes a 'category' column as dictionary<values=string>
+    kind = pa.large_string() if large else pa.string()
+    texts = pa.array([ARTICLE, ARTICLE + " Ещё.", ARTICLE], type=kind).dictionary_encode()
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "text": texts, "title": pa.array(["Т", "Т", None]).dictionary_encode()}), path)
+    got = read(path)
+    assert [(r.id, r.text, r.title) for r in got] == [("a", ARTICLE, "Т"), ("b", ARTICLE + " Ещё.", "Т"), ("c", ARTICLE, None)]
+
+
+@pytest.mark.parametrize("separator, words", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_csv_separated_otherwise_than_by_commas_gets_a_hint(tmp_path, separator, words):
+    path = tmp_path / "news.csv"
+    path.write_text(f"id{separator}text\n1{separator}{ARTICLE}\n", encoding="utf-8")
+    assert one_line_error(path) == (
+        f"no column 'text'; columns are: id{separator}text; use --text-field to pick one "
+        f"(the header is separated by {words}: a CSV dataset must be comma-separated; save it with commas)"
+    )
 
 
 def test_a_parquet_file_damaged_half_way_is_an_error_after_the_records_before(tmp_path):
@@ -579,3 +619,10 @@ def test_a_run_that_could_not_start_leaves_the_output_as_it_was(tmp_path):
             raise SummarizeError("model x could not be loaded")
     assert out.read_text(encoding="utf-8") == '{"keep": "me"}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_a_title_that_is_not_text_is_named_in_words(tmp_path):
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"text": [ARTICLE], "title": pa.array([b"\x00\x01"])}), path)
+    (got,) = read(path)
+    assert got.warnings == ("field 'title' is bytes (binary data), not text; it is left out",)

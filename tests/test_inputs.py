@@ -529,3 +529,75 @@ def test_a_page_that_fails_still_names_its_url(run, site):
     missing = site.url("/gone.html")
     [row] = parse_jsonl(run(missing, *LEAD, "-f", "jsonl").stdout)
     assert row["error"] and row["url"] == missing and row["summary_ru"] is None
+
+
+def test_passwords_and_tokens_in_urls_are_never_shown_or_stored(run, site):
+    good = site.add("/news/tram.html?token=s3cr3t&page=1", news_page()).replace("http://", "http://reader:hunter2@")
+    bad = site.url("/gone.html?sig=abc123&key=k3y").replace("http://", "http://reader:hunter2@")
+    result = run(good, bad, *LEAD, "-f", "jsonl")
+    assert result.exit_code == 1
+    tram, gone = parse_jsonl(result.stdout)
+    assert tram["source"] == tram["url"] == good.replace("reader:hunter2@", "***@").replace("s3cr3t", "***")
+    assert gone["source"] == bad.replace("reader:hunter2@", "***@").replace("abc123", "***").replace("k3y", "***")
+    assert tram["error"] is None and gone["error"].startswith(gone["source"] + ": the server answered 404")
+    for secret in ("hunter2", "s3cr3t", "abc123", "k3y"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_an_upper_case_scheme_is_a_url(run, site):
+    url = site.add("/news/tram.html", news_page())
+    result = run(url.replace("http://", "HTTP://"), *LEAD, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == TRAM_TITLE
+
+
+def test_text_sent_as_octet_stream_is_sniffed_like_a_file(run, site):
+    page = site.add("/news/tram", news_page(), "application/octet-stream")
+    text = site.add("/ice", PLAIN_PAGE, "application/octet-stream")
+    result = run(page, text, *LEAD, "-f", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    tram, ice = parse_jsonl(result.stdout)
+    assert tram["title"] == TRAM_TITLE and ice["title"] == "Ледоход на Оби"
+
+
+def test_a_big_page_is_limited_by_its_article_not_its_scripts(run, site):
+    # Inline scripts, JSON state and base64 images make pages megabytes long around a short article.
+    bloat = "<script>window.__STATE__ = " + json.dumps({"x": "a" * 80_000}) + ";</script>"
+    url = site.add("/news/tram.html", news_page().replace("</body>", bloat + "</body>"))
+    result = run(url, *LEAD, "-f", "json", "--max-input-chars", "5000")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == TRAM_TITLE
+    too_long = run(url, *LEAD, "-f", "json", "--max-input-chars", "100")
+    assert too_long.exit_code == 1
+    assert "is over the limit of 100 characters: it has" in too_long.stderr and "characters;" in too_long.stderr
+
+
+def test_input_file_takes_inline_comments_after_a_space_and_keeps_url_fragments(run, site, tmp_path):
+    tram = site.add("/news/tram.html", news_page())
+    listed = tmp_path / "today.txt"
+    listed.write_text(f"{tram}   # the tram story\n{tram}#comments\t# same page, a fragment\n", encoding="utf-8")
+    result = run("-i", listed, *LEAD, "-f", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert [row["source"] for row in parse_jsonl(result.stdout)] == [tram, f"{tram}#comments"]
+    assert site.hits["/news/tram.html"] == 2 and not any("%20" in path for path in site.hits)
+
+
+@pytest.mark.parametrize("given", ["www.example.com/news", "lenta.ru/news/2026/01/tram/"])
+def test_a_missing_path_that_looks_like_a_web_address_gets_a_hint(run, tmp_path, monkeypatch, given):
+    monkeypatch.chdir(tmp_path)
+    result = run(given, *LEAD)
+    assert result.exit_code == 1
+    assert error_lines(result.stderr) == [f"summarize: error: {given}: no such file or folder; check the path (did you mean https://{given}?)"]
+
+
+@pytest.mark.parametrize("given", ["news.txt", "notes/today.md", "corpus.jsonl"])
+def test_a_missing_file_gets_no_web_hint(run, tmp_path, monkeypatch, given):
+    monkeypatch.chdir(tmp_path)
+    result = run(given, *LEAD)
+    assert error_lines(result.stderr) == [f"summarize: error: {given}: no such file or folder; check the path"]
+
+
+def test_ray_refuses_a_web_page_in_any_case(run, tmp_path):
+    result = run("HTTPS://example.com/news/1.html", "--ray", *LEAD, "--output", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "not stdin or web pages" in result.stderr

@@ -55,7 +55,7 @@ def test_a_parquet_and_a_csv_in_s3_are_streamed(run, s3, bucket, tmp_path):
 
 
 def test_a_folder_and_a_glob_in_s3_list_their_files_in_natural_order(run, s3, bucket):
-    for name in ("a10.txt", "a2.txt", ".hidden.txt", "notes.md", "sub/a1.txt"):
+    for name in ("a10.txt", "a2.txt", ".hidden.txt", "notes.md", "sub/a1.txt", ".cache/a3.txt", "sub/.old/a4.txt"):
         put(s3, bucket, f"news/{name}", SHORT)
     folder = run(f"s3://{bucket}/news", "-e", "lead", "-f", "jsonl")
     glob = run(f"s3://{bucket}/news/a*.txt", "-e", "lead", "-f", "jsonl")
@@ -154,3 +154,75 @@ def test_a_wildcard_path_and_a_glob_together_is_one_line(run, folder):
     result = run(str(folder / "*.md"), "--glob", "*.txt", "-e", "lead")
     assert result.exit_code == 2
     assert result.stderr == f"summarize: error: {folder / '*.md'}: has a wildcard, and --glob '*.txt' is given too; give the pattern once\n"
+
+
+def test_keys_with_a_question_mark_or_a_hash_are_read_alone_and_in_a_folder(run, s3, bucket):
+    uris = [put(s3, bucket, f"q/{name}", SHORT) for name in ("what?.txt", "a#1.txt", "why?x=1.txt")]
+    alone = run(*uris, "-e", "lead", "-f", "jsonl")
+    folder = run(f"s3://{bucket}/q/", "-e", "lead", "-f", "jsonl")
+    assert alone.exit_code == folder.exit_code == 0, alone.stdout + alone.stderr + folder.stdout + folder.stderr
+    assert [row["source"] for row in parse_jsonl(alone.stdout)] == uris
+    assert sorted(row["source"] for row in parse_jsonl(folder.stdout)) == sorted(uris)
+
+
+def test_the_root_of_a_store_is_one_line(run, s3):
+    result = run("s3://", "-e", "lead", "-f", "jsonl")
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (1, 2)
+    assert "s3://: names no bucket" in result.stderr, result.stderr
+
+
+class CountingFileSystem:
+    """pyarrow's real filesystem, with its calls to the store counted."""
+
+    calls = 0
+
+    def __init__(self, real):
+        self.real = real
+
+    def __getattr__(self, name):
+        def counted(*args, **kwargs):
+            CountingFileSystem.calls += 1
+            return getattr(self.real, name)(*args, **kwargs)
+
+        return counted
+
+
+@pytest.fixture
+def counted_stores(monkeypatch):
+    import pyarrow.fs as pafs
+
+    real = pafs.FileSystem
+
+    class Counting:
+        @staticmethod
+        def from_uri(uri):
+            fs, path = real.from_uri(uri)
+            return CountingFileSystem(fs), path
+
+    CountingFileSystem.calls = 0
+    monkeypatch.setattr(pafs, "FileSystem", Counting)
+    monkeypatch.setattr("summarize.storage.GCS_RETRY_S", 1)
+    return CountingFileSystem
+
+
+def test_a_store_without_credentials_is_asked_once_and_answers_every_input_of_it(run, counted_stores):
+    bucket = f"gs://news-{uuid.uuid4().hex[:8]}"  # no Google credentials here, and no network
+    result = run(f"{bucket}/a.txt", f"{bucket}/b.txt", f"{bucket}/2026/", "-e", "lead", "-f", "jsonl")
+    assert result.exit_code == 1
+    assert counted_stores.calls == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error: ")]
+    assert [line.split(": ")[2] for line in errors] == [f"{bucket}/a.txt", f"{bucket}/b.txt", f"{bucket}/2026/"]
+    assert all("GOOGLE_APPLICATION_CREDENTIALS" in line and len(line) < 400 for line in errors), errors
+    assert "in 0.0 s" not in result.stderr  # the tally counts the time listing took
+
+
+def test_azure_without_credentials_is_one_line_and_no_helper_noise(run, capfd):
+    uris = [f"abfs://news@nosuchaccount{uuid.uuid4().hex[:6]}.dfs.core.windows.net/{name}" for name in ("a.txt", "b/")]
+    result = run(*uris, "-e", "lead", "-f", "jsonl")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    rows = parse_jsonl(result.stdout)
+    assert [row["source"] for row in rows] == uris
+    assert all(row["error"].startswith(row["source"] + ": ") and "az login" in row["error"] for row in rows), rows
+    assert "az: not found" not in capfd.readouterr().err

@@ -12,14 +12,14 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from summarize.documents import Document
 from summarize.errors import SummarizeError, first_line
-from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, arrow_location, import_pyarrow, open_input, suffix
+from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, arrow_location, import_pyarrow, open_input, redact, storage_errors, suffix
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,18 @@ def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
     source is "PATH#ID".
 
     Raises SummarizeError (naming the file and the fix) for a problem with the whole file, possibly
-    after some records were yielded (a JSONL that stops being UTF-8 half-way).
+    after some records were yielded (a JSONL that stops being UTF-8 half-way). A URI is shown redacted
+    (storage.redact: no password or token in sources and messages).
     """
+    secret = redact(str(path)) != str(path)
+    try:
+        for rid, found in _records(path, fields, max_chars):
+            yield rid, replace(found, source=redact(found.source)) if secret else found
+    except SummarizeError as e:
+        raise SummarizeError(redact(str(e))) if secret else e from None
+
+
+def _records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[str, Document | BadRecord]]:
     readers = {".jsonl": _jsonl_records, ".csv": _csv_records, ".parquet": _parquet_records}
     kind = suffix(path)
     if kind not in readers:
@@ -63,6 +73,8 @@ def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
         raise SummarizeError(f"{path}: is a folder, not a dataset file") from None
     except PermissionError:
         raise SummarizeError(f"{path}: cannot read it (permission denied); check its permissions") from None
+    except storage_errors() as e:  # a storage stream that fails half-way
+        raise SummarizeError(f"{path}: cannot read it ({first_line(e)}); check the path or URI and your credentials") from None
 
 
 def _jsonl_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict | BadRecord]]:
@@ -147,8 +159,8 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
         schema = parquet.schema_arrow
         _check_columns(path, schema.names, fields)
         text_type = schema.field(fields.text).type
-        if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
-            raise SummarizeError(f"{path}: column {fields.text!r} holds {text_type}, not text; use --text-field to pick the article's column")
+        if not _is_text(pa, text_type):
+            raise SummarizeError(f"{path}: column {fields.text!r} holds {_arrow_kind(pa, text_type)}, not text; use --text-field to pick the article's column")
         wanted = {fields.text, fields.id, fields.title or "title", "url", "date"}
         columns = [name for name in schema.names if name in wanted]  # only these are read from disk
         number = 0
@@ -161,10 +173,47 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
             raise SummarizeError(f"{path}: is damaged after record {number} ({first_line(e)}); get an undamaged copy") from None
 
 
+def _is_text(pa: Any, kind: Any) -> bool:
+    """Strings, also dictionary-encoded ones (a pandas 'category' column): each row is read as its text."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or getattr(pa.types, "is_string_view", lambda _: False)(kind)
+
+
+def _arrow_kind(pa: Any, kind: Any) -> str:
+    """An Arrow column type in the words of JSON that the other messages use ("numbers", "dates"…)."""
+    if pa.types.is_dictionary(kind):
+        return _arrow_kind(pa, kind.value_type)
+    checks = [
+        ("booleans", pa.types.is_boolean),
+        ("numbers", lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)),
+        ("dates", lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t)),
+        ("times", lambda t: pa.types.is_time(t) or pa.types.is_duration(t)),
+        ("bytes (binary data)", lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)),
+        ("lists", lambda t: pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)),
+        ("objects", lambda t: pa.types.is_struct(t) or pa.types.is_map(t)),
+        ("only nulls", pa.types.is_null),
+    ]
+    return next((words for words, check in checks if check(kind)), "values that are not text")
+
+
 def _check_columns(path: Path | str, columns: list[str], fields: Fields) -> None:
     for name, option in ((fields.text, "--text-field"), (fields.title, "--title-field")):
         if name is not None and name not in columns:
-            raise SummarizeError(f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one")
+            hint = _delimiter_hint(columns) if suffix(path) == ".csv" else ""
+            raise SummarizeError(f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one{hint}")
+
+
+def _delimiter_hint(columns: list[str]) -> str:
+    """A CSV read with commas whose header is one column holding ';' or tabs: say how it is separated."""
+    if len(columns) != 1:
+        return ""
+    try:
+        delimiter = csv.Sniffer().sniff(columns[0], delimiters=";\t|").delimiter
+    except csv.Error:
+        return ""
+    shown = {"\t": "tabs", ";": "semicolons", "|": "'|'"}[delimiter]
+    return f" (the header is separated by {shown}: a CSV dataset must be comma-separated; save it with commas)"
 
 
 def _to_document(path: Path | str, place: str, number: int, record: dict | BadRecord, fields: Fields, max_chars: int) -> tuple[str, Document] | BadRecord:
@@ -208,12 +257,14 @@ def _optional_text(record: dict, name: str, warnings: list[str]) -> str | None:
 
 def _kind_of(value: Any) -> str:
     """What a value is, in the words of JSON (what most datasets are written in)."""
+    from datetime import time, timedelta
+    from decimal import Decimal
+
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    kinds = {list: "a list", dict: "an object", str: "a string"}
-    return next((word for kind, word in kinds.items() if isinstance(value, kind)), f"a {type(value).__name__}")
+    kinds = {(int, float, Decimal): "a number", list: "a list", dict: "an object", str: "a string", (bytes, bytearray): "bytes (binary data)"}
+    kinds[(time, timedelta)] = "a time"
+    return next((word for kind, word in kinds.items() if isinstance(value, kind)), "a value that is not text")
 
 
 def _digits(n: int) -> str:

@@ -16,6 +16,7 @@ from summarize.storage import (
     exists,
     is_uri,
     list_files,
+    redact,
     split_glob,
 )
 
@@ -37,8 +38,8 @@ def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = 
         if given == STDIN:
             inputs.append(Input("stdin", None, PurePath("stdin")))
             continue
-        if given.startswith(URL_SCHEMES):
-            inputs.append(Input(shown(given), None, _url_name(given), url=given))
+        if given.lower().startswith(URL_SCHEMES):  # HTTP:// is http://
+            inputs.append(Input(shown(redact(given)), None, _url_name(given), url=given))
             continue
         # A name with wildcard characters that exists as it is (a file 'a[1].txt') is that name.
         globbed = split_glob(given) if GLOB_MAGIC.search(given) and not exists(given) else None
@@ -55,7 +56,7 @@ def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = 
         elif path.exists():
             inputs.append(Input(shown(given), path, PurePath(path.name)))
         else:
-            inputs.append(Input(shown(given), path, PurePath(path.name), "no such file or folder; check the path"))
+            inputs.append(Input(shown(given), path, PurePath(path.name), f"no such file or folder; {_missing_hint(given)}"))
     return inputs
 
 
@@ -67,7 +68,23 @@ def read_path_list(path: Path) -> list[str]:
         raise SummarizeError(
             f"--input-file {path}: cannot read it ({getattr(e, 'strerror', None) or e}); give a UTF-8 text file, one path or URL a line"
         ) from None
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [entry for entry in (INLINE_COMMENT.sub("", line).strip() for line in lines) if entry and not entry.startswith("#")]
+
+
+INLINE_COMMENT = re.compile(r"\s#.*$")  # 'URL  # note'; a '#' with no space before it (a URL's #fragment) stays
+
+
+# A path whose first part looks like a web host ('www.example.com/news', 'lenta.ru/news/1'): a URL without its scheme.
+HOST_LIKE = re.compile(r"^(www\.[^/\s]+|[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,24}/.*)$", re.IGNORECASE)
+FILE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl", ".json", ".csv", ".parquet")
+
+
+def _missing_hint(given: str) -> str:
+    """What to do about a path that is not there: a URL given without https:// is said to be one."""
+    first = given.split("/", 1)[0]
+    if HOST_LIKE.match(given) and not first.lower().endswith(FILE_SUFFIXES):
+        return f"check the path (did you mean https://{given}?)"
+    return "check the path"
 
 
 def drop_repeats(inputs: list[Input]) -> tuple[list[Input], list[str]]:
@@ -129,11 +146,13 @@ def _list_uri(given: str, folder: str, pattern: str, recursive: bool) -> list[In
     try:
         found = sorted(list_files(folder, pattern, recursive), key=lambda pair: _natural(pair[1]))
     except SummarizeError as e:
-        return [Input(shown(given), None, PurePath(PurePosixPath(folder).name), str(e).removeprefix(f"{folder}: "), uri=given)]
+        return [Input(shown(redact(given)), None, PurePath(PurePosixPath(folder).name), str(e).removeprefix(f"{redact(folder)}: "), uri=given)]
     if not found:
         where = "under it" if recursive else "in it (add --recursive for subfolders)"
-        return [Input(shown(given), None, PurePath(PurePosixPath(folder).name), f"no files match {pattern!r} {where}; use --glob to pick others", uri=given)]
-    return [Input(uri, None, PurePath(rel), uri=uri) for uri, rel in found]
+        return [
+            Input(shown(redact(given)), None, PurePath(PurePosixPath(folder).name), f"no files match {pattern!r} {where}; use --glob to pick others", uri=given)
+        ]
+    return [Input(redact(uri), None, PurePath(rel), uri=uri) for uri, rel in found]
 
 
 def _natural(path: PurePath) -> list[tuple[int, object]]:
@@ -148,9 +167,9 @@ def shown(path: str) -> str:
 
 
 def _url_name(url: str) -> PurePath:
-    """A page's name for --output-dir: host and path, as folders and a file."""
+    """A page's name for --output-dir: host and path, as folders and a file (never a user:password@)."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     *folders, last = [p for p in parts.path.split("/") if p] or ["index"]
-    return PurePath(parts.netloc, *folders, last.rsplit(".", 1)[0] or "index")
+    return PurePath(parts.netloc.rpartition("@")[2], *folders, last.rsplit(".", 1)[0] or "index")

@@ -14,6 +14,7 @@ from summarize.inputs.datasets import Fields
 from summarize.inputs.decode import _language_warnings, decode
 from summarize.storage import (
     read_bytes,
+    redact,
     suffix,
 )
 from summarize.text import (
@@ -61,15 +62,15 @@ def _fetch_ahead(urls: list[str]):
 
 
 def _page(item: Input, page, max_chars: int) -> Document | Failure:
-    """A fetched page as a Document: its article (HTML) or its text (text/plain)."""
+    """A fetched page as a Document: its article (HTML) or its text (text/plain). The download cap
+    bounds the raw page (scripts, inline images…); --max-input-chars bounds the text taken out of it.
+    Its url is stored redacted (no password or token)."""
     if isinstance(page, SummarizeError):
-        return Failure(item.source, str(page), url=item.url)
+        return Failure(item.source, str(page), url=redact(item.url))
     try:
-        if len(page.data) > max_chars * 4:
-            raise _too_long(item.source, f"has {group_digits(len(page.data))} bytes", max_chars)
-        return _document(item.source, page.data, max_chars, page.final_url, page.content_type)
+        return _document(item.source, page.data, max_chars, redact(page.final_url), page.content_type)
     except SummarizeError as e:
-        return Failure(item.source, str(e), url=item.url)
+        return Failure(item.source, str(e), url=redact(item.url))
 
 
 def _document(

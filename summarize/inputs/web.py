@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from summarize.errors import SummarizeError
+from summarize.storage import redact
 
 if TYPE_CHECKING:  # imported where used: a thread pool's module at start-up costs every run
     import concurrent.futures
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+# Sent by servers that do not know what a file is: passed on and sniffed, as a local file is.
+UNKNOWN_TYPES = ("application/octet-stream", "binary/octet-stream")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ def fetch_all(urls: Iterable[str], *, ahead: int = 8, per_host: int = 2, limits:
     one-line SummarizeError, yielded in its place. Closing the iterator early cancels the downloads
     still running and stops the fetching thread at once: use `with contextlib.closing(fetch_all(…))`
     so that a break or Ctrl-C in the caller's loop closes it there and then, not at garbage collection.
-    A response without a Content-Type is passed on: sniff it with looks_like_html.
+    A response without a Content-Type, or with application/octet-stream, is passed on: sniff it with
+    looks_like_html. Messages show each URL redacted (storage.redact): no password or token in them.
     """
     if ahead < 1 or per_host < 1:
         raise ValueError("ahead and per_host must be at least 1")
@@ -166,13 +170,14 @@ class _Fetcher:
 
         import httpx
 
-        parts = urlsplit(url)
+        shown = redact(url)
+        parts = urlsplit(url)  # the scheme comes back lower-case: HTTP:// is http://
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return SummarizeError(f"{url}: not an http(s) URL; give an address starting with http:// or https://")
+            return SummarizeError(f"{shown}: not an http(s) URL; give an address starting with http:// or https://")
         try:
             origin = (parts.scheme, parts.hostname, parts.port)
         except ValueError:
-            return SummarizeError(f"{url}: not a valid URL (bad port); check the address")
+            return SummarizeError(f"{shown}: not a valid URL (bad port); check the address")
         host = self.hosts.setdefault(origin, asyncio.Semaphore(self.per_host))
         async with host:
             try:
@@ -180,21 +185,21 @@ class _Fetcher:
                     return await self._download(url)
             except TimeoutError:
                 return SummarizeError(
-                    f"{url}: the download took over {self.limits.deadline:g} s; try again later, or save the page from a browser and summarise the file"
+                    f"{shown}: the download took over {self.limits.deadline:g} s; try again later, or save the page from a browser and summarise the file"
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as error:
-                return SummarizeError(f"{url}: {_describe(error, parts.hostname, self.limits)}")
+                return SummarizeError(f"{shown}: {redact(_describe(error, parts.hostname, self.limits))}")
 
     async def _download(self, url: str) -> Fetched | SummarizeError:
         async with self.client.stream("GET", url) as response:
             problem = _refuse(response, self.limits)
             if problem:
-                return SummarizeError(f"{url}: {problem}")
+                return SummarizeError(f"{redact(url)}: {problem}")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self.limits.max_bytes:
-                    return SummarizeError(f"{url}: {_too_big(self.limits)}")
+                    return SummarizeError(f"{redact(url)}: {_too_big(self.limits)}")
                 chunks.append(chunk)
             content_type = response.headers.get("content-type")
             return Fetched(url, str(response.url), response.status_code, content_type, b"".join(chunks))
@@ -216,7 +221,7 @@ def _refuse(response, limits: FetchLimits) -> str | None:
         return f"the server answered {status} {reason}; {advice}"
     content_type = response.headers.get("content-type")
     mime = content_type.split(";")[0].strip().lower() if content_type else None
-    if mime is not None and mime not in PAGE_TYPES:
+    if mime is not None and mime not in PAGE_TYPES + UNKNOWN_TYPES:
         return f"the server sent {mime}, not a web page; save the article's text as a .txt file and summarise that"
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > limits.max_bytes:

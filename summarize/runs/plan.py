@@ -4,6 +4,7 @@ its inputs, its sinks, and which run mode (local or Ray) executes it — then th
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
     from summarize.runs.local import Reading, run_local
 
     paths = flags.given() or [_piped_stdin()]
+    started = time.perf_counter()  # the tally's time counts listing (a store that does not answer costs its retries there)
     inputs = _listed(list_inputs(paths, flags.glob, flags.recursive, skip=flags.output_dir), notify)
     many = len(paths) > 1 or len(inputs) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
     err = stderr()
@@ -128,6 +130,7 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
         source, reason = sink.lost
         notify(f"error: {reason}; stopped: the output takes nothing more, so no more inputs are summarised")
         tally.add(source, reason)
+    tally.seconds = time.perf_counter() - started
     return tally, many
 
 
@@ -158,7 +161,7 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     if refused or flags.output is None:
         raise SummarizeError(f"--ray writes Parquet shards to --output FOLDER{f' and takes no {refused[0]}' if refused else ''}; give --output OUT/")
     given = flags.given()
-    if not given or STDIN in given or any(p.startswith(URL_SCHEMES) for p in given):
+    if not given or STDIN in given or any(p.lower().startswith(URL_SCHEMES) for p in given):
         raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
     inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output)), notify)
     from summarize.runs.ray_plan import RayJob, run_on_ray
