@@ -189,8 +189,7 @@ def load_config(user_file: str | os.PathLike | None = None) -> Config:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
+        raw = tomllib.loads(_read_utf8(path))
     except FileNotFoundError:
         raise SummarizeError(f"config {path}: no such file; check the path given by --config or ${CONFIG_ENV}") from None
     except OSError as e:
@@ -205,6 +204,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
             if isinstance(body, dict) and isinstance(body.get("model"), str):
                 body["model"] = _local_or_hub(body["model"], path.resolve().parent)
     return raw
+
+
+def _read_utf8(path: Path) -> str:
+    """The file's text: UTF-8, with or without the BOM Windows editors write; any other encoding is one line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SummarizeError(f"config {path}: not UTF-8 text; save it as UTF-8 (TOML files must be UTF-8)") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

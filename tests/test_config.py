@@ -97,3 +97,21 @@ def test_missing_user_file_is_named(tmp_path):
 def test_unknown_preset_lists_the_choices():
     with pytest.raises(SummarizeError, match=r"--translator 'deepl': no such translator preset; choose one of: opus-mt-ru-en, wmt19-ru-en"):
         load_config().translator("deepl")
+
+
+USER_FILE = "# Мои модели\n[defaults]\nsummarizer = 'mbart-gazeta'\n"
+
+
+def test_utf8_file_with_a_bom_is_read(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + USER_FILE.encode("utf-8"))
+    assert load_config(path).summarizer(None).name == "mbart-gazeta"
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "utf-16"])
+def test_file_in_another_encoding_gets_one_line_saying_save_it_as_utf8(tmp_path, encoding):
+    path = tmp_path / "windows.toml"
+    path.write_bytes(USER_FILE.encode(encoding))
+    with pytest.raises(SummarizeError, match=r"windows\.toml: not UTF-8 text; save it as UTF-8") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value)
