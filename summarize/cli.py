@@ -114,7 +114,7 @@ def reported(debug: bool = False):
         say(f"summarize: error: {e}")
         raise typer.Exit(EXIT_USAGE) from None
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush must not fail again
+        _silence_stdout()
         raise typer.Exit(EXIT_CLOSED_PIPE) from None
 
 
@@ -202,25 +202,65 @@ def _print_scores(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The `summarize` program: usage errors as one line, a closed pipe as a quiet exit."""
+    """The `summarize` program: usage errors as one line, a closed pipe as a quiet exit 141 (Click
+    and rich end a closed pipe with exit 1 of their own: that is told apart by the pipe itself)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args in (["--version"], ["-V"]):
-        with reported():
-            print(f"summarize {_version()}", flush=True)
-        return
+    stdout_at_start = _file_identity(sys.stdout)
+    try:
+        code = _print_version() if args in (["--version"], ["-V"]) else _run(args)
+    except SystemExit as e:  # rich's answer to a closed pipe, among others
+        code = e.code
+    except typer.Exit as e:
+        code = e.exit_code
+    if code and code != EXIT_CLOSED_PIPE and _reader_went_away(stdout_at_start):
+        code = EXIT_CLOSED_PIPE
+    if code == EXIT_CLOSED_PIPE:
+        _silence_stdout()
+    sys.exit(code or 0)
+
+
+def _print_version() -> int:
+    with reported():
+        print(f"summarize {_version()}", flush=True)
+    return EXIT_OK
+
+
+def _run(args: list[str]) -> int | None:
     click_error = _click_exception()
     try:
-        code = app(args, prog_name="summarize", standalone_mode=False)
+        return app(args, prog_name="summarize", standalone_mode=False)
     except click_error as e:
         if type(e).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
             prog = _prog(e)
             say(f"{prog}: error: {e.format_message().rstrip('.')}; see '{prog} --help'")
-        code = e.exit_code
+        return e.exit_code
     except typer.Exit as e:
-        code = e.exit_code
+        return e.exit_code
     except typer.Abort:
-        code = EXIT_INTERRUPTED[signal.SIGINT]
-    sys.exit(code or 0)
+        return EXIT_INTERRUPTED[signal.SIGINT]
+
+
+def _file_identity(stream: Any) -> tuple[int, int] | None:
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _reader_went_away(stdout_at_start: tuple[int, int] | None) -> bool:
+    """Whether a write to stdout met a closed pipe and a library took it: rich swaps stdout's file for
+    /dev/null, Click wraps sys.stdout to quiet the last flush; both then exit 1."""
+    swapped = stdout_at_start is not None and _file_identity(sys.__stdout__) != stdout_at_start
+    return swapped or type(sys.stdout).__name__ == "PacifyFlushWrapper"
+
+
+def _silence_stdout() -> None:
+    """The interpreter's last flush must not meet the closed pipe again (a second traceback)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _prog(error: Exception) -> str:
