@@ -178,3 +178,75 @@ def test_a_capped_summary_and_translation_are_warnings(run, short_file):
     assert any(w.startswith("the summary stopped at the length limit (max_new_tokens = ") for w in data["warnings"])
     assert any(re.match(r"the translation of [1-9]\d* sentence\(s\) stopped at the length limit", w) for w in data["warnings"])
     assert f"summarize: warning: {short_file}: the summary stopped at the length limit" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def unconvertible(models, tmp_path_factory):
+    """A tiny BlenderbotSmall (the tiny MBart's tokenizer): torch runs it, CTranslate2 has no converter for it."""
+    import torch
+    import transformers
+
+    path = tmp_path_factory.mktemp("blenderbot") / "model"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(models["mbart"])
+    sizes = {"d_model": 16, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2, "decoder_attention_heads": 2}
+    config = transformers.BlenderbotSmallConfig(
+        **sizes, vocab_size=len(tokenizer), encoder_ffn_dim=32, decoder_ffn_dim=32, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2
+    )
+    torch.manual_seed(0)
+    model = transformers.BlenderbotSmallForConditionalGeneration(config)
+    for p in model.parameters():  # large random weights, as tiny_models has them: output that varies
+        torch.nn.init.normal_(p, std=0.5)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def config_with(fast_config, tmp_path, model, max_input_tokens=64):
+    """fast.toml with its default summariser on another model directory and input limit."""
+    config = tmp_path / "other.toml"
+    config.write_text(
+        f'{fast_config.read_text()}\n[summarizers.other]\nmodel = "{model}"\nmax_input_tokens = {max_input_tokens}\ngenerate = {{ max_new_tokens = 8 }}\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_auto_backend_runs_a_model_ctranslate2_cannot_convert_on_torch_and_says_so(fast_config, unconvertible, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUMMARIZE_CT2_CACHE", str(tmp_path / "ct2"))
+    config = config_with(fast_config, tmp_path, unconvertible)
+    result = invoke(cli.app, "-", "--model", "other", "--no-translate", "-f", "json", "--config", config, input=TEXTS[1])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["error"], data["backend"]) == (None, "torch fp32")  # the run went on, on torch
+    notice = "could not be converted for the ctranslate2 backend (ValueError: No conversion is registered for the model configuration BlenderbotSmallConfig); using torch for it instead"
+    assert any(notice in w for w in data["warnings"]) and notice in result.stderr
+
+
+def test_explicit_ctranslate2_backend_on_a_model_it_cannot_convert_is_one_line(fast_config, unconvertible, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUMMARIZE_CT2_CACHE", str(tmp_path / "ct2"))
+    config = config_with(fast_config, tmp_path, unconvertible)
+    result = invoke(cli.app, "-", "--model", "other", "--no-translate", "--backend", "ctranslate2", "--config", config, input=TEXTS[1])
+    assert (result.exit_code, result.stdout) == (2, "")
+    *progress, error = result.stderr.splitlines()
+    assert [line.split(" to CTranslate2")[0] for line in progress] == [f"summarize: converting {unconvertible}"]
+    assert error.startswith("summarize: error: model ") and error.endswith("model configuration BlenderbotSmallConfig); use --backend torch")
+
+
+@pytest.mark.parametrize("backend", ["torch", "ctranslate2"])
+@pytest.mark.parametrize("kind, limit", [("marian", 512), ("mbart", 1024)])
+def test_max_input_tokens_over_the_models_positions_is_one_line_at_load(fast_config, models, tmp_path, monkeypatch, backend, kind, limit):
+    monkeypatch.setenv("SUMMARIZE_CT2_CACHE", str(tmp_path / "ct2"))
+    config = config_with(fast_config, tmp_path, models[kind], max_input_tokens=limit + 1)
+    result = invoke(cli.app, "-", "--model", "other", "--no-translate", "--backend", backend, "--config", config, input=TEXTS[1])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"summarize: error: preset other: max_input_tokens = {limit + 1} is more than model {models[kind]} can read ({limit} tokens, "
+        f"its config.json); set max_input_tokens to at most {limit} in models.toml\n"
+    )
+
+
+def test_t5_has_relative_positions_and_no_input_limit(fast_config, models, tmp_path):
+    config = config_with(fast_config, tmp_path, models["t5"], max_input_tokens=100_000)
+    result = invoke(cli.app, "-", "--model", "other", "--no-translate", "--backend", "torch", "-f", "json", "--config", config, input=TEXTS[1])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["summary_ru"]

@@ -39,6 +39,7 @@ SETTINGS = {
     "top_p": "sampling_topp",
     "temperature": "sampling_temperature",
 }
+TORCH_ADVICE = "; use --backend torch"  # ends a conversion error; the auto backend takes the advice itself
 IGNORED_QUIETLY = {"early_stopping", "use_cache", "do_sample", "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id"}
 
 
@@ -288,9 +289,9 @@ class CT2Seq2Seq:
             try:
                 convert(preset, model_dir, path, stored)
             except (ImportError, OSError, ValueError, KeyError, AttributeError, NotImplementedError) as e:
+                gist = first_line(e, 200).partition(" (supported configurations are")[0]  # not a list of 40 names
                 raise SummarizeError(
-                    f"model {preset.model} (preset {preset.name}) could not be converted for the ctranslate2 "
-                    f"backend ({type(e).__name__}: {e}); use --backend torch"
+                    f"model {preset.model} (preset {preset.name}) could not be converted for the ctranslate2 backend ({type(e).__name__}: {gist}){TORCH_ADVICE}"
                 ) from None
             recipe = _read_recipe(path)
         # On a CPU, parallel workers on parts of a batch beat threads inside one matmul: on 2 cores,

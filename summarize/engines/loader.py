@@ -5,6 +5,7 @@ fallback is a notice, never silent."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 from summarize.config import Backend, Device, Dtype, Engine, Preset, Quantize
@@ -84,15 +85,16 @@ def load_engine(
     this GPU at all (its CUDA libraries missing), falls back to torch with a notice. `cpu_threads`
     bounds CTranslate2's threads on a CPU (None: the cores this process may use)."""
     notices = [] if notices is None else notices
+    check_input_limit(preset, path)
     if backend is Backend.ctranslate2 or (backend is Backend.auto and _ctranslate2_on_cpu(device)):
-        from summarize.engines.ct2 import CT2Seq2Seq
+        from summarize.engines.ct2 import TORCH_ADVICE, CT2Seq2Seq
 
         try:
             engine = CT2Seq2Seq(preset, path, pick_device(device, Backend.ctranslate2), quantize, notify, dtype=dtype, cpu_threads=cpu_threads)
         except SummarizeError as e:
             if backend is Backend.ctranslate2 and not isinstance(e, BackendUnavailable):
                 raise
-            notices.append(f"{e}; using torch for it instead")
+            notices.append(f"{str(e).removesuffix(TORCH_ADVICE)}; using torch for it instead")
         else:
             if engine.ignored:
                 notices.append(
@@ -103,6 +105,24 @@ def load_engine(
     from summarize.engines.seq2seq import Seq2Seq
 
     return Seq2Seq(preset, path, pick_device(device, Backend.torch), quantize, dtype)
+
+
+def check_input_limit(preset: Preset, path: Path) -> None:
+    """max_input_tokens within the model's table of positions, checked once at load: over it, every
+    input would fail inside the model (torch: "index out of range in self"). T5-family models
+    (relative positions, `relative_attention_num_buckets`) have no such table and no limit."""
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # the backend's own loading says what is wrong with the directory
+    if not isinstance(config, dict) or "relative_attention_num_buckets" in config:
+        return
+    limit = config.get("max_position_embeddings") or config.get("n_positions")
+    if isinstance(limit, int) and not isinstance(limit, bool) and preset.max_input_tokens > limit:
+        raise SummarizeError(
+            f"preset {preset.name}: max_input_tokens = {preset.max_input_tokens} is more than model {preset.model} can read "
+            f"({limit} tokens, its config.json); set max_input_tokens to at most {limit} in models.toml"
+        )
 
 
 def _ctranslate2_on_cpu(device: Device) -> bool:
