@@ -95,15 +95,16 @@ def missing_files(path: Path) -> list[str]:
     return missing
 
 
-def download(preset: Preset) -> Path:
+def download(preset: Preset, downloading: bool = False) -> Path:
     """Fetch the files a preset needs, or the rest of an incomplete snapshot (safetensors over .bin
-    when the repo has both), with progress. One quick look decides whether the hub is there at all."""
+    when the repo has both), with progress. One quick look decides whether the hub is there at all.
+    `downloading`: this is `models download` itself, whose errors must not advise running it."""
     from huggingface_hub import constants, snapshot_download
 
     state = cache_state(preset)
     reason = "offline mode is on (HF_HUB_OFFLINE)" if constants.HF_HUB_OFFLINE else _unreachable.get(constants.ENDPOINT)
     if reason is not None:
-        raise ModelNotAvailable(_missing(preset, state, reason))
+        raise ModelNotAvailable(_missing(preset, state, reason, downloading))
     with _library_quiet():
         try:
             _knock(constants.ENDPOINT)
@@ -112,10 +113,11 @@ def download(preset: Preset) -> Path:
             path = snapshot_download(preset.model, revision=preset.revision, allow_patterns=RUNTIME_FILES + weights)
         except Exception as e:  # network, auth, missing repo: all end the same way for the user
             reason = f"could not be downloaded ({_reason(e)})"
-            if _hub_is_down(e):
+            down = _hub_is_down(e)
+            if down:
                 reason = f"the hub at {constants.ENDPOINT} is unreachable ({_reason(e)})"
                 _unreachable[constants.ENDPOINT] = reason
-            raise ModelNotAvailable(_missing(preset, state, reason)) from None
+            raise ModelNotAvailable(_missing(preset, state, reason, downloading, down)) from None
     return Path(path)
 
 
@@ -173,18 +175,28 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
-def _missing(preset: Preset, state: CacheState, reason: str) -> str:
+def _missing(preset: Preset, state: CacheState, reason: str, downloading: bool = False, hub_down: bool = True) -> str:
+    """Why the model is not here, and what to do: fetch it elsewhere, copy it in, or use a folder.
+    `models download` that failed (`downloading`) is never told to run `models download`."""
     from huggingface_hub import constants
 
     where = f"model {preset.model} (preset {preset.name})"
+    local = "point its `model` in models.toml at a local directory"
+    if not hub_down:
+        advice = f"check `model` (and `revision`) of preset {preset.name} in models.toml, or {local}"
+    elif downloading:
+        advice = (
+            f"connect this machine to the network (with HF_HUB_OFFLINE unset) and run it again, or copy the model into the cache "
+            f"({constants.HF_HUB_CACHE}) from a machine that has it, or {local}"
+        )
+    elif state == "incomplete":
+        advice = f"run `summarize models download {preset.name}` to complete it"
+    else:
+        advice = f"run `summarize models download {preset.name}` on a connected machine (cache: {constants.HF_HUB_CACHE}), or {local}"
     if state == "incomplete":
         lacking = ", ".join(missing_files(_snapshot(preset) or Path(constants.HF_HUB_CACHE)))
-        return f"{where} is incomplete in the local cache (no {lacking}) and {reason}; run `summarize models download {preset.name}` to complete it"
-    return (
-        f"{where} is not in the local cache and {reason}; run `summarize models download {preset.name}` "
-        f"on a connected machine (cache: {constants.HF_HUB_CACHE}), or point its `model` in models.toml "
-        "at a local directory"
-    )
+        return f"{where} is incomplete in the local cache (no {lacking}) and {reason}; {advice}"
+    return f"{where} is not in the local cache and {reason}; {advice}"
 
 
 def check_model_dir(path: Path, preset: Preset) -> Path:
@@ -242,7 +254,7 @@ def download_presets(presets: list[Preset], notify) -> int:
             notify(f"{preset.name}: a local directory ({preset.model}); nothing to download")
         else:
             try:
-                path = cached_dir(preset) or download(preset)
+                path = cached_dir(preset) or download(preset, downloading=True)
                 check_model_dir(path, preset)
                 notify(f"{preset.name}: ready in {path}")
             except SummarizeError as e:

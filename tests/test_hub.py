@@ -1,6 +1,7 @@
 """The model cache: an incomplete snapshot is reported and repaired, a hub out of reach costs one
 short look per run, and CTranslate2 conversions are keyed by content."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,96 @@ def test_the_hub_found_unreachable_is_not_asked_again(cache, online, monkeypatch
     with pytest.raises(ModelNotAvailable) as caught:
         hub.download(spec("nobody/second", "second"))
     assert "unreachable (ConnectError" in str(caught.value)
+
+
+# --- a hub that answers: one repository's 404 is about that repository only ----------------------
+
+HUB_COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+class FakeHub(BaseHTTPRequestHandler):
+    """The few hub routes a download takes (the API's model info and file tree, then each file),
+    serving `repos` (repo id → model folder); any other repository is a 404, as the hub answers."""
+
+    repos: dict[str, Path] = {}
+
+    def log_message(self, *args):
+        pass
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        api = parts[0] == "api"
+        if api and len(parts) == 2:  # the knock on /api/models, the library's own look-ups
+            return self.answer(200, b"{}")
+        folder = self.repos.get("/".join(parts[2:4] if api else parts[0:2]))
+        if folder is None:
+            return self.answer(404, b'{"error": "Repository not found"}', {"X-Error-Code": "RepoNotFound"})
+        files = sorted(f for f in folder.iterdir() if f.is_file())
+        if api and "tree" in parts:
+            tree = [{"type": "file", "path": f.name, "size": f.stat().st_size, "oid": hashlib.sha1(f.read_bytes()).hexdigest()} for f in files]
+            return self.answer(200, json.dumps(tree).encode())
+        if api:
+            return self.answer(200, json.dumps({"id": "/".join(parts[2:4]), "sha": HUB_COMMIT, "siblings": [{"rfilename": f.name} for f in files]}).encode())
+        data = (folder / parts[-1]).read_bytes()
+        return self.answer(200, data, {"X-Repo-Commit": HUB_COMMIT, "ETag": f'"{hashlib.sha256(data).hexdigest()}"'}, "application/octet-stream")
+
+    def answer(self, status: int, body: bytes, headers: dict | None = None, kind: str = "application/json"):
+        self.send_response(status)
+        for name, value in {"Content-Type": kind, "Content-Length": str(len(body)), **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+@pytest.fixture
+def fake_hub(models, tmp_path, monkeypatch):
+    """A local hub that has `good/model` (the tiny Marian) and nothing else, and an empty cache."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(FakeHub, "repos", {"good/model": models["marian"]})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(hub, "_unreachable", {})
+    yield endpoint
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_404_for_one_repository_does_not_mark_the_hub_down(fake_hub, tmp_path):
+    config = tmp_path / "two.toml"
+    config.write_text("[summarizers.gone]\nmodel = 'nobody/gone'\nmax_input_tokens = 64\n[summarizers.good]\nmodel = 'good/model'\nmax_input_tokens = 64\n")
+    result = CliRunner().invoke(cli.models_app, ["download", "gone", "good", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 1
+    gone, good = [line for line in result.stderr.splitlines() if line.startswith("summarize: ")]  # the rest: the download's progress
+    assert "model nobody/gone (preset gone) is not in the local cache and could not be downloaded (RepositoryNotFoundError" in gone
+    assert gone.endswith("check `model` (and `revision`) of preset gone in models.toml, or point its `model` in models.toml at a local directory")
+    assert "unreachable" not in gone and good == f"summarize: good: ready in {tmp_path / 'hub' / 'models--good--model' / 'snapshots' / HUB_COMMIT}"
+    assert hub.missing_files(tmp_path / "hub" / "models--good--model" / "snapshots" / HUB_COMMIT) == []
+
+
+def test_models_download_offline_does_not_advise_models_download(fake_hub, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    config = tmp_path / "one.toml"
+    config.write_text("[summarizers.good]\nmodel = 'good/model'\nmax_input_tokens = 64\n")
+    result = CliRunner().invoke(cli.models_app, ["download", "good", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert "not in the local cache and offline mode is on (HF_HUB_OFFLINE)" in line and "models download" not in line
+    assert line.endswith(
+        f"connect this machine to the network (with HF_HUB_OFFLINE unset) and run it again, or copy the model into the cache ({tmp_path / 'hub'}) "
+        "from a machine that has it, or point its `model` in models.toml at a local directory"
+    )
 
 
 # --- no network: one short look, nothing from the library on stderr --------------------------------
