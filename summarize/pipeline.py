@@ -179,25 +179,32 @@ class Pipeline:
 
     def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None, doc: Document | Failure | None = None) -> Result:
         """The one way a Result starts: what ran it is filled in from the engines (or, before they
-        load, from the options); a failed one names no backend, since nothing ran on it."""
+        load, from the options). A failed one names only what it reached: nothing for an input
+        that was never read (a Failure), the summariser for one that failed in the engines, and
+        never a translator, since no translation was made."""
         engines, opts = self._engines, self.options
         if engines is None:
             model_engine = opts.engine is Engine.abstractive
             translator = opts.translator.name if opts.translator else None
-            engine, backend = opts.engine, None
+            engine, backend = opts.engine.value, None
         else:
             model_engine = not isinstance(engines.summarizer, Extractor)
             translator = engines.translator.preset.name if engines.translator else None
-            engine, backend = engines.engine, engines.summarizer.backend if model_engine else None
+            engine, backend = engines.engine.value, engines.summarizer.backend if model_engine else None
+        model = opts.summarizer.name if model_engine else None
+        if isinstance(doc, Failure):
+            engine = model = backend = None
+        if error is not None:
+            translator = None
         return Result(
             source=source,
             title=doc.title if doc else None,
             url=doc.url if doc else None,
             date=doc.date if doc else None,
-            engine=engine.value,
-            model=opts.summarizer.name if model_engine else None,
+            engine=engine,
+            model=model,
             translator=translator,
-            backend=None if error else backend,
+            backend=backend,
             warnings=warnings or [],
             error=error,
         )
