@@ -429,3 +429,11 @@ def test_a_markdown_article_is_summarised_without_its_markup(run, tmp_path):
     data = json.loads(run(path, "-f", "json", "-e", "lead", "--length", "long", "--no-translate").stdout)
     assert data["title"] == "Дороги отремонтируют"
     assert data["summary_ru"] == "Правительство утвердило программу ремонта дорог. Работы начнутся весной. Подробнее"
+
+
+def test_a_null_record_is_called_null_not_nonetype(run, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"id": "1", "text": "Текст статьи."}\nnull\n', encoding="utf-8")
+    result = run(path, "-e", "lead", "--no-translate", "-f", "jsonl")
+    assert result.exit_code == 1
+    assert f"summarize: error: {path}#line 2: null, not a JSON object\n" in result.stderr and "NoneType" not in result.stdout + result.stderr

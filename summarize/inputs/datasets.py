@@ -260,6 +260,8 @@ def _kind_of(value: Any) -> str:
     from datetime import time, timedelta
     from decimal import Decimal
 
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "a boolean"
     kinds = {(int, float, Decimal): "a number", list: "a list", dict: "an object", str: "a string", (bytes, bytearray): "bytes (binary data)"}
