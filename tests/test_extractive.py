@@ -211,3 +211,20 @@ def test_every_way_to_the_extractive_engine_runs_lexrank_not_the_lead(tmp_path, 
     assert data["engine"] == "extractive"
     assert data["summary_ru"] == extract_central(ARTICLE, max_sentences=2).text  # --length short: 2 sentences
     assert data["summary_ru"] != extract_lead(ARTICLE, max_sentences=2).text
+
+
+UNENDED = " ".join(f"слово{i}" for i in range(200))  # a transcript with no punctuation at all
+
+
+@pytest.mark.parametrize("extract", [extract_lead, extract_central])
+@pytest.mark.parametrize("max_words, kept", [(None, 3 * 25), (10, 10)])
+def test_a_text_without_sentence_ends_is_cut_by_words_and_says_so(extract, max_words, kept):
+    result = extract(UNENDED, 3, max_words)
+    assert result.text == " ".join(UNENDED.split()[:kept])
+    assert result.warnings == (f"the text has no sentence ends (. ! ?), so no sentences to pick; the summary is its first {kept} of 200 words",)
+
+
+@pytest.mark.parametrize("extract", [extract_lead, extract_central])
+def test_a_short_text_without_sentence_ends_is_kept_whole_without_a_warning(extract):
+    result = extract("Москва без точек и запятых", 3, None)
+    assert (result.text, result.warnings) == ("Москва без точек и запятых", ())

@@ -26,6 +26,10 @@ from summarize.text import group_digits, is_dateline, join_sentences, split_sent
 MAX_CANDIDATES = 400
 # Fewer words than this is a dateline, a byline or a caption, not a sentence worth extracting.
 MIN_WORDS = 4
+# A text with no sentence ends is one "sentence": the extract keeps this many words per sentence asked
+# for (about a news sentence's length), not the whole input.
+WORDS_PER_UNENDED_SENTENCE = 25
+SENTENCE_ENDS = frozenset(".!?…")
 DAMPING = 0.85
 TOLERANCE = 1e-6  # L1 change of the score vector between two iterations
 MAX_ITERATIONS = 100  # damping alone bounds the error by 0.85**100 ≈ 1e-7, so rarely reached
@@ -55,6 +59,8 @@ def extract_central(text: str, max_sentences: int = 3, max_words: int | None = N
     sentences = split_sentences(text)
     if not sentences:
         return _empty()
+    if unended := _unended(sentences, max_sentences, max_words):
+        return unended
     warnings: list[str] = []
     considered = sentences[:MAX_CANDIDATES]
     if len(sentences) > MAX_CANDIDATES:
@@ -72,6 +78,8 @@ def extract_lead(text: str, max_sentences: int = 3, max_words: int | None = None
     sentences = split_sentences(text)
     if not sentences:
         return _empty()
+    if unended := _unended(sentences, max_sentences, max_words):
+        return unended
     news = [i for i, sentence in enumerate(sentences) if not (i == 0 and is_dateline(sentence))]  # where and when, not news
     return _select(sentences, news or [0], max_sentences, max_words, [])
 
@@ -211,6 +219,21 @@ def _select(
     chosen.sort()
     text = join_sentences([sentences[i] for i in chosen])
     return Extract(text, tuple(chosen), len(sentences), tuple(warnings))
+
+
+def _unended(sentences: Sequence[str], max_sentences: int, max_words: int | None) -> Extract | None:
+    """A text with no sentence ends at all (a transcript, a caption dump) is one long "sentence":
+    picking it would make the whole input the summary. Its first words are kept instead, and said."""
+    if len(sentences) != 1 or SENTENCE_ENDS & set(sentences[0]):
+        return None
+    words = sentences[0].split()
+    limit = max_words or max_sentences * WORDS_PER_UNENDED_SENTENCE
+    if len(words) <= limit:
+        return None
+    warning = (
+        f"the text has no sentence ends (. ! ?), so no sentences to pick; the summary is its first {group_digits(limit)} of {group_digits(len(words))} words"
+    )
+    return Extract(" ".join(words[:limit]), (0,), 1, (warning,))
 
 
 def _cut(sentences: Sequence[str], index: int, max_words: int, warnings: list[str]) -> Extract:
