@@ -84,6 +84,8 @@ AT_LEAST = {
     "encoder_no_repeat_ngram_size": 0,
     "top_k": 0,
 }
+MAX_BEAMS = 32  # wider beams cost memory and time in proportion and stop helping news summaries long before
+AT_MOST = {"num_beams": MAX_BEAMS, "num_beam_groups": MAX_BEAMS}  # --beams and models.toml alike
 POSITIVE = {"temperature", "top_p", "typical_p", "repetition_penalty"}
 GENERATE_KEYS = {
     "num_beams",
@@ -278,6 +280,8 @@ def _check_generate(table: Any, where: str, key: str, extra: set[str] = frozense
             raise SummarizeError(f"config {where}: {key}.{name} must be a number or true/false")
         if name in AT_LEAST and (isinstance(value, bool) or not isinstance(value, int) or value < AT_LEAST[name]):
             raise SummarizeError(f"config {where}: {key}.{name} must be a whole number of at least {AT_LEAST[name]}")
+        if name in AT_MOST and value > AT_MOST[name]:
+            raise SummarizeError(f"config {where}: {key}.{name} must be at most {AT_MOST[name]}")
         if name in POSITIVE and (isinstance(value, bool) or value <= 0 or (name in ("top_p", "typical_p") and value > 1)):
             limit = "between 0 and 1" if name in ("top_p", "typical_p") else "greater than 0"
             raise SummarizeError(f"config {where}: {key}.{name} must be a number {limit}")

@@ -7,7 +7,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from summarize.config import CONFIG_ENV, Backend, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
+from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 
 
@@ -20,9 +20,6 @@ def option(default: Any, *flags: str, help: str, **typer_settings: Any) -> Any:
 
 
 REQUIRED = MISSING  # option(REQUIRED, …): a value the command cannot run without
-
-
-MAX_BEAMS = 32  # wider beams cost memory and time in proportion and stop helping news summaries long before
 
 
 @dataclass(frozen=True)

@@ -437,3 +437,12 @@ def test_a_null_record_is_called_null_not_nonetype(run, tmp_path):
     result = run(path, "-e", "lead", "--no-translate", "-f", "jsonl")
     assert result.exit_code == 1
     assert f"summarize: error: {path}#line 2: null, not a JSON object\n" in result.stderr and "NoneType" not in result.stdout + result.stderr
+
+
+def test_beams_are_bounded_with_one_line(short_file, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([str(short_file), "--beams", "33"])  # the program's entry point: usage errors as one line
+    captured = capsys.readouterr()
+    assert (exited.value.code, captured.out) == (2, "")
+    assert captured.err == "summarize: error: Invalid value for '--beams': Input should be less than or equal to 32; see 'summarize --help'\n"
+    assert make_options(load_config(), Choices(beams=32)).summary_settings["num_beams"] == 32  # the bound itself is allowed

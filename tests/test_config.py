@@ -79,6 +79,7 @@ def test_environment_variable_names_the_user_file(tmp_path, monkeypatch):
             r"unknown key 'summarizers\.x\.generate\.trust_remote_code'",
         ),
         ("[lengths]\nshort = { num_beams = 'many' }", r"lengths\.short\.num_beams must be a number"),
+        ("[summarizers.x]\nmodel = 'a/b'\nmax_input_tokens = 100\ngenerate = { num_beams = 33 }", r"summarizers\.x\.generate\.num_beams must be at most 32"),
     ],
 )
 def test_broken_file_gets_one_line_naming_file_and_key(tmp_path, body, message):
