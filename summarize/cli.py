@@ -17,12 +17,12 @@ import signal
 import sys
 import typing
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from summarize.config import load_config
+from summarize.config import Choice, load_config
 from summarize.errors import SummarizeError
 from summarize.evaluate.run import EvalJob, ScoreFormat
 from summarize.options import Choices, ConfigFile, make_options, option
@@ -73,12 +73,25 @@ app.add_typer(models_app, name="models")
 
 
 def _parameter(spec: dataclasses.Field, hint: Any) -> inspect.Parameter:
-    """A dataclass field as the Typer parameter its metadata declares."""
+    """A dataclass field as the Typer parameter its metadata declares. A closed choice (config.Choice)
+    is offered as its spellings in any case (`-f JSON`, `-f md`); the command gets the member back."""
     settings = dict(spec.metadata)
     flags, is_argument = settings.pop("flags", ()), settings.pop("argument", False)
-    declared = typer.Argument(**settings) if is_argument else typer.Option(*flags, **settings)
     default = inspect.Parameter.empty if spec.default is dataclasses.MISSING else spec.default
+    kind = _choice_kind(hint)
+    if kind is not None:
+        spelled = Literal[tuple(kind.spellings())]  # type: ignore[valid-type]
+        hint = spelled | None if type(None) in typing.get_args(hint) else spelled
+        settings.setdefault("case_sensitive", False)
+        default = default.value if isinstance(default, Choice) else default
+    declared = typer.Argument(**settings) if is_argument else typer.Option(*flags, **settings)
     return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[hint, declared])
+
+
+def _choice_kind(hint: Any) -> type[Choice] | None:
+    """The Choice enum a field holds (`Format`, `Format | None`), if it holds one."""
+    kinds = [t for t in (typing.get_args(hint) or (hint,)) if isinstance(t, type) and issubclass(t, Choice)]
+    return kinds[0] if kinds else None
 
 
 def with_options(*kinds: type):
@@ -89,9 +102,13 @@ def with_options(*kinds: type):
     def decorate(command):
         groups = [(kind, [f for f in dataclasses.fields(kind) if f.metadata], typing.get_type_hints(kind, include_extras=True)) for kind in kinds]
         parameters = [_parameter(f, hints[f.name]) for _, specs, hints in groups for f in specs]
+        choices = {f.name: kind for _, specs, hints in groups for f in specs if (kind := _choice_kind(hints[f.name])) is not None}
 
         @functools.wraps(command)
         def wrapper(**values):
+            for name, kind in choices.items():
+                if isinstance(values.get(name), str):
+                    values[name] = kind.parse(values[name])
             return command(*(kind(**{f.name: values.pop(f.name) for f in specs}) for kind, specs, _ in groups))
 
         wrapper.__signature__ = inspect.Signature(parameters)

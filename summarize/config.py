@@ -20,6 +20,20 @@ class Choice(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def spellings(cls) -> list[str]:
+        """What users may type: each value, then each alias's name (`md = "markdown"`); any case."""
+        return [m.value for m in cls] + [name for name, m in cls.__members__.items() if name != m.name]
+
+    @classmethod
+    def parse(cls, text: str) -> Choice:
+        """The member a spelling names, in any case; ValueError for anything else."""
+        folded = text.casefold()
+        for name, member in cls.__members__.items():
+            if folded in (member.value.casefold(), name.casefold()):
+                return member
+        raise ValueError(f"{text!r} is not one of: {', '.join(cls.spellings())}")
+
 
 class Engine(Choice):
     abstractive = "abstractive"  # a seq2seq model writes the summary

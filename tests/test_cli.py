@@ -446,3 +446,22 @@ def test_beams_are_bounded_with_one_line(short_file, capsys):
     assert (exited.value.code, captured.out) == (2, "")
     assert captured.err == "summarize: error: Invalid value for '--beams': Input should be less than or equal to 32; see 'summarize --help'\n"
     assert make_options(load_config(), Choices(beams=32)).summary_settings["num_beams"] == 32  # the bound itself is allowed
+
+
+def test_md_means_markdown_and_every_choice_takes_any_case(run, short_file, tmp_path):
+    markdown = run(short_file, "-f", "markdown", "-e", "lead", "--no-translate")
+    for spelling in ("md", "MD", "Markdown"):
+        result = run(short_file, "-f", spelling, "-e", "LEAD", "--device", "CPU", "--no-translate")
+        assert (result.exit_code, result.stdout) == (0, markdown.stdout), result.stderr
+    data = json.loads(run(short_file, "-f", "JSON", "--engine", "Extractive", "--length", "SHORT", "--no-translate").stdout)
+    same = json.loads(run(short_file, "-f", "json", "--engine", "extractive", "--length", "short", "--no-translate").stdout)
+    assert data["engine"] == "extractive" and data["summary_ru"] == same["summary_ru"]
+    written = run(short_file, "-f", "md", "-e", "lead", "--no-translate", "-o", tmp_path / "out")
+    assert written.exit_code == 0 and [p.name for p in (tmp_path / "out").iterdir()] == ["short.md"]
+
+
+def test_an_unknown_choice_lists_every_spelling(short_file, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([str(short_file), "-f", "xml"])
+    assert exited.value.code == 2
+    assert "'xml' is not one of 'rich', 'plain', 'markdown', 'json', 'jsonl', 'md'" in capsys.readouterr().err

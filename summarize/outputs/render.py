@@ -19,6 +19,7 @@ class Format(Choice):
     rich = "rich"  # a panel per input, for people
     plain = "plain"  # the summaries alone, for pipes
     markdown = "markdown"
+    md = "markdown"  # an alias (`-f md`): the same member
     json = "json"  # one object, or an array for several inputs
     jsonl = "jsonl"  # one object per line, as each input finishes
 
