@@ -59,6 +59,13 @@ def test_no_title_leaves_the_text_as_it_is(text):
     assert title is None and body is text
 
 
+@pytest.mark.parametrize("end", [",", ";", ":", " —", " –", " -"])
+def test_a_first_line_that_goes_on_is_never_a_headline_even_above_a_capital(end):
+    # The next line starts in upper case after a blank line, so only the ending tells it goes on.
+    text = f"По словам главы города Андрея Петрова{end}\n\nЗаправка вагона водородом занимает 15 минут."
+    assert split_title(text) == (None, text)
+
+
 def test_a_file_that_is_only_a_headline_has_an_empty_body():
     assert split_title(HEADLINE + "\n") == (HEADLINE, "")
     assert split_title("Только заголовок") == ("Только заголовок", "")
@@ -186,6 +193,12 @@ def test_russian_with_a_ukrainian_name_or_quote_is_russian():
     assert other_cyrillic_language(TEXT) is None
     assert other_cyrillic_language(TEXT + " Об этом сообщил Віталій Кличко.") is None
     assert other_cyrillic_language(TEXT.replace("Вагон", "Вагон «Київ»")) is None
+
+
+def test_a_russian_article_quoting_a_ukrainian_place_and_name_is_russian():
+    # "Києва Віталій": 4 letters Russian lacks (ї є і і), over the floor of 3 but far under 1 % of the article.
+    quoted = TEXT.replace("Вагон", "Мэр Києва Віталій Кличко осмотрел вагон. Вагон", 1)
+    assert quoted != TEXT and other_cyrillic_language(quoted) is None
 
 
 def test_a_short_ukrainian_line_is_still_ukrainian():
