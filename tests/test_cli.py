@@ -465,3 +465,31 @@ def test_an_unknown_choice_lists_every_spelling(short_file, capsys):
         cli.main([str(short_file), "-f", "xml"])
     assert exited.value.code == 2
     assert "'xml' is not one of 'rich', 'plain', 'markdown', 'json', 'jsonl', 'md'" in capsys.readouterr().err
+
+
+def test_markdown_escapes_emphasis_strike_through_and_code():
+    from summarize.documents import Result
+    from summarize.outputs.render import Format, format_result
+
+    result = Result(source="a_b*c~d.txt", summary_ru="_курсив_ и *жирный* и ~~зачёркнутый~~ и `код`")
+    out = format_result(Format.markdown, result)
+    assert out.startswith("## a\\_b\\*c\\~d.txt\n")
+    assert "\\_курсив\\_ и \\*жирный\\* и \\~\\~зачёркнутый\\~\\~ и \\`код\\`" in out
+
+
+@pytest.mark.parametrize("fmt", ["plain", "markdown", "rich"])
+def test_a_line_break_in_a_name_is_shown_escaped_in_its_one_line_header(fmt):
+    from summarize.documents import Result
+    from summarize.outputs.render import Format, format_result
+
+    result = Result(source="news/a\nb\tc.txt", title="Заголовок\nв две строки", summary_ru="Итог.")
+    out = format_result(Format(fmt), result, many=True)
+    header = {"plain": "==> news/a\\nb\\tc.txt <==", "markdown": "## news/a\\\\nb\\\\tc.txt", "rich": "news/a\\nb\\tc.txt"}[fmt]
+    [line] = [line for line in out.splitlines() if "news/a" in line]
+    assert header in line
+    if fmt != "plain":
+        assert (
+            [line for line in out.splitlines() if "Заголовок" in line][0]
+            .rstrip(" │")
+            .endswith("Заголовок\\\\nв две строки" if fmt == "markdown" else "Заголовок\\nв две строки")
+        )

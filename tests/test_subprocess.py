@@ -1,5 +1,6 @@
 """The installed `summarize` as a real process: by-id loading through the hub cache, stdin,
-subcommand dispatch, offline errors, and a --help that imports neither torch nor transformers."""
+subcommand dispatch, offline errors, a --help that imports neither torch nor transformers, and a
+closed pipe."""
 
 import json
 import os
@@ -7,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ARTICLE, BIN, SHORT, clean_env, parse_jsonl
+from helpers import ARTICLE, BIN, SHORT, clean_env, parse_jsonl, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +127,49 @@ def test_at_a_terminal_results_print_above_the_bar_and_each_warning_once(models,
     assert text.count("╭─") == 3 and not re.search(
         r"\d+/3 \d+:\d\d:\d\d[ \t]*[╭=]", text
     )  # a result starts on a line of its own (after \r), never glued to the bar
+
+
+# --- a reader that has gone (`summarize … | head -c1`): a quiet exit 141, as a shell reports SIGPIPE ---
+
+EXIT_CLOSED_PIPE = 141
+
+
+def into_closed_pipe(*args, cwd):
+    """Run `python -m summarize ARGS` with stdout a pipe whose read end is closed before it starts,
+    so that its first real write fails (no race with a reader)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        environment = clean_env(COLUMNS="400")  # wide: the help is written, not wrapped into nothing
+        return subprocess.run(
+            [sys.executable, "-m", "summarize", *map(str, args)], stdout=write_end, stderr=subprocess.PIPE, env=environment, cwd=cwd, timeout=120
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.fixture
+def eval_files(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", [{"id": "a", "text": SHORT, "summary": "правительство утвердило программу"}])
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "Правительство утвердило программу ремонта дорог"}])
+    return data, predictions
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["--help"],
+        ["models", "--help"],
+        ["models", "list"],
+        ["eval", "--help"],
+        ["eval", "{data}", "--predictions", "{predictions}"],
+        ["eval", "{data}", "--predictions", "{predictions}", "-f", "json"],
+        ["{data}", "--model", "lead", "--no-translate", "-f", "json"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_every_command_exits_141_quietly(args, eval_files, tmp_path):
+    data, predictions = eval_files
+    done = into_closed_pipe(*(a.format(data=data, predictions=predictions) for a in args), cwd=tmp_path)
+    assert (done.returncode, done.stderr.decode()) == (EXIT_CLOSED_PIPE, "")

@@ -52,9 +52,15 @@ def printable(text: str) -> str:
     return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") else repr(c)[1:-1] for c in text)
 
 
+def one_line(text: str) -> str:
+    """A name for a header, which is one line: printable, with line breaks and tabs shown as \\n, \\t."""
+    return printable(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def _markdown_text(text: str) -> str:
-    """Text as Markdown shows it literally: no raw HTML, no markup from a name or a summary."""
-    return re.sub(r"([\\`*\[\]#|])", r"\\\1", html.escape(printable(text), quote=False))
+    """Text as Markdown shows it literally: no raw HTML, no markup (emphasis, strike-through, code,
+    links, headings, tables) from a name or a summary."""
+    return re.sub(r"([\\`*_~\[\]#|])", r"\\\1", html.escape(printable(text), quote=False))
 
 
 def json_document(data: dict | list) -> str:
@@ -80,7 +86,7 @@ def footer(result: Result) -> str:
 
 
 def _plain(result: Result, many: bool) -> str:
-    head = f"==> {printable(result.source)} <==\n" if many else ""
+    head = f"==> {one_line(result.source)} <==\n" if many else ""
     body = result.summary_ru or ""
     if result.summary_en is not None:
         body += "\n\n" + result.summary_en
@@ -88,14 +94,14 @@ def _plain(result: Result, many: bool) -> str:
 
 
 def _markdown(result: Result) -> str:
-    lines = [f"## {_markdown_text(result.source)}", ""]
+    lines = [f"## {_markdown_text(one_line(result.source))}", ""]
     if result.title:
-        lines += [f"### {_markdown_text(result.title)}", ""]
+        lines += [f"### {_markdown_text(one_line(result.title))}", ""]
     lines += ["**Русский**", "", _markdown_text(result.summary_ru or ""), ""]
     if result.summary_en is not None:
         lines += ["**English**", "", _markdown_text(result.summary_en), ""]
     lines += [f"<sub>{_markdown_text(footer(result))}</sub>", ""]
-    lines += [f"> ⚠ {_markdown_text(w)}" for w in result.warnings] + ([""] if result.warnings else [])
+    lines += [f"> ⚠ {_markdown_text(one_line(w))}" for w in result.warnings] + ([""] if result.warnings else [])
     return "\n".join(lines) + "\n"
 
 
@@ -104,13 +110,13 @@ def _rich(result: Result, width: int, color_system: str | None) -> str:
     from rich.panel import Panel
     from rich.text import Text
 
-    parts = [Text(printable(result.title), style="bold"), Text("")] if result.title else []
+    parts = [Text(one_line(result.title), style="bold"), Text("")] if result.title else []
     parts += [Text("Русский", style="bold cyan"), Text(printable(result.summary_ru or ""))]
     if result.summary_en is not None:
         parts += [Text(""), Text("English", style="bold green"), Text(printable(result.summary_en))]
     parts += [Text(""), Text(printable(footer(result)), style="dim")]
     parts += [Text(printable(f"⚠ {w}"), style="yellow") for w in result.warnings]
-    panel = Panel(Group(*parts), title=Text(printable(result.source), style="bold"), title_align="left")
+    panel = Panel(Group(*parts), title=Text(one_line(result.source), style="bold"), title_align="left")
     buffer = io.StringIO()
     console = Console(
         file=buffer,
