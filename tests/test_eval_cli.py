@@ -55,18 +55,48 @@ def test_lead_engine_run_saved_and_rescored_gives_the_same_numbers(data, tmp_pat
     assert {k: again[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")} == {k: report[k] for k in ("rouge1", "rouge2", "rougeL", "chrf")}
 
 
-def test_limit_takes_the_first_records(data):
-    report = json.loads(evaluate(data, "--engine", "lead", "--limit", "1", "-f", "json").stdout)
-    assert report["n"] == 1
+def test_limit_takes_the_first_records(data, tmp_path):
+    saved = tmp_path / "saved.jsonl"
+    report = json.loads(evaluate(data, "--engine", "lead", "--limit", "1", "--save-predictions", saved, "-f", "json").stdout)
+    assert report["n"] == 1 and [row["id"] for row in parse_jsonl(saved.read_text(encoding="utf-8"))] == ["a"]
+    # The first record's prediction is perfect, the last one's shares nothing: only the first may be scored.
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": ARTICLES[0]["summary"]}, {"id": "2", "summary": "кошка сидит на ковре"}])
+    scored = json.loads(evaluate(data, "--predictions", predictions, "--limit", "1", "-f", "json").stdout)
+    assert (scored["n"], scored["rouge1"], scored["rougeL"]) == (1, 100.0, 100.0)
+
+
+MT = [
+    {"id": 1, "ru": "Курс рубля снизился.", "en": "The rouble fell on Monday."},
+    {"id": 2, "ru": "Правительство утвердило программу.", "en": "The government approved the programme."},
+]
+
+
+def sacrebleu_scores(hypotheses: list[str], references: list[str]) -> tuple[float, float]:
+    """BLEU and chrF as sacreBLEU itself computes them (its defaults), rounded as the report is."""
+    import sacrebleu
+
+    return round(sacrebleu.corpus_bleu(hypotheses, [references]).score, 2), round(sacrebleu.corpus_chrf(hypotheses, [references]).score, 2)
 
 
 def test_translation_task_with_the_tiny_translator(tmp_path, fast_config):
-    data = write_jsonl(tmp_path / "mt.jsonl", [{"id": 1, "ru": "Курс рубля снизился.", "en": "The rouble fell."}])
-    result = evaluate(data, "--task", "translate", "--config", fast_config, "-f", "json")
+    data = write_jsonl(tmp_path / "mt.jsonl", MT)
+    saved = tmp_path / "saved.jsonl"
+    result = evaluate(data, "--task", "translate", "--config", fast_config, "--save-predictions", saved, "-f", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["task"], report["translator"], report["n"]) == ("translate", "tiny-marian", 1)
-    assert 0 <= report["bleu"] <= 100 and 0 <= report["chrf"] <= 100
+    assert (report["task"], report["translator"], report["n"]) == ("translate", "tiny-marian", 2)
+    hypotheses = [row["en"] for row in parse_jsonl(saved.read_text(encoding="utf-8"))]
+    assert len(hypotheses) == 2 and all(hypotheses)
+    assert (report["bleu"], report["chrf"]) == sacrebleu_scores(hypotheses, [row["en"] for row in MT])
+
+
+def test_translation_predictions_score_as_sacrebleu_does(tmp_path):
+    data = write_jsonl(tmp_path / "mt.jsonl", MT)
+    hypotheses = ["The rouble fell on Tuesday.", "A government approved a programme."]
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": row["id"], "en": h} for row, h in zip(MT, hypotheses)])
+    report = json.loads(evaluate(data, "--task", "translate", "--predictions", predictions, "-f", "json").stdout)
+    bleu, chrf = sacrebleu_scores(hypotheses, [row["en"] for row in MT])
+    assert (report["n"], report["bleu"], report["chrf"]) == (2, bleu, chrf) and 0 < bleu < 100 and 0 < chrf < 100
 
 
 def test_table_is_the_default(data):

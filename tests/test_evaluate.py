@@ -14,6 +14,7 @@ from summarize.evaluate.data import Record, read_predictions, read_records
 from summarize.evaluate.metrics import (
     chrf,
     duplicate_ngram_rate,
+    lcs_positions,
     rouge_l_summary,
     rouge_n,
     rouge_sentences,
@@ -102,6 +103,15 @@ def test_summary_level_rouge_l_credits_each_token_once():
     # Reference да. да. has two sentences whose LCS with the prediction [да] is the same token.
     # ROUGE-1.5.5 credits it once: hits 1 → R = 1/2, P = 1/1 → F1 = 2/3 (unclipped would give P = 2).
     assert rouge_l_summary([["да"]], [["да"], ["да"]]) == pytest.approx(2 / 3)
+
+
+def test_summary_level_rouge_l_breaks_lcs_ties_as_rouge_score_does():
+    # LCS("курс курс", "курс вырос") is one token, at either reference position. Backtracking from
+    # the end steps back in the reference on a tie (rouge-score's _backtrack_norec), so it is
+    # position 0, and with "курс" (position 1) the union is both: P = 2/3, R = 2/2, F = 0.8. The
+    # other tie-break takes position 1 twice: P = 1/3, R = 1/2, F = 0.4.
+    assert rouge_l_summary([["курс"], ["курс", "вырос"]], [["курс", "курс"]]) == pytest.approx(0.8)
+    assert lcs_positions(["курс", "курс"], ["курс", "вырос"]) == [0]
 
 
 def test_scores_are_macro_averaged_over_documents():
