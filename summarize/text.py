@@ -6,7 +6,10 @@ Everything here is model-agnostic: token counts come in as plain lists from the 
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import re
+import tomllib
 from collections.abc import Callable, Sequence
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -51,6 +54,57 @@ def strip_markdown(text: str) -> str:
             if words.strip():
                 lines.append(" ".join(words.split()))
     return "\n".join(lines)
+
+
+FRONT_MATTER = re.compile(r"\A\ufeff?(?P<fence>---|\+\+\+)[ \t]*\n(?:(?P<body>.*?)\n)?(?:(?P=fence)|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_YAML_QUOTED = re.compile(r"'(?P<single>(?:[^']|'')*)'|\"(?P<double>(?:[^\"\\]|\\.)*)\"")
+_YAML_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*$")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
+    """(fields, rest, warnings) of a Markdown file that opens with front matter (Hugo, Jekyll):
+    `---` YAML or `+++` TOML. Only its top-level `title` and `date` are read, as text; the front
+    matter itself never reaches the article. No front matter: ({}, text, [])."""
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        return {}, text, []
+    rest, body = text[match.end() :], match.group("body") or ""
+    if match.group("fence") == "+++":
+        try:
+            raw = tomllib.loads(body)
+        except tomllib.TOMLDecodeError as e:
+            return {}, rest, [f"its TOML front matter is not valid ({e}); its title and date are not used"]
+    else:
+        raw = _yaml_top_level(body)
+    fields = {key: _front_matter_text(raw.get(key)) for key in ("title", "date")}
+    return {key: value for key, value in fields.items() if value}, rest, []
+
+
+def _yaml_top_level(body: str) -> dict[str, str]:
+    """The top-level `key: value` pairs of simple YAML: quoted or plain scalars, `>`/`|` blocks."""
+    lines, fields = body.split("\n"), {}
+    for i, line in enumerate(lines):
+        match = _YAML_KEY.match(line)
+        if match is None:
+            continue
+        value = match.group("value") or ""
+        if value[:1] in (">", "|"):  # a block: the indented lines below it
+            block = [b.strip() for b in itertools.takewhile(lambda b: not b.strip() or b[:1] in " \t", lines[i + 1 :])]
+            value = (" " if value[0] == ">" else "\n").join(b for b in block if b)
+        elif quoted := _YAML_QUOTED.match(value):
+            single = quoted.group("single")
+            value = single.replace("''", "'") if single is not None else quoted.group("double").replace('\\"', '"')
+        else:
+            value = value.split(" #")[0].strip()  # a plain scalar's comment
+        fields.setdefault(match.group("key"), value)
+    return fields
+
+
+def _front_matter_text(value: object) -> str | None:
+    """A title or date as text: TOML gives dates as date/datetime objects; lists and tables are not used."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def fit_to_budget(counts: Sequence[int], budget: int) -> int:

@@ -493,3 +493,23 @@ def test_a_line_break_in_a_name_is_shown_escaped_in_its_one_line_header(fmt):
             .rstrip(" │")
             .endswith("Заголовок\\\\nв две строки" if fmt == "markdown" else "Заголовок\\nв две строки")
         )
+
+
+@pytest.mark.parametrize(
+    "front",
+    ['---\ntitle: "Дороги отремонтируют к зиме"\ndate: 2024-03-03\n---\n', '+++\ntitle = "Дороги отремонтируют к зиме"\ndate = 2024-03-03\n+++\n'],
+    ids=["yaml", "toml"],
+)
+def test_markdown_front_matter_gives_title_and_date_and_stays_out_of_the_text(run, tmp_path, front):
+    path = tmp_path / "news.md"
+    path.write_text(front + "\n" + SHORT + "\n", encoding="utf-8")
+    data = json.loads(run(path, "-f", "json", "-e", "lead", "--length", "long", "--no-translate").stdout)
+    assert (data["title"], data["date"]) == ("Дороги отремонтируют к зиме", "2024-03-03")
+    assert data["summary_ru"] == "Правительство утвердило программу ремонта дорог. Работы начнутся весной." and data["warnings"] == []
+
+
+def test_without_front_matter_the_first_heading_is_the_title(run, tmp_path):
+    path = tmp_path / "news.md"
+    path.write_text("# Дороги отремонтируют\n\n" + SHORT + "\n", encoding="utf-8")
+    data = json.loads(run(path, "-f", "json", "-e", "lead", "--no-translate").stdout)
+    assert (data["title"], data["date"]) == ("Дороги отремонтируют", None)

@@ -1,6 +1,8 @@
 """Sentence splitting, lead budgets and chunks: nothing lost, nothing over budget."""
 
-from summarize.text import chunk_sentences, fit_to_budget, group_digits, split_long_sentence, split_sentences
+import pytest
+
+from summarize.text import chunk_sentences, fit_to_budget, group_digits, split_front_matter, split_long_sentence, split_sentences
 
 
 def count_words(texts):
@@ -63,3 +65,35 @@ def test_markdown_is_reduced_to_its_words_a_block_a_line():
     assert strip_markdown(text) == (
         "Дороги отремонтируют\nПравительство утвердило программу ремонта дорог. Работы начнутся весной.\nПервый пункт.\nВторой пункт."
     )
+
+
+BODY = "Правительство утвердило программу ремонта дорог.\n"
+
+
+@pytest.mark.parametrize(
+    "front, fields",
+    [
+        ('---\ntitle: "Дороги: к зиме"\ndate: 2024-03-03\ntags: [дороги]\n---\n', {"title": "Дороги: к зиме", "date": "2024-03-03"}),
+        ("---\ntitle: 'It''s here' # a comment\nauthor:\n  name: Иван\n...\n", {"title": "It's here"}),
+        ("---\ntitle: Дороги # a comment\nsummary: >-\n  long\n  text\n---\n", {"title": "Дороги"}),
+        ("---\ntitle: >-\n  Дороги\n  к зиме\ndate: 2024-03-03T10:00:00+03:00\n---\n", {"title": "Дороги к зиме", "date": "2024-03-03T10:00:00+03:00"}),
+        (
+            '+++\ntitle = "Дороги"\ndate = 2024-03-03T10:00:00+03:00\n[params]\ntitle = "не этот"\n+++\n',
+            {"title": "Дороги", "date": "2024-03-03T10:00:00+03:00"},
+        ),
+        ("+++\ndate = 2024-03-03\n+++\n", {"date": "2024-03-03"}),
+        ("---\n---\n", {}),
+    ],
+)
+def test_front_matter_gives_its_title_and_date_and_never_reaches_the_text(front, fields):
+    assert split_front_matter(front + BODY) == (fields, BODY, [])
+
+
+def test_broken_toml_front_matter_is_dropped_from_the_text_with_a_warning():
+    fields, rest, warnings = split_front_matter('+++\ntitle = "Дороги\n+++\n' + BODY)
+    assert (fields, rest) == ({}, BODY) and len(warnings) == 1 and warnings[0].startswith("its TOML front matter is not valid (")
+
+
+@pytest.mark.parametrize("text", ["---\n\nТекст после черты.\n", "Текст.\n---\ntitle: x\n---\n", "---\ntitle: без конца\n" + BODY])
+def test_no_front_matter_leaves_the_text_as_it_is(text):
+    assert split_front_matter(text) == ({}, text, [])

@@ -19,6 +19,7 @@ from summarize.storage import (
 )
 from summarize.text import (
     group_digits,
+    split_front_matter,
     split_title,
     strip_markdown,
 )
@@ -84,12 +85,18 @@ def _document(
         doc = extract_page(data, source=source, url=url, content_type=content_type)
     else:
         text, _ = decode(data, source)
-        text = strip_markdown(text) if markdown else text
+        front, notes = {}, []
+        if markdown:
+            front, text, notes = split_front_matter(text)
+            text = strip_markdown(text)
         title, body = split_title(text)
+        if front.get("title") and title not in (None, front["title"]):
+            title, body = None, text  # the first line is the article's, not a second headline
+        title = front.get("title") or title
         if title is not None and not body:
-            doc = Document(source, text, ("the text is only a headline; it is summarised as it is",), url=url)
+            doc = Document(source, text, (*notes, "the text is only a headline; it is summarised as it is"), url=url, date=front.get("date"))
         else:
-            doc = Document(source, body, title=title, url=url)
+            doc = Document(source, body, tuple(notes), title=title, url=url, date=front.get("date"))
     if len(doc.text) > max_chars:
         raise _too_long(source, f"has {group_digits(len(doc.text))} characters", max_chars)
     return replace(doc, warnings=(*doc.warnings, *_language_warnings(doc.text)))
