@@ -95,9 +95,14 @@ def test_rich_panel_has_title_both_summaries_and_footer(run, short_file):
     assert "tiny-t5 (ctranslate2 int8) → tiny-marian" in out and " tokens" in out
 
 
+def markdown_name(path) -> str:
+    """A path as a markdown header shows it: `_` escaped (pytest's folders have them), no emphasis."""
+    return str(path).replace("_", "\\_")
+
+
 def test_markdown(run, short_file):
     out = run(short_file, "--format", "markdown").stdout
-    assert out.startswith(f"## {short_file}\n") and "**Русский**" in out and "**English**" in out and "<sub>" in out
+    assert out.startswith(f"## {markdown_name(short_file)}\n") and "**Русский**" in out and "**English**" in out and "<sub>" in out
 
 
 def test_json_array_records_failures_next_to_results(run, folder, tmp_path):
@@ -408,7 +413,7 @@ def test_the_headline_is_shown_in_rich_and_markdown_headers_and_not_summarised(r
     path = tmp_path / "news.txt"
     path.write_text("Дороги отремонтируют к зиме\n" + SHORT, encoding="utf-8")
     markdown = run(path, "-f", "markdown", "-e", "lead", "--no-translate").stdout
-    assert markdown.startswith(f"## {path}\n\n### Дороги отремонтируют к зиме\n\n**Русский**\n\n")
+    assert markdown.startswith(f"## {markdown_name(path)}\n\n### Дороги отремонтируют к зиме\n\n**Русский**\n\n")
     assert "Дороги отремонтируют" not in markdown.split("**Русский**")[1]
     rich = run(path, "-f", "rich", "-e", "lead", "--no-translate").stdout
     assert rich.index("Дороги отремонтируют к зиме") < rich.index("Русский")
