@@ -230,3 +230,55 @@ def test_a_dataset_stopped_part_way_says_its_rest_was_not_read(run, tmp_path):
     tally = result.stderr.strip().splitlines()[-1]
     # The bad record stops the run; records after the last one read are named, not counted as left.
     assert re.fullmatch(rf"summarize: 1 done, 1 failed(, \d left)? in [\d.]+ s; not read: any records of {re.escape(str(data))} after (b|c\d)", tally), tally
+
+
+# ------------------------------------------------- repeated ids: the later record is its own error
+
+
+def repeated_ids(folder) -> tuple:
+    """a.jsonl holds id x at records 1 and 3; b.csv holds x again (the run's third) and y."""
+    folder.mkdir()
+    a = write_jsonl(folder / "a.jsonl", [{"id": "x", "text": SHORT}, {"id": "w", "text": SHORT + " Второе."}, {"id": "x", "text": SHORT + " Дубль."}])
+    b = folder / "b.csv"
+    b.write_text(f'id,text\nx,"{SHORT} Ещё."\ny,"{SHORT} Игрек."\n', encoding="utf-8")
+    return a, b
+
+
+def again_error(data, rid: str, first: str) -> str:
+    return f"{data}#{rid}: id {rid!r} again (first at {first}); ids must be unique — pick a column of unique ids with --id-field"
+
+
+@pytest.mark.parametrize("output", ["plain", "json", "jsonl", "markdown", "--output-dir", "--output"])
+def test_a_repeated_id_is_the_later_records_error_naming_the_first_in_every_output(run, tmp_path, output):
+    a, b = repeated_ids(tmp_path / "in")
+    errors = tmp_path / "errors.jsonl"
+    where = {"--output-dir": ["-o", tmp_path / "out"], "--output": ["--output", tmp_path / "out.jsonl"]}.get(output, ["-f", output])
+    result = run(a, b, "-e", "lead", *where, "--errors", errors)
+    assert result.exit_code == 1, result.stderr
+    expected = [again_error(a, "x", f"record 1 of {a}"), again_error(b, "x", f"record 1 of {a}")]
+    assert [row["error"] for row in parse_jsonl(errors.read_text(encoding="utf-8"))] == expected
+    assert "3 done, 2 failed" in result.stderr and f"summarize: error: {expected[0]}" in result.stderr and f"summarize: error: {expected[1]}" in result.stderr
+    if output == "json":
+        assert [(r["source"], r["error"]) for r in json.loads(result.stdout)] == [
+            (f"{a}#x", None),
+            (f"{a}#w", None),
+            (f"{a}#x", expected[0]),
+            (f"{b}#x", expected[1]),
+            (f"{b}#y", None),
+        ]
+    elif output == "--output":
+        rows = parse_jsonl((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+        assert [(r["id"], r["error"]) for r in rows] == [("x", None), ("w", None), ("y", None)]  # the first x keeps its row
+    elif output == "jsonl":
+        assert [r["error"] for r in parse_jsonl(result.stdout)] == [None, None, *expected, None]
+    # plain and markdown print what was summarised; a failure is on stderr (asserted above), as any other is
+
+
+def test_a_repeated_id_stays_an_error_when_a_run_is_resumed(run, tmp_path):
+    a, b = repeated_ids(tmp_path / "in")
+    out = tmp_path / "out.jsonl"
+    assert run(a, b, "-e", "lead", "--output", out).exit_code == 1
+    again = run(a, b, "-e", "lead", "--output", out, "--skip-existing")
+    assert again.exit_code == 1, again.stderr  # not skipped as "already written": the row with id x is the first record's
+    assert "0 done, 2 failed, 3 skipped" in again.stderr
+    assert again_error(a, "x", f"record 1 of {a}") in again.stderr

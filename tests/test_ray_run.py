@@ -429,3 +429,13 @@ def test_a_folder_of_articles_and_csv_and_parquet_datasets_match_the_local_run(r
     assert sorted(got) == sorted(expected) and str(news / "000.txt") in got
     for rid, row in expected.items():
         assert (got[rid]["source"], got[rid]["summary_ru"], got[rid]["error"]) == (row["source"], row["summary_ru"], row["error"])
+
+
+def test_a_repeated_id_in_a_dataset_is_the_later_records_error_row(run, local_ray, tmp_path):
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "x", "text": SHORT}, {"id": "y", "text": SHORT + " Второе."}, {"id": "x", "text": SHORT + " Дубль."}])
+    result = run(data, "--ray", "-e", "lead", "--output", tmp_path / "out", "--errors", tmp_path / "errors.jsonl")
+    assert result.exit_code == 1, result.stderr
+    assert "2 done, 1 failed" in result.stderr
+    error = f"{data}#x: id 'x' again (first at record 1 of {data}); ids must be unique — pick a column of unique ids with --id-field"
+    assert sorted((row["id"], row["error"]) for row in shard_rows(tmp_path / "out")) == [("x", None), ("x", error), ("y", None)]
+    assert [row["error"] for row in parse_jsonl((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))] == [error]

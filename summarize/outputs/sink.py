@@ -59,7 +59,7 @@ class Sinks:
             try:
                 sink.write(item, result)
             except SummarizeError as e:
-                result.error = str(e)
+                result.error = result.error or str(e)  # a failed result keeps its own reason (a repeated id has no row of its own)
 
     def close(self, ok: bool) -> None:
         for sink in self.all:

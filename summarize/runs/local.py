@@ -90,7 +90,7 @@ class _Feed:
                 self.opened = index + 1
                 record = item is not self.inputs[index]  # a dataset's record (or a failure to read one)
                 self.reading_now = (self.inputs[index], item) if record else None
-                if read is None or (record and self.sink.done(item)):
+                if read is None:
                     self.tally.skipped += 1
                     self.advance()
                     continue

@@ -204,16 +204,17 @@ def _item(row: dict[str, Any]) -> Document | Failure:
 
 
 def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref: Any) -> Iterator[Any]:
-    """One read task: its inputs' records, streamed in blocks, those already done left out."""
+    """One read task: its inputs' records, streamed in blocks, those already done left out. Ids are
+    checked within the task (a dataset file): a repeated one is that record's error row."""
     import pyarrow as pa
     import ray
 
-    from summarize.inputs.reading import documents_in
+    from summarize.inputs.reading import SeenIds, documents_in
 
-    done, schema, rows = ray.get(done_ref), _record_schema(pa), []
+    done, schema, rows, seen = ray.get(done_ref), _record_schema(pa), [], SeenIds()
     for item in group:
-        for found, read in documents_in(item, max_chars, fields):
-            if found.key in done:
+        for found, read in documents_in(item, max_chars, fields, seen, lambda found: found.key in done):
+            if read is None:
                 continue
             rows.append(_record(found, read))
             if len(rows) >= RECORD_BLOCK:
