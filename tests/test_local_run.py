@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -282,3 +283,54 @@ def test_a_repeated_id_stays_an_error_when_a_run_is_resumed(run, tmp_path):
     assert again.exit_code == 1, again.stderr  # not skipped as "already written": the row with id x is the first record's
     assert "0 done, 2 failed, 3 skipped" in again.stderr
     assert again_error(a, "x", f"record 1 of {a}") in again.stderr
+
+
+LONG_CALL = """
+import sys
+from pathlib import Path
+import summarize.engines.ct2 as ct2
+real = ct2.CT2Seq2Seq.generate
+def generate(self, texts, settings, *args, **kwargs):  # a call on an article marked ЗАТЯНУТО decodes 30 000 tokens: minutes
+    long = any("ЗАТЯНУТО" in text for text in texts)
+    if long:
+        settings = {**settings, "min_new_tokens": 30000, "max_new_tokens": 30000}
+        Path(MARKS, "long call started").touch()
+    out = real(self, texts, settings, *args, **kwargs)
+    if long:
+        Path(MARKS, "long call ended").touch()
+    return out
+ct2.CT2Seq2Seq.generate = generate
+MARKS = sys.argv.pop()  # the folder for the marks, given last
+from summarize.cli import main
+sys.argv[0] = "summarize"
+main()
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_ends_the_run_inside_a_model_call_and_commits_what_is_finished(models, tmp_path):
+    news = make_folder(tmp_path / "news", 9)  # a CPU takes 8 at a time: the first 8 are one group, finished first
+    (news / "008.txt").write_text(f"ЗАТЯНУТО {SHORT}", encoding="utf-8")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    slow = slow_config(tmp_path / "slow.toml", models["t5"])
+    out = tmp_path / "out.jsonl"
+    args = [news, "--output", out, "--model", "slow", "--no-translate", "--backend", "ctranslate2", "--config", slow, marks]
+    process = subprocess.Popen([sys.executable, "-c", LONG_CALL, *map(str, args)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=clean_env(), text=True)
+    started = marks / "long call started"
+    deadline = time.monotonic() + 600  # a bound for a stuck run only; the mark ends the wait
+    while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), process.communicate()[1]
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=300)  # the call alone takes minutes; the run ends in well under a second
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("SIGTERM waited for the model call") from None
+    assert process.returncode == 143, stderr
+    assert not (marks / "long call ended").exists()  # it did not wait for the model call
+    assert [line for line in stderr.splitlines() if "stopped by" in line] == [stderr.splitlines()[-1]]
+    assert stderr.splitlines()[-1].startswith("summarize: stopped by SIGTERM: 8 done, 0 failed, 1 left in ")
+    assert [row["id"] for row in parse_jsonl(out.read_text(encoding="utf-8"))] == [str(news / f"{i:03d}.txt") for i in range(8)]
+    assert not list(tmp_path.glob(".*.part"))
