@@ -93,6 +93,8 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
     """
     started = time.perf_counter()
     shards: ShardsSink = sinks.main
+    if shards.done_ids and _all_done(job, shards.done_ids):
+        return Tally(skipped=len(shards.done_ids), seconds=time.perf_counter() - started)  # starting Ray costs seconds, for nothing
     signals = StopAtOnce()
     with ray_cluster(job.address, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads, job.options.device)
@@ -109,6 +111,21 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
             sinks.errors.write(Input(row["source"], None, PurePath(row["id"]), id=row["id"]), Result(row["source"], error=row["error"]))
     tally.seconds = time.perf_counter() - started
     return tally
+
+
+def _all_done(job: RayJob, done: frozenset[str]) -> bool:
+    """Whether OUT/ holds every record of the inputs without an error (a resume with nothing left).
+    Read on the driver only while every id met is done: the first that is not (or a repeated one,
+    which is an error row to write) answers no, so at most the records already done are read twice,
+    which costs little next to summarising them."""
+    from summarize.inputs.reading import SeenIds, documents_in
+
+    seen = SeenIds()
+    for item in job.inputs:
+        for found, read in documents_in(item, job.max_input_chars, job.fields, seen, lambda found: found.key in done):
+            if read is not None:
+                return False
+    return True
 
 
 def plan_actors(resources: dict[str, float], workers: int | None, threads: int, device: Device = Device.auto) -> Actors:
