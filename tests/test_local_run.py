@@ -334,3 +334,42 @@ def test_sigterm_ends_the_run_inside_a_model_call_and_commits_what_is_finished(m
     assert stderr.splitlines()[-1].startswith("summarize: stopped by SIGTERM: 8 done, 0 failed, 1 left in ")
     assert [row["id"] for row in parse_jsonl(out.read_text(encoding="utf-8"))] == [str(news / f"{i:03d}.txt") for i in range(8)]
     assert not list(tmp_path.glob(".*.part"))
+
+
+# Six articles that the tiny T5 summarises differently (alone or batched: padding does not change its
+# decode), given longest first: the pipeline sorts a batch by length, so each summary must
+# be put back with its own article.
+DISTINCT_ARTICLES = (  # 56, 43, 36, 30, 22 and 16 tokens: none cut to the preset's 64, so the length order is theirs
+    "Дорог школа закон ремонт заявил правительство нефть программа.",
+    "Закон выборы закон регион программа правительство.",
+    "Закон регион суд газ регион суд москва.",
+    "Министр программа весна весна страна суд.",
+    "Нефть москва суд регион.",
+    "Программа министр.",
+)
+
+
+def distinct_articles(folder) -> list:
+    folder.mkdir()
+    paths = [folder / f"{i}.txt" for i in range(len(DISTINCT_ARTICLES))]
+    for path, text in zip(paths, DISTINCT_ARTICLES):
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
+def summaries_alone(run, paths) -> dict:
+    """Each article's summary when it is summarised alone: whose summary is whose."""
+    alone = {}
+    for path in paths:
+        result = run(path, "--no-translate", "-f", "json")
+        assert result.exit_code == 0, result.stderr
+        alone[str(path)] = json.loads(result.stdout)["summary_ru"]
+    assert len(set(alone.values())) > len(paths) // 2, alone  # else a mix-up could hardly be seen
+    return alone
+
+
+def test_each_article_gets_its_own_summary_in_a_batch(run, tmp_path):
+    paths = distinct_articles(tmp_path / "news")
+    together = run(tmp_path / "news", "--no-translate", "-f", "jsonl")
+    assert together.exit_code == 0, together.stderr
+    assert {row["source"]: row["summary_ru"] for row in parse_jsonl(together.stdout)} == summaries_alone(run, paths)

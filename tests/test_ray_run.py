@@ -459,3 +459,12 @@ def test_stderr_holds_only_our_lines_and_a_resume_with_nothing_left_starts_no_ra
     assert again.returncode == 0, again.stderr
     [line] = again.stderr.splitlines()  # no "ray: 1 actor × 2 CPU threads": no Ray was started
     assert line.startswith("summarize: 0 done, 0 failed, 6 skipped (already written) in ")
+
+
+def test_each_record_gets_its_own_summary_from_an_actor(run, local_ray, tmp_path):
+    from test_local_run import distinct_articles, summaries_alone
+
+    paths = distinct_articles(tmp_path / "news")
+    result = run(tmp_path / "news", "--ray", "--no-translate", "--output", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert {row["source"]: row["summary_ru"] for row in shard_rows(tmp_path / "out")} == summaries_alone(run, paths)
