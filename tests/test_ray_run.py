@@ -79,11 +79,16 @@ def test_a_bad_record_is_a_row_and_summaries_match_the_single_process_run(run, l
 def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 8)  # several shards from 40 records
+    monkeypatch.setattr("summarize.runs.ray_plan.BATCH_RECORDS", 4)  # blocks of 4 rows…
+    monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 4)  # …and a shard for every 4: several shards from 40 records
     data = corpus(tmp_path / "corpus.jsonl")
     out = tmp_path / "out"
     assert run(data, "--ray", "-e", "lead", "--output", out).exit_code == 1
-    shards = sorted(out.glob("*.parquet"))
+    every = sorted(out.glob("*.parquet"))
+    # A failure in a shard left whole is redone too (its old error row dropped): that shard is spared.
+    intact = next(shard for shard in every if any(row["error"] for row in pq.read_table(shard).to_pylist()))
+    failed_there = {row["id"] for row in pq.read_table(intact).to_pylist() if row["error"]}
+    shards = [shard for shard in every if shard != intact]
     assert len(shards) > 2
     # An interrupted run: one shard never written, another cut to its first row.
     kept = pq.read_table(shards[0])
@@ -96,6 +101,7 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     shards[1].write_bytes(b"PAR1 not a shard")
     # And a write that a kill cut off: a hidden temporary file, removed by the resume.
     (out / f".{shards[0].name}.0123abcd.part").write_bytes(b"PAR1 half")
+    assert failed_there - gone  # else the spared shard's failure proves nothing
 
     again = run(data, "--ray", "-e", "lead", "--output", out, "--skip-existing")
     assert again.exit_code == 1, again.stderr
@@ -107,6 +113,7 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     assert f"{shards[1]}: cannot be read (damaged?); moved to {shards[1].name}.broken" in again.stderr
     assert (out / f"{shards[1].name}.broken").exists()
     assert not list(out.glob(".*.part"))
+    assert not {row["id"] for row in pq.read_table(intact).to_pylist() if row["error"]} & failed_there  # redone: a new row elsewhere
 
 
 def test_without_skip_existing_a_folder_of_shards_is_refused(run, local_ray, tmp_path):
