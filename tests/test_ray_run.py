@@ -359,7 +359,9 @@ def test_a_signal_stops_the_run_and_its_ray_and_skip_existing_resumes(models, fa
     assert left_running(ray, within=60) == {}
     assert not [dump for dump in (*RAY_DUMPS, "execution failed") if dump in stderr], stderr
     assert stdout == ""
-    ours = [line for line in stderr.splitlines() if line.startswith("summarize:")]
+    ours = [
+        line for line in stderr.splitlines() if line.startswith("summarize:") and not line.startswith("summarize: warning:")
+    ]  # the actors warn of truncation
     first = {row["id"] for row in shard_rows(out)}
     assert 0 < len(first) < 40
     assert len(ours) == 2 and ours[-1].startswith(f"summarize: stopped by {sig.name}: {len(first)} done, 0 failed in "), stderr

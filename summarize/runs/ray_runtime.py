@@ -141,9 +141,12 @@ def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], pri
     through it): our own `summarize:` notices from the actors, as they are, and the cluster's messages
     (a retried task, say) as `summarize: ray: …`, less what _ray_reports_left_to_us keeps out; all of
     it to stderr, without Ray's coloured `(MapWorker… pid=…)` prefixes."""
+    from ray._private.worker import filter_autoscaler_events
+
     from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
     if from_ray:
-        lines = [f"summarize: ray: {_plain(line)}" for line in data.get("lines", ()) if SUMMARIZE_ERROR not in line and _plain(line)]
+        said = data.get("lines", ()) if data.get("pid") == "raylet" else filter_autoscaler_events(data.get("lines", []))  # as Ray would
+        lines = [f"summarize: ray: {_plain(line)}" for line in said if not any(word in line for word in NOT_FOR_THE_USER) and _plain(line)]
     else:
         lines = [line for line in data.get("lines", ()) if line.startswith("summarize:")]
     for line in lines:
@@ -156,6 +159,9 @@ def _plain(line: str) -> str:
 
 
 SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
+# The cluster's messages left in Ray's logs: a dump of our own error (said once, by us), and the
+# raylet's note that many workers started at once (the read and write tasks take no CPU, by design).
+NOT_FOR_THE_USER = (SUMMARIZE_ERROR, "PYTHON worker processes have been started")
 
 
 class _NotOurFailure:
