@@ -444,6 +444,7 @@ def test_a_repeated_id_in_a_dataset_is_the_later_records_error_row(run, local_ra
     assert result.exit_code == 1, result.stderr
     assert "2 done, 1 failed" in result.stderr
     error = f"{data}#x: id 'x' again (first at record 1 of {data}); ids must be unique — pick a column of unique ids with --id-field"
+    assert f"summarize: error: {error}\n" in result.stderr
     assert sorted((row["id"], row["error"] or "") for row in shard_rows(tmp_path / "out")) == [("x", ""), ("x", error), ("y", "")]
     assert [row["error"] for row in parse_jsonl((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))] == [error]
 

@@ -107,6 +107,8 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
     tally = Tally(skipped=len(shards.done_ids), stopped_by=signals.received)
     for row in shards.new_rows():
         tally.add(row["source"], row["error"])
+        if row["error"] is not None:
+            notify(f"error: {row['error']}")  # as a local run says each failure
         if row["error"] is not None and sinks.errors is not None:
             sinks.errors.write(Input(row["source"], None, PurePath(row["id"]), id=row["id"]), Result(row["source"], error=row["error"]))
     tally.seconds = time.perf_counter() - started
