@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -247,3 +248,145 @@ def test_a_dataset_stopped_part_way_says_its_rest_was_not_read(run, tmp_path):
     tally = result.stderr.strip().splitlines()[-1]
     # The bad record stops the run; records after the last one read are named, not counted as left.
     assert re.fullmatch(rf"summarize: 1 done, 1 failed(, \d left)? in [\d.]+ s; not read: any records of {re.escape(str(data))} after (b|c\d)", tally), tally
+
+
+# ------------------------------------------------- repeated ids: the later record is its own error
+
+
+def repeated_ids(folder) -> tuple:
+    """a.jsonl holds id x at records 1 and 3; b.csv holds x again (the run's third) and y."""
+    folder.mkdir()
+    a = write_jsonl(folder / "a.jsonl", [{"id": "x", "text": SHORT}, {"id": "w", "text": SHORT + " Второе."}, {"id": "x", "text": SHORT + " Дубль."}])
+    b = folder / "b.csv"
+    b.write_text(f'id,text\nx,"{SHORT} Ещё."\ny,"{SHORT} Игрек."\n', encoding="utf-8")
+    return a, b
+
+
+def again_error(data, rid: str, first: str) -> str:
+    return f"{data}#{rid}: id {rid!r} again (first at {first}); ids must be unique — pick a column of unique ids with --id-field"
+
+
+@pytest.mark.parametrize("output", ["plain", "json", "jsonl", "markdown", "--output-dir", "--output"])
+def test_a_repeated_id_is_the_later_records_error_naming_the_first_in_every_output(run, tmp_path, output):
+    a, b = repeated_ids(tmp_path / "in")
+    errors = tmp_path / "errors.jsonl"
+    where = {"--output-dir": ["-o", tmp_path / "out"], "--output": ["--output", tmp_path / "out.jsonl"]}.get(output, ["-f", output])
+    result = run(a, b, "-e", "lead", *where, "--errors", errors)
+    assert result.exit_code == 1, result.stderr
+    expected = [again_error(a, "x", f"record 1 of {a}"), again_error(b, "x", f"record 1 of {a}")]
+    assert [row["error"] for row in parse_jsonl(errors.read_text(encoding="utf-8"))] == expected
+    assert "3 done, 2 failed" in result.stderr and f"summarize: error: {expected[0]}" in result.stderr and f"summarize: error: {expected[1]}" in result.stderr
+    if output == "json":
+        assert [(r["source"], r["error"]) for r in json.loads(result.stdout)] == [
+            (f"{a}#x", None),
+            (f"{a}#w", None),
+            (f"{a}#x", expected[0]),
+            (f"{b}#x", expected[1]),
+            (f"{b}#y", None),
+        ]
+    elif output == "--output":
+        rows = parse_jsonl((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+        assert [(r["id"], r["error"]) for r in rows] == [("x", None), ("w", None), ("y", None)]  # the first x keeps its row
+    elif output == "jsonl":
+        assert [r["error"] for r in parse_jsonl(result.stdout)] == [None, None, *expected, None]
+    # plain and markdown print what was summarised; a failure is on stderr (asserted above), as any other is
+
+
+def test_a_repeated_id_stays_an_error_when_a_run_is_resumed(run, tmp_path):
+    a, b = repeated_ids(tmp_path / "in")
+    out = tmp_path / "out.jsonl"
+    assert run(a, b, "-e", "lead", "--output", out).exit_code == 1
+    again = run(a, b, "-e", "lead", "--output", out, "--skip-existing")
+    assert again.exit_code == 1, again.stderr  # not skipped as "already written": the row with id x is the first record's
+    assert "0 done, 2 failed, 3 skipped" in again.stderr
+    assert again_error(a, "x", f"record 1 of {a}") in again.stderr
+
+
+LONG_CALL = """
+import sys
+from pathlib import Path
+import summarize.engines.ct2 as ct2
+real = ct2.CT2Seq2Seq.generate
+def generate(self, texts, settings, *args, **kwargs):  # a call on an article marked ЗАТЯНУТО decodes 30 000 tokens: minutes
+    long = any("ЗАТЯНУТО" in text for text in texts)
+    if long:
+        settings = {**settings, "min_new_tokens": 30000, "max_new_tokens": 30000}
+        Path(MARKS, "long call started").touch()
+    out = real(self, texts, settings, *args, **kwargs)
+    if long:
+        Path(MARKS, "long call ended").touch()
+    return out
+ct2.CT2Seq2Seq.generate = generate
+MARKS = sys.argv.pop()  # the folder for the marks, given last
+from summarize.cli import main
+sys.argv[0] = "summarize"
+main()
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_ends_the_run_inside_a_model_call_and_commits_what_is_finished(models, tmp_path):
+    news = make_folder(tmp_path / "news", 9)  # a CPU takes 8 at a time: the first 8 are one group, finished first
+    (news / "008.txt").write_text(f"ЗАТЯНУТО {SHORT}", encoding="utf-8")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    slow = slow_config(tmp_path / "slow.toml", models["t5"])
+    out = tmp_path / "out.jsonl"
+    args = [news, "--output", out, "--model", "slow", "--no-translate", "--backend", "ctranslate2", "--config", slow, marks]
+    process = subprocess.Popen([sys.executable, "-c", LONG_CALL, *map(str, args)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=clean_env(), text=True)
+    started = marks / "long call started"
+    deadline = time.monotonic() + 600  # a bound for a stuck run only; the mark ends the wait
+    while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), process.communicate()[1]
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=300)  # the call alone takes minutes; the run ends in well under a second
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("SIGTERM waited for the model call") from None
+    assert process.returncode == 143, stderr
+    assert not (marks / "long call ended").exists()  # it did not wait for the model call
+    assert [line for line in stderr.splitlines() if "stopped by" in line] == [stderr.splitlines()[-1]]
+    assert stderr.splitlines()[-1].startswith("summarize: stopped by SIGTERM: 8 done, 0 failed, 1 left in ")
+    assert [row["id"] for row in parse_jsonl(out.read_text(encoding="utf-8"))] == [str(news / f"{i:03d}.txt") for i in range(8)]
+    assert not list(tmp_path.glob(".*.part"))
+
+
+# Six articles that the tiny T5 summarises differently (alone or batched: padding does not change its
+# decode), given longest first: the pipeline sorts a batch by length, so each summary must
+# be put back with its own article.
+DISTINCT_ARTICLES = (  # 56, 43, 36, 30, 22 and 16 tokens: none cut to the preset's 64, so the length order is theirs
+    "Дорог школа закон ремонт заявил правительство нефть программа.",
+    "Закон выборы закон регион программа правительство.",
+    "Закон регион суд газ регион суд москва.",
+    "Министр программа весна весна страна суд.",
+    "Нефть москва суд регион.",
+    "Программа министр.",
+)
+
+
+def distinct_articles(folder) -> list:
+    folder.mkdir()
+    paths = [folder / f"{i}.txt" for i in range(len(DISTINCT_ARTICLES))]
+    for path, text in zip(paths, DISTINCT_ARTICLES):
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
+def summaries_alone(run, paths) -> dict:
+    """Each article's summary when it is summarised alone: whose summary is whose."""
+    alone = {}
+    for path in paths:
+        result = run(path, "--no-translate", "-f", "json")
+        assert result.exit_code == 0, result.stderr
+        alone[str(path)] = json.loads(result.stdout)["summary_ru"]
+    assert len(set(alone.values())) > len(paths) // 2, alone  # else a mix-up could hardly be seen
+    return alone
+
+
+def test_each_article_gets_its_own_summary_in_a_batch(run, tmp_path):
+    paths = distinct_articles(tmp_path / "news")
+    together = run(tmp_path / "news", "--no-translate", "-f", "jsonl")
+    assert together.exit_code == 0, together.stderr
+    assert {row["source"]: row["summary_ru"] for row in parse_jsonl(together.stdout)} == summaries_alone(run, paths)

@@ -79,11 +79,16 @@ def test_a_bad_record_is_a_row_and_summaries_match_the_single_process_run(run, l
 def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 8)  # several shards from 40 records
+    monkeypatch.setattr("summarize.runs.ray_plan.BATCH_RECORDS", 4)  # blocks of 4 rows…
+    monkeypatch.setattr("summarize.outputs.shards.SHARD_ROWS", 4)  # …and a shard for every 4: several shards from 40 records
     data = corpus(tmp_path / "corpus.jsonl")
     out = tmp_path / "out"
     assert run(data, "--ray", "-e", "lead", "--output", out).exit_code == 1
-    shards = sorted(out.glob("*.parquet"))
+    every = sorted(out.glob("*.parquet"))
+    # A failure in a shard left whole is redone too (its old error row dropped): that shard is spared.
+    intact = next(shard for shard in every if any(row["error"] for row in pq.read_table(shard).to_pylist()))
+    failed_there = {row["id"] for row in pq.read_table(intact).to_pylist() if row["error"]}
+    shards = [shard for shard in every if shard != intact]
     assert len(shards) > 2
     # An interrupted run: one shard never written, another cut to its first row.
     kept = pq.read_table(shards[0])
@@ -96,6 +101,7 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     shards[1].write_bytes(b"PAR1 not a shard")
     # And a write that a kill cut off: a hidden temporary file, removed by the resume.
     (out / f".{shards[0].name}.0123abcd.part").write_bytes(b"PAR1 half")
+    assert failed_there - gone  # else the spared shard's failure proves nothing
 
     again = run(data, "--ray", "-e", "lead", "--output", out, "--skip-existing")
     assert again.exit_code == 1, again.stderr
@@ -107,6 +113,7 @@ def test_resume_redoes_only_what_is_missing_or_failed(run, local_ray, tmp_path, 
     assert f"{shards[1]}: cannot be read (damaged?); moved to {shards[1].name}.broken" in again.stderr
     assert (out / f"{shards[1].name}.broken").exists()
     assert not list(out.glob(".*.part"))
+    assert not {row["id"] for row in pq.read_table(intact).to_pylist() if row["error"]} & failed_there  # redone: a new row elsewhere
 
 
 def test_without_skip_existing_a_folder_of_shards_is_refused(run, local_ray, tmp_path):
@@ -352,7 +359,9 @@ def test_a_signal_stops_the_run_and_its_ray_and_skip_existing_resumes(models, fa
     assert left_running(ray, within=60) == {}
     assert not [dump for dump in (*RAY_DUMPS, "execution failed") if dump in stderr], stderr
     assert stdout == ""
-    ours = [line for line in stderr.splitlines() if line.startswith("summarize:")]
+    ours = [
+        line for line in stderr.splitlines() if line.startswith("summarize:") and not line.startswith("summarize: warning:")
+    ]  # the actors warn of truncation
     first = {row["id"] for row in shard_rows(out)}
     assert 0 < len(first) < 40
     assert len(ours) == 2 and ours[-1].startswith(f"summarize: stopped by {sig.name}: {len(first)} done, 0 failed in "), stderr
@@ -384,9 +393,7 @@ def test_a_model_that_cannot_load_is_only_our_line_and_the_actors_notices_still_
     # An actor's own notice (here: the model is missing, so the extractive engine summarises) still comes.
     absent = finished(data, "--ray", "--model", "absent", "--no-translate", "--output", tmp_path / "absent", "--config", config)
     assert absent.returncode == 0, absent.stderr
-    assert re.search(r"\(MapWorker.* pid=\d+\).* summarize: warning: model nobody/absent-model \(preset absent\) is not in the local cache", absent.stderr), (
-        absent.stderr
-    )
+    assert re.search(r"^summarize: warning: model nobody/absent-model \(preset absent\) is not in the local cache", absent.stderr, re.M), absent.stderr
 
 
 def test_a_corpus_in_s3_goes_to_shards_in_s3_and_resumes_there(run, local_ray, s3, tmp_path):
@@ -429,3 +436,45 @@ def test_a_folder_of_articles_and_csv_and_parquet_datasets_match_the_local_run(r
     assert sorted(got) == sorted(expected) and str(news / "000.txt") in got
     for rid, row in expected.items():
         assert (got[rid]["source"], got[rid]["summary_ru"], got[rid]["error"]) == (row["source"], row["summary_ru"], row["error"])
+
+
+def test_a_repeated_id_in_a_dataset_is_the_later_records_error_row(run, local_ray, tmp_path):
+    data = write_jsonl(tmp_path / "c.jsonl", [{"id": "x", "text": SHORT}, {"id": "y", "text": SHORT + " Второе."}, {"id": "x", "text": SHORT + " Дубль."}])
+    result = run(data, "--ray", "-e", "lead", "--output", tmp_path / "out", "--errors", tmp_path / "errors.jsonl")
+    assert result.exit_code == 1, result.stderr
+    assert "2 done, 1 failed" in result.stderr
+    error = f"{data}#x: id 'x' again (first at record 1 of {data}); ids must be unique — pick a column of unique ids with --id-field"
+    assert f"summarize: error: {error}\n" in result.stderr
+    assert sorted((row["id"], row["error"] or "") for row in shard_rows(tmp_path / "out")) == [("x", ""), ("x", error), ("y", "")]
+    assert [row["error"] for row in parse_jsonl((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))] == [error]
+
+
+# Ray Data's progress bars, which stay on stderr: "Running Dataset…", "- MapBatches(…): … row/s"…
+RAY_PROGRESS = re.compile(r"(Running Dataset|Dataset \\S+ execution|row/s|it/s\\]|^- |^\\s*\\d+%)")
+
+
+@pytest.mark.slow
+def test_stderr_holds_only_our_lines_and_a_resume_with_nothing_left_starts_no_ray(models, fast_config, tmp_path):
+    rows = [{"id": f"r{n}", "text": f"{SHORT} Новость номер {n}."} for n in range(6)]
+    data = write_jsonl(tmp_path / "corpus.jsonl", [*rows, {"id": "r0", "text": SHORT}])  # r0 again: an error row
+    args = [data, "--ray", "--no-translate", "--config", fast_config, "--output", tmp_path / "out"]
+    first = finished(*args)  # its own local Ray: token authentication, actors with restarts, a failed record
+    assert first.returncode == 1, first.stderr
+    assert "\x1b" not in first.stderr  # stderr is a pipe: no colours
+    assert [line for line in first.stderr.splitlines() if not (line.startswith("summarize:") or RAY_PROGRESS.search(line))] == []
+    assert "summarize: 6 done, 1 failed in " in first.stderr
+    # Everything is done (the repeated r0 has its error row, which a resume writes again):
+    rows_only = write_jsonl(tmp_path / "done.jsonl", rows)
+    again = finished(rows_only, *args[1:], "--skip-existing")
+    assert again.returncode == 0, again.stderr
+    [line] = again.stderr.splitlines()  # no "ray: 1 actor × 2 CPU threads": no Ray was started
+    assert line.startswith("summarize: 0 done, 0 failed, 6 skipped (already written) in ")
+
+
+def test_each_record_gets_its_own_summary_from_an_actor(run, local_ray, tmp_path):
+    from test_local_run import distinct_articles, summaries_alone
+
+    paths = distinct_articles(tmp_path / "news")
+    result = run(tmp_path / "news", "--ray", "--no-translate", "--output", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert {row["source"]: row["summary_ru"] for row in shard_rows(tmp_path / "out")} == summaries_alone(run, paths)

@@ -1,9 +1,8 @@
 """Datasets: JSONL, CSV and Parquet files → one Document per record, streamed.
 
 Reading never holds more than one line (JSONL), one row (CSV) or one batch of BATCH_ROWS rows
-(Parquet) at a time, so a 5 GB corpus costs no more memory than a small one. Ids are not checked for
-duplicates while reading (that would grow with the file); the dataset output refuses a second row
-with an id it already holds, which is where a duplicate would do harm (resume goes by id).
+(Parquet) at a time, so a 5 GB corpus costs no more memory than a small one. A repeated id is the
+caller's to catch (inputs.reading.SeenIds), across all the datasets of a run.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -35,10 +36,12 @@ def read_documents(
 ) -> Iterator[tuple[int, Input, Document | Failure | None]]:
     """Every input's articles in order, with the index of the input they came from. Web pages are
     fetched ahead, a few at a time, while earlier inputs are summarised (inputs.web). `done` is
-    asked first, in order, of each input that is not a dataset: one already done is neither read
-    nor fetched, and comes back with None."""
+    asked first, in order, of each input that is not a dataset, then of each record as it is read:
+    one already done is neither read nor fetched, and comes back with None. A record whose id an
+    earlier record of this run had is a Failure, done or not (SeenIds)."""
     skipped = {i for i, item in enumerate(inputs) if not _is_dataset(item) and done(i, item)}
     fetched = _fetch_ahead([item.url for i, item in enumerate(inputs) if item.url and i not in skipped])
+    seen = SeenIds()
     try:
         for index, item in enumerate(inputs):
             if index in skipped:
@@ -48,7 +51,7 @@ def read_documents(
                 _, page = next(fetched)
                 yield index, item, _page(item, page, max_chars)
                 continue
-            for found, read in documents_in(item, max_chars, fields):
+            for found, read in documents_in(item, max_chars, fields, seen, functools.partial(done, index)):
                 yield index, found, read
     finally:
         fetched.close()
@@ -102,24 +105,56 @@ def _document(
     return replace(doc, warnings=(*doc.warnings, *_language_warnings(doc.text)))
 
 
-def documents_in(item: Input, max_chars: int, fields: Fields) -> Iterator[tuple[Input, Document | Failure]]:
+def documents_in(
+    item: Input, max_chars: int, fields: Fields, seen: SeenIds | None = None, done: Callable[[Input], bool] = lambda found: False
+) -> Iterator[tuple[Input, Document | Failure | None]]:
     """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
-    record, streamed. What cannot be read is a Failure in its place, never an exception."""
+    record, streamed. What cannot be read is a Failure in its place, never an exception; what
+    `done` says is done comes back None, unread (a record: after its id is checked against `seen`)."""
     from summarize.inputs.datasets import read_dataset
 
     if not _is_dataset(item):
+        if done(item):
+            yield item, None
+            return
         try:
             yield item, read_article(item, max_chars)
         except SummarizeError as e:
             yield item, Failure(item.source, str(e))
         return
+    seen = SeenIds() if seen is None else seen
     try:
-        for record_id, record in read_dataset(item.location, fields, max_chars):
+        for number, (record_id, record) in enumerate(read_dataset(item.location, fields, max_chars), 1):
             name = PurePath(item.name.stem) / _record_name(record_id)
             found = Input(record.source, None, name, id=record_id)
-            yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
+            again = seen.again(found, f"record {number} of {item.source}")
+            if again is not None:
+                yield found, again
+            elif done(found):
+                yield found, None
+            else:
+                yield found, record if isinstance(record, Document) else Failure(record.source, f"{record.source}: {record.error}")
     except SummarizeError as e:
         yield item, Failure(item.source, str(e))
+
+
+class SeenIds:
+    """The ids of one run's records, each with where it first came: a later record with the same id
+    is that record's error in every run mode, since outputs and resume go by id. It holds every id
+    of the run (a few dozen bytes each: ~100 MB for a million records)."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, str] = {}
+
+    def again(self, found: Input, where: str) -> Failure | None:
+        """None the first time found's id comes; after that, its Failure naming the first."""
+        if found.key not in self.first:
+            self.first[found.key] = where
+            return None
+        first = self.first[found.key]
+        return Failure(
+            found.source, f"{found.source}: id {found.key!r} again (first at {first}); ids must be unique — pick a column of unique ids with --id-field"
+        )
 
 
 def _is_dataset(item: Input) -> bool:

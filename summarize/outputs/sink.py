@@ -66,7 +66,7 @@ class Sinks:
             except OutputLost as e:
                 result.error, self.lost = str(e), self.lost or (result.source, str(e))
             except SummarizeError as e:
-                result.error = str(e)
+                result.error = result.error or str(e)  # a failed result keeps its own reason (a repeated id has no row of its own)
 
     def close(self, ok: bool) -> None:
         for sink in self.all:

@@ -93,6 +93,8 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
     """
     started = time.perf_counter()
     shards: ShardsSink = sinks.main
+    if shards.done_ids and _all_done(job, shards.done_ids):
+        return Tally(skipped=len(shards.done_ids), seconds=time.perf_counter() - started)  # starting Ray costs seconds, for nothing
     signals = StopAtOnce()
     with ray_cluster(job.address, signals, job.debug) as ray:
         actors = plan_actors(ray.cluster_resources(), job.workers, job.threads, job.options.device)
@@ -105,10 +107,27 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
     tally = Tally(skipped=len(shards.done_ids), stopped_by=signals.received)
     for row in shards.new_rows():
         tally.add(row["source"], row["error"])
+        if row["error"] is not None:
+            notify(f"error: {row['error']}")  # as a local run says each failure
         if row["error"] is not None and sinks.errors is not None:
             sinks.errors.write(Input(row["source"], None, PurePath(row["id"]), id=row["id"]), Result(row["source"], error=row["error"]))
     tally.seconds = time.perf_counter() - started
     return tally
+
+
+def _all_done(job: RayJob, done: frozenset[str]) -> bool:
+    """Whether OUT/ holds every record of the inputs without an error (a resume with nothing left).
+    Read on the driver only while every id met is done: the first that is not (or a repeated one,
+    which is an error row to write) answers no, so at most the records already done are read twice,
+    which costs little next to summarising them."""
+    from summarize.inputs.reading import SeenIds, documents_in
+
+    seen = SeenIds()
+    for item in job.inputs:
+        for found, read in documents_in(item, job.max_input_chars, job.fields, seen, lambda found: found.key in done):
+            if read is not None:
+                return False
+    return True
 
 
 def plan_actors(resources: dict[str, float], workers: int | None, threads: int, device: Device = Device.auto) -> Actors:
@@ -204,16 +223,17 @@ def _item(row: dict[str, Any]) -> Document | Failure:
 
 
 def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref: Any) -> Iterator[Any]:
-    """One read task: its inputs' records, streamed in blocks, those already done left out."""
+    """One read task: its inputs' records, streamed in blocks, those already done left out. Ids are
+    checked within the task (a dataset file): a repeated one is that record's error row."""
     import pyarrow as pa
     import ray
 
-    from summarize.inputs.reading import documents_in
+    from summarize.inputs.reading import SeenIds, documents_in
 
-    done, schema, rows = ray.get(done_ref), _record_schema(pa), []
+    done, schema, rows, seen = ray.get(done_ref), _record_schema(pa), [], SeenIds()
     for item in group:
-        for found, read in documents_in(item, max_chars, fields):
-            if found.key in done:
+        for found, read in documents_in(item, max_chars, fields, seen, lambda found: found.key in done):
+            if read is None:
                 continue
             rows.append(_record(found, read))
             if len(rows) >= RECORD_BLOCK:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
@@ -40,14 +42,17 @@ def ray_cluster(address: str | None, signals: StopAtOnce, debug: bool = False) -
         raise SummarizeError(f"--ray needs Ray; install it with {INSTALL_RAY}") from None
     if address and address != "auto":
         _check_reachable(address)
-    with signals, nullcontext() if debug else _ray_reports_left_to_us(), suppress(Signalled):
+    quiet = nullcontext() if debug else _ray_reports_left_to_us()
+    with signals, nullcontext() if debug else _native_errors_left_to_ray(), quiet, suppress(Signalled):
         if ray.is_initialized():
             yield ray
             return
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         try:
             try:
-                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False, logging_level="WARNING", configure_logging=True)
+                # ERROR: Ray's own warnings (token authentication enabled, say) stay in its logs, not on our stderr.
+                level = "INFO" if debug else "ERROR"
+                ray.init(address=address, num_cpus=None if address else cores, include_dashboard=False, logging_level=level, configure_logging=True)
             except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
                 where = f"--ray-address {address}" if address else "a local Ray"
                 raise SummarizeError(
@@ -91,17 +96,72 @@ def _ray_reports_left_to_us() -> Iterator[None]:
             handler.setLevel(level)
 
 
+# How Ray's C++ core logs a line (glog): "[2026-12-04 19:38:05,520 E 10977 10977] core_worker.cc:2465: …".
+NATIVE_LOG_LINE = re.compile(rb"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [IWEF] \d+ \d+\] ")
+
+
+@contextmanager
+def _native_errors_left_to_ray() -> Iterator[None]:
+    """Ray's C++ core in this process logs to its session folder, and its errors to fd 2 as well,
+    past Python (the core_worker.cc line about an actor's constructor arguments, on every run):
+    while Ray runs, fd 2 goes through a pipe that leaves those lines out. Only when stderr is not a
+    terminal: a pipe in its place would turn Ray Data's progress bars off on one."""
+    if os.isatty(2):
+        yield
+        return
+    sys.stderr.flush()
+    original = os.dup(2)
+    read, write = os.pipe()
+    os.dup2(write, 2)
+    os.close(write)
+    forwarder = threading.Thread(target=_forward, args=(read, original), name="summarize-stderr", daemon=True)
+    forwarder.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(original, 2)  # the pipe's last write end goes: the forwarder reads to its end and stops
+        forwarder.join(timeout=STDERR_DRAIN_S)
+        os.close(original)
+
+
+STDERR_DRAIN_S = 2.0  # the most the end of a run waits for the last lines through the pipe (it takes microseconds)
+
+
+def _forward(read: int, to: int) -> None:
+    with os.fdopen(read, "rb") as lines, open(to, "wb", buffering=0, closefd=False) as stderr:
+        for line in lines:
+            if not NATIVE_LOG_LINE.match(line):
+                with suppress(OSError):  # a reader gone (a closed pipe) takes nothing more
+                    stderr.write(line)
+
+
 def _print_worker_lines(printing: Callable[..., None], data: dict[str, Any], print_file: Any, *args: Any, **kwargs: Any) -> None:
-    """Ray's worker-log printer (the actors' output and the cluster's error messages both pass
-    through it), less what _ray_reports_left_to_us keeps out; all of it to stderr, where Ray would
-    put the cluster's messages on stdout (a retried task, say)."""
+    """In place of Ray's worker-log printer (the actors' output and the cluster's messages both pass
+    through it): our own `summarize:` notices from the actors, as they are, and the cluster's messages
+    (a retried task, say) as `summarize: ray: …`, less what _ray_reports_left_to_us keeps out; all of
+    it to stderr, without Ray's coloured `(MapWorker… pid=…)` prefixes."""
+    from ray._private.worker import filter_autoscaler_events
+
     from_ray = data.get("pid") in ("raylet", "autoscaler")  # the cluster's own messages, not a worker's output
-    lines = [line for line in data.get("lines", ()) if (SUMMARIZE_ERROR not in line if from_ray else line.startswith("summarize:"))]
-    if lines:
-        printing({**data, "lines": lines}, sys.stderr, *args, **kwargs)
+    if from_ray:
+        said = data.get("lines", ()) if data.get("pid") == "raylet" else filter_autoscaler_events(data.get("lines", []))  # as Ray would
+        lines = [f"summarize: ray: {_plain(line)}" for line in said if not any(word in line for word in NOT_FOR_THE_USER) and _plain(line)]
+    else:
+        lines = [line for line in data.get("lines", ()) if line.startswith("summarize:")]
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
+
+
+def _plain(line: str) -> str:
+    """A line of Ray's without its colours or other control characters."""
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]", "", line).strip()
 
 
 SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
+# The cluster's messages left in Ray's logs: a dump of our own error (said once, by us), and the
+# raylet's note that many workers started at once (the read and write tasks take no CPU, by design).
+NOT_FOR_THE_USER = (SUMMARIZE_ERROR, "PYTHON worker processes have been started")
 
 
 class _NotOurFailure:

@@ -1,6 +1,8 @@
 """SIGINT and SIGTERM, the same way in every run mode: the first one is remembered (it picks the exit
-code, 130 or 143) and what is finished is kept. How a run reacts is its own: the local run finishes
-the model call in progress; a Ray driver, which only waits on Ray, stops at once."""
+code, 130 or 143) and what is finished is kept. How a run reacts is its own: on a first Ctrl-C the
+local run finishes the model call in progress (an interactive user loses nothing), on SIGTERM (what
+`timeout`, systemd and Kubernetes send before they kill) or a second Ctrl-C it gives that call up and
+stops at once; a Ray driver, which only waits on Ray, stops at once on any."""
 
 from __future__ import annotations
 
@@ -61,10 +63,13 @@ class SignalTrap:
 
 
 class StopAfterCurrent(SignalTrap):
-    """The local run: the current model call finishes; inside `interruptible()` (waiting for input,
-    a download, a conversion) the wait stops at once; a second SIGINT stops at once anywhere."""
+    """The local run, whose main thread only waits on its worker (runs.local): Stopped is raised
+    there on SIGTERM, on a second SIGINT, or on a first one while the worker waits inside
+    `interruptible()` (for input, a download, a conversion); a first SIGINT during a model call
+    only asks the worker to stop after it. Once the run has ended, signals are only recorded."""
 
     waiting = False
+    ended = False
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:
@@ -75,8 +80,8 @@ class StopAfterCurrent(SignalTrap):
             self.waiting = False
 
     def react(self, signum: int, again: bool) -> None:
-        if (again and signum == signal.SIGINT) or self.waiting:
-            self.waiting = False
+        if not self.ended and (signum == signal.SIGTERM or again or self.waiting):
+            self.ended = True
             raise Stopped
 
 
