@@ -206,6 +206,17 @@ def test_results_written_into_the_input_folder_are_marked_and_never_read_back(ru
         assert sorted(p.name for p in news.iterdir()) == ["000.summary.txt", "000.txt", "001.summary.txt", "001.txt"]
 
 
+def test_results_left_in_an_input_folder_are_never_read_back_whatever_the_output(run, tmp_path):
+    news = make_folder(tmp_path / "news", 2)
+    assert run(news, "-o", news, "-f", "plain").exit_code == 0  # leaves 000.summary.txt, 001.summary.txt
+    result = run(news, "-f", "jsonl")  # to stdout this time
+    assert result.exit_code == 0 and "2 done, 0 failed" in result.stderr
+    assert [row["source"] for row in parse_jsonl(result.stdout)] == [str(news / "000.txt"), str(news / "001.txt")]
+    assert f"summarize: warning: {news}: left out 2 file(s) named *.summary.* (000.summary.txt…): results of an earlier run" in result.stderr
+    named = run(news / "000.summary.txt", "-f", "jsonl")  # named, it is read like any file
+    assert named.exit_code == 0 and parse_jsonl(named.stdout)[0]["source"] == str(news / "000.summary.txt")
+
+
 def test_odd_names_stay_inside_the_output_dir(run, tmp_path):
     news = tmp_path / "news"
     news.mkdir()

@@ -26,9 +26,10 @@ STDIN = "-"
 DEFAULT_GLOB = "*.txt"  # the files of a folder that are taken when no --glob says otherwise
 
 
-def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = False, skip: Path | None = None) -> list[Input]:
+def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = False, skip: Path | None = None, notes: list[str] | None = None) -> list[Input]:
     """Expand files, folders and storage URIs ('-' is stdin). Folders are listed in natural order (a2
-    before a10), hidden files and anything under `skip` (the run's output folder) left out. A
+    before a10), hidden files, our own results (*.summary.*) and anything under `skip` (the run's
+    output folder) left out; what was left out that a user might miss is said in `notes`. A
     wildcard in the last part of a path ('news/*.jsonl', quoted) is its folder with that pattern;
     `pattern` (--glob, else DEFAULT_GLOB) is for the folders given without one."""
     if pattern is not None:
@@ -52,7 +53,7 @@ def list_inputs(paths: list[str], pattern: str | None = None, recursive: bool = 
             continue
         path = Path(folder)
         if path.is_dir():
-            inputs.extend(_list_folder(folder, path, wanted, recursive, skip))
+            inputs.extend(_list_folder(folder, path, wanted, recursive, skip, [] if notes is None else notes))
         elif path.exists():
             inputs.append(Input(shown(given), path, PurePath(path.name)))
         else:
@@ -118,23 +119,23 @@ def _check_pattern(pattern: str) -> None:
         raise SummarizeError(f"--glob {pattern!r}: give a pattern for names inside the folder, such as '*.txt' or 'news-*.txt'")
 
 
-def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: Path | None) -> list[Input]:
+def _list_folder(given: str, folder: Path, pattern: str, recursive: bool, skip: Path | None, notes: list[str]) -> list[Input]:
     found = folder.rglob(pattern) if recursive else folder.glob(pattern)
     # An output folder inside an input folder is never walked: its files are results, not news.
-    # When the input folder is the output folder, the results are the files named *.summary.*.
+    # Results written into an input folder are named *.summary.*: never articles, whatever this run's output.
     same = skip is not None and skip.resolve() == folder.resolve()
     skipped = skip.resolve() if skip and not same else None
-    files = sorted(
-        (
-            p.relative_to(folder)
-            for p in found
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-            and not (skipped and p.resolve().is_relative_to(skipped))
-            and not (same and p.stem.endswith(RESULT_MARK))
-        ),
-        key=_natural,
-    )
+    candidates = [
+        p.relative_to(folder)
+        for p in found
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts) and not (skipped and p.resolve().is_relative_to(skipped))
+    ]
+    results = [rel for rel in candidates if rel.stem.endswith(RESULT_MARK)]
+    if results and not same:
+        notes.append(
+            f"{shown(given)}: left out {len(results)} file(s) named *{RESULT_MARK}.* ({shown(str(results[0]))}…): results of an earlier run; name a file to summarise it"
+        )
+    files = sorted((rel for rel in candidates if not rel.stem.endswith(RESULT_MARK)), key=_natural)
     if not files:
         where = "in it or its subfolders" if recursive else "in it (add --recursive for subfolders)"
         return [Input(shown(given), folder, PurePath(folder.name), f"no files match {pattern!r} {where}; use --glob to pick others")]

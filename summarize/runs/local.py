@@ -75,7 +75,7 @@ def run_local(
     tally, handover, outcome = Tally(), _Handover(), []
     started = time.perf_counter()
     with StopAfterCurrent() as stop:
-        feed = _Feed(inputs, sink, reading, tally, stop, advance, handover)
+        feed = _Feed(inputs, sink, reading, tally, stop, advance, handover=handover)
         finished = threading.Event()
 
         def work() -> None:
@@ -151,7 +151,7 @@ class _Feed:
     back; what the sink already holds (--skip-existing) is neither read nor fetched."""
 
     def __init__(
-        self, inputs: list[Input], sink: Sink, reading: Reading, tally: Tally, stop: StopAfterCurrent, advance: Callable[[], None], handover: _Handover
+        self, inputs: list[Input], sink: Sink, reading: Reading, tally: Tally, stop: StopAfterCurrent, advance: Callable[[], None], *, handover: _Handover
     ):
         self.inputs, self.sink, self.reading, self.tally, self.stop, self.advance = inputs, sink, reading, tally, stop, advance
         self.handover = handover

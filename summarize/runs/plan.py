@@ -109,7 +109,8 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
 
     paths = flags.given() or [_piped_stdin()]
     started = time.perf_counter()  # the tally's time counts listing (a store that does not answer costs its retries there)
-    inputs = _listed(list_inputs(paths, flags.glob, flags.recursive, skip=flags.output_dir), notify)
+    notes: list[str] = []
+    inputs = _listed(list_inputs(paths, flags.glob, flags.recursive, skip=flags.output_dir, notes=notes), notes, notify)
     many = len(paths) > 1 or len(inputs) > 1 or any(p != STDIN and (Path(p).is_dir() or is_dataset(p)) for p in paths)
     err = stderr()
     to = Destinations(
@@ -163,7 +164,8 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     given = flags.given()
     if not given or STDIN in given or any(p.lower().startswith(URL_SCHEMES) for p in given):
         raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
-    inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output)), notify)
+    notes: list[str] = []
+    inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output), notes=notes), notes, notify)
     from summarize.runs.ray_plan import RayJob, run_on_ray
 
     to = Destinations(
@@ -176,9 +178,10 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     return tally
 
 
-def _listed(inputs: list[Input], notify) -> list[Input]:
-    kept, notes = drop_repeats(inputs)
-    for note in notes:
+def _listed(inputs: list[Input], notes: list[str], notify) -> list[Input]:
+    """Each input once; what listing left out, and the repeats, said on stderr."""
+    kept, repeats = drop_repeats(inputs)
+    for note in [*notes, *repeats]:
         notify(f"warning: {note}")
     return kept
 
