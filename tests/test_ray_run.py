@@ -449,6 +449,19 @@ def test_a_repeated_id_in_a_dataset_is_the_later_records_error_row(run, local_ra
     assert [row["error"] for row in parse_jsonl((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))] == [error]
 
 
+def test_an_id_repeated_in_another_file_is_the_later_files_error_row_as_in_a_local_run(run, local_ray, tmp_path):
+    first = write_jsonl(tmp_path / "a.jsonl", [{"id": "x", "text": SHORT}, {"id": "y", "text": SHORT + " Второе."}])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"id": "x", "text": SHORT + " Дубль."}])
+    result = run(first, second, "--ray", "-e", "lead", "--output", tmp_path / "out")
+    assert result.exit_code == 1 and "2 done, 1 failed" in result.stderr, result.stderr
+    error = f"{second}#x: id 'x' again (first at {first}#x); ids must be unique — pick a column of unique ids with --id-field"
+    assert f"summarize: error: {error}\n" in result.stderr
+    rows = sorted((row["id"], row["source"], row["error"] or "") for row in shard_rows(tmp_path / "out"))
+    assert rows == [("x", f"{first}#x", ""), ("x", f"{second}#x", error), ("y", f"{first}#y", "")]
+    local = run(first, second, "-e", "lead", "-f", "jsonl")  # the same rule, said the local run's way
+    assert [row["source"] for row in parse_jsonl(local.stdout) if row["error"]] == [f"{second}#x"]
+
+
 # Ray Data's progress bars, which stay on stderr: "Running Dataset…", "- MapBatches(…): … row/s"…
 RAY_PROGRESS = re.compile(r"(Running Dataset|Dataset \\S+ execution|row/s|it/s\\]|^- |^\\s*\\d+%)")
 

@@ -74,6 +74,27 @@ class ShardsSink:
             self._rows = [row for name in new for row in _read_shard(self.out, name, ["id", "source", "error"]) or []]
         return self._rows
 
+    def refuse_repeats(self, order: dict[str, int]) -> None:
+        """Records of different files with one id (Ray's read tasks check ids within a file only):
+        the first, in input order (`order`: a file's place among the inputs), keeps its row; each
+        later one's row becomes its error naming the first, as a local run has it."""
+        by_id: dict[str, list[dict[str, Any]]] = {}
+        for row in self.new_rows():
+            by_id.setdefault(row["id"], []).append(row)
+        place = lambda row: (order.get(row["source"].rpartition("#")[0], len(order)), row["source"])  # noqa: E731
+        later: dict[tuple[str, str], str] = {}
+        for rid, rows in by_id.items():
+            first, *rest = sorted(rows, key=place) if len(rows) > 1 else rows
+            for row in rest:
+                if row["source"] == first["source"]:
+                    continue  # a repeat within one file: its read task made it an error row already
+                later[(rid, row["source"])] = (
+                    f"{row['source']}: id {rid!r} again (first at {first['source']}); ids must be unique — pick a column of unique ids with --id-field"
+                )
+        if later:
+            _replace_rows(self.out, sorted(set(_shards(self.out)) - set(self.old)), later)
+            self._rows = None
+
     def close(self, ok: bool) -> None:
         if not ok:
             return
@@ -151,6 +172,24 @@ def _drop_redone_errors(out: Folder, old: list[str], redone: set[str]) -> None:
         table = out.read_table(name)
         keep = pc.invert(pc.and_(pc.is_valid(table["error"]), pc.is_in(table["id"], value_set=_array(redone))))
         out.replace_table(name, table.filter(keep))
+
+
+def _replace_rows(out: Folder, shards: list[str], errors: dict[tuple[str, str], str]) -> None:
+    """The rows keyed (id, source) in `errors` become error rows with those messages, in whichever shard holds them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from summarize.outputs.tables import result_schema
+
+    for name in shards:
+        table = out.read_table(name)
+        keys = list(zip(table["id"].to_pylist(), table["source"].to_pylist(), strict=True))
+        hit = [key in errors for key in keys]
+        if not any(hit):
+            continue
+        failed = [{**Result(source, error=errors[(rid, source)]).to_dict(), "id": rid} for (rid, source), h in zip(keys, hit, strict=True) if h]
+        kept = table.filter(pc.invert(pa.array(hit)))
+        out.replace_table(name, pa.concat_tables([kept.cast(result_schema(pa)), pa.Table.from_pylist(failed, schema=result_schema(pa))]))
 
 
 def _array(values: set[str]) -> Any:

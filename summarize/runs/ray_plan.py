@@ -104,6 +104,7 @@ def run_on_ray(job: RayJob, sinks: Sinks, notify: Callable[[str], None]) -> Tall
         dataset = _dataset(ray, job, actors, ray.put(shards.done_ids))
         _write(dataset, shards)
         time.sleep(LOG_GRACE_S)  # the actors' last notices are still on their way to this terminal
+    shards.refuse_repeats({key: i for i, item in enumerate(job.inputs) for key in (item.source, str(item.location))})
     tally = Tally(skipped=len(shards.done_ids), stopped_by=signals.received)
     for row in shards.new_rows():
         tally.add(row["source"], row["error"])
