@@ -81,8 +81,8 @@ def run_local(
         def work() -> None:
             try:
                 _summarise_all(feed, pipeline, notify)
-            except Abandoned:
-                pass
+            except (Abandoned, Stopped):
+                pass  # the main thread stopped the run, or the sink can take nothing more: what is done is kept
             except BaseException as e:  # noqa: BLE001 - handed to the main thread, which raises it
                 outcome.append(e)
             finally:
