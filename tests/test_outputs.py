@@ -20,7 +20,8 @@ import pytest
 from helpers import BIN, SHORT, clean_env, invoke, parse_jsonl, slow_config, write_jsonl
 
 from summarize import cli
-from summarize.outputs.dataset import journal_path, result_schema
+from summarize.outputs.dataset import journal_path
+from summarize.outputs.tables import result_schema
 
 LEAD = ["-e", "lead", "--no-translate"]
 ONE_LINE_ERROR = "summarize: error: "

@@ -112,7 +112,7 @@ def test_a_storage_uri_is_refused_where_a_local_run_writes(run, short_file, tmp_
 
 
 def test_a_cut_off_write_leaves_no_file(tmp_path):
-    from summarize.outputs.dataset import result_schema
+    from summarize.outputs.tables import result_schema
     from summarize.storage import Folder
 
     out = Folder.at(tmp_path / "out")

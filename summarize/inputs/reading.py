@@ -11,9 +11,10 @@ from typing import BinaryIO
 
 from summarize.documents import Document, Failure, Input
 from summarize.errors import SummarizeError
-from summarize.inputs.datasets import Fields
+from summarize.inputs.datasets import Fields, read_dataset
 from summarize.inputs.decode import _language_warnings, decode
 from summarize.storage import (
+    is_dataset,
     read_bytes,
     redact,
     suffix,
@@ -111,8 +112,6 @@ def documents_in(
     """What one input holds: one article, or for a dataset (.jsonl, .csv, .parquet) one per
     record, streamed. What cannot be read is a Failure in its place, never an exception; what
     `done` says is done comes back None, unread (a record: after its id is checked against `seen`)."""
-    from summarize.inputs.datasets import read_dataset
-
     if not _is_dataset(item):
         if done(item):
             yield item, None
@@ -158,8 +157,6 @@ class SeenIds:
 
 
 def _is_dataset(item: Input) -> bool:
-    from summarize.storage import is_dataset
-
     return item.location is not None and not item.error and is_dataset(item.location)
 
 

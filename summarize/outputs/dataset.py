@@ -26,7 +26,6 @@ from summarize.documents import Input, Result
 from summarize.errors import SummarizeError
 from summarize.outputs.files import OutputLost, check_output_file, create_temp
 from summarize.outputs.tables import FORMATS as _FORMATS
-from summarize.outputs.tables import result_schema as result_schema  # noqa: F401 - used by the shards and the Ray actors
 from summarize.storage import DATASET_SUFFIXES
 
 SYNC_ROWS = 64  # journal rows between fsyncs: a kill loses none (each row is flushed), a power loss at most this many

@@ -10,6 +10,7 @@ from typing import Any
 
 from summarize.documents import Input, Result
 from summarize.errors import SummarizeError, first_line
+from summarize.outputs.tables import result_schema
 from summarize.storage import DATASET_SUFFIXES, Folder
 
 SHARD_ROWS = 1024  # rows per shard: not a file per small batch; a run cut off redoes at most this many per writer
@@ -55,8 +56,6 @@ class ShardsSink:
     def write_shard(self, task: int, tables: Iterator[Any]) -> int:
         """One Ray write task's rows as one shard; what cannot be written is the run's one-line error."""
         import pyarrow as pa
-
-        from summarize.outputs.tables import result_schema
 
         schema, name = result_schema(pa), f"{self.run}-{task:06d}.parquet"
         try:
@@ -105,8 +104,6 @@ class ShardsSink:
         if not self.pending:
             return
         import pyarrow as pa
-
-        from summarize.outputs.tables import result_schema
 
         table = pa.Table.from_pylist(self.pending, schema=result_schema(pa))
         self.write_shard(10**6 + self.written, iter([table]))  # past any Ray task's number
@@ -178,8 +175,6 @@ def _replace_rows(out: Folder, shards: list[str], errors: dict[tuple[str, str], 
     """The rows keyed (id, source) in `errors` become error rows with those messages, in whichever shard holds them."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from summarize.outputs.tables import result_schema
 
     for name in shards:
         table = out.read_table(name)

@@ -35,6 +35,7 @@ from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.engines.device import CPU_GROUP, GPU_GROUP_LIMIT
 from summarize.errors import SummarizeError, first_line
 from summarize.inputs.datasets import Fields
+from summarize.inputs.reading import SeenIds, documents_in
 from summarize.options import Options
 from summarize.outputs.shards import (
     ShardsSink,
@@ -42,7 +43,7 @@ from summarize.outputs.shards import (
 from summarize.outputs.sink import Sinks
 from summarize.runs.ray_runtime import LOG_GRACE_S, ray_cluster, summarize_error
 from summarize.runs.signals import StopAtOnce
-from summarize.storage import is_uri
+from summarize.storage import is_dataset, is_uri
 
 RECORD_BLOCK = 256  # records a read task yields at once: a 5 GB JSONL streams through in blocks
 TEXTS_PER_TASK = 64  # .txt articles per read task
@@ -121,8 +122,6 @@ def _all_done(job: RayJob, done: frozenset[str]) -> bool:
     Read on the driver only while every id met is done: the first that is not (or a repeated one,
     which is an error row to write) answers no, so at most the records already done are read twice,
     which costs little next to summarising them."""
-    from summarize.inputs.reading import SeenIds, documents_in
-
     seen = SeenIds()
     for item in job.inputs:
         for found, read in documents_in(item, job.max_input_chars, job.fields, seen, lambda found: found.key in done):
@@ -229,8 +228,6 @@ def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref
     import pyarrow as pa
     import ray
 
-    from summarize.inputs.reading import SeenIds, documents_in
-
     done, schema, rows, seen = ray.get(done_ref), _record_schema(pa), [], SeenIds()
     for item in group:
         for found, read in documents_in(item, max_chars, fields, seen, lambda found: found.key in done):
@@ -246,8 +243,6 @@ def _read_group(group: Sequence[Input], fields: Fields, max_chars: int, done_ref
 
 def _groups(inputs: Sequence[Input]) -> list[list[Input]]:
     """A read task per dataset file, and one per TEXTS_PER_TASK articles."""
-    from summarize.storage import is_dataset
-
     datasets = [[item] for item in inputs if item.location is not None and is_dataset(item.location)]
     texts = [item for item in inputs if item.location is None or not is_dataset(item.location)]
     return datasets + [texts[i : i + TEXTS_PER_TASK] for i in range(0, len(texts), TEXTS_PER_TASK)]
@@ -304,7 +299,7 @@ class _Summarise:
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
-        from summarize.outputs.dataset import result_schema
+        from summarize.outputs.tables import result_schema
 
         rows = batch.to_pylist()
         out: list[dict[str, Any]] = []
@@ -346,8 +341,6 @@ def _Shards(*args: Any) -> Any:  # noqa: N802 - builds the Datasink, whose base 
 
 
 def _failed_row(row: dict[str, Any], reason: str) -> dict[str, Any]:
-    from summarize.documents import Result
-
     error = f"{row['source']}: the pipeline failed on its batch ({reason}); rerun with --skip-existing to retry it"
     return Result(row["source"], id=row["id"], title=row["title"], url=row["url"], date=row["date"], error=error).to_dict()
 
