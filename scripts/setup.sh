@@ -12,3 +12,8 @@ python=${PYTHON:-python3}
 # Set TORCH_SPEC (e.g. TORCH_SPEC=torch) to choose another build, say on a GPU machine.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "${TORCH_SPEC:-torch==2.13.0}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# The page's test (tests/test_page.py) runs a real headless Chromium: Debian's, since Playwright's own
+# browser download cannot reach every machine. Installed with apt where this runs as root and it is missing.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi

@@ -1,0 +1,21 @@
+"""Numbers and dates in Russian and English text, compared as values (contract; H1 implements)."""
+
+from __future__ import annotations
+
+from summarize.checks.flags import Field, Flag
+
+
+def unsupported_numbers(summary: str, article: str, field: Field = "summary_ru") -> list[Flag]:
+    """The numbers and dates of a Russian `summary` whose values the Russian `article` lacks."""
+    raise NotImplementedError
+
+
+def changed_in_translation(summary_en: str, summary_ru: str) -> list[Flag]:
+    """The numbers of an English translation whose values its Russian summary lacks (field summary_en),
+    and the Russian numbers the translation dropped or changed (field summary_ru? no: summary_en)."""
+    raise NotImplementedError
+
+
+def number_support(summary: str, article: str) -> tuple[int, int]:
+    """(found, total): how many of the summary's numbers and dates the article has, for eval."""
+    raise NotImplementedError
