@@ -11,8 +11,8 @@ def unsupported_numbers(summary: str, article: str, field: Field = "summary_ru")
 
 
 def changed_in_translation(summary_en: str, summary_ru: str) -> list[Flag]:
-    """The numbers of an English translation whose values its Russian summary lacks (field summary_en),
-    and the Russian numbers the translation dropped or changed (field summary_ru? no: summary_en)."""
+    """What the translation changed, all with field "summary_en": its numbers whose values the Russian
+    summary lacks (text: the English span), and Russian numbers it dropped (text: the Russian span)."""
     raise NotImplementedError
 
 
