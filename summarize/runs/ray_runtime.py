@@ -159,9 +159,10 @@ def _plain(line: str) -> str:
 
 
 SUMMARIZE_ERROR = f"{SummarizeError.__module__}.{SummarizeError.__qualname__}"  # how Ray's dumps name our error
-# The cluster's messages left in Ray's logs: a dump of our own error (said once, by us), and the
-# raylet's note that many workers started at once (the read and write tasks take no CPU, by design).
-NOT_FOR_THE_USER = (SUMMARIZE_ERROR, "PYTHON worker processes have been started")
+# The cluster's messages left in Ray's logs: a dump of our own error (said once, by us), the
+# raylet's note that many workers started at once (the read and write tasks take no CPU, by design),
+# and Ray Serve's controller "failing" the shutdown call that ends it (`summarize serve --ray`).
+NOT_FOR_THE_USER = (SUMMARIZE_ERROR, "PYTHON worker processes have been started", "ServeController.graceful_shutdown failed")
 
 
 class _NotOurFailure:
