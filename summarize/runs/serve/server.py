@@ -10,7 +10,9 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from summarize.config import load_config
 from summarize.engines.protocol import Notify
@@ -55,7 +57,12 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
     metrics = ServeMetrics()
     service = Service(load_config(config), choices, flags, notify, metrics)  # the presets checked before the port is taken
     listening = bind(flags.host, flags.port)
-    server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags)
+
+    def stopping(sig: signal.Signals) -> None:
+        notify(f"{sig.name}: stopping; the requests in progress get up to {flags.grace:g} s (--grace) to finish")
+        service.batcher.drain()
+
+    server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags, stopping)
     failed: list[SummarizeError] = []
     loader = threading.Thread(target=_load, args=(service, server, listening, notify, failed), name="summarize-load", daemon=True)
     with _signals_quiet():
@@ -101,8 +108,16 @@ def _load(service, server, listening: socket.socket, notify: Notify, failed: lis
     notify(f"serving on http://{shown}:{port} ({service.describe()}); Ctrl-C stops")
 
 
-def _uvicorn(app, flags: ServeFlags):
+def _uvicorn(app, flags: ServeFlags, on_stop: Callable[[signal.Signals], None]):
     import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, which also tells `on_stop` of the first SIGTERM or Ctrl-C."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if not self.should_exit:
+                on_stop(signal.Signals(sig))
+            super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
         app,
@@ -113,7 +128,7 @@ def _uvicorn(app, flags: ServeFlags):
         server_header=False,
         proxy_headers=False,  # the client address logged is the peer's, never a header's claim
     )
-    return uvicorn.Server(config)
+    return Server(config)
 
 
 class _Printable(logging.Filter):
