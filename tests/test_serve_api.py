@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import SHORT
+from helpers import SHORT, NewsServer
 from serving import Served, environment, in_thread, sample, serve_command, serving, stop
 
 pytestmark = pytest.mark.slow
@@ -28,8 +28,9 @@ LEAD = {"engine": "lead", "translate": False}
 
 @pytest.fixture(scope="module")
 def server(fast_config) -> Served:
-    """The tiny models, small limits."""
-    with serving(fast_config, "--max-input-chars", "2000", "--max-body", "100000", "--max-batch", "4", "--max-beams", "4") as served:
+    """The tiny models, small limits; it may fetch pages from this machine (the tests' site)."""
+    args = ("--max-input-chars", "2000", "--max-body", "100000", "--max-batch", "4", "--max-beams", "4", "--allow-private-urls")
+    with serving(fast_config, *args) as served:
         yield served
 
 
@@ -94,6 +95,37 @@ def test_batch_answers_in_order_and_a_failed_document_is_a_result(server):
     assert results[1]["error"] == "text: is empty; nothing to summarise" and results[1]["summary_ru"] is None
     assert results[2]["title"] and results[2]["engine"] == "lead" and results[3]["engine"] == "extractive"
     assert all(list(r) == list(results[0]) for r in results)
+
+
+@pytest.fixture(scope="module")
+def site():
+    news = NewsServer()
+    news.add("/news/1", PAGE.read_bytes())
+    news.add("/gone", "not here", "text/plain", status=404)
+    yield news
+    news.stop()
+
+
+def test_a_url_is_fetched_and_read_as_the_cli_reads_it(server, site, run):
+    answer = server.post("/v1/summarize", {"url": site.url("/news/1"), "options": LEAD})
+    assert answer.status_code == 200, answer.text
+    local = json.loads(run(site.url("/news/1"), "--engine", "lead", "--no-translate", "-f", "json").stdout)
+    got = answer.json()
+    assert (got["source"], got["url"], got["title"], got["summary_ru"]) == (local["source"], local["url"], local["title"], local["summary_ru"])
+    missing = server.post("/v1/summarize", {"url": site.url("/gone")})
+    assert missing.status_code == 422 and "404" in one_line_error(missing)
+    assert server.metric("summarize_stage_seconds_count", stage="fetch") >= 2
+
+
+def test_a_url_on_this_machine_is_refused_by_default(busy, site):
+    hits = sum(site.hits.values())
+    for url in (site.url("/news/1"), site.url("/news/1").replace("127.0.0.1", "localhost"), "http://169.254.169.254/latest/meta-data/"):
+        refused = busy.post("/v1/summarize", {"url": url})
+        assert refused.status_code == 422 and "private address" in one_line_error(refused), refused.text
+    in_batch = busy.post("/v1/summarize/batch", [{"url": site.url("/news/1")}] + [{"text": SHORT}] * 4).json()
+    assert "private address" in in_batch[0]["error"] and all(r["error"] is None for r in in_batch[1:])
+    assert sum(site.hits.values()) == hits  # nothing reached the site
+    still_serving(busy)
 
 
 BIG = "x" * 100_001
