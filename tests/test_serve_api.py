@@ -331,6 +331,13 @@ def test_a_port_in_use_is_one_line_and_exit_2(fast_config):
     assert "cannot listen on 127.0.0.1 port" in done.stderr and "--port" in done.stderr
 
 
+def test_a_model_missing_with_strict_stops_the_server_with_one_line_and_exit_2(tmp_path):
+    done = subprocess.run(serve_command(None, "--strict"), capture_output=True, text=True, env=environment(HF_HOME=str(tmp_path)), timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("summarize: error: model IlyaGusev/rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache")
+
+
 def test_serve_help_imports_no_server_or_model_library():
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "summarize", "serve", "--help"], capture_output=True, text=True, env=environment(), timeout=60

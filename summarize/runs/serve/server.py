@@ -4,10 +4,13 @@ connections, the requests in progress finished within --grace, exit 0."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +49,8 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
     """Serve until a signal; the exit code. A SummarizeError (a bad host, a port in use, a model
     that cannot load with --strict) is the caller's to show as one line."""
     check_host(flags)
+    if not flags.ray and (flags.ray_address or flags.replicas != 1):
+        raise SummarizeError(f"{'--ray-address' if flags.ray_address else '--replicas'} is for --ray; add --ray, or leave it out")
     if flags.ray:
         from summarize.runs.serve.ray_serve import serve_on_ray
 
@@ -70,8 +75,24 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
         server.run(sockets=[listening])
     if failed:
         raise failed[0]
+    _leave_busy_threads([loader, service.batcher.worker], notify)
     notify("stopped")
     return EXIT_OK
+
+
+def _leave_busy_threads(threads: list[threading.Thread], notify: Notify) -> None:
+    """A model call still running past --grace (or models still loading) would hold up, or crash,
+    the interpreter's shutdown: the process ends at once instead, with exit 0 all the same."""
+    started = [t for t in threads if t.ident is not None]
+    for thread in started:
+        thread.join(1)  # the batcher's worker ends as soon as it sees the queue closed
+    if not any(t.is_alive() for t in started):
+        return
+    notify("stopped; a model call still running was given up")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(EXIT_OK)
 
 
 def bind(host: str, port: int) -> socket.socket:
