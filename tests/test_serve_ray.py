@@ -157,16 +157,21 @@ def test_the_serve_config_a_rayservice_runs(fast_config, tmp_path):
     assert not answers(f"{base}/healthz")
 
 
-def test_the_builder_refuses_a_token_in_the_file_unknown_args_and_no_token(monkeypatch):
+def test_the_builder_refuses_what_a_serve_config_must_not_hold(monkeypatch):
     from summarize.runs.serve.ray_serve import build
 
-    with pytest.raises(SummarizeError, match="args: token .*SUMMARIZE_TOKEN"):
+    with pytest.raises(SummarizeError, match="args: token: set SUMMARIZE_TOKEN on the Ray pods"):
         build({"token": "in-the-file"})
-    with pytest.raises(SummarizeError, match="args: 'replica'; the args are: .*replicas"):
+    with pytest.raises(SummarizeError, match="args: port: set http_options.port"):
+        build({"port": 8000})
+    with pytest.raises(SummarizeError, match="args: unknown 'replica'; the args are: .*replicas"):
         build({"replica": 2})
     monkeypatch.delenv("SUMMARIZE_TOKEN", raising=False)
     with pytest.raises(SummarizeError, match="no token; set SUMMARIZE_TOKEN"):
         build({"replicas": 2})
+    monkeypatch.setenv("SUMMARIZE_TOKEN", TOKEN)
+    with pytest.raises(SummarizeError, match="args: replicas: Input should be a valid integer"):
+        build({"replicas": "two"})
 
 
 # How replicas share the cluster (no Ray needed)

@@ -61,7 +61,7 @@ def serve_on_ray(flags: ServeFlags, choices: Choices, config: Path | None, notif
         replicas = plan_replicas(ray.cluster_resources(), flags.replicas, choices.device, _largest_node_cpus(ray))
         serve.start(
             http_options={"host": flags.host, "port": port, "request_timeout_s": flags.deadline},
-            logging_config={"log_level": "INFO" if debug else "WARNING", "enable_access_log": flags.access_log},
+            logging_config={"log_level": "INFO" if debug else "WARNING"},
         )
         try:
             _run(serve, application(settings, choices, flags, replicas, debug))
@@ -144,6 +144,7 @@ def application(config: Config, choices: Choices, flags: ServeFlags, replicas: A
         max_queued_requests=flags.queue,
         graceful_shutdown_timeout_s=flags.grace,
         max_constructor_retry_count=CONSTRUCTOR_TRIES,
+        logging_config={"enable_access_log": flags.access_log},  # Serve's own access log, in Ray's log files
     )
     return deployment.bind(config, choices, flags, debug)
 
@@ -177,24 +178,40 @@ class Replica:
         return self.asgi
 
 
+# Options a Serve config file sets elsewhere, or must not hold: refused as args, each with where it goes.
+NOT_ARGS = {
+    "token": f"set {TOKEN_ENV} on the Ray pods instead (from a Secret): a config file is no place for it",
+    "host": "set http_options.host in the config instead",
+    "port": "set http_options.port in the config instead",
+    "ray": "the config is Ray Serve's already; leave it out",
+    "ray_address": "the config is deployed on the cluster it is given to; leave it out",
+}
+
+
 def build(args: dict[str, Any]) -> Any:
     """The application for a Serve config file (`import_path: summarize.runs.serve.ray_serve:build`):
-    `args` are option names as in ServeFlags and Choices (model, replicas, queue…) plus `config`, a
-    models.toml on the nodes. The token comes from SUMMARIZE_TOKEN, never from the file, and is
-    required: Serve's proxies listen where the config's http_options say, which this cannot see."""
+    `args` are the options of `summarize serve` by their field names (model, replicas, queue,
+    max_body…) plus `config`, a models.toml on the nodes. The token comes from SUMMARIZE_TOKEN and
+    is required: Serve's proxies listen where the file's http_options say, which this cannot see."""
     import ray
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
-    known = {f.name for f in fields(ServeFlags)} | {f.name for f in fields(Choices)} | {"config"}
-    unknown = sorted(set(args) - known - {"token"})
-    if unknown or "token" in args:
-        wrong = "token (set SUMMARIZE_TOKEN on the Ray pods instead: a config file is no place for it)" if "token" in args else repr(unknown[0])
-        raise SummarizeError(f"serve config args: {wrong}; the args are: {', '.join(sorted(known))}")
-    flags = TypeAdapter(ServeFlags).validate_python({k: v for k, v in args.items() if k in {f.name for f in fields(ServeFlags)}})
-    flags = replace(flags, token=os.environ.get(TOKEN_ENV, "").strip() or None, ray=True)
-    if flags.token is None:
+    flag_names, choice_names = {f.name for f in fields(ServeFlags)} - set(NOT_ARGS), {f.name for f in fields(Choices)}
+    for name in args:
+        if name in NOT_ARGS:
+            raise SummarizeError(f"serve config args: {name}: {NOT_ARGS[name]}")
+        if name not in flag_names | choice_names | {"config"}:
+            raise SummarizeError(f"serve config args: unknown {name!r}; the args are: {', '.join(sorted(flag_names | choice_names | {'config'}))}")
+    token = os.environ.get(TOKEN_ENV, "").strip() or None
+    if token is None:
         raise SummarizeError(f"serve config: no token; set {TOKEN_ENV} on the Ray pods (from a Secret): clients send 'Authorization: Bearer TOKEN'")
-    choices = choices_from({k: v for k, v in args.items() if k in {f.name for f in fields(Choices)}})
+    try:
+        flags = TypeAdapter(ServeFlags).validate_python({k: v for k, v in args.items() if k in flag_names})
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise SummarizeError(f"serve config args: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    flags = replace(flags, token=token, ray=True)
+    choices = choices_from({k: v for k, v in args.items() if k in choice_names})
     config = load_config(args.get("config"))
     make_options(config, choices, flags.translate, flags.strict)
     replicas = plan_replicas(ray.cluster_resources(), flags.replicas, choices.device, _largest_node_cpus(ray))
