@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from contextlib import closing
+from dataclasses import replace
 
 import pytest
 from helpers import NewsServer, Route
@@ -271,3 +272,19 @@ def test_one_refused_url_does_not_stop_the_others(site, stand_in):
     got = dict(fetch_all([inside, stand_in.url("/news")], limits=GUARDED))
     assert isinstance(got[inside], SummarizeError)
     assert isinstance(got[stand_in.url("/news")], Fetched)
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_proxy_from_the_environment_is_not_used_by_the_guard(monkeypatch, site, stand_in, allow_private):
+    """Through a proxy the address connected to would be the proxy's, and the proxy would fetch the
+    private page: guarded, the fetcher connects itself; the CLI (allow_private) still uses the proxy."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", site.base)  # a "proxy": it records the request line it is sent
+    url = stand_in.add("/news", PAGE)
+    got = fetch_one(url, replace(GUARDED, allow_private=allow_private))
+    if allow_private:
+        assert site.hits[url] == 1  # the proxy was asked for the absolute URL
+    else:
+        assert isinstance(got, Fetched) and got.data == PAGE.encode()
+        assert not site.hits and stand_in.hits["/news"] == 1
