@@ -27,6 +27,7 @@ from summarize.errors import SummarizeError
 from summarize.evaluate.run import EvalJob, ScoreFormat
 from summarize.options import Choices, ConfigFile, make_options, option
 from summarize.outputs.terminal import notifier, say, stderr
+from summarize.runs.check import CheckJob
 from summarize.runs.plan import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFlags
 from summarize.runs.signals import EXIT_INTERRUPTED
 
@@ -41,10 +42,13 @@ EPILOG = (
 
 
 @dataclasses.dataclass(frozen=True)
-class Common(ConfigFile):
-    """The options every running command takes besides its own."""
-
+class Debug:
     debug: bool = option(False, "--debug", help="Show tracebacks.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Common(Debug, ConfigFile):
+    """The options every running command takes besides its own."""
 
 
 class DefaultGroup(TyperGroup):
@@ -206,6 +210,22 @@ def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
         else:
             _print_scores(report)
     raise typer.Exit(EXIT_FAILED if report["failed"] else EXIT_OK)
+
+
+@app.command(
+    "check",
+    epilog="What the check sees and what it cannot: docs/checks.md. Exit codes: 0 nothing flagged, 1 something flagged or a record failed, 2 usage error.",
+)
+@with_options(CheckJob, Debug)
+def check(job: CheckJob, flags: Debug) -> None:
+    """Check summaries made by anything against their articles: names, numbers and dates the article lacks."""
+    from summarize.runs.check import run_check
+
+    notify = notifier(stderr())
+    with reported(flags.debug):
+        tally = run_check(job, notify, flags.debug)
+    notify(tally.line())
+    raise typer.Exit(tally.exit_code)
 
 
 def _print_scores(report: dict) -> None:

@@ -71,6 +71,12 @@ class Choices:
         show_default=False,
         help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).",
     )
+    check: bool = option(
+        True,
+        "--check/--no-check",
+        help="Flag the names, numbers and dates of a model summary that its article lacks, and numbers its translation changed "
+        "(see docs/checks.md); extractive and lead copy the article's sentences, so they are not checked.",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
