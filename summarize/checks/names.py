@@ -123,9 +123,9 @@ class Names:
     def _together(self, words: list[str], source: Source) -> bool:
         """Some place in the article has all the words within as many words of each other as
         the name has ("Владимир Путин" in "Владимира Владимировича Путина", or "Путин Владимир")."""
-        places = [{p for lemma in self._lemmas(w) for p in source.where.get(lemma, ())} for w in words]
+        first, *others = [{p for lemma in self._lemmas(w) for p in source.where.get(lemma, ())} for w in words] or [{0}]
         reach = len(words)
-        return any(all(any(abs(q - p) <= reach for q in other) for other in places[1:]) for p in places[0]) if places else True
+        return any(all(any(abs(q - p) <= reach for q in other) for other in others) for p in first)
 
     def _initials(self, article: str) -> tuple[tuple[str, str], ...]:
         stretches: list[tuple[str, str]] = []
