@@ -53,8 +53,9 @@ class ScriptedSummariser:
 
 
 def scripted_run(summaries: dict[str, str], articles: dict[str, str], notices: list[str]) -> list[Result]:
-    options = Options(summarizer=Preset(name="scripted", model="/nowhere"), translator=None, summary_settings={})
-    pipeline = Pipeline(options, Engines(ScriptedSummariser(summaries)), notify=notices.append)
+    summariser = ScriptedSummariser(summaries)
+    options = Options(summarizer=summariser.preset, translator=None, summary_settings={})
+    pipeline = Pipeline(options, Engines(summariser), notify=notices.append)
     return [result for _, result in pipeline.run_all([Document(source, text) for source, text in articles.items()])]
 
 
@@ -112,7 +113,9 @@ def test_a_check_that_cannot_load_is_said_once_and_the_run_goes_on(monkeypatch):
     results = scripted_run({"Мэр": INVENTED, "Мэра": INVENTED}, {"a.txt": ARTICLE, "b.txt": "Мэра " + ARTICLE}, notices)
     assert [r.summary_ru for r in results] == [INVENTED, INVENTED] and all(r.error is None and r.unsupported is None for r in results)
     (notice,) = notices
-    assert notice.startswith("warning: the summaries are not checked for names and numbers their articles lack: the check cannot load (ImportError")
+    assert notice.startswith(
+        "warning: the summaries are not checked for names and numbers their articles lack: the check cannot load (ModuleNotFoundError: import of natasha"
+    )
     assert notice.endswith("install natasha and pymorphy3, or add --no-check")
     assert all(r.warnings == [notice.removeprefix("warning: ")] for r in results)  # recorded in each, said once
 
