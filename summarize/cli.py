@@ -35,7 +35,8 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed p
 DEFAULT = "summarize"  # the default command's name: `summarize ARTICLE…`
 EPILOG = (
     "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
-    "[bold]summarize models download NAME…[/bold] · [bold]summarize eval DATA.jsonl[/bold] (ROUGE, chrF, BLEU). "
+    "[bold]summarize models download NAME…[/bold] · [bold]summarize eval DATA.jsonl[/bold] (ROUGE, chrF, BLEU) · "
+    "[bold]summarize check DATA[/bold] (names and numbers that summaries add to their articles). "
     "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error, "
     "130/143 stopped by Ctrl-C/SIGTERM (finished outputs kept)."
 )
