@@ -113,6 +113,23 @@ def test_a_faithful_translation_passes():
     assert changed_in_translation("2 people were injured.", "Пострадали двое.") == []
 
 
+@pytest.mark.parametrize(
+    ("english", "russian"),
+    [
+        ("One and a half million people voted.", "Проголосовали полтора миллиона человек."),
+        ("One hundred and fifty schools closed.", "Закрылись 150 школ."),
+        ("Half a million children were vaccinated.", "Привиты 500 тыс. детей."),
+        ("The 38-year-old finished seventh in the 20th century.", "38-летний финишировал седьмым в XX веке."),
+        ("They drew three times and made a two-day stop.", "Они трижды сыграли вничью и сделали двухдневную остановку."),
+        ("The fire was out by 11:35 p.m.", "Пожар потушили к 23:35."),
+        ("The game ended 2-1 in the 90th minute.", "Матч завершился со счетом 2:1 на 90-й минуте."),
+        ("The Su-57 and the MS-21 flew on September 28-30.", "Су-57 и МС-21 летали с 28 по 30 сентября."),
+    ],
+)
+def test_a_translation_may_respell_numbers_in_words_and_other_formats(english, russian):
+    assert changed_in_translation(english, russian) == []
+
+
 def test_a_translation_that_drops_the_scale_is_flagged_on_both_sides():
     flags = changed_in_translation("Repairs will cost 2.3 rubles.", "Ремонт обойдется в 2,3 млрд рублей.")
     assert flags == [Flag("2.3", "number", "summary_en"), Flag("2,3 млрд", "number", "summary_en")]

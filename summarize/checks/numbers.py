@@ -249,12 +249,13 @@ RU_VAGUE = {
     Decimal(12): "дюжин[аеуы]",
     Decimal(100): "сотн[яю]",
     Decimal(1000): "тысяч[аеу]|тысячн[а-яё]+|тысячелети[а-яё]+",
+    Decimal(500_000): "полмиллиона",
     Decimal(10**6): "миллиона?",
     Decimal(10**9): "миллиарда?",
     Decimal(10**12): "триллиона?",
 }
 EN_VAGUE = {
-    Decimal("0.5"): "half",
+    Decimal("0.5"): r"half(?!\s+a\s+million)",
     Decimal(1): "one|once|single|first",
     Decimal(2): "twice|double|doubled|both|pair|couple|second",
     Decimal(3): "triple|tripled|thrice|third",
@@ -268,6 +269,7 @@ EN_VAGUE = {
     Decimal(12): "dozen|twelfth",
     Decimal(100): "hundred",
     Decimal(1000): "thousand|thousandth",
+    Decimal(500_000): r"half\s+a\s+million",
     Decimal(10**6): "million",
     Decimal(10**9): "billion",
     Decimal(10**12): "trillion",
@@ -306,6 +308,7 @@ class Language:
     to: str  # the words of a range: "от 10 до 15", "с 28 по 30 сентября"
     half: str  # "с половиной"
     joiner: str  # between number words
+    opener: str  # a word that starts number words but alone is vague: "one hundred", "one and a half"
     months: dict[str, Decimal]
     words: dict[str, Decimal]
     vague: dict[Decimal, str]
@@ -341,6 +344,7 @@ def _pattern(lang: Language) -> re.Pattern[str]:
         return rf"(?P<v{i}>(?P<n{i}>{number})(?:\s*(?P<s{i}>{lang.scale}))?(?:\s*(?:{lang.percent}))?(?:-?[^\W\d_]+)*+)"
 
     word = rf"(?:{_alternation(lang.words)})(?!\w)"
+    first = rf"(?:{word}|{lang.opener})" if lang.opener else word
     parts = {
         "numeric_date": rf"(?P<dd>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<dy>\d{{4}}|\d{{2}})(?!\d)",
         "date": rf"{days('a')}\s+(?:of\s+)?(?P<amonth>{month})(?:,?\s+{year('a')})?",
@@ -351,7 +355,7 @@ def _pattern(lang: Language) -> re.Pattern[str]:
         "designator": r"(?P<label>[^\W\d_]+)[-‑]?(?P<code>\d+(?:[-‑/]?\d+|[^\W\d_]{1,3}(?![^\W\d_]))*)",
         "range": rf"{value(1)}(?:\s*{DASH}\s*|\s+{lang.to}\s+)(?>{value(2)})(?!\s*(?:{month}))",
         "number": value(0),
-        "words": rf"(?P<w>{word}(?:{lang.joiner}(?:{word}|{HUNDRED}\b))*)(?P<half>\s+{lang.half})?(?:\s+(?P<ws>{lang.scale}))?(?:\s+(?:{lang.percent}))?",
+        "words": rf"(?P<w>{first}(?:{lang.joiner}(?:{word}|{HUNDRED}\b))*)(?P<half>\s+{lang.half})?(?:\s+(?P<ws>{lang.scale}))?(?:\s+(?:{lang.percent}))?",
         "vague": rf"(?:{'|'.join(lang.vague.values())})(?!\w)",
     }
     return re.compile("|".join(rf"{START}(?P<{name}>{p})" for name, p in parts.items() if p), re.IGNORECASE)
@@ -364,6 +368,7 @@ RUSSIAN = Language(
     to="до|по",
     half=r"с\s+половиной",
     joiner=r"\s+",
+    opener="",
     months=RU_MONTHS,
     words=RU_WORDS,
     vague=RU_VAGUE,
@@ -377,7 +382,8 @@ ENGLISH = Language(
     percent=r"%|per\s?cent(?![a-z])",
     to="to|through",
     half=r"and\s+a\s+half",
-    joiner=r"(?:\s+|(?<=ty)-)",  # "twenty-five", but "two-three" stays two numbers
+    joiner=r"(?:(?<=hundred)\s+and\s+|\s+|(?<=ty)-)",  # "twenty-five", "hundred and fifty"; "two-three" stays two numbers
+    opener=r"one(?=\s+(?:hundred|and\s+a\s+half)\b)",
     months=EN_MONTHS,
     words=EN_WORDS,
     vague=EN_VAGUE,
@@ -461,8 +467,8 @@ def _designator(m: re.Match[str], lang: Language) -> list[Quantity]:
 def _words(m: re.Match[str], lang: Language) -> list[Quantity]:
     """ "двадцать пять тысяч", "two hundred fifty": summed, "hundred" multiplying what is before it."""
     total = Decimal(0)
-    for word in re.split(r"[\s-]+", m["w"].lower()):
-        total = max(total, Decimal(1)) * 100 if word == HUNDRED else total + lang.words[word]
+    for word in re.split(r"[\s-]+(?:and\s+)?", m["w"].lower()):
+        total = max(total, Decimal(1)) * 100 if word == HUNDRED else total + lang.words.get(word, Decimal(1))  # or the opener, "one"
     total = (total + (Decimal("0.5") if m["half"] else 0)) * lang.scale_of(m["ws"])
     return [Quantity(m[0], "number", frozenset({total}))]
 
