@@ -38,7 +38,7 @@ def test_faithful_summaries_pass_with_exit_0(tmp_path):
     result = check(data, "-f", "jsonl")
     assert result.exit_code == 0, result.stderr
     assert parse_jsonl(result.stdout) == [{"id": "r1", "unsupported": [], "error": None}, {"id": "r2", "unsupported": [], "error": None}]
-    assert result.stderr == "summarize: 2 checked: 0 with spans their articles lack, 0 failed\n"
+    assert result.stderr == "summarize: 2 records: 0 with spans their articles lack, 0 failed\n"
 
 
 def test_a_swapped_name_and_a_changed_number_exit_1_and_are_named(tmp_path):
@@ -49,7 +49,7 @@ def test_a_swapped_name_and_a_changed_number_exit_1_and_are_named(tmp_path):
     assert faithful["unsupported"] == []
     assert {"Башкирии", "Уфе"} <= {text for text, kind, _ in flagged(swapped) if kind == "name"}
     assert flagged(changed) == {("73", "number", "summary_ru")}
-    assert result.stderr.endswith("summarize: 3 checked: 2 with spans their articles lack, 0 failed\n")
+    assert result.stderr.endswith("summarize: 3 records: 2 with spans their articles lack, 0 failed\n")
     plain = check(data, "-f", "plain").stdout.splitlines()
     assert plain[0] == "r1: nothing unsupported" and plain[2] == 'r3: Not in the article: "73" (number)'
 

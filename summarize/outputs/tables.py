@@ -190,14 +190,19 @@ class TableFile:
             raise
 
     def write(self, row: dict) -> None:
-        self.writer.write(self.format.encode(row))
+        try:
+            self.writer.write(self.format.encode(row))
+        except OSError as e:  # a full disk
+            raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
 
     def commit(self) -> None:
         try:
             self.writer.close()
             os.replace(self.temp, self.path)
-        except BaseException:
+        except BaseException as e:
             self.temp.unlink(missing_ok=True)
+            if isinstance(e, OSError):
+                raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
             raise
 
     def abandon(self) -> None:

@@ -53,7 +53,7 @@ class CheckTally:
     failed: int = 0
 
     def line(self) -> str:
-        return f"{self.checked} checked: {self.flagged} with spans their articles lack, {self.failed} failed"
+        return f"{self.checked} records: {self.flagged} with spans their articles lack, {self.failed} failed"
 
     @property
     def exit_code(self) -> int:
