@@ -199,7 +199,7 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 @app.command("eval", epilog="Summaries are scored as IlyaGusev/summarus does for the published Gazeta numbers; translations with sacreBLEU's defaults.")
 @with_options(EvalJob, Choices, Common)
 def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
-    """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams) or a translator (BLEU, chrF)."""
+    """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams, names and numbers found in the article) or a translator (BLEU, chrF)."""
     from summarize.evaluate import run as ev
     from summarize.outputs.terminal import progress
 

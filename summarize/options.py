@@ -32,7 +32,7 @@ class Choices:
         "--engine",
         "-e",
         show_default=False,
-        help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. "
+        help="abstractive: a seq2seq model; extractive: the most central sentences near the top (LexRank × a position prior); lead: the first sentences. "
         "The last two need no model \\[default: from the preset].",
     )
     model: str | None = option(None, "--model", "-m", show_default=False, help="Summariser preset from models.toml \\[default: rut5-gazeta].")

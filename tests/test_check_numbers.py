@@ -55,6 +55,10 @@ def test_one_value_in_any_spelling_is_supported(spelling):
     assert unsupported_numbers(f"Без воды остались {spelling} жителей.", ARTICLE) == []
 
 
+def test_a_sentence_end_after_a_scale_word_is_not_part_of_the_span():
+    assert unsupported_numbers("Без воды остались 150 тысяч.", ARTICLE) == [number("150 тысяч")]
+
+
 @pytest.mark.parametrize("changed", ["1,5 млрд", "15 млн", "1,6 млн", "150 тыс."])
 def test_a_changed_scale_or_digit_is_flagged_with_its_scale_word(changed):
     assert unsupported_numbers(f"Без воды остались {changed} жителей.", ARTICLE) == [number(changed)]

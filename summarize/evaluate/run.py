@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from summarize.config import Choice, load_config
@@ -94,7 +94,8 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *
     if given is not None:
         outputs, who = given, {"predictions": str(job.predictions)}
     elif job.task is Task.summarize:
-        pipeline = Pipeline(options, notify=notify, debug=debug)
+        # The support of each summary is scored below, once, with one checker: not also per result.
+        pipeline = Pipeline(replace(options, check=False), notify=notify, debug=debug)
         outputs, failures = predict_summaries(records, pipeline, advance)
         model = options.engine == "abstractive"
         who = {

@@ -80,7 +80,7 @@ def footer(result: Result) -> str:
             parts.append(f"{group_digits(result.input_tokens)} tokens")
     if result.chunks > 1:
         parts.append(f"{result.chunks} chunks, map-reduce")
-    summariser = result.model or {"extractive": "extractive (LexRank)", "lead": "lead sentences"}.get(result.engine or "")
+    summariser = result.model or {"extractive": "extractive (LexRank × position)", "lead": "lead sentences"}.get(result.engine or "")
     if result.model and result.backend:
         summariser += f" ({result.backend})"
     parts.append(" → ".join(m for m in (summariser, result.translator) if m))
