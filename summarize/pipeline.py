@@ -45,12 +45,14 @@ class Pipeline:
     document's warnings, and one-time work such as a model conversion.
     """
 
-    def __init__(self, options: Options, engines: Engines | None = None, notify: Notify = lambda message: None, debug: bool = False):
+    def __init__(
+        self, options: Options, engines: Engines | None = None, notify: Notify = lambda message: None, debug: bool = False, checker: Checker | None = None
+    ):
         self.options = options
         self.notify = notify
         self.debug = debug  # a model failure on one document raises instead of failing that document
         self._engines = engines
-        self._checker: Checker | None = None  # made on the first model summary to check (natasha loads then)
+        self._checker = checker  # else made on the first model summary to check (natasha loads then); a server shares one
         self._check_off: str | None = None  # why this run's summaries go unchecked, said once
 
     @property

@@ -80,6 +80,15 @@ def test_request_options_apply_to_that_request_only(server, run):
     assert (model["engine"], model["model"], model["title"]) == ("abstractive", "tiny-t5", "Дороги") and model["summary_en"]
 
 
+def test_summaries_are_checked_as_locally_unless_a_request_says_check_false(server, run):
+    text = "Москва, 3 марта. Министр Иванов сообщил, что работы начнутся весной."
+    checked = server.post("/v1/summarize", {"text": text}).json()
+    local = json.loads(run("-", "-f", "json", input=text).stdout)
+    assert isinstance(checked["unsupported"], list) and checked["unsupported"] == local["unsupported"]
+    unchecked = server.post("/v1/summarize", {"text": text, "options": {"check": False}}).json()
+    assert unchecked["unsupported"] is None and unchecked["summary_ru"]
+
+
 def test_batch_answers_in_order_and_a_failed_document_is_a_result(server):
     body = [
         {"text": SHORT, "id": "first"},
