@@ -23,7 +23,7 @@ MIN_CYRILLIC_SHARE = 0.5
 NON_RUSSIAN_CYRILLIC = re.compile("[^\u0410-\u044f\u0401\u0451\\W\\d_a-zA-Z]")  # a letter that is not А-я, Ёё or Latin
 
 
-def _language_warnings(text: str) -> list[str]:
+def language_warnings(text: str) -> list[str]:
     """The models are trained on Russian: say when a text is not (mostly Latin, or another Cyrillic language)."""
     share = cyrillic_share(text)
     if share < MIN_CYRILLIC_SHARE:

@@ -12,7 +12,7 @@ from typing import BinaryIO
 from summarize.documents import Document, Failure, Input
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields, read_dataset
-from summarize.inputs.decode import _language_warnings, decode
+from summarize.inputs.decode import decode, language_warnings
 from summarize.storage import (
     is_dataset,
     read_bytes,
@@ -73,12 +73,12 @@ def _page(item: Input, page, max_chars: int) -> Document | Failure:
     if isinstance(page, SummarizeError):
         return Failure(item.source, str(page), url=redact(item.url))
     try:
-        return _document(item.source, page.data, max_chars, redact(page.final_url), page.content_type)
+        return document_from_bytes(item.source, page.data, max_chars, redact(page.final_url), page.content_type)
     except SummarizeError as e:
         return Failure(item.source, str(e), url=redact(item.url))
 
 
-def _document(
+def document_from_bytes(
     source: str, data: bytes, max_chars: int, url: str | None = None, content_type: str | None = None, *, html: bool = False, markdown: bool = False
 ) -> Document:
     """An input's bytes as a Document: a web page's article (by its type, its name or its
@@ -103,7 +103,7 @@ def _document(
             doc = Document(source, body, tuple(notes), title=title, url=url, date=front.get("date"))
     if len(doc.text) > max_chars:
         raise _too_long(source, f"has {group_digits(len(doc.text))} characters", max_chars)
-    return replace(doc, warnings=(*doc.warnings, *_language_warnings(doc.text)))
+    return replace(doc, warnings=(*doc.warnings, *language_warnings(doc.text)))
 
 
 def documents_in(
@@ -191,7 +191,7 @@ def read_article(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO 
     if len(data) == limit:
         raise _too_long(item.source, f"has more than {group_digits(limit - 1)} bytes (a character takes at most 4)", max_chars)
     kind = suffix(item.location) if item.location is not None else ""
-    return _document(item.source, data, max_chars, html=kind in HTML_SUFFIXES, markdown=kind in MARKDOWN_SUFFIXES)
+    return document_from_bytes(item.source, data, max_chars, html=kind in HTML_SUFFIXES, markdown=kind in MARKDOWN_SUFFIXES)
 
 
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:

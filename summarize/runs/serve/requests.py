@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from summarize.config import MAX_BEAMS, Engine, Length
 from summarize.documents import Document
 from summarize.errors import SummarizeError
-from summarize.inputs.decode import _language_warnings, decode
+from summarize.inputs.decode import decode, language_warnings
 from summarize.text import group_digits
 
 BAD_REQUEST, TOO_LARGE, UNPROCESSABLE, UNAVAILABLE, TIMED_OUT = 400, 413, 422, 503, 504
@@ -83,4 +83,4 @@ def text_document(request: SummarizeRequest, max_chars: int) -> Document:
         raise Rejected(BAD_REQUEST, f"{source}: holds a lone surrogate, not text; send UTF-8 text") from None
     except SummarizeError as e:  # binary data: NUL bytes, control characters
         raise Rejected(BAD_REQUEST, str(e)) from None
-    return Document(source, text, tuple(_language_warnings(text)), title=request.title)
+    return Document(source, text, tuple(language_warnings(text)), title=request.title)

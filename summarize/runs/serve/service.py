@@ -113,9 +113,9 @@ class Service:
 
     def _page(self, source: str, data: bytes, content_type: str | None, url: str | None) -> Document:
         """A page's article (or a text/plain page's text), as the CLI reads one."""
-        from summarize.inputs.reading import _document
+        from summarize.inputs.reading import document_from_bytes
 
-        return _document(source, data, self.flags.max_input_chars, url, content_type, html="html" in (content_type or ""))
+        return document_from_bytes(source, data, self.flags.max_input_chars, url, content_type, html="html" in (content_type or ""))
 
     def submit(self, work: list[tuple[Options, Document]], deadline: float) -> list[concurrent.futures.Future]:
         """Queue documents, each with its options, all or none (batching.QueueFull when there is no room)."""
