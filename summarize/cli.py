@@ -144,7 +144,7 @@ def summarize(flags: RunFlags, choices: Choices, common: Common) -> None:
     notify = notifier(stderr())
     with reported(common.debug):
         options = make_options(load_config(common.config), choices, flags.translate, flags.strict)
-        tally, many = execute(flags, options, common.debug, notify)
+        tally, many = execute(flags, options, common.debug, notify, choices)
         code = report(tally, many, notify)
     raise typer.Exit(code)
 
