@@ -39,6 +39,7 @@ BUSY_TRIES = 30  # 503 (queue full) answers retried per request, each after the 
 SENT = ("engine", "length", "max_words", "beams", "check")  # the model choices a request may carry
 SERVER_SIDE = ("model", "translator", "backend", "quantize", "device", "dtype", "long_mode")  # fixed when the server started
 RESULT_KEYS = {f.name for f in fields(Result)}
+SENT_AS = "text"  # how the server names a {"text"} request's document in what it says of it
 
 
 def request_options(choices: Choices, translate: bool | None, strict: bool) -> dict[str, Any]:
@@ -98,8 +99,8 @@ class Server:
         reason = "no answer in time" if isinstance(error, httpx.TimeoutException) else first_line(error, 120).split("] ", 1)[-1]  # no "[Errno 111] "
         return f"server {self.url}: not answering ({reason}); start it with summarize serve"
 
-    def summarise(self, docs: list[tuple[str, Document]]) -> list[dict[str, Any] | str]:
-        """Each (id, document) as the server's result dict, or the reason it failed (one line).
+    def summarise(self, docs: list[tuple[str, Document]]) -> list[dict[str, Any] | Refusal]:
+        """Each (id, document) as the server's result dict, or the server's refusal of it.
         A whole-request refusal of a batch is retried one document at a time, so one bad
         document fails alone; raises _Lost when the server stops answering."""
         if not docs:
@@ -131,11 +132,19 @@ class Server:
                 f"server {self.url}: refused ({_reason(response)}); set {TOKEN_ENV} to the token it was started with (summarize serve --token / {TOKEN_ENV})"
             )
         if response.status_code != 200:
-            return f"the server refused it ({response.status_code}: {_reason(response)})"
+            return Refusal(response.status_code, _reason(response))
         try:
             return response.json()
         except ValueError:
             raise _Lost(f"server {self.url}: answered something that is not JSON; is it a summarize serve?") from None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A document the server would not summarise: its status and one-line reason."""
+
+    status: int
+    reason: str
 
 
 class _Lost(Exception):
@@ -257,11 +266,13 @@ def _write(chunk: list[tuple[Input, Document | Failure]], answer: list, sink: Si
         advance()
 
 
-def _result(doc: Document, answer: dict[str, Any] | str) -> Result:
+def _result(doc: Document, answer: dict[str, Any] | Refusal) -> Result:
     """The server's result as this side's Result: the document's own source, url and date, its
     reading warnings first; a refusal is that document's failure."""
-    if isinstance(answer, str):
-        return Result(doc.source, doc.title, doc.url, doc.date, warnings=list(doc.warnings), error=f"{doc.source}: {answer}")
+    if isinstance(answer, Refusal):
+        said = _without_source(answer.reason, SENT_AS)
+        reason = said if said != answer.reason else f"the server refused it ({answer.status}: {answer.reason})"
+        return Result(doc.source, doc.title, doc.url, doc.date, warnings=list(doc.warnings), error=f"{doc.source}: {reason}")
     if not isinstance(answer, dict) or set(answer) != RESULT_KEYS:
         unexpected = sorted(set(answer) ^ RESULT_KEYS) if isinstance(answer, dict) else [type(answer).__name__]
         raise _Lost(f"the server's result has other keys than this version's ({', '.join(unexpected)}): update the client or the server so they match")
