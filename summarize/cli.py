@@ -28,13 +28,15 @@ from summarize.evaluate.run import EvalJob, ScoreFormat
 from summarize.options import Choices, ConfigFile, make_options, option
 from summarize.outputs.terminal import notifier, say, stderr
 from summarize.runs.plan import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFlags
+from summarize.runs.serve.flags import ServeFlags
 from summarize.runs.signals import EXIT_INTERRUPTED
 
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed pipe ended
 DEFAULT = "summarize"  # the default command's name: `summarize ARTICLE…`
 EPILOG = (
     "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
-    "[bold]summarize models download NAME…[/bold] · [bold]summarize eval DATA.jsonl[/bold] (ROUGE, chrF, BLEU). "
+    "[bold]summarize models download NAME…[/bold] · [bold]summarize eval DATA.jsonl[/bold] (ROUGE, chrF, BLEU) · "
+    "[bold]summarize serve[/bold] (an HTTP API). "
     "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error, "
     "130/143 stopped by Ctrl-C/SIGTERM (finished outputs kept)."
 )
@@ -206,6 +208,17 @@ def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
         else:
             _print_scores(report)
     raise typer.Exit(EXIT_FAILED if report["failed"] else EXIT_OK)
+
+
+@app.command("serve", epilog="API, limits and safety: docs/serving.md. Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 could not start.")
+@with_options(ServeFlags, Choices, Common)
+def serve(flags: ServeFlags, choices: Choices, common: Common) -> None:
+    """Serve the summariser over HTTP (POST /v1/summarize), the models loaded once."""
+    from summarize.runs.serve.server import serve as run_server
+
+    with reported(common.debug):
+        code = run_server(flags, choices, common.config, notifier(stderr()), common.debug)
+    raise typer.Exit(code)
 
 
 def _print_scores(report: dict) -> None:

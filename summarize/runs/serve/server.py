@@ -1,0 +1,153 @@
+"""What `summarize serve` runs: the host checked, the port taken, uvicorn started while the models
+load (/healthz answers 503 until they have), and a clean stop on SIGTERM or Ctrl-C: no new
+connections, the requests in progress finished within --grace, exit 0."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+from summarize.config import load_config
+from summarize.engines.protocol import Notify
+from summarize.errors import SummarizeError, first_line
+from summarize.options import Choices
+from summarize.runs.serve.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def check_host(flags: ServeFlags) -> None:
+    """Only this machine may call a server without a token: any other address needs one."""
+    if flags.token is not None and not flags.token.strip():
+        raise SummarizeError(f"the token is empty; give a real one with --token or {TOKEN_ENV}")
+    if flags.token or is_loopback(flags.host):
+        return
+    raise SummarizeError(
+        f"--host {flags.host} lets other machines in: set a token with --token or {TOKEN_ENV} (clients send 'Authorization: Bearer TOKEN'), "
+        "or keep the default --host 127.0.0.1"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() in LOOPBACK_NAMES
+
+
+def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool = False) -> int:
+    """Serve until a signal; the exit code. A SummarizeError (a bad host, a port in use, a model
+    that cannot load with --strict) is the caller's to show as one line."""
+    check_host(flags)
+    if flags.ray:
+        from summarize.runs.serve.ray_serve import serve_on_ray
+
+        return serve_on_ray(flags, choices, config, notify, debug)
+    from summarize.runs.serve.app import make_app
+    from summarize.runs.serve.metrics import ServeMetrics
+    from summarize.runs.serve.service import Service
+
+    metrics = ServeMetrics()
+    service = Service(load_config(config), choices, flags, notify, metrics)  # the presets checked before the port is taken
+    listening = bind(flags.host, flags.port)
+    server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags)
+    failed: list[SummarizeError] = []
+    loader = threading.Thread(target=_load, args=(service, server, listening, notify, failed), name="summarize-load", daemon=True)
+    with _signals_quiet():
+        loader.start()
+        server.run(sockets=[listening])
+    if failed:
+        raise failed[0]
+    notify("stopped")
+    return EXIT_OK
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, taken here so that a port in use is one line and exit 2, and --port 0
+    tells the ready line which port it got."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        listening = socket.socket(family, kind, proto)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as e:
+        raise SummarizeError(f"cannot listen on {host} port {port}: {e.strerror or e}; pick another --port, or stop what uses it") from None
+    listening.set_inheritable(True)
+    return listening
+
+
+def _load(service, server, listening: socket.socket, notify: Notify, failed: list[SummarizeError]) -> None:
+    """Load the models while uvicorn answers /healthz with 503; then say where it serves. A model
+    that cannot load stops the server (its reason said by the caller)."""
+    try:
+        service.load()
+    except SummarizeError as e:
+        failed.append(e)
+    except Exception as e:  # noqa: BLE001 - one line, as any other start-up error
+        failed.append(SummarizeError(f"the models failed to load ({type(e).__name__}: {first_line(e)}); run with --debug for the traceback"))
+    if failed:
+        server.should_exit = True
+        return
+    while not server.started and not server.should_exit:
+        time.sleep(0.01)
+    host, port = listening.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    notify(f"serving on http://{shown}:{port} ({service.describe()}); Ctrl-C stops")
+
+
+def _uvicorn(app, flags: ServeFlags):
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_config=LOG_CONFIG,
+        access_log=flags.access_log,
+        timeout_graceful_shutdown=flags.grace,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,  # the client address logged is the peer's, never a header's claim
+    )
+    return uvicorn.Server(config)
+
+
+class _Printable(logging.Filter):
+    """uvicorn's lines as ours: one line, no control characters (a path may hold a decoded %0a)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from summarize.outputs.render import one_line
+
+        record.msg, record.args = one_line(record.getMessage()), ()
+        return True
+
+
+# uvicorn's own notices only from warnings up (the ready line is ours); its access log, one line per
+# request (method, path, status: never a header, so never the token), when --access-log.
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"printable": {"()": _Printable}},
+    "formatters": {"plain": {"format": "summarize: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["printable"], "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+class _signals_quiet:
+    """uvicorn handles SIGINT and SIGTERM while it serves, then raises them again once it has stopped
+    so that the default handlers run; a stop we asked for is a clean one: those are caught here."""
+
+    def __enter__(self) -> None:
+        self.previous = {s: signal.signal(s, lambda *_: None) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def __exit__(self, *exc: object) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)

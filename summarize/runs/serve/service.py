@@ -1,0 +1,143 @@
+"""The served summariser, apart from HTTP: the engines loaded once, the options a request may change
+within the server's limits, its documents read (text, a page's HTML, a fetched url), and the batcher
+that runs documents of concurrent requests together. The Ray Serve replica holds one too."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import time
+from dataclasses import fields, replace
+
+from summarize.config import Config, Engine
+from summarize.documents import Document, Failure, Result
+from summarize.engines.device import CPU_GROUP, group_size
+from summarize.engines.protocol import Engines, Extractor, Notify
+from summarize.errors import SummarizeError
+from summarize.options import Choices, Options, make_options
+from summarize.pipeline import Pipeline
+from summarize.runs.serve.batching import Batcher, Watcher
+from summarize.runs.serve.flags import ServeFlags
+from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions, SummarizeRequest, text_document
+
+
+class Service:
+    """One server's summariser. `load()` loads the engines (the server answers 503 until it is done);
+    every request's pipeline shares them, whatever options it asks for."""
+
+    def __init__(self, config: Config, choices: Choices, flags: ServeFlags, notify: Notify, watcher: Watcher = Watcher()):
+        self.config, self.choices, self.flags, self.notify, self.watcher = config, choices, flags, notify, watcher
+        self.options = make_options(config, choices, flags.translate, flags.strict)  # the presets are checked here, before anything loads
+        self.engines: Engines | None = None
+        self.batcher = Batcher(self._run_group, self._group_limit, flags.queue, flags.wait_ms / 1000, watcher)
+
+    @property
+    def ready(self) -> bool:
+        return self.engines is not None
+
+    def load(self) -> None:
+        """Load the engines (their notices said once, here), then start taking documents."""
+        self.engines = Pipeline(self.options, notify=self.notify).engines
+        self.batcher.start()
+
+    def close(self) -> None:
+        self.batcher.close()
+
+    def describe(self) -> str:
+        """What serves, for the ready line: the model and its backend, or the engine; the translator."""
+        engines = self.engines
+        summarizer = engines.summarizer
+        what = (
+            f"{summarizer.engine} engine"
+            if isinstance(summarizer, Extractor)
+            else f"model {summarizer.preset.name}, {summarizer.backend} on {summarizer.device}"
+        )
+        translator = f"translator {engines.translator.preset.name}" if engines.translator else "no translation"
+        return f"{what}; {translator}"
+
+    def options_for(self, wanted: RequestOptions) -> Options:
+        """The server's options with the request's changes; Rejected when the server cannot run them."""
+        engine = wanted.engine or self.options.engine
+        model_free = engine is not Engine.abstractive
+        if wanted.beams is not None and (model_free or wanted.beams > self.flags.max_beams):
+            reason = (
+                f"is over this server's limit of {self.flags.max_beams}" if not model_free else f"is for a model; the {engine} engine picks whole sentences"
+            )
+            raise Rejected(UNPROCESSABLE, f"options.beams {reason}")
+        if wanted.max_words is not None and not model_free:
+            raise Rejected(UNPROCESSABLE, "options.max_words is for engine extractive or lead; for a model, use options.length")
+        if engine is Engine.abstractive and self.options.engine is not Engine.abstractive:
+            raise Rejected(
+                UNPROCESSABLE, f"this server runs no model (it was started with the {self.options.engine} engine); ask for engine extractive or lead"
+            )
+        if wanted.translate and self.options.translator is None:
+            raise Rejected(UNPROCESSABLE, "this server does not translate (it was started with --no-translate); leave out options.translate")
+        changes = {name: getattr(wanted, name) for name in ("engine", "length", "max_words", "beams") if getattr(wanted, name) is not None}
+        if wanted.check is not None:
+            if "check" not in {f.name for f in fields(Choices)}:
+                raise Rejected(UNPROCESSABLE, "options.check: this server has no checks")
+            changes["check"] = wanted.check
+        translate = self.options.translator is not None and wanted.translate is not False
+        try:
+            return make_options(self.config, replace(self.choices, **changes), translate, self.flags.strict)
+        except SummarizeError as e:
+            raise Rejected(UNPROCESSABLE, str(e)) from None
+
+    def read(self, request: SummarizeRequest, deadline: float) -> Document:
+        """The request's Document; Rejected or SummarizeError (one line naming it) when it cannot be
+        read. A url is fetched here, blocking: callers run this off their event loop."""
+        if request.text is not None:
+            return text_document(request, self.flags.max_input_chars)
+        if request.html is not None:
+            return self._page(request.source, request.html.encode("utf-8", "replace"), "text/html; charset=utf-8", None)
+        return self._fetch(request.url, deadline)
+
+    def _fetch(self, url: str, deadline: float) -> Document:
+        from summarize.inputs.web import FetchLimits, fetch_all
+        from summarize.storage import redact
+
+        limits = FetchLimits(allow_private=self.flags.allow_private_urls)
+        limits = replace(limits, deadline=max(0.001, min(limits.deadline, deadline - time.monotonic())))
+        started = time.monotonic()
+        with contextlib.closing(fetch_all([url], ahead=1, per_host=1, limits=limits)) as pages:
+            _, page = next(pages)
+        self.watcher.fetched(time.monotonic() - started)
+        if isinstance(page, SummarizeError):
+            raise page
+        return self._page(url, page.data, page.content_type, redact(page.final_url))
+
+    def _page(self, source: str, data: bytes, content_type: str | None, url: str | None) -> Document:
+        """A page's article (or a text/plain page's text), as the CLI reads one."""
+        from summarize.inputs.reading import _document
+
+        return _document(source, data, self.flags.max_input_chars, url, content_type, html="html" in (content_type or ""))
+
+    def submit(self, work: list[tuple[RequestOptions, Options, Document]], deadline: float) -> list[concurrent.futures.Future]:
+        """Queue documents, each with its options, all or none (batching.QueueFull when there is no room)."""
+        return self.batcher.submit([(wanted.key(), options, doc) for wanted, options, doc in work], deadline)
+
+    def failed(self, options: Options, failure: Failure) -> Result:
+        """A document that could not be read, as the result a local run gives it."""
+        return next(Pipeline(options, engines=self._engines_for(options)).run_all([failure]))[1]
+
+    def _run_group(self, options: Options, docs: list[Document]) -> list[Result]:
+        pipeline = Pipeline(options, engines=self._engines_for(options))
+        return [result for _, result in pipeline.run_all(docs, group_size=len(docs))]
+
+    def _engines_for(self, options: Options) -> Engines:
+        """The loaded engines as these options use them: a model-free engine in place of the model,
+        no translator for translate=false."""
+        from summarize.engines.extractive import EXTRACTORS
+
+        loaded = self.engines
+        summarizer = loaded.summarizer if options.engine is Engine.abstractive else EXTRACTORS[options.engine]
+        return Engines(summarizer, loaded.translator if options.translator is not None else None, loaded.notices)
+
+    def _group_limit(self, options: Options) -> int:
+        """Documents per group: --max-group, else what the device batches well for these options."""
+        engine = self._engines_for(options).summarizer
+        if self.flags.max_group:
+            return self.flags.max_group
+        if isinstance(engine, Extractor):
+            return CPU_GROUP
+        return group_size(engine.device, engine.batch_tokens, int(options.summary_settings.get("num_beams", 1)), engine.preset.max_input_tokens)
