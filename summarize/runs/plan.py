@@ -8,12 +8,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from summarize.config import load_config
 from summarize.documents import Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
 from summarize.inputs.reading import MAX_INPUT_CHARS
-from summarize.options import Choices, Options, option
+from summarize.options import Choices, Options, make_options, option
 from summarize.outputs.render import Format
 from summarize.outputs.sink import Destinations, Sinks, open_sink
 from summarize.runs.signals import EXIT_INTERRUPTED, Stopped
@@ -85,14 +86,16 @@ class RunFlags:
         return [*(self.paths or []), *(read_path_list(self.input_file) if self.input_file else [])]
 
 
-def execute(flags: RunFlags, options: Options, debug: bool, notify, choices: Choices | None = None) -> tuple[Tally, bool]:
-    """Run the plan in the mode the flags ask for; the tally and whether it was a batch. `choices`:
-    the model options as the user gave them (a --server run sends only those)."""
+def execute(flags: RunFlags, choices: Choices, config: Path | None, debug: bool, notify) -> tuple[Tally, bool]:
+    """Run the plan in the mode the flags ask for; the tally and whether it was a batch. The model
+    options are resolved against the presets (--config) here, except for a --server run, which
+    sends only the choices given and leaves the rest to the server."""
+    options = None if flags.server else make_options(load_config(config), choices, flags.translate, flags.strict)
     if flags.skip_existing and not (flags.output_dir or flags.output):
         raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
     _check_overwrite(flags)
-    if flags.server:
-        return _remotely(flags, choices or Choices(), notify)
+    if options is None:
+        return _remotely(flags, choices, notify)
     if flags.ray or flags.ray_address or flags.workers:
         return _on_ray(flags, options, debug, notify), True
     return _locally(flags, options, debug, notify)
@@ -129,8 +132,10 @@ def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
 
     server = Server.connect(flags.server, request_options(choices, flags.translate, flags.strict), notify)  # before any output is opened
     reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
-    with server.http:
+    try:
         tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, reading, notify, advance))
+    finally:
+        server.http.close()
     if server.lost:  # what is finished is written and kept; the rest is left
         if tally.done or tally.failures or tally.skipped:
             notify(tally.line())

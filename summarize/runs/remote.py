@@ -27,9 +27,9 @@ from summarize.inputs.datasets import Fields
 from summarize.inputs.reading import read_documents
 from summarize.options import Choices
 from summarize.outputs.sink import Sink
+from summarize.runs.serve.flags import TOKEN_ENV  # the server's --token; the client sends it as a Bearer token
 from summarize.runs.signals import SignalTrap, Stopped
 
-TOKEN_ENV = "SUMMARIZE_TOKEN"  # the server's --token (runs.serve.flags reads the same variable); sent as a Bearer token
 BATCH = 8  # documents per request: the server's batcher groups requests anyway, this saves round trips
 IN_FLIGHT = 4  # requests waiting for an answer at once: enough to keep the server's queue fed, never a flood
 CONNECT_S = 5.0  # a server that does not take the connection in this long is not answering
