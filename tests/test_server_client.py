@@ -108,9 +108,7 @@ def test_a_server_that_does_not_answer_is_one_line_and_exit_2(run, tmp_path):
     port = free_port()  # nothing listens there
     done = run("-", "--server", f"http://127.0.0.1:{port}", "-o", tmp_path / "out", input=SHORT, config=None)
     assert done.exit_code == 2
-    assert one_line(done.stderr) == (
-        f"summarize: error: server http://127.0.0.1:{port}: not answering (Connection refused); start it with summarize serve"
-    )
+    assert one_line(done.stderr) == (f"summarize: error: server http://127.0.0.1:{port}: not answering (Connection refused); start it with summarize serve")
     assert done.stdout == "" and not (tmp_path / "out").exists()
 
 
