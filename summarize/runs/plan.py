@@ -135,7 +135,7 @@ def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
     try:
         tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, reading, notify, advance))
     finally:
-        server.http.close()
+        server.close()
     if server.lost:  # what is finished is written and kept; the rest is left
         if tally.done or tally.failures or tally.skipped:
             notify(tally.line())

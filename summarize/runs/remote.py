@@ -4,11 +4,14 @@ local run gives (every --format, --output-dir, --output, the tally and the exit 
 
 Documents go in order, several to a request (the batch endpoint) with a few requests in flight, and
 each Result is rebuilt from the server's JSON with this side's source, url, date and reading
-warnings. Nothing here loads a model: the import is httpx and the readers, so the client starts fast.
+warnings. Nothing here loads a model: the imports are the standard library's HTTP client and the readers, so the
+client starts fast.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import threading
 import time
@@ -16,10 +19,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError, first_line
@@ -56,48 +58,94 @@ def request_options(choices: Choices, translate: bool | None, strict: bool) -> d
     return {name: str(value) if hasattr(value, "value") else value for name, value in options.items()}
 
 
-@dataclass
-class Server:
-    """A running `summarize serve`, as this run talks to it."""
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str  # the HTTP reason phrase
+    retry_after: str | None
+    body: bytes
 
-    url: str
-    options: dict[str, Any]
-    http: httpx.Client = field(repr=False)
-    lost: str | None = None  # set when it stopped answering mid-run: the run's error line
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def error(self) -> str:
+        """The server's one-line error ({"error": …}), else the status's reason phrase."""
+        try:
+            said = self.json().get("error")
+        except (ValueError, AttributeError):
+            said = None
+        return first_line(ValueError(said)) if isinstance(said, str) and said.strip() else self.reason or "no reason given"
+
+
+class Server:
+    """A running `summarize serve`, as this run talks to it: plain HTTP/1.1 over the standard
+    library's http.client (a client that starts fast), a kept-alive connection per request in flight."""
+
+    def __init__(self, url: str, options: dict[str, Any]):
+        self.url, self.options = url.rstrip("/"), options
+        parts = urlsplit(self.url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SummarizeError(f"--server {url!r}: give the address of a running summarize serve, like http://127.0.0.1:8000")
+        self.parts, self.base = parts, parts.path.rstrip("/")  # a server behind a proxy may sit under a path
+        token = os.environ.get(TOKEN_ENV)
+        self.headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        self.idle: list[http.client.HTTPConnection] = []
+        self.lock = threading.Lock()
+        self.lost: str | None = None  # set when it stopped answering mid-run: the run's error line
 
     @classmethod
     def connect(cls, url: str, options: dict[str, Any], notify: Callable[[str], None]) -> Server:
         """The server, checked to answer (and waited for while it loads its models) before any
         output is opened; raises SummarizeError, one line, when it does not."""
-        url = url.rstrip("/")
-        if not url.lower().startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
-            raise SummarizeError(f"--server {url!r}: give the address of a running summarize serve, like http://127.0.0.1:8000")
-        token = os.environ.get(TOKEN_ENV)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        http = httpx.Client(base_url=url, headers=headers, timeout=httpx.Timeout(ANSWER_S, connect=CONNECT_S), trust_env=False)
-        server = cls(url, options, http)
-        server.wait_ready(notify)
-        return server
-
-    def wait_ready(self, notify: Callable[[str], None]) -> None:
+        server = cls(url, options)
         said, until = False, time.monotonic() + READY_S
         while True:
             try:
-                status = self.http.get("/healthz", timeout=CONNECT_S).status_code
-            except httpx.HTTPError as e:
-                raise SummarizeError(self.not_answering(e)) from None
+                status = server.request("GET", "/healthz", wait=CONNECT_S).status
+            except _Lost as e:
+                raise SummarizeError(str(e)) from None
             if status != 503 or time.monotonic() > until:
                 break
             if not said:
-                notify(f"waiting for the server at {self.url} to load its models")
+                notify(f"waiting for the server at {server.url} to load its models")
                 said = True
             time.sleep(0.5)
         if status != 200:
-            raise SummarizeError(f"server {self.url}: not ready (GET /healthz answered {status}); is it a summarize serve? start one with summarize serve")
+            raise SummarizeError(f"server {server.url}: not ready (GET /healthz answered {status}); is it a summarize serve? start one with summarize serve")
+        return server
 
-    def not_answering(self, error: httpx.HTTPError) -> str:
-        reason = "no answer in time" if isinstance(error, httpx.TimeoutException) else first_line(error, 120).split("] ", 1)[-1]  # no "[Errno 111] "
+    def request(self, method: str, path: str, body: bytes | None = None, wait: float = ANSWER_S) -> Answer:
+        """One request on a kept-alive connection (one the server has closed since is replaced),
+        its answer waited for `wait` seconds; raises _Lost when the server does not answer."""
+        with self.lock:
+            connection, reused = (self.idle.pop(), True) if self.idle else (self._open(), False)
+        try:
+            if connection.sock is None:
+                connection.connect()  # within CONNECT_S
+            connection.sock.settimeout(wait)
+            connection.request(method, self.base + path, body=body, headers=self.headers)
+            response = connection.getresponse()
+            answer = Answer(response.status, response.reason, response.getheader("Retry-After"), response.read())
+        except (OSError, http.client.HTTPException) as e:
+            connection.close()
+            if reused:
+                return self.request(method, path, body, wait)
+            raise _Lost(self._not_answering(e)) from None
+        with self.lock:
+            self.idle.append(connection)
+        return answer
+
+    def _open(self) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self.parts.scheme.lower() == "https" else http.client.HTTPConnection
+        return kind(self.parts.hostname, self.parts.port, timeout=CONNECT_S) if self.parts.port else kind(self.parts.hostname, timeout=CONNECT_S)
+
+    def _not_answering(self, error: BaseException) -> str:
+        reason = "no answer in time" if isinstance(error, TimeoutError) else first_line(error, 120).split("] ", 1)[-1]  # no "[Errno 111] "
         return f"server {self.url}: not answering ({reason}); start it with summarize serve"
+
+    def close(self) -> None:
+        for connection in self.idle:
+            connection.close()
 
     def summarise(self, docs: list[tuple[str, Document]]) -> list[dict[str, Any] | Refusal]:
         """Each (id, document) as the server's result dict, or the server's refusal of it.
@@ -118,23 +166,21 @@ class Server:
         return body if doc.title is None else {**body, "title": doc.title}
 
     def _post(self, path: str, body: Any) -> Any:
-        """The answer's JSON on 200, else the server's one-line reason; 503 (busy) is waited out."""
+        """The answer's JSON on 200, else the server's refusal; 503 (busy) is waited out."""
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         for _ in range(BUSY_TRIES):
-            try:
-                response = self.http.post(path, json=body)
-            except httpx.HTTPError as e:
-                raise _Lost(self.not_answering(e)) from None
-            if response.status_code != 503 or "retry-after" not in response.headers:
+            answer = self.request("POST", path, data)
+            if answer.status != 503 or answer.retry_after is None:
                 break
-            time.sleep(min(5.0, float(response.headers["retry-after"] or 1)))
-        if response.status_code == 401:
+            time.sleep(min(5.0, float(answer.retry_after or 1)))
+        if answer.status == 401:
             raise _Lost(
-                f"server {self.url}: refused ({_reason(response)}); set {TOKEN_ENV} to the token it was started with (summarize serve --token / {TOKEN_ENV})"
+                f"server {self.url}: refused ({answer.error()}); set {TOKEN_ENV} to the token it was started with (summarize serve --token / {TOKEN_ENV})"
             )
-        if response.status_code != 200:
-            return Refusal(response.status_code, _reason(response))
+        if answer.status != 200:
+            return Refusal(answer.status, answer.error())
         try:
-            return response.json()
+            return answer.json()
         except ValueError:
             raise _Lost(f"server {self.url}: answered something that is not JSON; is it a summarize serve?") from None
 
@@ -149,14 +195,6 @@ class Refusal:
 
 class _Lost(Exception):
     """The server stopped answering (or refused the token): no later request can do better."""
-
-
-def _reason(response: httpx.Response) -> str:
-    try:
-        said = response.json().get("error")
-    except (ValueError, AttributeError):
-        said = None
-    return first_line(ValueError(said)) if isinstance(said, str) and said.strip() else response.reason_phrase or "no reason given"
 
 
 @dataclass(frozen=True)
