@@ -185,12 +185,13 @@ _EVENTS = itertools.count()
 
 
 class NewsServer:
-    """A local site on 127.0.0.1 in a thread: routes by path; counts requests (by path, and at once),
+    """A local site on 127.0.0.1 (or another loopback address, and a chosen port) in a thread: routes by path; counts requests (by path, and at once),
     the responses sent in full (by path), and remembers their headers and when they started and ended
     (as `spans` in one order of events across servers). It stops with the test (the `site` fixtures)
     or with the process."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        assert host.startswith("127."), "test servers stay on loopback"
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.served: Counter[str] = Counter()
@@ -201,9 +202,10 @@ class NewsServer:
         self.most_at_once = 0
         self.seen_headers: list[dict[str, str]] = []
         self.stopping = threading.Event()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = ThreadingHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://{host}:{self.port}"
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def url(self, path: str) -> str:

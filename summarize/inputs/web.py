@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from summarize.errors import SummarizeError
+from summarize.inputs import addresses
 from summarize.storage import redact
 
 if TYPE_CHECKING:  # imported where used: a thread pool's module at start-up costs every run
@@ -35,6 +36,10 @@ class FetchLimits:
     deadline: float = 30.0  # the whole download, redirects included: a slow drip can't stretch it
     max_redirects: int = 5
     max_bytes: int = 10 * 1024 * 1024
+    # False on a server: refuse hosts that resolve to loopback, private, link-local… addresses (addresses.py),
+    # judged on the address actually connected to, for the first URL and every redirect. The CLI keeps True:
+    # its user may summarise intranet pages.
+    allow_private: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class _Fetcher:
             max_redirects=limits.max_redirects,
             timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout, pool=limits.deadline),
             limits=httpx.Limits(max_connections=ahead, max_keepalive_connections=ahead),
+            transport=None if limits.allow_private else _guarded_transport(ahead),
             headers={
                 "User-Agent": user_agent(),
                 "Accept": "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8",
@@ -189,6 +195,8 @@ class _Fetcher:
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as error:
                 return SummarizeError(f"{shown}: {redact(_describe(error, parts.hostname, self.limits))}")
+            except _Refused as refused:
+                return SummarizeError(f"{shown}: refused: {refused.describe(httpx.URL(url).raw_host.decode('ascii'))}")
 
     async def _download(self, url: str) -> Fetched | SummarizeError:
         async with self.client.stream("GET", url) as response:
@@ -274,3 +282,98 @@ def _os_reason(error: BaseException) -> str | None:
             reason = os.strerror(error.errno)  # asyncio's own strerror is "Connect call failed (…)"
         error = error.__cause__ or error.__context__
     return reason
+
+
+class _Refused(Exception):
+    """A host that resolves to an address a server must not fetch from (FetchLimits.allow_private False)."""
+
+    def __init__(self, host: str, address: str | None, kind: str) -> None:
+        super().__init__(host, address, kind)
+        self.host, self.address, self.kind = host, address, kind
+
+    def describe(self, asked: str) -> str:
+        """The rest of the one-line message; `asked` is the URL's own host, as httpx spells it."""
+        article = "an" if self.kind[0] in "aeiou" else "a"
+        if self.address is None:
+            what = f"is {article} {self.kind} host"
+        elif self.address == self.host:
+            what = f"is {article} {self.kind} address"
+        else:
+            what = f"resolves to {self.address}, {article} {self.kind} address"
+        subject = self.host if self.host == asked else f"redirected to {self.host}, which"
+        return f"{subject} {what}; the server fetches public pages only (start it with --allow-private-urls to allow private addresses)"
+
+
+class _GuardedBackend:
+    """httpcore's network backend, guarded: resolves a host once, refuses it unless every address is public,
+    then connects to those very addresses. What was checked is what is connected to, so DNS that answers
+    differently the second time (rebinding) gains nothing; redirects open their connections here too.
+    TLS still verifies and sends the host name: httpcore starts it on top, with the URL's host."""
+
+    def __init__(self) -> None:
+        import httpcore
+
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options=None):
+        import httpcore
+
+        if addresses.is_metadata_host(host):
+            raise _Refused(host, None, "cloud metadata")
+        found = await self._resolve(host, port, timeout)
+        for address in found:
+            kind = addresses.private_kind(address)
+            if kind is not None:
+                raise _Refused(host, address, kind)
+        failure = None
+        for address in found:
+            try:
+                return await self.inner.connect_tcp(address, port, timeout=timeout, local_address=local_address, socket_options=socket_options)
+            except httpcore.ConnectError as error:
+                failure = error
+        raise failure
+
+    async def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """Every address the host has, in the resolver's order, once each; failures as httpcore's."""
+        import asyncio
+        import socket
+
+        import httpcore
+
+        try:
+            async with asyncio.timeout(timeout):
+                found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError as error:
+            raise httpcore.ConnectTimeout(f"no address for {host} within {timeout:g} s") from error
+        except OSError as error:
+            raise httpcore.ConnectError(str(error)) from error
+        if not found:
+            raise httpcore.ConnectError(f"no address for {host}")
+        return list(dict.fromkeys(sockaddr[0] for *_, sockaddr in found))
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise _Refused(path, None, "local socket")  # httpcore only asks for one when given uds=, which we never give
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def _guarded_transport(connections: int):
+    """httpx's transport over _GuardedBackend. Passing a transport also turns off proxies from the
+    environment: through a proxy the address connected to would be the proxy's, not the page's."""
+    import httpcore
+    import httpx
+
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    # httpx (0.29) takes no network backend, but its transport's pool is httpcore's, which does.
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        raise RuntimeError("this httpx keeps its connection pool elsewhere: the private-address guard cannot be installed")
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_GuardedBackend(),
+    )
+    return transport

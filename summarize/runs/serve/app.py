@@ -136,8 +136,9 @@ def _api(app: FastAPI, service: Service, flags: ServeFlags, metrics: ServeMetric
         `summarize --format json` gives a failed input. Problems of the whole request are a 4xx."""
         if not body:
             raise Rejected(UNPROCESSABLE, "the batch is empty; send a JSON array of request objects")
-        if len(body) > flags.max_batch:
-            raise Rejected(TOO_LARGE, f"the batch has {len(body)} documents, over this server's limit of {flags.max_batch}; split it")
+        limit = min(flags.max_batch, flags.queue)  # more than the queue holds could never be let in
+        if len(body) > limit:
+            raise Rejected(TOO_LARGE, f"the batch has {len(body)} documents, over this server's limit of {limit}; split it")
         return await _summarize(service, flags, metrics, body, request, alone=False)
 
     @app.get("/healthz", summary="200 once the models are loaded, 503 before")
@@ -160,12 +161,12 @@ async def _summarize(service: Service, flags: ServeFlags, metrics: ServeMetrics,
     deadline = time.monotonic() + flags.deadline
     options = [_options(service, one, i, alone) for i, one in enumerate(asked)]
     read = await asyncio.gather(*(_read(service, one, deadline, alone) for one in asked))
-    work = [(one.options, opts, doc) for one, opts, doc in zip(asked, options, read) if isinstance(doc, Document)]
+    work = [(opts, doc) for opts, doc in zip(options, read) if isinstance(doc, Document)]
     try:
         futures = service.submit(work, deadline)
     except QueueFull:
         raise Rejected(UNAVAILABLE, f"the server is busy ({flags.queue} documents waiting); try again shortly", {"Retry-After": RETRY_AFTER}) from None
-    done = iter(await _wait(futures, deadline, request, flags.deadline))
+    done = iter(await _wait(futures, deadline, request, flags.deadline, service.batcher.poke))
     results = [next(done) if isinstance(doc, Document) else service.failed(opts, doc) for opts, doc in zip(options, read)]
     answers = []
     for one, result in zip(asked, results):
@@ -195,7 +196,7 @@ async def _read(service: Service, asked: SummarizeRequest, deadline: float, alon
         return Failure(asked.source, str(e), url=asked.url)
 
 
-async def _wait(futures: list, deadline: float, request: Request, seconds: float) -> list:
+async def _wait(futures: list, deadline: float, request: Request, seconds: float, poke: Callable[[], None]) -> list:
     """The futures' results; on the deadline, or when the client hangs up, those not started are
     given up (the batcher skips them)."""
     if not futures:
@@ -211,6 +212,7 @@ async def _wait(futures: list, deadline: float, request: Request, seconds: float
     results.cancel()
     for future in futures:
         future.cancel()
+    poke()
     if gone in finished:
         raise ClientGone
     raise Rejected(TIMED_OUT, f"no answer within the server's deadline of {seconds:g} s; try again later, or send fewer documents at once")
@@ -334,7 +336,13 @@ class Guard:
                 return b"", error(TOO_LARGE, self._too_large())
             chunks.append(chunk)
             if not message.get("more_body"):
-                return b"".join(chunks), None
+                break
+        body = b"".join(chunks)
+        try:
+            body.decode("utf-8")  # JSON is UTF-8 (RFC 8259); anything else is binary data or a wrong encoding
+        except UnicodeDecodeError as e:
+            return b"", error(BAD_REQUEST, f"the body is not UTF-8 (byte {e.start}); send JSON text in UTF-8")
+        return body, None
 
     def _too_large(self) -> str:
         return f"the body is over this server's limit of {self.max_body} bytes; send less at once (a batch in parts), or raise --max-body"

@@ -52,6 +52,7 @@ class Batcher:
         self.waiting: deque[Job] = deque()
         self.changed = threading.Condition()
         self.closed = False
+        self.draining = False
         self.worker = threading.Thread(target=self._work, name="summarize-batcher", daemon=True)
 
     def start(self) -> None:
@@ -78,44 +79,66 @@ class Batcher:
             self.watcher.depth(0)
             self.changed.notify_all()
 
+    def drain(self) -> None:
+        """The server is stopping: run what waits now, without waiting for groups to fill."""
+        with self.changed:
+            self.draining = True
+            self.changed.notify_all()
+
+    def poke(self) -> None:
+        """A client gave up (its futures cancelled): its jobs leave the queue now, not at their turn."""
+        with self.changed:
+            self.changed.notify_all()
+
     def _work(self) -> None:
-        while True:
-            group = self._next_group()
-            if group is None:
-                return
+        while (group := self._next_group()) is not None:
             if group:
                 self._run(group)
 
     def _next_group(self) -> list[Job] | None:
-        """The oldest job's group, once full or once the oldest has waited `wait`; None when closed."""
+        """The oldest job's group, once it is full, or once the oldest job has waited `wait` (or
+        reached its deadline); None when closed."""
         with self.changed:
-            while not self.waiting and not self.closed:
-                self.changed.wait()
-            if self.closed:
-                return None
-            first = self.waiting[0]
-            limit = max(1, self.limit(first.context))
-            while not self.closed and sum(job.key == first.key for job in self.waiting) < limit:
-                left = first.queued + self.wait - time.monotonic()
-                if left <= 0:
-                    break
+            while True:
+                self._drop_gone()
+                if self.closed:
+                    return None
+                if not self.waiting:
+                    self.changed.wait()
+                    continue
+                first = self.waiting[0]
+                limit = max(1, self.limit(first.context))
+                left = min(first.queued + self.wait, first.deadline) - time.monotonic()
+                if self.draining or left <= 0 or sum(job.key == first.key for job in self.waiting) >= limit:
+                    return self._take(first.key, limit)
                 self.changed.wait(left)
-            return self._take(first.key, limit)
+
+    def _drop_gone(self) -> None:
+        """Leave out the jobs whose client went away (a cancelled future) and those past their deadline."""
+        now, kept = time.monotonic(), deque()
+        for job in self.waiting:
+            if job.future.cancelled():
+                self.watcher.dropped("client_gone")
+            elif job.deadline <= now:
+                if job.future.set_running_or_notify_cancel():
+                    job.future.set_exception(DeadlinePassed())
+                self.watcher.dropped("deadline")
+            else:
+                kept.append(job)
+        if len(kept) != len(self.waiting):
+            self.waiting = kept
+            self.watcher.depth(len(kept))
 
     def _take(self, key: Hashable, limit: int) -> list[Job]:
-        """Up to `limit` jobs with this key, oldest first, leaving out those whose client went away
-        (a cancelled future) and those past their deadline."""
-        group, kept, now = [], deque(), time.monotonic()
+        """Up to `limit` waiting jobs with this key, oldest first, each marked running."""
+        group, kept = [], deque()
         for job in self.waiting:
             if len(group) >= limit or job.key != key:
                 kept.append(job)
-            elif job.deadline <= now:
-                job.future.set_exception(DeadlinePassed())
-                self.watcher.dropped("deadline")
-            elif not job.future.set_running_or_notify_cancel():
-                self.watcher.dropped("client_gone")
-            else:
+            elif job.future.set_running_or_notify_cancel():
                 group.append(job)
+            else:  # cancelled since _drop_gone
+                self.watcher.dropped("client_gone")
         self.waiting = kept
         self.watcher.depth(len(kept))
         return group

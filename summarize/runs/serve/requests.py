@@ -41,10 +41,6 @@ class RequestOptions(BaseModel):
     beams: int | None = Field(None, ge=1, le=MAX_BEAMS, description="Beam search width, at most the server's --max-beams.")
     check: bool | None = Field(None, description="Check the summary's names and numbers against the article.")
 
-    def key(self) -> tuple:
-        """Requests with equal keys share a pipeline group."""
-        return tuple(self.model_dump().values())
-
 
 class SummarizeRequest(BaseModel):
     """One article: exactly one of text, url or html."""

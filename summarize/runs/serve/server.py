@@ -4,13 +4,18 @@ connections, the requests in progress finished within --grace, exit 0."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import socket
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from summarize.config import load_config
 from summarize.engines.protocol import Notify
@@ -44,6 +49,8 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
     """Serve until a signal; the exit code. A SummarizeError (a bad host, a port in use, a model
     that cannot load with --strict) is the caller's to show as one line."""
     check_host(flags)
+    if not flags.ray and (flags.ray_address or flags.replicas != 1):
+        raise SummarizeError(f"{'--ray-address' if flags.ray_address else '--replicas'} is for --ray; add --ray, or leave it out")
     if flags.ray:
         from summarize.runs.serve.ray_serve import serve_on_ray
 
@@ -55,7 +62,12 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
     metrics = ServeMetrics()
     service = Service(load_config(config), choices, flags, notify, metrics)  # the presets checked before the port is taken
     listening = bind(flags.host, flags.port)
-    server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags)
+
+    def stopping(sig: signal.Signals) -> None:
+        notify(f"{sig.name}: stopping; the requests in progress get up to {flags.grace:g} s (--grace) to finish")
+        service.batcher.drain()
+
+    server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags, stopping)
     failed: list[SummarizeError] = []
     loader = threading.Thread(target=_load, args=(service, server, listening, notify, failed), name="summarize-load", daemon=True)
     with _signals_quiet():
@@ -63,8 +75,24 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
         server.run(sockets=[listening])
     if failed:
         raise failed[0]
+    _leave_busy_threads([loader, service.batcher.worker], notify)
     notify("stopped")
     return EXIT_OK
+
+
+def _leave_busy_threads(threads: list[threading.Thread], notify: Notify) -> None:
+    """A model call still running past --grace (or models still loading) would hold up, or crash,
+    the interpreter's shutdown: the process ends at once instead, with exit 0 all the same."""
+    started = [t for t in threads if t.ident is not None]
+    for thread in started:
+        thread.join(1)  # the batcher's worker ends as soon as it sees the queue closed
+    if not any(t.is_alive() for t in started):
+        return
+    notify("stopped; a model call still running was given up")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(EXIT_OK)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -101,8 +129,16 @@ def _load(service, server, listening: socket.socket, notify: Notify, failed: lis
     notify(f"serving on http://{shown}:{port} ({service.describe()}); Ctrl-C stops")
 
 
-def _uvicorn(app, flags: ServeFlags):
+def _uvicorn(app, flags: ServeFlags, on_stop: Callable[[signal.Signals], None]):
     import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, which also tells `on_stop` of the first SIGTERM or Ctrl-C."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if not self.should_exit:
+                on_stop(signal.Signals(sig))
+            super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
         app,
@@ -113,7 +149,7 @@ def _uvicorn(app, flags: ServeFlags):
         server_header=False,
         proxy_headers=False,  # the client address logged is the peer's, never a header's claim
     )
-    return uvicorn.Server(config)
+    return Server(config)
 
 
 class _Printable(logging.Filter):

@@ -112,9 +112,9 @@ class Service:
 
         return _document(source, data, self.flags.max_input_chars, url, content_type, html="html" in (content_type or ""))
 
-    def submit(self, work: list[tuple[RequestOptions, Options, Document]], deadline: float) -> list[concurrent.futures.Future]:
+    def submit(self, work: list[tuple[Options, Document]], deadline: float) -> list[concurrent.futures.Future]:
         """Queue documents, each with its options, all or none (batching.QueueFull when there is no room)."""
-        return self.batcher.submit([(wanted.key(), options, doc) for wanted, options, doc in work], deadline)
+        return self.batcher.submit([(_group_key(options), options, doc) for options, doc in work], deadline)
 
     def failed(self, options: Options, failure: Failure) -> Result:
         """A document that could not be read, as the result a local run gives it."""
@@ -141,3 +141,8 @@ class Service:
         if isinstance(engine, Extractor):
             return CPU_GROUP
         return group_size(engine.device, engine.batch_tokens, int(options.summary_settings.get("num_beams", 1)), engine.preset.max_input_tokens)
+
+
+def _group_key(options: Options) -> tuple:
+    """Documents whose options are equal in what a request may change run in one group."""
+    return (options.engine, options.length, options.max_words, options.beams, options.translator is not None, getattr(options, "check", None))
