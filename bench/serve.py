@@ -271,6 +271,7 @@ class Measured:
     client_start_s: float = 0.0
     clients: list[dict] = field(default_factory=list)
     endurance: dict = field(default_factory=dict)
+    load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average at the start and the end
 
 
 def measure(tmp: Path, config: Path, args: argparse.Namespace) -> Measured:
@@ -282,7 +283,7 @@ def measure(tmp: Path, config: Path, args: argparse.Namespace) -> Measured:
     run_process(
         [*summarize_argv(), str(one), "--config", str(config), "--backend", "ctranslate2", "--output", str(tmp / "warm-up.jsonl")]
     )  # the conversion, once
-    found = Measured()
+    found = Measured(load=(os.getloadavg()[0], 0.0))
     with serving(config, "ctranslate2", tmp) as served:
         found.served = throughput(served, texts)
         found.overhead = overhead(served, texts[0], args.repeats)
@@ -292,6 +293,7 @@ def measure(tmp: Path, config: Path, args: argparse.Namespace) -> Measured:
     found.client_start_s = client_start(article, args.repeats)
     with serving(config, "torch", tmp) as served:
         found.clients.append(client_against_cli(served, article, config, "torch", args.repeats))
+    found.load = (found.load[0], os.getloadavg()[0])
     return found
 
 
@@ -350,7 +352,8 @@ def report(found: Measured, args: argparse.Namespace) -> str:
         "| --- | ---: | ---: | --- |",
         *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
         "",
-        f"(d) took {end['wall_s']:.1f} s" + (f"; first error: {str(end['first_error'])[:300]}" if end["first_error"] else "") + ".",
+        f"(d) took {end['wall_s']:.1f} s" + (f"; first error: {str(end['first_error'])[:300]}" if end["first_error"] else "") + ". "
+        f"Load average (1 min) at the start and the end: {found.load[0]:.2f}, {found.load[1]:.2f} (other work on the machine slows both sides).",
         "",
     ]
     return "\n".join(lines)

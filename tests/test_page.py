@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from helpers import ARTICLE, SHORT
-from served import TOKEN, served
+from serving import serving
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TOKEN = "test-token-0123456789"
 MAX_CHARS = 400  # the server's --max-input-chars: the example article is over it
 ARTICLE_TEXT = f"{SHORT} Подрядчиков выберут на конкурсе. Итоги подведут в апреле."
 SHOTS = Path(tempfile.gettempdir())
@@ -25,8 +26,8 @@ if CHROMIUM is None:
 
 @pytest.fixture(scope="module")
 def server(fast_config):
-    with served(fast_config, "--max-input-chars", str(MAX_CHARS)) as url:
-        yield url
+    with serving(fast_config, "--max-input-chars", str(MAX_CHARS)) as served:
+        yield served.base
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +112,8 @@ def test_an_empty_article_and_a_server_refusal_are_one_line_in_the_alert(server,
 
 
 def test_a_server_that_went_away_is_said_in_the_alert(fast_config, open_page):
-    with served(fast_config) as url:
-        page = open_page(url)
+    with serving(fast_config) as served:
+        page = open_page(served.base)
     page.fill("#article", ARTICLE_TEXT)  # the server is stopped now
     page.click("#go")
     wait_for_answer(page)
@@ -162,8 +163,8 @@ def test_flagged_spans_are_highlighted_and_server_text_is_never_markup(server, o
 
 
 def test_a_token_is_asked_for_kept_for_the_tab_and_sent(fast_config, open_page):
-    with served(fast_config, token=TOKEN) as url:
-        page = open_page(url)
+    with serving(fast_config, token=TOKEN) as served:
+        page = open_page(served.base)
         page.fill("#article", ARTICLE_TEXT)
         page.click("#go")
         wait_for_answer(page)

@@ -6,23 +6,25 @@ alone."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
 import pytest
 from helpers import ARTICLE, ROOT, SHORT, clean_env, make_folder, parse_jsonl, read_output, write_jsonl
-from served import TOKEN, free_port, served
+from serving import serving
 
 pytestmark = pytest.mark.slow
 MAX_CHARS = 400  # the server's --max-input-chars: the example article is over it, SHORT is not
+TOKEN = "test-token-0123456789"
 
 
 @pytest.fixture(scope="module")
 def server(fast_config):
     """One server for the module, with a token (every test sends it unless it tests without) and a
     character limit lower than the client's, so that the server can refuse what the client read."""
-    with served(fast_config, "--max-input-chars", str(MAX_CHARS), token=TOKEN) as url:
-        yield url
+    with serving(fast_config, "--max-input-chars", str(MAX_CHARS), token=TOKEN) as served:
+        yield served.base
 
 
 @pytest.fixture
@@ -34,6 +36,13 @@ def client(run, server, monkeypatch):
         return run(*args, "--server", server, input=input, config=None)
 
     return run_client
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound and let go): a server that does not answer."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def one_line(stderr: str) -> str:
