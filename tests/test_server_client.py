@@ -9,9 +9,12 @@ import json
 import socket
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
-from helpers import ARTICLE, ROOT, SHORT, clean_env, make_folder, parse_jsonl, read_output, write_jsonl
+from helpers import ARTICLE, ROOT, SHORT, clean_env, make_folder, parse_jsonl, read_output, slow_config, write_jsonl
 from serving import serving
 
 pytestmark = pytest.mark.slow
@@ -119,6 +122,40 @@ def test_a_server_that_does_not_answer_is_one_line_and_exit_2(run, tmp_path):
     assert done.exit_code == 2
     assert one_line(done.stderr) == (f"summarize: error: server http://127.0.0.1:{port}: not answering (Connection refused); start it with summarize serve")
     assert done.stdout == "" and not (tmp_path / "out").exists()
+
+
+def test_skip_existing_resumes_what_the_server_already_summarised(client, tmp_path):
+    news = make_folder(tmp_path / "news", 3)
+    first = client(news, "-o", tmp_path / "out", "--format", "json")
+    (news / "003.txt").write_text(SHORT + " Новость номер 3.", encoding="utf-8")
+    again = client(news, "-o", tmp_path / "out", "--format", "json", "--skip-existing")
+    assert first.exit_code == 0 and again.exit_code == 0, again.stderr
+    assert "1 done, 0 failed, 3 skipped (already written)" in again.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["000.json", "001.json", "002.json", "003.json"]
+
+
+def test_a_server_that_dies_mid_run_leaves_what_is_written_and_says_so_in_one_line(run, fast_config, models, tmp_path, monkeypatch):
+    """The server is killed once the first result is written: the finished files stay, the tally
+    says how many are left, and the run ends with the not-answering line and exit 2."""
+    news, out = make_folder(tmp_path / "news", 40), tmp_path / "out"
+    with serving(slow_config(tmp_path / "slow.toml", models["t5"]), "--model", "slow", "--no-translate", "--max-group", "1") as served:
+        killer = threading.Thread(target=_kill_at_first_file, args=(served.process, out), daemon=True)
+        killer.start()
+        done = run(news, "--server", served.base, "-o", out, "--format", "json", config=None)
+        killer.join(5)
+    assert done.exit_code == 2, done.stderr
+    *before, last = done.stderr.strip().splitlines()
+    assert last.startswith(f"summarize: error: server {served.base}: not answering (") and last.endswith("start it with summarize serve")
+    written = sorted(out.iterdir())
+    assert 1 <= len(written) < 40 and all(json.loads(p.read_text(encoding="utf-8"))["summary_ru"] for p in written)
+    assert any(f"{len(written)} done, 0 failed, {40 - len(written)} left" in line for line in before), done.stderr
+
+
+def _kill_at_first_file(process: subprocess.Popen, folder: Path) -> None:
+    until = time.monotonic() + 120
+    while time.monotonic() < until and not (folder.is_dir() and any(folder.iterdir())):
+        time.sleep(0.01)
+    process.kill()
 
 
 @pytest.mark.parametrize("token", [None, "wrong"])
