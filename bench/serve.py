@@ -5,7 +5,8 @@ presets on bench/models.py's random-weight models) on a free 127.0.0.1 port, aga
 user runs it, on the same articles (bench/corpus.py, written to a temporary folder only):
 
 (a) throughput: 16 concurrent clients, one article a request, over 32 articles, against the batch
-    CLI's articles/s past its fixed cost ((N-1) / (wall_N - wall_1), as the Ray bench counts it);
+    CLI's articles/s past its fixed cost ((N-1) / (wall_N - wall_1), as the Ray bench counts it),
+    the two measured back to back in --rounds rounds, the best of each side kept;
 (b) overhead: one article through the warm server, the round trip minus the result's `seconds`
     (the pipeline's own time), median of a few;
 (c) the `--server` client: process start → its first request reaching a local listener, and
@@ -142,7 +143,6 @@ def post_all(url: str, bodies: list[dict], clients: int, on_answer=None) -> tupl
 
 def throughput(served: Served, texts: list[str]) -> dict:
     """(a) the server's articles/s with CLIENTS concurrent clients over the articles."""
-    post_all(served.url, [{"text": texts[0]}], 1)  # warm: the first group pays one-time costs
     wall, answers = post_all(served.url, [{"text": t} for t in texts], CLIENTS)
     failed = [a for a in answers if not isinstance(a, dict) or a.get("error")]
     if failed:
@@ -160,6 +160,16 @@ def cli_throughput(one: Path, many: Path, config: Path, tmp: Path, count: int) -
             raise SystemExit(f"bench serve: {' '.join(argv[1:])} failed: {run.stderr[-2000:]}")
         walls.append(run.wall_s)
     return {"walls": walls, "overall": count / walls[1], "steady": (count - 1) / (walls[1] - walls[0])}
+
+
+def best_of_rounds(served: Served, texts: list[str], cli: tuple, rounds: int) -> tuple[dict, dict]:
+    """(a) the server and the CLI measured back to back, `rounds` times, the best of each kept: other
+    work on the machine comes and goes, and this way both sides had the same chance of a quiet spell."""
+    server_runs, cli_runs = [], []
+    for _ in range(rounds):
+        cli_runs.append(cli_throughput(*cli))
+        server_runs.append(throughput(served, texts))
+    return max(server_runs, key=lambda r: r["articles_per_s"]), max(cli_runs, key=lambda r: r["steady"])
 
 
 def overhead(served: Served, text: str, runs: int) -> dict:
@@ -286,11 +296,11 @@ def measure(tmp: Path, config: Path, args: argparse.Namespace) -> Measured:
     )  # the conversion, once
     found = Measured(load=(os.getloadavg()[0], 0.0))
     with serving(config, "ctranslate2", tmp) as served:
-        found.served = throughput(served, texts)
+        post_all(served.url, [{"text": texts[0]}], 1)  # warm: the first group pays one-time costs
+        found.served, found.cli = best_of_rounds(served, texts, (one, many, config, tmp, args.articles), args.rounds)
         found.overhead = overhead(served, texts[0], args.repeats)
         found.clients.append(client_against_cli(served, article, config, "ctranslate2", args.repeats))
         found.endurance = endurance(served, args.requests, args.concurrency)
-    found.cli = cli_throughput(one, many, config, tmp, args.articles)
     found.client_start_s = client_start(article, args.repeats)
     with serving(config, "torch", tmp) as served:
         found.clients.append(client_against_cli(served, article, config, "torch", args.repeats))
@@ -306,8 +316,13 @@ def report(found: Measured, args: argparse.Namespace) -> str:
     ratio = found.served["articles_per_s"] / found.cli["steady"]
     end = found.endurance
     rows = [
-        (f"(a) {CLIENTS} concurrent clients over {args.articles} articles: server articles/s", f"{found.served['articles_per_s']:.2f}", "", ""),
-        ("(a) batch CLI articles/s past its fixed cost (overall)", f"{found.cli['steady']:.2f} ({found.cli['overall']:.2f})", "", ""),
+        (
+            f"(a) {CLIENTS} concurrent clients over {args.articles} articles: server articles/s (best of {args.rounds})",
+            f"{found.served['articles_per_s']:.2f}",
+            "",
+            "",
+        ),
+        (f"(a) batch CLI articles/s past its fixed cost (overall), best of {args.rounds}", f"{found.cli['steady']:.2f} ({found.cli['overall']:.2f})", "", ""),
         ("(a) server ÷ CLI", f"{ratio:.2f}", f"≥ {GOALS['throughput']}", _met(ratio >= GOALS["throughput"])),
         (
             "(b) one article, warm server: round trip − result's seconds (median)",
@@ -365,6 +380,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--articles", type=int, default=ARTICLES, help=f"articles for the throughput runs (default {ARTICLES})")
     parser.add_argument("--requests", type=int, default=SHORT_REQUESTS, help=f"short requests in the endurance run (default {SHORT_REQUESTS})")
     parser.add_argument("--concurrency", type=int, default=SHORT_CLIENTS, help=f"concurrent clients in the endurance run (default {SHORT_CLIENTS})")
+    parser.add_argument("--rounds", type=int, default=2, help="back-to-back rounds of the throughput comparison, the best of each side kept (default 2)")
     parser.add_argument("--repeats", type=int, default=OVERHEAD_RUNS, help=f"runs of each timed process and request, median taken (default {OVERHEAD_RUNS})")
     parser.add_argument("--cache-dir", type=Path, default=Path(__file__).parent / ".cache", help="models and CTranslate2 conversions (default bench/.cache)")
     parser.add_argument("--models-dir", type=Path, help="folder with rut5/ and opus/ already built (default: build them in --cache-dir)")

@@ -167,7 +167,24 @@ def test_the_gpu_bench_runs_end_to_end_on_a_cpu_at_tiny_size(tmp_path):
 def test_the_serve_bench_runs_at_tiny_size_and_prints_its_table(tmp_path):
     """`python -m bench serve` starts real servers and clients; here, a small run of every stage (no goal asserted)."""
     results = tmp_path / "results"
-    argv = [sys.executable, "-m", "bench", "serve", "--size", "tiny", "--articles", "3", "--requests", "40", "--concurrency", "8", "--repeats", "1"]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench",
+        "serve",
+        "--size",
+        "tiny",
+        "--articles",
+        "3",
+        "--requests",
+        "40",
+        "--concurrency",
+        "8",
+        "--repeats",
+        "1",
+        "--rounds",
+        "1",
+    ]
     argv += ["--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results)]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
