@@ -10,9 +10,9 @@ import argparse
 import shlex
 import sys
 
-from bench import corpus_memory, fetch, gpu, ray_throughput, run
+from bench import corpus_memory, fetch, gpu, ray_throughput, run, serve
 
-BENCHES = {"cpu": run, "gpu": gpu, "fetch": fetch, "corpus": corpus_memory, "ray": ray_throughput}
+BENCHES = {"cpu": run, "gpu": gpu, "fetch": fetch, "corpus": corpus_memory, "ray": ray_throughput, "serve": serve}
 
 
 def build_parser() -> argparse.ArgumentParser:

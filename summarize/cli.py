@@ -25,7 +25,7 @@ from typer.core import TyperCommand, TyperGroup
 from summarize.config import Choice, load_config
 from summarize.errors import SummarizeError
 from summarize.evaluate.run import EvalJob, ScoreFormat
-from summarize.options import Choices, ConfigFile, make_options, option
+from summarize.options import Choices, ConfigFile, option
 from summarize.outputs.terminal import notifier, say, stderr
 from summarize.runs.check import CheckJob
 from summarize.runs.plan import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFlags
@@ -150,8 +150,7 @@ def summarize(flags: RunFlags, choices: Choices, common: Common) -> None:
 
     notify = notifier(stderr())
     with reported(common.debug):
-        options = make_options(load_config(common.config), choices, flags.translate, flags.strict)
-        tally, many = execute(flags, options, common.debug, notify)
+        tally, many = execute(flags, choices, common.config, common.debug, notify)
         code = report(tally, many, notify)
     raise typer.Exit(code)
 

@@ -104,7 +104,7 @@ def test_one_entry_lists_every_bench_and_each_has_its_own_options():
 
     listing = bench("--help")
     assert listing.returncode == 0, listing.stderr
-    own = {"cpu": "--variants", "gpu": "--device", "fetch": "--results-dir", "corpus": "--counts", "ray": "--workers"}
+    own = {"cpu": "--variants", "gpu": "--device", "fetch": "--results-dir", "corpus": "--counts", "ray": "--workers", "serve": "--concurrency"}
     for name, option in own.items():
         assert re.search(rf"^    {name} +\w", listing.stdout, re.MULTILINE), listing.stdout
         done = bench(name, "--help")
@@ -160,3 +160,38 @@ def test_the_gpu_bench_runs_end_to_end_on_a_cpu_at_tiny_size(tmp_path):
     assert (sides["summarize --backend torch"]["backend"], sides["summarize --backend ctranslate2"]["backend"]) == ("torch fp32", "ctranslate2 int8")
     markdown = (tmp_path / "results" / "gpu-latest-tiny.md").read_text(encoding="utf-8")
     assert "| careful | - |" in markdown and "× careful" in markdown
+
+
+@pytest.mark.slow
+@needs_eval_data
+def test_the_serve_bench_runs_at_tiny_size_and_prints_its_table(tmp_path):
+    """`python -m bench serve` starts real servers and clients; here, a small run of every stage (no goal asserted)."""
+    results = tmp_path / "results"
+    argv = [
+        sys.executable,
+        "-m",
+        "bench",
+        "serve",
+        "--size",
+        "tiny",
+        "--articles",
+        "3",
+        "--requests",
+        "40",
+        "--concurrency",
+        "8",
+        "--repeats",
+        "1",
+        "--rounds",
+        "1",
+    ]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results)]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = (results / "serve-latest-tiny.md").read_text(encoding="utf-8")
+    assert table.strip() in done.stdout
+    rows = [line for line in table.splitlines() if line.startswith("| (")]
+    labels = ("(a) 16 concurrent clients over 3 articles", "(a) batch CLI", "(a) server ÷ CLI", "(b) one article", "(c) --server client")
+    labels += ("(c) ctranslate2:", "(c) torch:", "(d) 40 short requests, 8 clients", "(d) deliberate 503s", "(d) server RSS")
+    assert [label for label in labels if not any(row.startswith(f"| {label}") for row in rows)] == []
+    assert all(re.search(r"\| [0-9.]+", row) for row in rows), rows  # every row has its number

@@ -8,12 +8,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from summarize.config import load_config
 from summarize.documents import Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
 from summarize.inputs.reading import MAX_INPUT_CHARS
-from summarize.options import Options, option
+from summarize.options import Choices, Options, make_options, option
 from summarize.outputs.render import Format
 from summarize.outputs.sink import Destinations, Sinks, open_sink
 from summarize.runs.signals import EXIT_INTERRUPTED, Stopped
@@ -67,6 +68,14 @@ class RunFlags:
         None, "--ray-address", show_default=False, help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run]."
     )
     workers: int | None = option(None, "--workers", min=1, show_default=False, help="With --ray: CPUs to use, actors × threads \\[default: all the cluster's].")
+    server: str | None = option(
+        None,
+        "--server",
+        envvar="SUMMARIZE_SERVER",
+        show_default=False,
+        help="Send the articles to a running `summarize serve` at this address (http://HOST:PORT) instead of loading models here; "
+        "the output is the same (a token goes in SUMMARIZE_TOKEN).",
+    )
 
     @property
     def fields(self) -> Fields:
@@ -77,11 +86,16 @@ class RunFlags:
         return [*(self.paths or []), *(read_path_list(self.input_file) if self.input_file else [])]
 
 
-def execute(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tally, bool]:
-    """Run the plan in the mode the flags ask for; the tally and whether it was a batch."""
+def execute(flags: RunFlags, choices: Choices, config: Path | None, debug: bool, notify) -> tuple[Tally, bool]:
+    """Run the plan in the mode the flags ask for; the tally and whether it was a batch. The model
+    options are resolved against the presets (--config) here, except for a --server run, which
+    sends only the choices given and leaves the rest to the server."""
+    options = None if flags.server else make_options(load_config(config), choices, flags.translate, flags.strict)
     if flags.skip_existing and not (flags.output_dir or flags.output):
         raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
     _check_overwrite(flags)
+    if options is None:
+        return _remotely(flags, choices, notify)
     if flags.ray or flags.ray_address or flags.workers:
         return _on_ray(flags, options, debug, notify), True
     return _locally(flags, options, debug, notify)
@@ -103,9 +117,36 @@ def _check_overwrite(flags: RunFlags) -> None:
 
 
 def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tally, bool]:
-    from summarize.outputs.terminal import progress, stderr
     from summarize.pipeline import Pipeline
     from summarize.runs.local import Reading, run_local
+
+    pipeline, reading = Pipeline(options, notify=notify, debug=debug), Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
+    return _in_order(flags, notify, lambda inputs, sink, advance: run_local(inputs, pipeline, sink, reading, notify, advance))
+
+
+def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
+    """--server: the same inputs and sinks as a local run, summarised by a running `summarize serve`."""
+    if flags.ray or flags.ray_address or flags.workers:
+        raise SummarizeError("--server and --ray: choose one (a running summarize serve, or a Ray cluster that loads the models itself)")
+    from summarize.runs.remote import Reading, Server, request_options, run_remote
+
+    server = Server.connect(flags.server, request_options(choices, flags.translate, flags.strict), notify)  # before any output is opened
+    reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
+    try:
+        tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, reading, notify, advance))
+    finally:
+        server.close()
+    if server.lost:  # what is finished is written and kept; the rest is left
+        if tally.done or tally.failures or tally.skipped:
+            notify(tally.line())
+        raise SummarizeError(server.lost)
+    return tally, many
+
+
+def _in_order(flags: RunFlags, notify, run) -> tuple[Tally, bool]:
+    """A run of the inputs in order in this process (`run` summarises them into the sink, locally
+    or through a server): inputs listed, every output checked and opened, then the tally."""
+    from summarize.outputs.terminal import progress, stderr
 
     paths = flags.given() or [_piped_stdin()]
     started = time.perf_counter()  # the tally's time counts listing (a store that does not answer costs its retries there)
@@ -124,10 +165,9 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
         reserved=_reserved(inputs, flags.input_file),
         terminal_warnings=not (sys.stdout.isatty() and err.is_terminal),  # stderr shows them on the same terminal
     )
-    reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
     with open_sink(to, notify) as sink, progress(err, len(inputs) if many else 0) as advance:
-        tally = run_local(inputs, Pipeline(options, notify=notify, debug=debug), _StopWhenLost(sink), reading, notify, advance)
-    if sink.lost:  # its result is written nowhere (run_local stopped before counting it)
+        tally = run(inputs, _StopWhenLost(sink), advance)
+    if sink.lost:  # its result is written nowhere (the run stopped before counting it)
         source, reason = sink.lost
         notify(f"error: {reason}; stopped: the output takes nothing more, so no more inputs are summarised")
         tally.add(source, reason)

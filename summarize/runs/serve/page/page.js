@@ -1,0 +1,223 @@
+// The page's only script: the form → POST /v1/summarize → the result, built with textContent only
+// (server text is never parsed as HTML). No framework, nothing fetched from elsewhere.
+"use strict";
+
+const TOKEN_KEY = "summarize-token"; // sessionStorage: kept for this tab, gone when it closes
+const URL_LINE = /^https?:\/\/\S+$/i;
+const HTML_START = /^\s*(<!doctype html|<html[\s>])/i;
+
+const $ = (id) => document.getElementById(id);
+let fileKind = null; // "html" while the textarea holds an .html file as it was read
+
+function oneLine(text) {
+  return String(text).replace(/\s+/g, " ").trim();
+}
+
+function showAlert(message) {
+  const alert = $("alert");
+  alert.textContent = oneLine(message);
+  alert.hidden = false;
+}
+
+function clearAlert() {
+  $("alert").hidden = true;
+  $("alert").textContent = "";
+}
+
+// What the server is asked: {"url"}, {"html"} or {"text"}, with the chosen options.
+function requestBody() {
+  const value = $("article").value;
+  const trimmed = value.trim();
+  const options = { translate: $("translate").checked };
+  if ($("length").value) options.length = $("length").value;
+  if (URL_LINE.test(trimmed)) return { url: trimmed, options };
+  if (fileKind === "html" || HTML_START.test(value)) return { html: value, options };
+  return { text: value, options };
+}
+
+async function errorOf(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (e) {
+    body = null;
+  }
+  const said = body && typeof body.error === "string" ? body.error : `HTTP ${response.status} ${response.statusText}`.trim();
+  if (response.status === 401) {
+    $("token-box").open = true;
+    return `${said} (give the server's token in "Access token" below the options)`;
+  }
+  return said;
+}
+
+async function summarise() {
+  clearAlert();
+  if (!$("article").value.trim()) {
+    showAlert("Nothing to summarise: paste an article, a web address or open a file first.");
+    $("article").focus();
+    return;
+  }
+  const headers = { "Content-Type": "application/json" };
+  const token = $("token").value.trim();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  setBusy(true);
+  try {
+    let response;
+    try {
+      response = await fetch("/v1/summarize", { method: "POST", headers, body: JSON.stringify(requestBody()) });
+    } catch (e) {
+      showAlert(`The server did not answer (${e.message || e}); is summarize serve still running?`);
+      return;
+    }
+    if (!response.ok) {
+      showAlert(await errorOf(response));
+      return;
+    }
+    const result = await response.json();
+    if (result.error) {
+      showAlert(result.error);
+      return;
+    }
+    showResult(result);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function setBusy(busy) {
+  $("go").disabled = busy;
+  $("request").setAttribute("aria-busy", busy ? "true" : "false");
+  $("status").textContent = busy ? "Summarising…" : "";
+}
+
+function showResult(result) {
+  $("result-title").textContent = result.title || "Summary";
+  const flags = Array.isArray(result.unsupported) ? result.unsupported : [];
+  fillHighlighted($("summary-ru"), result.summary_ru || "", flags.filter((f) => f.field === "summary_ru"));
+  $("en-block").hidden = !result.summary_en;
+  fillHighlighted($("summary-en"), result.summary_en || "", flags.filter((f) => f.field === "summary_en"));
+  fillList($("flags"), flags.map((f) => `${f.text} (${f.kind}, ${f.field === "summary_en" ? "English" : "Russian"} summary)`), "ru");
+  $("flags-block").hidden = flags.length === 0;
+  fillList($("warnings"), result.warnings || []);
+  $("warnings-block").hidden = !(result.warnings || []).length;
+  $("meta-model").textContent = result.model || `none (${result.engine || "?"} engine)`;
+  $("meta-backend").textContent = result.backend || "none";
+  $("meta-translator").textContent = result.translator || "none";
+  $("meta-seconds").textContent = typeof result.seconds === "number" ? result.seconds.toFixed(2) : "?";
+  $("result").hidden = false;
+  $("result-title").setAttribute("tabindex", "-1");
+  $("result-title").focus();
+}
+
+function fillList(list, lines, lang) {
+  list.replaceChildren(
+    ...lines.map((line) => {
+      const item = document.createElement("li");
+      if (lang) item.lang = lang;
+      item.textContent = line;
+      return item;
+    }),
+  );
+}
+
+// The summary as text nodes, each flagged span a <mark> around its own text node.
+function fillHighlighted(element, text, flags) {
+  const parts = [];
+  let at = 0;
+  for (const [start, end, flag] of flaggedRanges(text, flags)) {
+    if (start > at) parts.push(document.createTextNode(text.slice(at, start)));
+    const mark = document.createElement("mark");
+    mark.className = `flag flag-${flag.kind}`;
+    mark.title = `not in the article (${flag.kind})`;
+    mark.textContent = text.slice(start, end);
+    parts.push(mark);
+    at = end;
+  }
+  if (at < text.length) parts.push(document.createTextNode(text.slice(at)));
+  element.replaceChildren(...parts);
+}
+
+// Every occurrence of each flagged span, longest first where two overlap, in text order.
+function flaggedRanges(text, flags) {
+  const ranges = [];
+  const byLength = [...flags].filter((f) => f && f.text).sort((a, b) => b.text.length - a.text.length);
+  for (const flag of byLength) {
+    for (let i = text.indexOf(flag.text); i !== -1; i = text.indexOf(flag.text, i + flag.text.length)) {
+      const end = i + flag.text.length;
+      if (!ranges.some(([s, e]) => i < e && s < end)) ranges.push([i, end, flag]);
+    }
+  }
+  return ranges.sort((a, b) => a[0] - b[0]);
+}
+
+// A file read in the browser: .html sent as page HTML, anything else as text. Bytes that are not
+// UTF-8 are read as windows-1251 (the older Russian encoding), and the note says so.
+function readFile(file) {
+  if (!file) return;
+  const reader = new FileReader();
+  reader.onerror = () => showAlert(`${file.name}: cannot read it (${reader.error && reader.error.message})`);
+  reader.onload = () => {
+    const html = /\.x?html?$/i.test(file.name) || file.type === "text/html";
+    const [text, encoding] = decodeBytes(new Uint8Array(reader.result), html);
+    $("article").value = text;
+    fileKind = html ? "html" : null;
+    const note = $("file-note");
+    note.textContent = `${file.name}: read as ${html ? "page HTML" : "text"} (${encoding}); ${text.length} characters.`;
+    note.hidden = false;
+    clearAlert();
+  };
+  reader.readAsArrayBuffer(file);
+}
+
+function decodeBytes(bytes, html) {
+  if (html) {
+    const head = new TextDecoder("latin1").decode(bytes.slice(0, 2048));
+    const named = /charset\s*=\s*["']?([\w-]+)/i.exec(head);
+    if (named) {
+      try {
+        return [new TextDecoder(named[1]).decode(bytes), named[1].toLowerCase()];
+      } catch (e) {
+        // an unknown charset name: try UTF-8 below
+      }
+    }
+  }
+  try {
+    return [new TextDecoder("utf-8", { fatal: true }).decode(bytes), "utf-8"];
+  } catch (e) {
+    return [new TextDecoder("windows-1251").decode(bytes), "not UTF-8: read as windows-1251"];
+  }
+}
+
+function setUp() {
+  const token = $("token");
+  token.value = sessionStorage.getItem(TOKEN_KEY) || "";
+  token.addEventListener("input", () => sessionStorage.setItem(TOKEN_KEY, token.value.trim()));
+  $("request").addEventListener("submit", (event) => {
+    event.preventDefault();
+    summarise();
+  });
+  $("request").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      if (!$("go").disabled) summarise();
+    }
+  });
+  $("article").addEventListener("input", () => {
+    fileKind = null;
+    $("file-note").hidden = true;
+  });
+  $("file").addEventListener("change", (event) => readFile(event.target.files[0]));
+  const area = $("article");
+  area.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    area.classList.add("dropping");
+  });
+  area.addEventListener("dragleave", () => area.classList.remove("dropping"));
+  area.addEventListener("drop", (event) => {
+    event.preventDefault();
+    area.classList.remove("dropping");
+    readFile(event.dataTransfer.files[0]);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", setUp);
