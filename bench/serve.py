@@ -154,7 +154,9 @@ def cli_throughput(one: Path, many: Path, config: Path, tmp: Path, count: int) -
     """(a) the batch CLI on the same articles: overall, and past its fixed cost (start, model load)."""
     walls = []
     for folder in (one, many):
-        argv = [*summarize_argv(), str(folder), "--config", str(config), "--backend", "ctranslate2", "--output", str(tmp / f"cli-{folder.name}.jsonl")]
+        out = tmp / f"cli-{folder.name}.jsonl"
+        out.unlink(missing_ok=True)  # an earlier round's
+        argv = [*summarize_argv(), str(folder), "--config", str(config), "--backend", "ctranslate2", "--output", str(out)]
         run = run_process(argv)
         if run.returncode != 0:
             raise SystemExit(f"bench serve: {' '.join(argv[1:])} failed: {run.stderr[-2000:]}")
