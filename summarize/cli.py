@@ -27,6 +27,7 @@ from summarize.errors import SummarizeError
 from summarize.evaluate.run import EvalJob, ScoreFormat
 from summarize.options import Choices, ConfigFile, option
 from summarize.outputs.terminal import notifier, say, stderr
+from summarize.runs.check import CheckJob
 from summarize.runs.plan import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFlags
 from summarize.runs.serve.flags import ServeFlags
 from summarize.runs.signals import EXIT_INTERRUPTED
@@ -36,6 +37,7 @@ DEFAULT = "summarize"  # the default command's name: `summarize ARTICLE…`
 EPILOG = (
     "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
     "[bold]summarize models download NAME…[/bold] · [bold]summarize eval DATA.jsonl[/bold] (ROUGE, chrF, BLEU) · "
+    "[bold]summarize check DATA[/bold] (names and numbers that summaries add to their articles) · "
     "[bold]summarize serve[/bold] (an HTTP API). "
     "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error, "
     "130/143 stopped by Ctrl-C/SIGTERM (finished outputs kept)."
@@ -43,10 +45,13 @@ EPILOG = (
 
 
 @dataclasses.dataclass(frozen=True)
-class Common(ConfigFile):
-    """The options every running command takes besides its own."""
-
+class Debug:
     debug: bool = option(False, "--debug", help="Show tracebacks.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Common(Debug, ConfigFile):
+    """The options every running command takes besides its own."""
 
 
 class DefaultGroup(TyperGroup):
@@ -195,7 +200,7 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 @app.command("eval", epilog="Summaries are scored as IlyaGusev/summarus does for the published Gazeta numbers; translations with sacreBLEU's defaults.")
 @with_options(EvalJob, Choices, Common)
 def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
-    """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams) or a translator (BLEU, chrF)."""
+    """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams, names and numbers found in the article) or a translator (BLEU, chrF)."""
     from summarize.evaluate import run as ev
     from summarize.outputs.terminal import progress
 
@@ -207,6 +212,22 @@ def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
         else:
             _print_scores(report)
     raise typer.Exit(EXIT_FAILED if report["failed"] else EXIT_OK)
+
+
+@app.command(
+    "check",
+    epilog="What the check sees and what it cannot: docs/checks.md. Exit codes: 0 nothing flagged, 1 something flagged or a record failed, 2 usage error.",
+)
+@with_options(CheckJob, Debug)
+def check(job: CheckJob, flags: Debug) -> None:
+    """Check summaries made by anything against their articles: names, numbers and dates the article lacks."""
+    from summarize.runs.check import run_check
+
+    notify = notifier(stderr())
+    with reported(flags.debug):
+        tally = run_check(job, notify, flags.debug)
+    notify(tally.line())
+    raise typer.Exit(tally.exit_code)
 
 
 @app.command("serve", epilog="API, limits and safety: docs/serving.md. Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 could not start.")

@@ -37,7 +37,7 @@ class Choice(str, Enum):
 
 class Engine(Choice):
     abstractive = "abstractive"  # a seq2seq model writes the summary
-    extractive = "extractive"  # the most central sentences (LexRank)
+    extractive = "extractive"  # the most central sentences near the top (LexRank × a position prior)
     lead = "lead"  # the first sentences
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,15 @@ class Failure:
     date: str | None = None
 
 
+class Unsupported(TypedDict):
+    """A span of a model summary that its article does not support (summarize.checks.flags.Flag as
+    plain data: a Result holds only what its writers can serialise)."""
+
+    text: str  # the span as it stands in the summary (a number the translation dropped: the Russian span)
+    kind: str  # name, number or date
+    field: str  # summary_ru, or summary_en: what the translation changed
+
+
 @dataclass
 class Result:
     """What one input became; also exactly what the json/jsonl writers serialise."""
@@ -59,6 +68,22 @@ class Result:
     chunks: int = 0  # model passes over the article's text (0 for the model-free engines)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # What the summary check flagged: None when no check ran (extractive and lead copy sentences,
+    # --no-check, a failed input); [] when it ran and found nothing. The error stays the last key.
+    unsupported: list[Unsupported] | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Checked:
+    """One record of `summarize check`: a summary made elsewhere, checked against its article; also
+    exactly what its json/jsonl output and --output rows hold."""
+
+    id: str
+    unsupported: list[Unsupported] | None = None  # as Result.unsupported; None when the record failed
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,7 +32,7 @@ class Choices:
         "--engine",
         "-e",
         show_default=False,
-        help="abstractive: a seq2seq model; extractive: the most central sentences (LexRank); lead: the first sentences. "
+        help="abstractive: a seq2seq model; extractive: the most central sentences near the top (LexRank × a position prior); lead: the first sentences. "
         "The last two need no model \\[default: from the preset].",
     )
     model: str | None = option(None, "--model", "-m", show_default=False, help="Summariser preset from models.toml \\[default: rut5-gazeta].")
@@ -70,6 +70,12 @@ class Choices:
         "--quantize",
         show_default=False,
         help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).",
+    )
+    check: bool = option(
+        True,
+        "--check/--no-check",
+        help="Flag the names, numbers and dates of a model summary that its article lacks, and numbers its translation changed "
+        "(see docs/checks.md); extractive and lead copy the article's sentences, so they are not checked.",
     )
 
 

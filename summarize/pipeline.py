@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
@@ -30,6 +31,9 @@ from summarize.text import (
     untranslated_cyrillic,
 )
 
+if TYPE_CHECKING:
+    from summarize.checks.checker import Checker
+
 MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
 
@@ -41,11 +45,15 @@ class Pipeline:
     document's warnings, and one-time work such as a model conversion.
     """
 
-    def __init__(self, options: Options, engines: Engines | None = None, notify: Notify = lambda message: None, debug: bool = False):
+    def __init__(
+        self, options: Options, engines: Engines | None = None, notify: Notify = lambda message: None, debug: bool = False, checker: Checker | None = None
+    ):
         self.options = options
         self.notify = notify
         self.debug = debug  # a model failure on one document raises instead of failing that document
         self._engines = engines
+        self._checker = checker  # else made on the first model summary to check (natasha loads then); a server shares one
+        self._check_off: str | None = None  # why this run's summaries go unchecked, said once
 
     @property
     def engines(self) -> Engines:
@@ -149,6 +157,7 @@ class Pipeline:
             elif loop := repeated_phrase(result.summary_ru):
                 result.warnings.append(f"the summary repeats {loop!r}: the model fell into a loop")
         self._translate(finished)
+        self._check([(doc, r) for doc, r, ok in zip(docs, results, done) if ok])
         share = round((time.perf_counter() - started) / max(1, len(finished)), 3)
         for result in finished:
             result.seconds = share  # documents batched together share its time
@@ -169,13 +178,45 @@ class Pipeline:
             elif result.summary_en and (loop := repeated_phrase(result.summary_en)):
                 result.warnings.append(f"the translation repeats {loop!r}: the model fell into a loop")
 
+    def _check(self, summarised: list[tuple[Document, Result]]) -> None:
+        """Each model summary (and its translation) checked against the whole article, not only the
+        lead the model saw: what a summary says must be in the article either way. The model-free
+        engines copy the article's sentences, so theirs stay unchecked (None)."""
+        if not self.options.check or self._check_off or not summarised or isinstance(self.engines.summarizer, Extractor):
+            return
+        for doc, result in summarised:
+            try:
+                if self._checker is None:
+                    from summarize.checks.checker import Checker
+
+                    self._checker = Checker()
+                flags = self._checker.check(doc.text, result.summary_ru, result.summary_en)
+            except (ImportError, OSError) as e:  # natasha, pymorphy3 or their dictionaries missing: no summary can be checked
+                if self.debug:
+                    raise
+                self._check_off = (
+                    f"the summaries are not checked for names and numbers their articles lack: the check cannot load "
+                    f"({type(e).__name__}: {first_line(e, 200)}); install natasha and pymorphy3, or add --no-check"
+                )
+                self.notify(f"warning: {self._check_off}")
+                return
+            except Exception as e:  # noqa: BLE001 - a check that fails on one summary leaves it unchecked, said in its warnings
+                if self.debug:
+                    raise
+                result.warnings.append(f"the summary check failed on it ({type(e).__name__}: {first_line(e, 200)}); its summary is not checked")
+                continue
+            result.unsupported = [flag.to_dict() for flag in flags]
+            if flags:
+                result.warnings.append(self._checker.warning(flags))
+
     def _record_notices(self, doc: Document, result: Result) -> None:
         """Say the document's own warnings, then record the run-wide notices (already said once)
         in its Result too, after what reading it found, so each result is complete on its own."""
         for warning in result.warnings:
             self.notify(f"warning: {result.source}: {warning}")
         read = len(doc.warnings)
-        result.warnings[read:read] = self.engines.notices
+        unchecked = [self._check_off] if self._check_off and result.model and result.unsupported is None else []
+        result.warnings[read:read] = [*self.engines.notices, *unchecked]
 
     def _result(self, source: str, warnings: list[str] | None = None, error: str | None = None, doc: Document | Failure | None = None) -> Result:
         """The one way a Result starts: what ran it is filled in from the engines (or, before they

@@ -20,7 +20,49 @@ def split_sentences(text: str) -> list[str]:
     must not be glued to the next paragraph, which razdel would do across a bare newline."""
     from razdel import sentenize
 
-    return [s.text for line in text.splitlines() if line.strip() for s in sentenize(line)]
+    return [piece for line in text.splitlines() if line.strip() for s in sentenize(line) for piece in split_lowercased(s.text)]
+
+
+# razdel ends a sentence only where the next one starts with a capital (or a digit), so in lowercased
+# text (the RIA corpus, chat, transcripts) a whole paragraph comes back as one "sentence". There a
+# sentence end is . ! or ? (closing quotes or brackets may follow), a space, then a lowercase letter,
+# possibly after an opening quote. Not a dash: «…?» — спросил он is one sentence.
+SENTENCE_GAP = re.compile(r"[.!?][\"'»”’)\]]*\s+")
+OPENING_QUOTES = "«\"„“'"
+# Words that a full stop shortens inside a sentence (lowercased, without the stop). One letter
+# (initials "в. путин", "т. е.", "xx в.") and a word with a stop inside ("т.е.", "и.о.") are never ends.
+ABBREVIATIONS = frozenset(
+    """
+    г гг вв им ул пл пр просп пер наб ш б-р д корп стр кв обл р-н р-на пос дер ст мкр тт
+    тыс млн млрд трлн руб коп долл ок др проч напр см ср рис табл гл разд пп ч
+    акад проф доц зам ген г-н г-жа св тов гр англ нем франц фр лат греч рус укр
+    мин сек км кг га чел ед мес нач кон тел зав корр ред изд
+    """.split()
+)
+
+
+def split_lowercased(sentence: str) -> list[str]:
+    """A razdel sentence cut at the sentence ends razdel misses in lowercased text. One with any
+    capital letter is cased text, where razdel's own rules hold, and comes back whole. The pieces
+    are the sentence's own text: only the spaces between them are left out."""
+    if any(ch.isupper() for ch in sentence):
+        return [sentence]
+    pieces, start = [], 0
+    for gap in SENTENCE_GAP.finditer(sentence):
+        if not sentence[gap.end() :].lstrip(OPENING_QUOTES)[:1].islower():
+            continue  # a digit (razdel splits there itself), a dash, a letter without case
+        if sentence[gap.start()] == "." and _shortened(sentence[start : gap.start()]):
+            continue
+        pieces.append(sentence[start : gap.end()].rstrip())
+        start = gap.end()
+    return [*pieces, sentence[start:]]
+
+
+def _shortened(before: str) -> bool:
+    """Whether a full stop after `before` marks an abbreviation or an ellipsis, not a sentence end."""
+    words = before.split()
+    word = words[-1].strip("\"'«»„“”’()[]") if words else ""
+    return len(word) <= 1 or "." in word or word in ABBREVIATIONS
 
 
 def join_sentences(sentences: Sequence[str]) -> str:

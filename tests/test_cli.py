@@ -30,6 +30,7 @@ RESULT_KEYS = {
     "chunks",
     "seconds",
     "warnings",
+    "unsupported",
     "error",
 }
 

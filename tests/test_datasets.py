@@ -27,10 +27,10 @@ from summarize.outputs.files import same_file
 from summarize.storage import is_dataset
 
 FORMATS = [".jsonl", ".csv", ".parquet"]
-# The columns of every output, as earlier versions wrote them (id first): older outputs resume as they are.
+# The columns of every output (id first, error last); older outputs, which lack the later ones, resume as they are.
 COLUMNS = (
-    "id source title url date summary_ru summary_en engine model translator backend input_tokens used_tokens truncated chunks seconds warnings error".split()
-)
+    "id source title url date summary_ru summary_en engine model translator backend input_tokens used_tokens truncated chunks seconds warnings unsupported error"
+).split()
 ARTICLE = "Правительство утвердило программу ремонта дорог. Работы начнутся весной."
 
 

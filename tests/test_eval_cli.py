@@ -65,6 +65,47 @@ def test_limit_takes_the_first_records(data, tmp_path):
     assert (scored["n"], scored["rouge1"], scored["rougeL"]) == (1, 100.0, 100.0)
 
 
+NEWS = [
+    {"id": "m", "text": "Москва, 3 марта. Мэр Москвы Сергей Собянин открыл пять станций метро. Их построили за 2 года.", "summary": "собянин открыл станции"},
+    {"id": "r", "text": "Курс рубля снизился на торгах биржи. Аналитики ждут роста к лету.", "summary": "курс рубля снизился"},
+]
+
+
+def test_predictions_are_checked_against_their_articles(tmp_path):
+    data = write_jsonl(tmp_path / "news.jsonl", NEWS)
+    predictions = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            # Names: Москвы and Сергей Собянин are in the article, Казани is not; the number 7 is not either.
+            {"id": "m", "summary": "Мэр Москвы Сергей Собянин открыл 7 станций метро в Казани."},
+            {"id": "r", "summary": "Курс рубля снизился."},  # nothing to check: counts neither way
+        ],
+    )
+    report = json.loads(evaluate(data, "--predictions", predictions, "-f", "json").stdout)
+    assert (report["entity_precision"], report["entities"]) == (66.67, 3)
+    assert (report["number_precision"], report["numbers"]) == (0.0, 1)
+
+
+def test_summaries_without_names_or_numbers_have_no_precision(tmp_path):
+    data = write_jsonl(tmp_path / "news.jsonl", NEWS)
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "m", "summary": "станции открыты"}, {"id": "r", "summary": "курс снизился"}])
+    report = json.loads(evaluate(data, "--predictions", predictions, "-f", "json").stdout)
+    assert (report["entity_precision"], report["number_precision"], report["entities"], report["numbers"]) == (None, None, 0, 0)
+    table = evaluate(data, "--predictions", predictions).stdout
+    assert [line.split() for line in table.splitlines() if "precision" in line] == [
+        ["│", "entity_precision", "│", "-", "│"],
+        ["│", "number_precision", "│", "-", "│"],
+    ]
+
+
+def test_an_engine_run_is_checked_against_its_articles_too(tmp_path):
+    # lead copies the article's sentences, so all it names and counts is there.
+    data = write_jsonl(tmp_path / "news.jsonl", NEWS)
+    report = json.loads(evaluate(data, "--engine", "lead", "--length", "medium", "-f", "json").stdout)
+    assert (report["entity_precision"], report["number_precision"]) == (100.0, 100.0)
+    assert report["entities"] >= 2 and report["numbers"] >= 1
+
+
 MT = [
     {"id": 1, "ru": "Курс рубля снизился.", "en": "The rouble fell on Monday."},
     {"id": 2, "ru": "Правительство утвердило программу.", "en": "The government approved the programme."},
@@ -85,6 +126,7 @@ def test_translation_task_with_the_tiny_translator(tmp_path, fast_config):
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["task"], report["translator"], report["n"]) == ("translate", "tiny-marian", 2)
+    assert "entity_precision" not in report  # a translation has no article to check against
     hypotheses = [row["en"] for row in parse_jsonl(saved.read_text(encoding="utf-8"))]
     assert len(hypotheses) == 2 and all(hypotheses)
     assert (report["bleu"], report["chrf"]) == sacrebleu_scores(hypotheses, [row["en"] for row in MT])

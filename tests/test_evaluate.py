@@ -15,9 +15,11 @@ from summarize.evaluate.metrics import (
     chrf,
     duplicate_ngram_rate,
     lcs_positions,
+    pooled_precision,
     rouge_l_summary,
     rouge_n,
     rouge_sentences,
+    score_sources,
     score_summaries,
     score_translations,
     tokenize,
@@ -176,6 +178,27 @@ def test_duplicate_ngram_rate_hand_computed():
     assert duplicate_ngram_rate([repetitive], n=1) == pytest.approx(3 / 5)
     assert score_summaries(["да да да да нет", "раз два три"], ["да", "раз"]).dup_ngrams == pytest.approx(25.0)
     assert duplicate_ngram_rate([["да"]]) == 0.0
+
+
+# ---------------------------------------------------------------- against the source
+
+
+def test_precision_against_the_source_is_pooled_over_summaries():
+    # (found, total) per summary: 1 of 1, 1 of 3, none checked. Pooled: 2 of 4 = 50%
+    # (the mean of per-summary precisions would be (100 + 33.3) / 2 = 66.7).
+    assert pooled_precision([(1, 1), (1, 3), (0, 0)]) == pytest.approx(50.0)
+    assert pooled_precision([(0, 2)]) == 0.0
+
+
+def test_no_names_at_all_is_no_precision_not_zero_or_a_hundred():
+    assert pooled_precision([(0, 0), (0, 0)]) is None
+    assert pooled_precision([]) is None
+
+
+def test_source_scores_count_what_was_checked():
+    scores = score_sources(names=[(2, 3), (0, 0)], numbers=[(0, 0), (0, 0)])
+    assert (scores.entity_precision, scores.entities) == (pytest.approx(200 / 3), 3)
+    assert (scores.number_precision, scores.numbers) == (None, 0)
 
 
 # ---------------------------------------------------------------- translation

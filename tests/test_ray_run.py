@@ -72,7 +72,7 @@ def test_a_bad_record_is_a_row_and_summaries_match_the_single_process_run(run, l
     assert len(failed) == 3
     for rid, row in expected.items():
         got = rows[rid]
-        for column in ("source", "title", "summary_ru", "summary_en", "engine", "backend", "error", "warnings", "truncated"):
+        for column in ("source", "title", "summary_ru", "summary_en", "engine", "backend", "error", "warnings", "unsupported", "truncated"):
             assert got[column] == row[column], (rid, column)
 
 

@@ -67,13 +67,21 @@ def test_empty_cache_offline_strict_gives_one_line_and_exit_2(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["models", "list"], ["--model", "nope", "-"], ["models", "--help"], ["--engine", "lead", "--no-translate", str(ARTICLE)]],
+    [
+        ["--help"],
+        ["models", "list"],
+        ["--model", "nope", "-"],
+        ["models", "--help"],
+        ["--engine", "lead", "--no-translate", str(ARTICLE)],
+        ["check", "--help"],
+        ["check", "no-such-file.jsonl"],
+    ],
 )
 def test_commands_without_a_model_import_neither_torch_nor_transformers(args):
     done, modules = imported_modules(*args)
     assert done.returncode in (0, 2), done.stderr[-2000:]
     assert "summarize" in modules
-    assert not {"torch", "transformers", "httpx", "trafilatura", "pyarrow", "ray", "ctranslate2"} & modules
+    assert not {"torch", "transformers", "httpx", "trafilatura", "pyarrow", "ray", "ctranslate2", "natasha", "pymorphy3"} & modules
 
 
 def test_python_dash_m_is_the_same_program():

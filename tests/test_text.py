@@ -1,6 +1,8 @@
 """Sentence splitting, lead budgets and chunks: nothing lost, nothing over budget."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from summarize.text import chunk_sentences, fit_to_budget, group_digits, split_front_matter, split_long_sentence, split_sentences
 
@@ -97,3 +99,62 @@ def test_broken_toml_front_matter_is_dropped_from_the_text_with_a_warning():
 @pytest.mark.parametrize("text", ["---\n\nТекст после черты.\n", "Текст.\n---\ntitle: x\n---\n", "---\ntitle: без конца\n" + BODY])
 def test_no_front_matter_leaves_the_text_as_it_is(text):
     assert split_front_matter(text) == ({}, text, [])
+
+
+# razdel ends a sentence only before a capital, so lowercased text (the RIA corpus) came back a
+# paragraph at a time: a "2-sentence lead" of it was 3 to 6 sentences.
+def test_lowercased_text_is_split_where_razdel_sees_no_sentence_end():
+    text = (
+        "москва, 1 дек — риа новости. межвидовой учебный центр российских вооруженных сил в мулино нижегородской области "
+        'в 2015 году начнет готовить военных для службы в арктике. он добавил: "все готово!" это так? да.'
+    )
+    assert split_sentences(text) == [
+        "москва, 1 дек — риа новости.",
+        "межвидовой учебный центр российских вооруженных сил в мулино нижегородской области в 2015 году начнет готовить военных для службы в арктике.",
+        'он добавил: "все готово!"',
+        "это так?",
+        "да.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "по словам в. путина, цены т.е. тарифы вырастут в 2015 г. на 15 млн. рублей.",
+        "музей им. а. с. пушкина на ул. ленина открылся и т. д. и т. п. вчера.",
+        "он помолчал... потом ушел.",
+        "«кто там?» — спросил он.",
+    ],
+)
+def test_abbreviations_initials_and_ellipses_in_lowercased_text_are_not_sentence_ends(sentence):
+    assert split_sentences(sentence) == [sentence]
+
+
+def test_cased_text_is_split_as_razdel_splits_it():
+    from razdel import sentenize
+
+    text = "Цены выросли на 5 млн. руб. в месяц, сообщил г. Иванов. по словам т. Петрова, это мало. Т. е. всё в порядке."
+    assert split_sentences(text) == [s.text for s in sentenize(text)]
+    # A lowercase letter after a stop in cased text is razdel's call (here it keeps one sentence).
+    assert split_sentences(text)[0].endswith("сообщил г. Иванов. по словам т. Петрова, это мало.")
+
+
+RUSSIAN_TEXT = st.text(alphabet=st.sampled_from(list('абвгдеёжзийклмнопрстуфхцчшщъыьэюя0123456789 .,!?—«»"()-')), max_size=300)
+
+
+@given(RUSSIAN_TEXT)
+def test_lowercased_sentences_are_cut_only_between_words(text):
+    from razdel import sentenize
+
+    whole = [s.text for s in sentenize(text)] if text.strip() else []
+    pieces = split_sentences(text)
+    assert " ".join(pieces).split() == " ".join(whole).split()
+    assert all(piece == piece.strip() and piece for piece in pieces)
+
+
+@given(RUSSIAN_TEXT)
+def test_cased_text_is_never_cut_where_razdel_did_not(text):
+    from razdel import sentenize
+
+    cased = text.upper()
+    assert split_sentences(cased) == ([s.text for s in sentenize(cased)] if cased.strip() else [])

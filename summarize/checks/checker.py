@@ -1,16 +1,74 @@
-"""The check run after each model summary (contract; H2 implements)."""
+"""The check run after each model summary: its names and numbers against the article, and the
+numbers its English translation changed; and the same counts as eval's precision."""
 
 from __future__ import annotations
 
-from summarize.checks.flags import Flag
+import json
+import threading
+from dataclasses import dataclass
+
+from summarize.checks.flags import Flag, Kind
+from summarize.checks.names import Names
+from summarize.checks.numbers import changed_in_translation, number_support, unsupported_numbers
+
+# How a warning names each kind of span: (one, more than one).
+KIND_WORDS: dict[Kind, tuple[str, str]] = {"name": ("name", "names"), "number": ("number", "numbers"), "date": ("date", "dates")}
+
+
+@dataclass(frozen=True)
+class Support:
+    """(found, total) of a summary's names and of its numbers and dates, against its article."""
+
+    names: tuple[int, int]
+    numbers: tuple[int, int]
 
 
 class Checker:
     """Names and numbers together; natasha loads on the first check, not before."""
 
+    def __init__(self) -> None:
+        self._names: Names | None = None
+        self._loading = threading.Lock()
+
+    @property
+    def names(self) -> Names:
+        """natasha and pymorphy3, loaded once by whichever thread asks first."""
+        with self._loading:
+            if self._names is None:
+                self._names = Names()
+            return self._names
+
     def check(self, article: str, summary_ru: str | None, summary_en: str | None) -> list[Flag]:
-        raise NotImplementedError
+        """Each span of the Russian summary the article lacks, then each number the translation
+        changed; a span flagged twice is listed once."""
+        flags: list[Flag] = []
+        if summary_ru:
+            flags += self.names.unsupported(summary_ru, article)
+            flags += unsupported_numbers(summary_ru, article)
+            if summary_en:
+                flags += changed_in_translation(summary_en, summary_ru)
+        return list(dict.fromkeys(flags))
+
+    def support(self, article: str, summary: str) -> Support:
+        """How many of the summary's names and numbers the article has: eval's precision."""
+        return Support(self.names.support(summary, article), number_support(summary, article))
 
     def warning(self, flags: list[Flag]) -> str:
-        """The one warning line naming the flagged spans."""
-        raise NotImplementedError
+        """The one warning line naming the flagged spans, e.g. `the summary has what the article
+        does not: names "Москва", "Сидоров"; number "15%"; the translation changed: "1.5"`."""
+        parts = []
+        russian = [flag for flag in flags if flag.field == "summary_ru"]
+        if russian:
+            by_kind = [(words, [f.text for f in russian if f.kind == kind]) for kind, words in KIND_WORDS.items()]
+            listed = [f"{words[len(texts) > 1]} {_quoted(texts)}" for words, texts in by_kind if texts]
+            parts.append("the summary has what the article does not: " + "; ".join(listed))
+        english = [flag.text for flag in flags if flag.field == "summary_en"]
+        if english:
+            parts.append(f"the translation changed: {_quoted(english)}")
+        return "; ".join(parts)
+
+
+def _quoted(texts: list[str]) -> str:
+    """Spans in double quotes on one line: whitespace runs as one space, quotes and control
+    characters escaped (a summary may hold either)."""
+    return ", ".join(json.dumps(" ".join(text.split()), ensure_ascii=False) for text in texts)

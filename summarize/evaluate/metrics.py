@@ -5,7 +5,8 @@ Summaries follow IlyaGusev/summarus, which produced every published Gazeta numbe
 `summarus/util/metrics.py` (`calc_metrics`). Translations follow sacreBLEU's defaults, as the
 published opus-mt numbers do.
 
-Everything here is pure Python: no model is loaded. razdel and sacrebleu are imported where used.
+Everything here is pure Python: no model is loaded. razdel and sacrebleu are imported where used;
+precision against the source is pooled here from counts the checks make.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ class SummaryScores:
     chrf: float
     length: float
     dup_ngrams: float
+
+
+@dataclass(frozen=True)
+class SourceScores:
+    """How much of what the summaries name and count their articles hold: precision against the
+    source in percent (None when no summary had any), and how many names and numbers were checked."""
+
+    entity_precision: float | None
+    number_precision: float | None
+    entities: int
+    numbers: int
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,28 @@ def score_summaries(predictions: Sequence[str], references: Sequence[str]) -> Su
         chrf=100 * chrf_total / count,
         length=sum(len(" ".join(t)) for t in predicted_tokens) / count,
         dup_ngrams=100 * duplicate_ngram_rate(predicted_tokens),
+    )
+
+
+# ---------------------------------------------------------------- against the source
+
+
+def pooled_precision(counts: Sequence[tuple[int, int]]) -> float | None:
+    """Micro-averaged precision in percent: all found over all checked, so a summary with five
+    names weighs five times one with one (macro would swing on summaries holding a single name,
+    each 0 or 100). None when nothing was checked: no names is not 100%, nor 0%."""
+    found, total = sum(f for f, _ in counts), sum(t for _, t in counts)
+    return 100 * found / total if total else None
+
+
+def score_sources(names: Sequence[tuple[int, int]], numbers: Sequence[tuple[int, int]]) -> SourceScores:
+    """Entity and number precision from each summary's (found, total) against its article
+    (checks.Checker.support counts them: names by lemma, numbers by value)."""
+    return SourceScores(
+        entity_precision=pooled_precision(names),
+        number_precision=pooled_precision(numbers),
+        entities=sum(t for _, t in names),
+        numbers=sum(t for _, t in numbers),
     )
 
 

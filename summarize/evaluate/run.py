@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from summarize.config import Choice, load_config
@@ -17,7 +17,7 @@ from summarize.evaluate.data import (
     read_records,
     strip_html,
 )
-from summarize.evaluate.metrics import score_summaries, score_translations
+from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
 from summarize.options import REQUIRED, Choices, make_options, option
 
 
@@ -94,7 +94,8 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *
     if given is not None:
         outputs, who = given, {"predictions": str(job.predictions)}
     elif job.task is Task.summarize:
-        pipeline = Pipeline(options, notify=notify, debug=debug)
+        # The support of each summary is scored below, once, with one checker: not also per result.
+        pipeline = Pipeline(replace(options, check=False), notify=notify, debug=debug)
         outputs, failures = predict_summaries(records, pipeline, advance)
         model = options.engine == "abstractive"
         who = {
@@ -114,10 +115,27 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *
         key = _FIELDS[job.task][1]
         lines = [json.dumps({"id": r.id, key: o}, ensure_ascii=False) for r, o in zip(records, outputs)]
         write_atomically(job.save_predictions, "".join(line + "\n" for line in lines))
+    return {"task": job.task.value, "data": str(job.data), **who, "failed": len(failures), **score(job.task, records, outputs)}
+
+
+def score(task: Task, records: Sequence[Record], outputs: Sequence[str]) -> dict:
+    """The scores against the references, and for summaries their precision against the source
+    articles, rounded to two decimals."""
     references = [r.reference for r in records]
-    scores = score_summaries(outputs, references) if job.task is Task.summarize else score_translations(outputs, references)
-    rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(scores).items()}
-    return {"task": job.task.value, "data": str(job.data), **who, "failed": len(failures), **rounded}
+    if task is Task.summarize:
+        scores = {**asdict(score_summaries(outputs, references)), **asdict(score_against_sources(records, outputs))}
+    else:
+        scores = asdict(score_translations(outputs, references))
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()}
+
+
+def score_against_sources(records: Sequence[Record], outputs: Sequence[str]) -> SourceScores:
+    """Each summary's names (natasha's NER, loaded here) and numbers against its article."""
+    from summarize.checks.checker import Checker
+
+    checker = Checker()
+    supports = [checker.support(r.text, output) for r, output in zip(records, outputs)]
+    return score_sources([s.names for s in supports], [s.numbers for s in supports])
 
 
 def evaluate(job: EvalJob, choices: Choices, config: Path | None, notify, progress, debug: bool = False) -> dict:

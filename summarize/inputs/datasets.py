@@ -28,6 +28,9 @@ class Fields:
     text: str = "text"
     id: str = "id"  # absent from a record: its record number (the line number in JSONL) is its id
     title: str | None = None  # None: "title" when the record has it, else no title
+    # What `text` holds and the option naming it, for messages (summarize check reads summaries as the text too).
+    role: str = "article"
+    flag: str = "--text-field"
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,9 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
         _check_columns(path, schema.names, fields)
         text_type = schema.field(fields.text).type
         if not _is_text(pa, text_type):
-            raise SummarizeError(f"{path}: column {fields.text!r} holds {_arrow_kind(pa, text_type)}, not text; use --text-field to pick the article's column")
+            raise SummarizeError(
+                f"{path}: column {fields.text!r} holds {_arrow_kind(pa, text_type)}, not text; use {fields.flag} to pick the {fields.role}'s column"
+            )
         wanted = {fields.text, fields.id, fields.title or "title", "url", "date"}
         columns = [name for name in schema.names if name in wanted]  # only these are read from disk
         number = 0
@@ -197,7 +202,7 @@ def _arrow_kind(pa: Any, kind: Any) -> str:
 
 
 def _check_columns(path: Path | str, columns: list[str], fields: Fields) -> None:
-    for name, option in ((fields.text, "--text-field"), (fields.title, "--title-field")):
+    for name, option in ((fields.text, fields.flag), (fields.title, "--title-field")):
         if name is not None and name not in columns:
             hint = _delimiter_hint(columns) if suffix(path) == ".csv" else ""
             raise SummarizeError(f"{path}: no column {name!r}; columns are: {', '.join(columns)}; use {option} to pick one{hint}")
@@ -227,10 +232,10 @@ def _to_document(path: Path | str, place: str, number: int, record: dict | BadRe
     text = record.get(fields.text)
     if not isinstance(text, str):
         shown = "missing" if fields.text not in record else "null" if text is None else f"{_kind_of(text)}, not text"
-        return _bad(path, rid, f"field {fields.text!r} is {shown}; use --text-field to pick the article's field")
+        return _bad(path, rid, f"field {fields.text!r} is {shown}; use {fields.flag} to pick the {fields.role}'s field")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        return _bad(path, rid, f"field {fields.text!r} is empty; nothing to summarise")
+        return _bad(path, rid, f"field {fields.text!r} is empty; " + ("nothing to summarise" if fields.role == "article" else f"no {fields.role} in it"))
     if len(text) > max_chars:
         return _bad(
             path,

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import replace
 
 from summarize.config import Choice
-from summarize.documents import Result
+from summarize.documents import Checked, Result, Unsupported
 from summarize.text import group_digits
 
 
@@ -28,6 +28,9 @@ EXTENSIONS = {Format.rich: ".txt", Format.plain: ".txt", Format.markdown: ".md",
 # Text formats leave failed inputs to stderr; the machine formats record them beside the results.
 SHOWS_ERRORS = {Format.json, Format.jsonl}
 FILE_WIDTH = 100  # rich panels written to files
+# The summary check's flags (Result.unsupported) in words, by the summary they are in.
+UNSUPPORTED_LABELS = {"summary_ru": "Not in the article", "summary_en": "Changed in the translation"}
+FLAG_STYLE = "reverse yellow"  # a flagged span in a rich panel's summary
 
 
 def format_result(fmt: Format, result: Result, many: bool = False, width: int = FILE_WIDTH, color_system: str | None = None, warnings: bool = True) -> str:
@@ -77,7 +80,7 @@ def footer(result: Result) -> str:
             parts.append(f"{group_digits(result.input_tokens)} tokens")
     if result.chunks > 1:
         parts.append(f"{result.chunks} chunks, map-reduce")
-    summariser = result.model or {"extractive": "extractive (LexRank)", "lead": "lead sentences"}.get(result.engine or "")
+    summariser = result.model or {"extractive": "extractive (LexRank × position)", "lead": "lead sentences"}.get(result.engine or "")
     if result.model and result.backend:
         summariser += f" ({result.backend})"
     parts.append(" → ".join(m for m in (summariser, result.translator) if m))
@@ -85,11 +88,27 @@ def footer(result: Result) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def unsupported_lines(unsupported: list[Unsupported] | None) -> list[str]:
+    """The check's flags in words, one line per summary: `Not in the article: "Москва" (name), "15%" (number)`."""
+    return [f"{label}: {spans}" for label, spans in _flag_groups(unsupported)]
+
+
+def _flag_groups(unsupported: list[Unsupported] | None) -> list[tuple[str, str]]:
+    groups = []
+    for field, label in UNSUPPORTED_LABELS.items():
+        spans = [f'"{one_line(flag["text"])}" ({one_line(flag["kind"])})' for flag in unsupported or [] if flag["field"] == field]
+        if spans:
+            groups.append((label, ", ".join(spans)))
+    return groups
+
+
 def _plain(result: Result, many: bool) -> str:
     head = f"==> {one_line(result.source)} <==\n" if many else ""
     body = result.summary_ru or ""
     if result.summary_en is not None:
         body += "\n\n" + result.summary_en
+    if flagged := unsupported_lines(result.unsupported):
+        body += "\n\n" + "\n".join(flagged)
     return printable(f"{head}{body}\n" + ("\n" if many else ""))
 
 
@@ -100,23 +119,77 @@ def _markdown(result: Result) -> str:
     lines += ["**Русский**", "", _markdown_text(result.summary_ru or ""), ""]
     if result.summary_en is not None:
         lines += ["**English**", "", _markdown_text(result.summary_en), ""]
+    for label, spans in _flag_groups(result.unsupported):
+        lines += [f"**{_markdown_text(label)}:** {_markdown_text(spans)}", ""]
     lines += [f"<sub>{_markdown_text(footer(result))}</sub>", ""]
     lines += [f"> ⚠ {_markdown_text(one_line(w))}" for w in result.warnings] + ([""] if result.warnings else [])
     return "\n".join(lines) + "\n"
 
 
 def _rich(result: Result, width: int, color_system: str | None) -> str:
-    from rich.console import Console, Group
-    from rich.panel import Panel
     from rich.text import Text
 
     parts = [Text(one_line(result.title), style="bold"), Text("")] if result.title else []
-    parts += [Text("Русский", style="bold cyan"), Text(printable(result.summary_ru or ""))]
-    if result.summary_en is not None:
-        parts += [Text(""), Text("English", style="bold green"), Text(printable(result.summary_en))]
+    parts += _rich_summaries(result.summary_ru, result.summary_en, result.unsupported)
     parts += [Text(""), Text(printable(footer(result)), style="dim")]
     parts += [Text(printable(f"⚠ {w}"), style="yellow") for w in result.warnings]
-    panel = Panel(Group(*parts), title=Text(one_line(result.source), style="bold"), title_align="left")
+    return _panel(parts, result.source, width, color_system)
+
+
+def _rich_summaries(summary_ru: str | None, summary_en: str | None, unsupported: list[Unsupported] | None) -> list:
+    """The summaries with the check's flagged spans marked where they stand, then the flags in words
+    (which also name a span its summary does not hold as such: a number the translation dropped)."""
+    from rich.text import Text
+
+    parts = [Text("Русский", style="bold cyan"), _marked(summary_ru or "", "summary_ru", unsupported)]
+    if summary_en is not None:
+        parts += [Text(""), Text("English", style="bold green"), _marked(summary_en, "summary_en", unsupported)]
+    if flagged := unsupported_lines(unsupported):
+        parts += [Text(""), *(Text(printable(line), style="yellow") for line in flagged)]
+    return parts
+
+
+def _marked(text: str, field: str, unsupported: list[Unsupported] | None):
+    from rich.text import Text
+
+    shown = Text(printable(text))
+    for flag in unsupported or []:
+        if flag["field"] == field and flag["text"]:  # where it stands as a whole word: a flagged "5" is not the 5 of "15"
+            shown.highlight_regex(rf"(?<!\w){re.escape(printable(flag['text']))}(?!\w)", FLAG_STYLE)
+    return shown
+
+
+def format_checked(
+    fmt: Format, checked: Checked, summary_ru: str | None, summary_en: str | None, width: int = FILE_WIDTH, color_system: str | None = None
+) -> str:
+    """One record of `summarize check` as `fmt` text: the machine formats give its row; plain and
+    markdown a line naming what the check flagged; rich the summaries with the flagged spans marked
+    (a record with nothing flagged: one line). Failed records are the caller's to leave to stderr."""
+    if fmt in SHOWS_ERRORS:
+        return json_document(checked.to_dict()) if fmt is Format.json else json.dumps(checked.to_dict(), ensure_ascii=False) + "\n"
+    verdict = "; ".join(unsupported_lines(checked.unsupported)) or "nothing unsupported"
+    if fmt is Format.plain:
+        return f"{one_line(checked.id)}: {printable(verdict)}\n"
+    if fmt is Format.markdown:
+        return f"- **{_markdown_text(one_line(checked.id))}**: {_markdown_text(verdict)}\n"
+    from rich.text import Text
+
+    if not checked.unsupported:
+        return _rendered(Text(f"{one_line(checked.id)}: {verdict}", style="green"), width, color_system)
+    return _panel(_rich_summaries(summary_ru, summary_en, checked.unsupported), checked.id, width, color_system)
+
+
+def _panel(parts: list, title: str, width: int, color_system: str | None) -> str:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    return _rendered(Panel(Group(*parts), title=Text(one_line(title), style="bold"), title_align="left"), width, color_system)
+
+
+def _rendered(renderable: object, width: int, color_system: str | None) -> str:
+    from rich.console import Console
+
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -126,5 +199,5 @@ def _rich(result: Result, width: int, color_system: str | None) -> str:
         soft_wrap=False,
         highlight=False,
     )
-    console.print(panel)
+    console.print(renderable)
     return buffer.getvalue()

@@ -10,11 +10,13 @@ import os
 import types
 import typing
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from summarize.documents import Result
 from summarize.errors import SummarizeError, first_line
+from summarize.outputs.files import create_temp
 from summarize.storage import BATCH_ROWS, import_pyarrow
 
 ROW_GROUP_ROWS = 256  # Parquet rows written per row group: readers can stream the output too
@@ -32,7 +34,7 @@ def _check_old_columns(path: Path, number: int, names: typing.Iterable[str], col
 class _JsonlFormat:
     """One JSON object a line."""
 
-    def __init__(self, path: Path, columns: list[str]) -> None:
+    def __init__(self, path: Path, columns: list[str], row_type: type = Result) -> None:
         self.path, self.columns = path, columns
 
     def encode(self, row: dict) -> str:
@@ -79,7 +81,7 @@ class _TextWriter:
 class _CsvFormat:
     """A header, then one row per result; lists as JSON, nulls as empty cells."""
 
-    def __init__(self, path: Path, columns: list[str]) -> None:
+    def __init__(self, path: Path, columns: list[str], row_type: type = Result) -> None:
         self.path, self.columns = path, columns
 
     def encode(self, row: dict) -> list:
@@ -110,11 +112,12 @@ def _csv_cell(value: Any) -> Any:
 
 
 class _ParquetFormat:
-    """A fixed schema from Result's field types, rows buffered into row groups of ROW_GROUP_ROWS."""
+    """A fixed schema from the row type's fields (Result's, or summarize check's Checked), rows
+    buffered into row groups of ROW_GROUP_ROWS."""
 
-    def __init__(self, path: Path, columns: list[str]) -> None:
+    def __init__(self, path: Path, columns: list[str], row_type: type = Result) -> None:
         self.pa, self.pq = import_pyarrow(path)
-        self.schema = result_schema(self.pa)
+        self.schema = table_schema(self.pa, row_type)
 
     def encode(self, row: dict) -> Any:
         # One row at a time, against the schema: a bad value fails its own write, not a row group.
@@ -172,6 +175,42 @@ class _ParquetWriter:
 FORMATS = {".jsonl": _JsonlFormat, ".csv": _CsvFormat, ".parquet": _ParquetFormat}
 
 
+class TableFile:
+    """A dataset file of one row type, written whole (summarize check's --output): rows go to a
+    temporary file beside `path`, renamed over it at commit(); abandon() leaves what was there."""
+
+    def __init__(self, path: Path, row_type: type) -> None:
+        self.path = path
+        self.format = FORMATS[path.suffix.lower()](path, [f.name for f in dataclasses.fields(row_type)], row_type)
+        self.temp = create_temp(path)
+        try:
+            self.writer = self.format.open(self.temp)
+        except BaseException:
+            self.temp.unlink(missing_ok=True)
+            raise
+
+    def write(self, row: dict) -> None:
+        try:
+            self.writer.write(self.format.encode(row))
+        except OSError as e:  # a full disk
+            raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
+
+    def commit(self) -> None:
+        try:
+            self.writer.close()
+            os.replace(self.temp, self.path)
+        except BaseException as e:
+            self.temp.unlink(missing_ok=True)
+            if isinstance(e, OSError):
+                raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
+            raise
+
+    def abandon(self) -> None:
+        with suppress(Exception):
+            self.writer.abandon()
+        self.temp.unlink(missing_ok=True)
+
+
 _ARROW_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool_"}
 
 
@@ -181,11 +220,17 @@ def result_schema(pa: Any) -> Any:
     Fixed, not inferred from the rows: a column that is all null (error, in a run without failures)
     keeps its type, and a later row group always matches the first.
     """
-    hints = typing.get_type_hints(Result)
+    return table_schema(pa, Result)
+
+
+def table_schema(pa: Any, row_type: type) -> Any:
+    """The Parquet schema of a dataclass's rows, each column typed from its field's annotation."""
+    hints = typing.get_type_hints(row_type)
     columns = []
-    for field in dataclasses.fields(Result):
+    for field in dataclasses.fields(row_type):
         # Every row has its id (the sinks set it): not nullable, as in the outputs of earlier versions.
-        columns.append(pa.field(field.name, _arrow_type(pa, hints[field.name], field.name), nullable=field.name != "id"))
+        kind = _arrow_type(pa, hints[field.name], f"{row_type.__name__}.{field.name}")
+        columns.append(pa.field(field.name, kind, nullable=field.name != "id"))
     return pa.schema(columns)
 
 
@@ -196,6 +241,8 @@ def _arrow_type(pa: Any, hint: Any, name: str) -> Any:
             return _arrow_type(pa, kinds[0], name)
     elif typing.get_origin(hint) is list:
         return pa.list_(_arrow_type(pa, typing.get_args(hint)[0], name))
+    elif typing.is_typeddict(hint):  # a list of these is a Parquet list<struct<…>>, e.g. Result.unsupported
+        return pa.struct([pa.field(key, _arrow_type(pa, kind, f"{name}.{key}")) for key, kind in typing.get_type_hints(hint).items()])
     elif hint in _ARROW_TYPES:
         return getattr(pa, _ARROW_TYPES[hint])()
-    raise TypeError(f"Result.{name}: no Parquet type for {hint}; add one to outputs.dataset._ARROW_TYPES")
+    raise TypeError(f"{name}: no Parquet type for {hint}; add one to outputs.tables._ARROW_TYPES")

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from summarize.documents import Document, Failure
 from summarize.errors import SummarizeError, first_line
 from summarize.outputs.render import one_line
-from summarize.runs.serve.batching import QueueFull
+from summarize.runs.serve.batching import DeadlinePassed, QueueFull
 from summarize.runs.serve.flags import ServeFlags
 from summarize.runs.serve.metrics import ServeMetrics
 from summarize.runs.serve.requests import (
@@ -65,7 +65,7 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
     app.router.lifespan_context = lifespan
     _errors(app)
     _api(app, service, flags, metrics)
-    _pages(app, service, metrics)
+    _pages(app)
     app.add_middleware(Guard, token=flags.token, max_body=flags.max_body, metrics=metrics, notify=notify, debug=debug)
     if flags.cors:  # outermost: preflights are answered, and errors carry the CORS headers too
         from starlette.middleware.cors import CORSMiddleware
@@ -180,15 +180,15 @@ def _options(service: Service, asked: SummarizeRequest, index: int, alone: bool)
     try:
         return service.options_for(asked.options)
     except Rejected as e:
-        e.message = e.message if alone else f"[{index}]: {e.message}"
-        raise
+        if alone:
+            raise
+        raise Rejected(e.status, f"[{index}]: {e.message}", e.headers) from None
 
 
 async def _read(service: Service, asked: SummarizeRequest, deadline: float, alone: bool) -> Document | Failure:
-    """The request object's Document (a page or url read in a thread), or its Failure in a batch."""
+    """The request object's Document, read in a thread (a url is fetched, a long text takes a
+    while to check), or its Failure in a batch."""
     try:
-        if asked.text is not None:
-            return service.read(asked, deadline)
         return await asyncio.to_thread(service.read, asked, deadline)
     except (Rejected, SummarizeError) as e:
         if alone:
@@ -207,11 +207,12 @@ async def _wait(futures: list, deadline: float, request: Request, seconds: float
         finished, _ = await asyncio.wait({results, gone}, timeout=max(0.0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED)
     finally:
         gone.cancel()
-    if results in finished:
+    if results in finished and not isinstance(results.exception(), DeadlinePassed):
         return results.result()
-    results.cancel()
+    if not results.done():
+        results.cancel()
     for future in futures:
-        future.cancel()
+        future.cancel()  # those of its documents still waiting (the others run, or ran, to no use)
     poke()
     if gone in finished:
         raise ClientGone
@@ -224,7 +225,7 @@ async def _hung_up(receive: Callable[[], Awaitable[dict]]) -> None:
         pass
 
 
-def _pages(app: FastAPI, service: Service, metrics: ServeMetrics) -> None:
+def _pages(app: FastAPI) -> None:
     """The browser page, its static files, and the API docs: all served from here, nothing from a CDN."""
 
     @app.get("/", include_in_schema=False)

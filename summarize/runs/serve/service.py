@@ -7,13 +7,14 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import time
-from dataclasses import fields, replace
+from dataclasses import replace
 
+from summarize.checks.checker import Checker
 from summarize.config import Config, Engine
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
 from summarize.engines.protocol import Engines, Extractor, Notify
-from summarize.errors import SummarizeError
+from summarize.errors import SummarizeError, first_line
 from summarize.options import Choices, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
@@ -29,6 +30,7 @@ class Service:
         self.config, self.choices, self.flags, self.notify, self.watcher = config, choices, flags, notify, watcher
         self.options = make_options(config, choices, flags.translate, flags.strict)  # the presets are checked here, before anything loads
         self.engines: Engines | None = None
+        self.checker: Checker | None = None  # natasha, loaded once at start when summaries are checked
         self.batcher = Batcher(self._run_group, self._group_limit, flags.queue, flags.wait_ms / 1000, watcher)
 
     @property
@@ -36,8 +38,11 @@ class Service:
         return self.engines is not None
 
     def load(self) -> None:
-        """Load the engines (their notices said once, here), then start taking documents."""
-        self.engines = Pipeline(self.options, notify=self.notify).engines
+        """Load the engines and the check (their notices said once, here), then start taking documents."""
+        engines = Pipeline(self.options, notify=self.notify).engines
+        if self.options.check and not isinstance(engines.summarizer, Extractor):
+            self.checker = _load_checker(engines, self.notify)
+        self.engines = engines
         self.batcher.start()
 
     def close(self) -> None:
@@ -73,9 +78,9 @@ class Service:
         if wanted.translate and self.options.translator is None:
             raise Rejected(UNPROCESSABLE, "this server does not translate (it was started with --no-translate); leave out options.translate")
         changes = {name: getattr(wanted, name) for name in ("engine", "length", "max_words", "beams") if getattr(wanted, name) is not None}
+        if wanted.check and self.checker is None and not model_free:
+            raise Rejected(UNPROCESSABLE, "this server does not check summaries (started with --no-check, or the check cannot load); leave out options.check")
         if wanted.check is not None:
-            if "check" not in {f.name for f in fields(Choices)}:
-                raise Rejected(UNPROCESSABLE, "options.check: this server has no checks")
             changes["check"] = wanted.check
         translate = self.options.translator is not None and wanted.translate is not False
         try:
@@ -118,10 +123,10 @@ class Service:
 
     def failed(self, options: Options, failure: Failure) -> Result:
         """A document that could not be read, as the result a local run gives it."""
-        return next(Pipeline(options, engines=self._engines_for(options)).run_all([failure]))[1]
+        return next(Pipeline(options, engines=self._engines_for(options), checker=self.checker).run_all([failure]))[1]
 
     def _run_group(self, options: Options, docs: list[Document]) -> list[Result]:
-        pipeline = Pipeline(options, engines=self._engines_for(options))
+        pipeline = Pipeline(replace(options, check=options.check and self.checker is not None), engines=self._engines_for(options), checker=self.checker)
         return [result for _, result in pipeline.run_all(docs, group_size=len(docs))]
 
     def _engines_for(self, options: Options) -> Engines:
@@ -145,4 +150,18 @@ class Service:
 
 def _group_key(options: Options) -> tuple:
     """Documents whose options are equal in what a request may change run in one group."""
-    return (options.engine, options.length, options.max_words, options.beams, options.translator is not None, getattr(options, "check", None))
+    return (options.engine, options.length, options.max_words, options.beams, options.translator is not None, options.check)
+
+
+def _load_checker(engines: Engines, notify: Notify) -> Checker | None:
+    """The names-and-numbers check, natasha loaded now rather than on the first request; None when it
+    cannot load, said once here and recorded in every result (the summaries go unchecked)."""
+    checker = Checker()
+    try:
+        checker.names  # noqa: B018 - loads natasha and pymorphy3
+    except (ImportError, OSError) as e:
+        notice = f"the summaries are not checked for names and numbers their articles lack: the check cannot load ({type(e).__name__}: {first_line(e, 200)})"
+        notify(f"warning: {notice}")
+        engines.notices.append(notice)
+        return None
+    return checker

@@ -1,0 +1,170 @@
+"""`summarize check DATA`: summaries made by anything (another model, a person, an earlier run),
+checked record by record against their articles for the names, numbers and dates the articles lack
+(summarize.checks); the verdicts to stdout, optionally to a dataset, and the exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from summarize.documents import Checked, Document
+from summarize.errors import SummarizeError, first_line
+from summarize.inputs.datasets import BadRecord, Fields, read_dataset
+from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.options import REQUIRED, option
+from summarize.outputs.render import SHOWS_ERRORS, Format, format_checked, json_document
+from summarize.runs.plan import EXIT_FAILED, EXIT_OK
+from summarize.storage import DATASET_SUFFIXES, is_uri
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """What `summarize check` was asked to do: each field is also its command-line option."""
+
+    data: str = option(
+        REQUIRED, argument=True, show_default=False, help="A dataset (.jsonl, .csv or .parquet; a storage URI too) of articles and their summaries."
+    )
+    text_field: str = option("text", "--text-field", help="The field holding the article.")
+    summary_field: str = option("summary", "--summary-field", help="The field holding its Russian summary.")
+    translation_field: str | None = option(
+        None,
+        "--translation-field",
+        show_default=False,
+        help="The field holding the summary's English translation: its numbers are compared with the Russian summary's.",
+    )
+    id_field: str = option("id", "--id-field", help="The field holding each record's id (the record number when absent).")
+    fmt: Format | None = option(None, "--format", "-f", show_default=False, help="Output format \\[default: rich on a terminal, plain otherwise].")
+    output: Path | None = option(
+        None,
+        "--output",
+        dir_okay=False,
+        show_default=False,
+        help="Also write each record's id, unsupported spans and error to this dataset (.jsonl, .csv or .parquet by extension).",
+    )
+    overwrite: bool = option(False, "--overwrite", help="Replace an existing --output file (without it, an existing one is refused).")
+
+
+@dataclass
+class CheckTally:
+    checked: int = 0
+    flagged: int = 0
+    failed: int = 0
+
+    def line(self) -> str:
+        return f"{self.checked} records: {self.flagged} with spans their articles lack, {self.failed} failed"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.flagged or self.failed else EXIT_OK
+
+
+def run_check(job: CheckJob, notify: Callable[[str], None], debug: bool = False) -> CheckTally:
+    """Check every record of job.data in order; a record that cannot be checked is its own error,
+    never the run's. --output is written whole at the end, or not at all."""
+    from rich.console import Console
+
+    output = _open_output(job)
+    terminal = Console(file=sys.stdout)
+    fmt = job.fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
+    tally, gathered = CheckTally(), []
+    try:
+        checker = _checker()
+        for checked, summary_ru, summary_en in _checked(job, checker, debug):
+            tally.checked += 1
+            tally.flagged += bool(checked.unsupported)
+            if checked.error:
+                tally.failed += 1
+                notify(f"error: {checked.error}")
+            if output is not None:
+                output.write(checked.to_dict())
+            if fmt is Format.json:
+                gathered.append(checked.to_dict())
+            elif checked.error is None or fmt in SHOWS_ERRORS:
+                _put(format_checked(fmt, checked, summary_ru, summary_en, terminal.width, terminal.color_system))
+        if not tally.checked:
+            raise SummarizeError(f"{job.data}: has no records; nothing to check")
+        if fmt is Format.json:
+            _put(json_document(gathered))
+        if output is not None:
+            output.commit()
+    except BaseException:
+        if output is not None:
+            output.abandon()
+        raise
+    return tally
+
+
+def _open_output(job: CheckJob):
+    """--output checked before any work: a dataset name, not an input, not there unless --overwrite."""
+    from summarize.outputs.files import check_output_file
+    from summarize.outputs.tables import FORMATS, TableFile
+
+    if job.output is None:
+        if job.overwrite:
+            raise SummarizeError("--overwrite is for --output FILE; without --output nothing is written to a file")
+        return None
+    if job.output.suffix.lower() not in FORMATS:
+        raise SummarizeError(f"--output {job.output}: a dataset must end in {', '.join(DATASET_SUFFIXES)}")
+    check_output_file(job.output, "--output", [] if is_uri(job.data) else [Path(job.data)])
+    if job.output.exists() and not job.overwrite:
+        raise SummarizeError(f"--output {job.output}: already exists; add --overwrite to replace it, or give another file")
+    try:
+        return TableFile(job.output, Checked)
+    except OSError as e:
+        raise SummarizeError(f"--output {job.output}: cannot write there ({e.strerror or e}); check the folder's permissions and free space") from None
+
+
+def _checker():
+    try:
+        from summarize.checks.checker import Checker
+
+        return Checker()
+    except (ImportError, OSError) as e:
+        raise _cannot_load(e) from None
+
+
+def _cannot_load(error: Exception) -> SummarizeError:
+    return SummarizeError(f"the check cannot load natasha ({type(error).__name__}: {first_line(error, 200)}); install natasha and pymorphy3")
+
+
+def _checked(job: CheckJob, checker, debug: bool) -> Iterator[tuple[Checked, str | None, str | None]]:
+    """Each record's verdict with the summary and translation it is about (for the rich panels)."""
+    for rid, article, summary, translation in _records(job):
+        bad = next((found for found in (article, summary, translation) if isinstance(found, BadRecord)), None)
+        if bad is not None:
+            yield Checked(rid, error=f"{bad.source}: {bad.error}"), None, None
+            continue
+        english = translation.text if isinstance(translation, Document) else None
+        try:
+            flags = checker.check(article.text, summary.text, english)
+        except (ImportError, OSError) as e:
+            raise _cannot_load(e) from None
+        except Exception as e:  # noqa: BLE001 - one record the check fails on is that record's error
+            if debug:
+                raise
+            yield Checked(rid, error=f"{article.source}: the check failed on it ({type(e).__name__}: {first_line(e, 200)})"), None, None
+            continue
+        yield Checked(rid, [flag.to_dict() for flag in flags]), summary.text, english
+
+
+def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
+    """(id, article, summary, translation) of each record: the dataset read once per field, side by
+    side (each stream holds one record at a time), so each field's problems are found and named as
+    a run's --text-field's are."""
+    streams = [
+        read_dataset(job.data, Fields(job.text_field, job.id_field), MAX_INPUT_CHARS),
+        read_dataset(job.data, Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field"), MAX_INPUT_CHARS),
+    ]
+    if job.translation_field:
+        fields = Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field")
+        streams.append(read_dataset(job.data, fields, MAX_INPUT_CHARS))
+    for found in zip(*streams, strict=True):
+        rid, article = found[0]
+        yield rid, article, found[1][1], found[2][1] if len(found) > 2 else None
+
+
+def _put(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,125 @@
+"""`summarize check DATA`: summaries made elsewhere, checked against their articles with natasha's
+real NER and the number reader, on Russian news written for these tests."""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import invoke, parse_jsonl, write_dataset, write_jsonl
+
+from summarize import cli
+
+ARTICLE = (
+    "Правительство Татарстана выделило деньги на ремонт школ в Казани. Работы начнутся летом и закончатся к сентябрю. "
+    "Министр образования республики Ильсур Хадиуллин сообщил, что обновят 37 зданий."
+)
+FAITHFUL = "Татарстан отремонтирует 37 школ в Казани, сообщил министр образования Ильсур Хадиуллин."
+SWAPPED = "Министр образования Башкирии Ильсур Хадиуллин сообщил, что в Уфе обновят 37 школ."
+CHANGED = "Татарстан отремонтирует 73 школы в Казани, сообщил министр образования Ильсур Хадиуллин."
+SECOND = "В Новосибирске открылся новый мост через Обь длиной 1,5 километра. Движение по нему запустили в пятницу."
+SECOND_SUMMARY = "В Новосибирске открыли мост через Обь длиной 1,5 километра."
+
+
+def check(*args):
+    return invoke(cli.app, "check", *args)
+
+
+def records(*pairs: tuple[str, str]) -> list[dict]:
+    return [{"id": f"r{i}", "text": text, "summary": summary} for i, (text, summary) in enumerate(pairs, 1)]
+
+
+def flagged(row: dict) -> set[tuple[str, str, str]]:
+    return {(flag["text"], flag["kind"], flag["field"]) for flag in row["unsupported"]}
+
+
+def test_faithful_summaries_pass_with_exit_0(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", records((ARTICLE, FAITHFUL), (SECOND, SECOND_SUMMARY)))
+    result = check(data, "-f", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert parse_jsonl(result.stdout) == [{"id": "r1", "unsupported": [], "error": None}, {"id": "r2", "unsupported": [], "error": None}]
+    assert result.stderr == "summarize: 2 records: 0 with spans their articles lack, 0 failed\n"
+
+
+def test_a_swapped_name_and_a_changed_number_exit_1_and_are_named(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", records((ARTICLE, FAITHFUL), (ARTICLE, SWAPPED), (ARTICLE, CHANGED)))
+    result = check(data, "-f", "jsonl")
+    assert result.exit_code == 1, result.stderr
+    faithful, swapped, changed = parse_jsonl(result.stdout)
+    assert faithful["unsupported"] == []
+    assert {"Башкирии", "Уфе"} <= {text for text, kind, _ in flagged(swapped) if kind == "name"}
+    assert flagged(changed) == {("73", "number", "summary_ru")}
+    assert result.stderr.endswith("summarize: 3 records: 2 with spans their articles lack, 0 failed\n")
+    plain = check(data, "-f", "plain").stdout.splitlines()
+    assert plain[0] == "r1: nothing unsupported" and plain[2] == 'r3: Not in the article: "73" (number)'
+
+
+def test_a_translation_that_changed_a_number_is_flagged_in_its_field(tmp_path):
+    row = {"id": "t", "text": ARTICLE, "summary": FAITHFUL, "en": "Tatarstan will renovate 73 schools in Kazan, said education minister Ilsur Khadiullin."}
+    result = check(write_jsonl(tmp_path / "data.jsonl", [row]), "--translation-field", "en", "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    (only,) = json.loads(result.stdout)
+    assert ("73", "number", "summary_en") in flagged(only) and not any(field == "summary_ru" for _, _, field in flagged(only))
+
+
+def test_rich_marks_the_spans_in_the_summary(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", records((ARTICLE, FAITHFUL), (ARTICLE, CHANGED)))
+    shown = check(data, "-f", "rich").stdout
+    assert "r1: nothing unsupported" in shown
+    assert "─ r2 ─" in shown and "отремонтирует 73 школы" in shown and 'Not in the article: "73" (number)' in shown
+
+
+def test_a_record_without_its_summary_is_its_own_error_and_the_others_are_checked(tmp_path):
+    rows = [*records((ARTICLE, FAITHFUL)), {"id": "r2", "text": ARTICLE}, {"id": "r3", "text": ARTICLE, "summary": ""}]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    result = check(data, "-f", "jsonl")
+    assert result.exit_code == 1
+    assert [(row["id"], row["unsupported"]) for row in parse_jsonl(result.stdout)] == [("r1", []), ("r2", None), ("r3", None)]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("summarize: error:")]
+    assert errors == [
+        f"summarize: error: {data}#r2: field 'summary' is missing; use --summary-field to pick the summary's field",
+        f"summarize: error: {data}#r3: field 'summary' is empty; no summary in it",
+    ]
+    assert check(data, "-f", "plain").stdout == "r1: nothing unsupported\n"  # text formats leave failures to stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_missing_column_is_one_line_and_exit_2(tmp_path, suffix):
+    data = write_dataset(tmp_path / f"data{suffix}", [{"id": "r1", "text": ARTICLE, "abstract": FAITHFUL}])
+    result = check(data)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"summarize: error: {data}: no column 'summary'; columns are: id, text, abstract; use --summary-field to pick one\n"
+    fixed = check(data, "--summary-field", "abstract", "-f", "jsonl")
+    assert fixed.exit_code == 0 and parse_jsonl(fixed.stdout) == [{"id": "r1", "unsupported": [], "error": None}]
+
+
+def test_a_missing_file_is_one_line_and_exit_2(tmp_path):
+    result = check(tmp_path / "nope.jsonl")
+    assert result.exit_code == 2 and result.stderr == f"summarize: error: {tmp_path / 'nope.jsonl'}: no such file; check the path\n"
+
+
+def test_output_writes_a_dataset_and_never_replaces_one_without_overwrite(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", records((ARTICLE, FAITHFUL), (ARTICLE, CHANGED)))
+    out = tmp_path / "verdicts.parquet"
+    assert check(data, "--output", out, "-f", "plain").exit_code == 1
+    table = pq.read_table(out)
+    assert table.schema.names == ["id", "unsupported", "error"]
+    assert table.schema.field("unsupported").type == pa.list_(pa.struct([("text", pa.string()), ("kind", pa.string()), ("field", pa.string())]))
+    assert table.to_pylist() == [
+        {"id": "r1", "unsupported": [], "error": None},
+        {"id": "r2", "unsupported": [{"text": "73", "kind": "number", "field": "summary_ru"}], "error": None},
+    ]
+    before = out.read_bytes()
+    again = check(write_jsonl(tmp_path / "other.jsonl", records((ARTICLE, FAITHFUL))), "--output", out)
+    assert again.exit_code == 2 and "already exists; add --overwrite to replace it" in again.stderr and out.read_bytes() == before
+    replaced = check(tmp_path / "other.jsonl", "--output", out, "--overwrite")
+    assert replaced.exit_code == 0 and pq.read_table(out).to_pylist() == [{"id": "r1", "unsupported": [], "error": None}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "other.jsonl", "verdicts.parquet"]  # no temporary file left
+
+
+def test_output_that_is_the_input_or_not_a_dataset_is_refused_before_any_work(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", records((ARTICLE, FAITHFUL)))
+    same = check(data, "--output", data, "--overwrite")
+    assert same.exit_code == 2 and "is an input of this run and would be overwritten" in same.stderr
+    wrong = check(data, "--output", tmp_path / "out.txt")
+    assert wrong.exit_code == 2 and wrong.stderr == f"summarize: error: --output {tmp_path / 'out.txt'}: a dataset must end in .jsonl, .csv, .parquet\n"
