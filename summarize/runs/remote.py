@@ -25,8 +25,7 @@ from urllib.parse import urlsplit
 
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError, first_line
-from summarize.inputs.datasets import Fields
-from summarize.inputs.reading import read_documents
+from summarize.inputs.reading import Reading, read_documents
 from summarize.options import Choices
 from summarize.outputs.sink import Sink
 from summarize.runs.serve.flags import TOKEN_ENV  # the server's --token; the client sends it as a Bearer token
@@ -195,15 +194,6 @@ class Refusal:
 
 class _Lost(Exception):
     """The server stopped answering (or refused the token): no later request can do better."""
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How inputs are read here (as runs.local reads them), and when the run gives up."""
-
-    max_input_chars: int
-    fields: Fields
-    fail_fast: bool = False
 
 
 def run_remote(inputs: list[Input], server: Server, sink: Sink, reading: Reading, notify: Callable[[str], None], advance: Callable[[], None]) -> Tally:
