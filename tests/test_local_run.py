@@ -14,12 +14,12 @@ from helpers import BIN, SHORT, clean_env, make_folder, parse_jsonl, slow_config
 
 from summarize.config import load_config
 from summarize.inputs.listing import list_inputs
-from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.inputs.reading import MAX_INPUT_CHARS, Reading
 from summarize.options import make_options
 from summarize.outputs.failures import FailuresFile
 from summarize.outputs.sink import Sinks
 from summarize.pipeline import Pipeline
-from summarize.runs.local import Reading, run_local
+from summarize.runs.local import run_local
 
 
 def outputs(folder):

@@ -169,6 +169,9 @@ def test_a_token_is_asked_for_kept_for_the_tab_and_sent(fast_config, open_page):
         page.click("#go")
         wait_for_answer(page)
         assert "Access token" in alert_line(page) and page.locator("#token-box").get_attribute("open") is not None
+        page.fill("#token", "токен")  # a header carries no Cyrillic: said, not sent
+        page.click("#go")
+        assert "cannot carry" in alert_line(page)
         page.fill("#token", TOKEN)
         page.reload()  # kept in sessionStorage for this tab
         assert page.locator("#token").input_value() == TOKEN

@@ -94,6 +94,13 @@ def test_options_given_reach_the_server_and_others_stay_the_servers(client):
     assert result["summary_ru"] == "Правительство утвердило программу ремонта дорог. Работы начнутся весной."  # short: the first 2 sentences
 
 
+def test_no_check_reaches_the_server(client):
+    checked, unchecked = client("-", "--format", "json", input=SHORT), client("-", "--format", "json", "--no-check", input=SHORT)
+    assert checked.exit_code == 0 and unchecked.exit_code == 0, unchecked.stderr
+    assert isinstance(json.loads(checked.stdout)["unsupported"], list)  # the check ran on the model's summary
+    assert json.loads(unchecked.stdout)["unsupported"] is None
+
+
 def test_piped_stdin_prints_what_a_local_run_prints(run, client):
     local, remote = run("--format", "plain", input=SHORT), client("--format", "plain", input=SHORT)
     assert remote.exit_code == 0, remote.stderr

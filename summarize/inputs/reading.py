@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import BinaryIO
 
@@ -30,6 +30,15 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # A long news feature is ~30 000 characters; a million is a book, far past any sensible summary.
 MAX_INPUT_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a run reads its inputs, and when it gives up (the local and the --server runs alike)."""
+
+    max_input_chars: int
+    fields: Fields = Fields()  # which fields of a dataset's records to read
+    fail_fast: bool = False
 
 
 def read_documents(

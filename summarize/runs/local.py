@@ -17,23 +17,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from summarize.documents import Document, Failure, Input, Result, Tally
-from summarize.inputs.datasets import Fields
-from summarize.inputs.reading import read_documents
+from summarize.inputs.reading import Reading, read_documents
 from summarize.outputs.sink import Sink
 from summarize.pipeline import Pipeline
 from summarize.runs.signals import EXIT_INTERRUPTED, StopAfterCurrent, Stopped
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How inputs are read, and when a run gives up."""
-
-    max_input_chars: int
-    fields: Fields = Fields()  # which fields of a dataset's records to read
-    fail_fast: bool = False
 
 
 class Abandoned(BaseException):

@@ -13,7 +13,7 @@ from summarize.documents import Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
-from summarize.inputs.reading import MAX_INPUT_CHARS
+from summarize.inputs.reading import MAX_INPUT_CHARS, Reading
 from summarize.options import Choices, Options, make_options, option
 from summarize.outputs.render import Format
 from summarize.outputs.sink import Destinations, Sinks, open_sink
@@ -81,6 +81,10 @@ class RunFlags:
     def fields(self) -> Fields:
         return Fields(self.text_field, self.id_field, self.title_field)
 
+    @property
+    def reading(self) -> Reading:
+        return Reading(self.max_input_chars, self.fields, self.fail_fast)
+
     def given(self) -> list[str]:
         """The paths and URLs named, on the command line and in --input-file."""
         return [*(self.paths or []), *(read_path_list(self.input_file) if self.input_file else [])]
@@ -118,22 +122,21 @@ def _check_overwrite(flags: RunFlags) -> None:
 
 def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Tally, bool]:
     from summarize.pipeline import Pipeline
-    from summarize.runs.local import Reading, run_local
+    from summarize.runs.local import run_local
 
-    pipeline, reading = Pipeline(options, notify=notify, debug=debug), Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
-    return _in_order(flags, notify, lambda inputs, sink, advance: run_local(inputs, pipeline, sink, reading, notify, advance))
+    pipeline = Pipeline(options, notify=notify, debug=debug)
+    return _in_order(flags, notify, lambda inputs, sink, advance: run_local(inputs, pipeline, sink, flags.reading, notify, advance))
 
 
 def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
     """--server: the same inputs and sinks as a local run, summarised by a running `summarize serve`."""
     if flags.ray or flags.ray_address or flags.workers:
         raise SummarizeError("--server and --ray: choose one (a running summarize serve, or a Ray cluster that loads the models itself)")
-    from summarize.runs.remote import Reading, Server, request_options, run_remote
+    from summarize.runs.remote import Server, request_options, run_remote
 
     server = Server.connect(flags.server, request_options(choices, flags.translate, flags.strict), notify)  # before any output is opened
-    reading = Reading(flags.max_input_chars, flags.fields, flags.fail_fast)
     try:
-        tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, reading, notify, advance))
+        tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, flags.reading, notify, advance))
     finally:
         server.close()
     if server.lost:  # what is finished is written and kept; the rest is left

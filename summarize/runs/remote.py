@@ -25,8 +25,7 @@ from urllib.parse import urlsplit
 
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError, first_line
-from summarize.inputs.datasets import Fields
-from summarize.inputs.reading import read_documents
+from summarize.inputs.reading import Reading, read_documents
 from summarize.options import Choices
 from summarize.outputs.sink import Sink
 from summarize.runs.serve.flags import TOKEN_ENV  # the server's --token; the client sends it as a Bearer token
@@ -60,6 +59,8 @@ def request_options(choices: Choices, translate: bool | None, strict: bool) -> d
 
 @dataclass(frozen=True)
 class Answer:
+    """One HTTP answer, read whole (the server's answers are a result or a batch of them)."""
+
     status: int
     reason: str  # the HTTP reason phrase
     retry_after: str | None
@@ -88,6 +89,8 @@ class Server:
             raise SummarizeError(f"--server {url!r}: give the address of a running summarize serve, like http://127.0.0.1:8000")
         self.parts, self.base = parts, parts.path.rstrip("/")  # a server behind a proxy may sit under a path
         token = os.environ.get(TOKEN_ENV)
+        if token and not (token.isascii() and token.isprintable()):
+            raise SummarizeError(f"{TOKEN_ENV}: holds characters an HTTP header cannot carry; give the token the server was started with")
         self.headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
         self.idle: list[http.client.HTTPConnection] = []
         self.lock = threading.Lock()
@@ -172,7 +175,7 @@ class Server:
             answer = self.request("POST", path, data)
             if answer.status != 503 or answer.retry_after is None:
                 break
-            time.sleep(min(5.0, float(answer.retry_after or 1)))
+            time.sleep(min(5.0, float(answer.retry_after)) if answer.retry_after.isdigit() else 1.0)  # seconds, or an HTTP date
         if answer.status == 401:
             raise _Lost(
                 f"server {self.url}: refused ({answer.error()}); set {TOKEN_ENV} to the token it was started with (summarize serve --token / {TOKEN_ENV})"
@@ -195,15 +198,6 @@ class Refusal:
 
 class _Lost(Exception):
     """The server stopped answering (or refused the token): no later request can do better."""
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How inputs are read here (as runs.local reads them), and when the run gives up."""
-
-    max_input_chars: int
-    fields: Fields
-    fail_fast: bool = False
 
 
 def run_remote(inputs: list[Input], server: Server, sink: Sink, reading: Reading, notify: Callable[[str], None], advance: Callable[[], None]) -> Tally:

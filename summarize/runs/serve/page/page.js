@@ -59,6 +59,11 @@ async function summarise() {
   }
   const headers = { "Content-Type": "application/json" };
   const token = $("token").value.trim();
+  if (/[^\x21-\x7e]/.test(token)) {
+    $("token-box").open = true;
+    showAlert("The token holds characters an HTTP header cannot carry: give the token the server was started with.");
+    return;
+  }
   if (token) headers.Authorization = `Bearer ${token}`;
   setBusy(true);
   try {
