@@ -12,9 +12,9 @@ from pathlib import Path
 from summarize.documents import Checked, Document
 from summarize.errors import SummarizeError, first_line
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset
-from summarize.inputs.reading import MAX_INPUT_CHARS
 from summarize.options import REQUIRED, option
 from summarize.outputs.render import SHOWS_ERRORS, Format, format_checked, json_document
+from summarize.runs import shared_flags as shared
 from summarize.runs.plan import EXIT_FAILED, EXIT_OK
 from summarize.storage import DATASET_SUFFIXES, is_uri
 
@@ -26,7 +26,7 @@ class CheckJob:
     data: str = option(
         REQUIRED, argument=True, show_default=False, help="A dataset (.jsonl, .csv or .parquet; a storage URI too) of articles and their summaries."
     )
-    text_field: str = option("text", "--text-field", help="The field holding the article.")
+    text_field: str = shared.text_field()
     summary_field: str = option("summary", "--summary-field", help="The field holding its Russian summary.")
     translation_field: str | None = option(
         None,
@@ -34,8 +34,8 @@ class CheckJob:
         show_default=False,
         help="The field holding the summary's English translation: its numbers are compared with the Russian summary's.",
     )
-    id_field: str = option("id", "--id-field", help="The field holding each record's id (the record number when absent).")
-    fmt: Format | None = option(None, "--format", "-f", show_default=False, help="Output format \\[default: rich on a terminal, plain otherwise].")
+    id_field: str = shared.id_field()
+    fmt: Format | None = shared.output_format()
     output: Path | None = option(
         None,
         "--output",
@@ -43,7 +43,8 @@ class CheckJob:
         show_default=False,
         help="Also write each record's id, unsupported spans and error to this dataset (.jsonl, .csv or .parquet by extension).",
     )
-    overwrite: bool = option(False, "--overwrite", help="Replace an existing --output file (without it, an existing one is refused).")
+    overwrite: bool = shared.overwrite()
+    max_input_chars: int = shared.max_input_chars()
 
 
 @dataclass
@@ -154,12 +155,12 @@ def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Documen
     side (each stream holds one record at a time), so each field's problems are found and named as
     a run's --text-field's are."""
     streams = [
-        read_dataset(job.data, Fields(job.text_field, job.id_field), MAX_INPUT_CHARS),
-        read_dataset(job.data, Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field"), MAX_INPUT_CHARS),
+        read_dataset(job.data, Fields(job.text_field, job.id_field), job.max_input_chars),
+        read_dataset(job.data, Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field"), job.max_input_chars),
     ]
     if job.translation_field:
         fields = Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field")
-        streams.append(read_dataset(job.data, fields, MAX_INPUT_CHARS))
+        streams.append(read_dataset(job.data, fields, job.max_input_chars))
     for found in zip(*streams, strict=True):
         rid, article = found[0]
         yield rid, article, found[1][1], found[2][1] if len(found) > 2 else None

@@ -13,10 +13,11 @@ from summarize.documents import Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
-from summarize.inputs.reading import MAX_INPUT_CHARS, Reading
+from summarize.inputs.reading import Reading
 from summarize.options import Choices, Options, make_options, option
 from summarize.outputs.render import Format
 from summarize.outputs.sink import Destinations, Sinks, open_sink
+from summarize.runs import shared_flags as shared
 from summarize.runs.signals import EXIT_INTERRUPTED, Stopped
 from summarize.storage import URL_SCHEMES, is_dataset, is_uri
 
@@ -28,27 +29,19 @@ class RunFlags:
     """The options of `summarize` itself (the model options are config.Choices)."""
 
     paths: list[str] | None = option(None, argument=True, show_default=False, help="Files or folders to summarise; '-' or nothing reads piped stdin.")
-    fmt: Format | None = option(None, "--format", "-f", show_default=False, help="Output format \\[default: rich on a terminal, plain otherwise].")
+    fmt: Format | None = shared.output_format()
     output_dir: Path | None = option(None, "--output-dir", "-o", file_okay=False, help="Write one file per input here instead of to stdout.")
     glob: str | None = option(None, "--glob", show_default=False, help="Which files of a folder to take \\[default: *.txt].")
     recursive: bool = option(False, "--recursive", "-r", help="Also take files from subfolders.")
-    translate: bool | None = option(
-        None, "--translate/--no-translate", show_default=False, help="Add the English translation \\[default: from models.toml, on]."
-    )
-    strict: bool = option(
-        False,
-        "--strict",
-        help="A model that is not on this machine is an error, instead of falling back to the extractive engine and skipping translation.",
-    )
+    translate: bool | None = shared.translate()
+    strict: bool = shared.strict()
     skip_existing: bool = option(
         False, "--skip-existing", help="With --output-dir, --output or --ray: leave out inputs whose result is already complete, to resume a run."
     )
-    overwrite: bool = option(
-        False, "--overwrite", help="With --output: replace an existing dataset file (without it, an existing one is refused: nothing is replaced by mistake)."
-    )
+    overwrite: bool = shared.overwrite()
     fail_fast: bool = option(False, "--fail-fast", help="Stop at the first input that fails.")
     errors_file: Path | None = option(None, "--errors", dir_okay=False, help="Write every failed input with its reason to this file (JSON lines).")
-    max_input_chars: int = option(MAX_INPUT_CHARS, "--max-input-chars", min=1, help="Refuse inputs longer than this many characters.")
+    max_input_chars: int = shared.max_input_chars()
     input_file: Path | None = option(
         None, "--input-file", "-i", show_default=False, help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin)."
     )
@@ -58,8 +51,8 @@ class RunFlags:
         show_default=False,
         help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.",
     )
-    text_field: str = option("text", "--text-field", help="Datasets: the field holding the article.")
-    id_field: str = option("id", "--id-field", help="Datasets: the field holding a unique id (the record number when absent).")
+    text_field: str = shared.text_field()
+    id_field: str = shared.id_field()
     title_field: str | None = option(
         None, "--title-field", show_default=False, help="Datasets: the field holding the headline \\[default: title, when present]."
     )

@@ -18,7 +18,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -252,16 +251,6 @@ def _run(chunks: Iterator, pending: deque, in_flight: int, server: Server, sink:
 class _StopBetweenWrites(SignalTrap):
     """The client's main thread waits (for the server, for input) and writes results: a signal ends
     a wait at once; during a write it is only recorded, and the run stops after that write."""
-
-    waiting = False
-
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
-        self.waiting = True
-        try:
-            yield
-        finally:
-            self.waiting = False
 
     def react(self, signum: int, again: bool) -> None:
         if self.waiting:

@@ -30,7 +30,18 @@ class Signalled(BaseException):
 
 class SignalTrap:
     """While entered, SIGINT and SIGTERM go to react(); `received` is the first that came. Off the
-    main thread (a library caller) signals are left alone."""
+    main thread (a library caller) signals are left alone. `waiting` is true inside
+    `interruptible()`: a wait (for input, the server, a download) that a signal may end at once."""
+
+    waiting = False
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        self.waiting = True
+        try:
+            yield
+        finally:
+            self.waiting = False
 
     def __init__(self) -> None:
         self.received: signal.Signals | None = None
@@ -68,16 +79,7 @@ class StopAfterCurrent(SignalTrap):
     `interruptible()` (for input, a download, a conversion); a first SIGINT during a model call
     only asks the worker to stop after it. Once the run has ended, signals are only recorded."""
 
-    waiting = False
     ended = False
-
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
-        self.waiting = True
-        try:
-            yield
-        finally:
-            self.waiting = False
 
     def react(self, signum: int, again: bool) -> None:
         if not self.ended and (signum == signal.SIGTERM or again or self.waiting):

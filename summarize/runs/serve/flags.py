@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from summarize.inputs.reading import MAX_INPUT_CHARS
 from summarize.options import option
+from summarize.runs import shared_flags as shared
 
 LOOPBACK_NAMES = ("localhost",)  # besides the loopback addresses themselves (127.0.0.0/8, ::1)
 TOKEN_ENV = "SUMMARIZE_TOKEN"
@@ -28,14 +28,9 @@ class ServeFlags:
     allow_private_urls: bool = option(
         False, "--allow-private-urls", help="Let url requests fetch loopback, private and link-local addresses (never for a server others can reach)."
     )
-    translate: bool | None = option(
-        None,
-        "--translate/--no-translate",
-        show_default=False,
-        help="Load the translator, so that requests get English summaries unless they ask translate=false \\[default: from models.toml, on].",
-    )
-    strict: bool = option(False, "--strict", help="A model that is not on this machine stops the server from starting, instead of a fallback.")
-    max_input_chars: int = option(MAX_INPUT_CHARS, "--max-input-chars", min=1, help="Refuse articles longer than this many characters.")
+    translate: bool | None = shared.translate()
+    strict: bool = shared.strict()
+    max_input_chars: int = shared.max_input_chars()
     max_body: int = option(4 * 1024 * 1024, "--max-body", min=1, help="Refuse request bodies larger than this many bytes.")
     max_batch: int = option(64, "--max-batch", min=1, help="Most documents in one /v1/summarize/batch request.")
     max_beams: int = option(8, "--max-beams", min=1, help="Most beams a request may ask for.")
