@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -50,15 +50,22 @@ def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
     after some records were yielded (a JSONL that stops being UTF-8 half-way). A URI is shown redacted
     (storage.redact: no password or token in sources and messages).
     """
+    for rid, (found,) in read_dataset_fields(path, (fields,), max_chars):
+        yield rid, found
+
+
+def read_dataset_fields(path: Path | str, each: Sequence[Fields], max_chars: int) -> Iterator[tuple[str, tuple[Document | BadRecord, ...]]]:
+    """As read_dataset, with each record read as one Document per Fields (`summarize check`: the
+    article, its summary, a translation), the file read once; the id is the first Fields'."""
     secret = redact(str(path)) != str(path)
     try:
-        for rid, found in _records(path, fields, max_chars):
-            yield rid, replace(found, source=redact(found.source)) if secret else found
+        for rid, found in _records(path, each, max_chars):
+            yield rid, tuple(replace(one, source=redact(one.source)) for one in found) if secret else found
     except SummarizeError as e:
         raise SummarizeError(redact(str(e))) if secret else e from None
 
 
-def _records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[str, Document | BadRecord]]:
+def _records(path: Path | str, each: Sequence[Fields], max_chars: int) -> Iterator[tuple[str, tuple[Document | BadRecord, ...]]]:
     readers = {".jsonl": _jsonl_records, ".csv": _csv_records, ".parquet": _parquet_records}
     kind = suffix(path)
     if kind not in readers:
@@ -66,9 +73,10 @@ def _records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple
     # A record whose id cannot be known is named by where it is, in words that no id looks like.
     place = "line" if kind == ".jsonl" else "record"
     try:
-        for number, record in readers[kind](path, fields, max_chars):
-            found = _to_document(path, f"{place} {number}", number, record, fields, max_chars)
-            yield (found.id, found) if isinstance(found, BadRecord) else found
+        for number, record in readers[kind](path, each, max_chars):
+            found = [_to_document(path, f"{place} {number}", number, record, fields, max_chars) for fields in each]
+            rid = found[0].id if isinstance(found[0], BadRecord) else found[0][0]
+            yield rid, tuple(one if isinstance(one, BadRecord) else one[1] for one in found)
     except FileNotFoundError:
         raise SummarizeError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
@@ -79,7 +87,7 @@ def _records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple
         raise SummarizeError(f"{path}: cannot read it ({first_line(e)}); check the path or URI and your credentials") from None
 
 
-def _jsonl_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict | BadRecord]]:
+def _jsonl_records(path: Path | str, each: Sequence[Fields], max_chars: int) -> Iterator[tuple[int, dict | BadRecord]]:
     # A text of max_chars is at most 6 bytes a character (\uXXXX escapes); other fields get a MiB.
     limit = 6 * max_chars + 2**20
     with open_input(path) as f:
@@ -125,7 +133,7 @@ def _lines(f: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield number, None
 
 
-def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
+def _csv_records(path: Path | str, each: Sequence[Fields], max_chars: int) -> Iterator[tuple[int, dict]]:
     # The field limit stops an unclosed quote from reading the rest of a huge file into one field;
     # it must still let through a text just over max_chars, so that it is reported as too long.
     limit = min(max(max_chars + 1, 131_072), 2**31 - 1)
@@ -137,7 +145,8 @@ def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
             columns = reader.fieldnames
             if not columns:
                 raise SummarizeError(f"{path}: is empty; a CSV dataset needs a header row naming its columns")
-            _check_columns(path, columns, fields)
+            for fields in each:
+                _check_columns(path, columns, fields)
             for number, row in enumerate(reader, 1):
                 yield number, row
         except UnicodeDecodeError:
@@ -148,7 +157,7 @@ def _csv_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[t
             ) from None
 
 
-def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[int, dict]]:
+def _parquet_records(path: Path | str, each: Sequence[Fields], max_chars: int) -> Iterator[tuple[int, dict]]:
     pa, pq = import_pyarrow(path)
     filesystem, where = arrow_location(path)
     try:
@@ -159,13 +168,14 @@ def _parquet_records(path: Path | str, fields: Fields, max_chars: int) -> Iterat
         raise SummarizeError(f"{path}: is not a Parquet file or is damaged ({first_line(e)}); check the path, or get an undamaged copy") from None
     with parquet:
         schema = parquet.schema_arrow
-        _check_columns(path, schema.names, fields)
-        text_type = schema.field(fields.text).type
-        if not _is_text(pa, text_type):
-            raise SummarizeError(
-                f"{path}: column {fields.text!r} holds {_arrow_kind(pa, text_type)}, not text; use {fields.flag} to pick the {fields.role}'s column"
-            )
-        wanted = {fields.text, fields.id, fields.title or "title", "url", "date"}
+        for fields in each:
+            _check_columns(path, schema.names, fields)
+            text_type = schema.field(fields.text).type
+            if not _is_text(pa, text_type):
+                raise SummarizeError(
+                    f"{path}: column {fields.text!r} holds {_arrow_kind(pa, text_type)}, not text; use {fields.flag} to pick the {fields.role}'s column"
+                )
+        wanted = {"url", "date"} | {name for fields in each for name in (fields.text, fields.id, fields.title or "title")}
         columns = [name for name in schema.names if name in wanted]  # only these are read from disk
         number = 0
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from summarize.documents import Checked, Document
 from summarize.errors import SummarizeError, first_line
-from summarize.inputs.datasets import BadRecord, Fields, read_dataset
+from summarize.inputs.datasets import BadRecord, Fields, read_dataset_fields
 from summarize.options import REQUIRED, option
 from summarize.outputs.render import SHOWS_ERRORS, Format, format_checked, json_document
 from summarize.runs import shared_flags as shared
@@ -151,19 +151,13 @@ def _checked(job: CheckJob, checker, debug: bool) -> Iterator[tuple[Checked, str
 
 
 def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
-    """(id, article, summary, translation) of each record: the dataset read once per field, side by
-    side (each stream holds one record at a time), so each field's problems are found and named as
-    a run's --text-field's are."""
-    streams = [
-        read_dataset(job.data, Fields(job.text_field, job.id_field), job.max_input_chars),
-        read_dataset(job.data, Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field"), job.max_input_chars),
-    ]
+    """(id, article, summary, translation) of each record: the dataset read once, each field as a
+    Document of its own, so each field's problems are found and named as a run's --text-field's are."""
+    each = [Fields(job.text_field, job.id_field), Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field")]
     if job.translation_field:
-        fields = Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field")
-        streams.append(read_dataset(job.data, fields, job.max_input_chars))
-    for found in zip(*streams, strict=True):
-        rid, article = found[0]
-        yield rid, article, found[1][1], found[2][1] if len(found) > 2 else None
+        each.append(Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field"))
+    for rid, found in read_dataset_fields(job.data, each, job.max_input_chars):
+        yield rid, found[0], found[1], found[2] if len(found) > 2 else None
 
 
 def _put(text: str) -> None:
