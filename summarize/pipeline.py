@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
-from typing import TYPE_CHECKING
 
+from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
@@ -30,9 +30,6 @@ from summarize.text import (
     split_sentences,
     untranslated_cyrillic,
 )
-
-if TYPE_CHECKING:
-    from summarize.checks.checker import Checker
 
 MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
@@ -186,18 +183,12 @@ class Pipeline:
             return
         for doc, result in summarised:
             try:
-                if self._checker is None:
-                    from summarize.checks.checker import Checker
-
-                    self._checker = Checker()
+                self._checker = self._checker or Checker()
                 flags = self._checker.check(doc.text, result.summary_ru, result.summary_en)
-            except (ImportError, OSError) as e:  # natasha, pymorphy3 or their dictionaries missing: no summary can be checked
+            except LOAD_ERRORS as e:
                 if self.debug:
                     raise
-                self._check_off = (
-                    f"the summaries are not checked for names and numbers their articles lack: the check cannot load "
-                    f"({type(e).__name__}: {first_line(e, 200)}); install natasha and pymorphy3, or add --no-check"
-                )
+                self._check_off = unchecked_notice(e)
                 self.notify(f"warning: {self._check_off}")
                 return
             except Exception as e:  # noqa: BLE001 - a check that fails on one summary leaves it unchecked, said in its warnings

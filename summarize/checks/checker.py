@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from summarize.checks.flags import Flag, Kind
 from summarize.checks.names import Names
 from summarize.checks.numbers import changed_in_translation, number_support, unsupported_numbers
+from summarize.errors import first_line
+
+# What a Checker raises when natasha, pymorphy3 or their dictionaries are missing: no summary can be checked.
+LOAD_ERRORS = (ImportError, OSError)
 
 # How a warning names each kind of span: (one, more than one).
 KIND_WORDS: dict[Kind, tuple[str, str]] = {"name": ("name", "names"), "number": ("number", "numbers"), "date": ("date", "dates")}
@@ -66,6 +70,14 @@ class Checker:
         if english:
             parts.append(f"the translation changed: {_quoted(english)}")
         return "; ".join(parts)
+
+
+def unchecked_notice(error: BaseException) -> str:
+    """The one line a run (or a server) says once, and records in its results, when the check cannot load."""
+    return (
+        "the summaries are not checked for names and numbers their articles lack: the check cannot load "
+        f"({type(error).__name__}: {first_line(error, 200)}); install natasha and pymorphy3, or add --no-check"
+    )
 
 
 def _quoted(texts: list[str]) -> str:

@@ -66,12 +66,14 @@ def run_check(job: CheckJob, notify: Callable[[str], None], debug: bool = False)
     never the run's. --output is written whole at the end, or not at all."""
     from rich.console import Console
 
+    from summarize.checks.checker import Checker
+
     output = _open_output(job)
     terminal = Console(file=sys.stdout)
     fmt = job.fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
     tally, gathered = CheckTally(), []
     try:
-        checker = _checker()
+        checker = Checker()  # natasha loads on the first check
         for checked, summary_ru, summary_en in _checked(job, checker, debug):
             tally.checked += 1
             tally.flagged += bool(checked.unsupported)
@@ -117,21 +119,14 @@ def _open_output(job: CheckJob):
         raise SummarizeError(f"--output {job.output}: cannot write there ({e.strerror or e}); check the folder's permissions and free space") from None
 
 
-def _checker():
-    try:
-        from summarize.checks.checker import Checker
-
-        return Checker()
-    except (ImportError, OSError) as e:
-        raise _cannot_load(e) from None
-
-
 def _cannot_load(error: Exception) -> SummarizeError:
     return SummarizeError(f"the check cannot load natasha ({type(error).__name__}: {first_line(error, 200)}); install natasha and pymorphy3")
 
 
 def _checked(job: CheckJob, checker, debug: bool) -> Iterator[tuple[Checked, str | None, str | None]]:
     """Each record's verdict with the summary and translation it is about (for the rich panels)."""
+    from summarize.checks.checker import LOAD_ERRORS
+
     for rid, article, summary, translation in _records(job):
         bad = next((found for found in (article, summary, translation) if isinstance(found, BadRecord)), None)
         if bad is not None:
@@ -140,7 +135,7 @@ def _checked(job: CheckJob, checker, debug: bool) -> Iterator[tuple[Checked, str
         english = translation.text if isinstance(translation, Document) else None
         try:
             flags = checker.check(article.text, summary.text, english)
-        except (ImportError, OSError) as e:
+        except LOAD_ERRORS as e:
             raise _cannot_load(e) from None
         except Exception as e:  # noqa: BLE001 - one record the check fails on is that record's error
             if debug:

@@ -9,12 +9,12 @@ import contextlib
 import time
 from dataclasses import replace
 
-from summarize.checks.checker import Checker
+from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Config, Engine
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
 from summarize.engines.protocol import Engines, Extractor, Notify
-from summarize.errors import SummarizeError, first_line
+from summarize.errors import SummarizeError
 from summarize.options import Choices, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
@@ -159,8 +159,8 @@ def _load_checker(engines: Engines, notify: Notify) -> Checker | None:
     checker = Checker()
     try:
         checker.names  # noqa: B018 - loads natasha and pymorphy3
-    except (ImportError, OSError) as e:
-        notice = f"the summaries are not checked for names and numbers their articles lack: the check cannot load ({type(e).__name__}: {first_line(e, 200)})"
+    except LOAD_ERRORS as e:
+        notice = unchecked_notice(e)
         notify(f"warning: {notice}")
         engines.notices.append(notice)
         return None
