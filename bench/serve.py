@@ -161,6 +161,11 @@ def cli_throughput(one: Path, many: Path, config: Path, tmp: Path, count: int) -
         if run.returncode != 0:
             raise SystemExit(f"bench serve: {' '.join(argv[1:])} failed: {run.stderr[-2000:]}")
         walls.append(run.wall_s)
+    if walls[1] <= walls[0]:  # the difference would be noise, and its rate negative or infinite
+        raise SystemExit(
+            f"bench serve: the CLI took no longer on {count} articles ({walls[1]:.2f} s) than on one ({walls[0]:.2f} s): "
+            "too few articles to tell its fixed cost apart; use more --articles"
+        )
     return {"walls": walls, "overall": count / walls[1], "steady": (count - 1) / (walls[1] - walls[0])}
 
 

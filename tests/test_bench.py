@@ -175,7 +175,7 @@ def test_the_serve_bench_runs_at_tiny_size_and_prints_its_table(tmp_path):
         "--size",
         "tiny",
         "--articles",
-        "3",
+        "24",  # enough that 24 articles take the CLI clearly longer than one, however busy the machine
         "--requests",
         "40",
         "--concurrency",
@@ -191,7 +191,7 @@ def test_the_serve_bench_runs_at_tiny_size_and_prints_its_table(tmp_path):
     table = (results / "serve-latest-tiny.md").read_text(encoding="utf-8")
     assert table.strip() in done.stdout
     rows = [line for line in table.splitlines() if line.startswith("| (")]
-    labels = ("(a) 16 concurrent clients over 3 articles", "(a) batch CLI", "(a) server ÷ CLI", "(b) one article", "(c) --server client")
+    labels = ("(a) 16 concurrent clients over 24 articles", "(a) batch CLI", "(a) server ÷ CLI", "(b) one article", "(c) --server client")
     labels += ("(c) ctranslate2:", "(c) torch:", "(d) 40 short requests, 8 clients", "(d) deliberate 503s", "(d) server RSS")
     assert [label for label in labels if not any(row.startswith(f"| {label}") for row in rows)] == []
     assert all(re.search(r"\| [0-9.]+", row) for row in rows), rows  # every row has its number
