@@ -22,17 +22,12 @@ from typing import Annotated, Any, Literal
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from summarize.config import Choice, load_config
-from summarize.errors import SummarizeError
-from summarize.evaluate.run import EvalJob, ScoreFormat
-from summarize.options import Choices, ConfigFile, option
+from summarize.config import Choice, ScoreFormat, load_config
+from summarize.errors import EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SummarizeError, version
+from summarize.flags import CheckJob, Common, Debug, EvalJob, PresetNames, RunFlags, ServeFlags
+from summarize.options import Choices, ConfigFile
 from summarize.outputs.terminal import notifier, say, stderr
-from summarize.runs.check import CheckJob
-from summarize.runs.plan import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFlags
-from summarize.runs.serve.flags import ServeFlags
-from summarize.runs.signals import EXIT_INTERRUPTED
 
-EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program a closed pipe ended
 DEFAULT = "summarize"  # the default command's name: `summarize ARTICLE…`
 EPILOG = (
     "More: [bold]summarize models list[/bold] (presets, cached or not, size, licence) · "
@@ -42,16 +37,6 @@ EPILOG = (
     "Exit codes: 0 all inputs done, 1 some input failed, 2 usage or configuration error, "
     "130/143 stopped by Ctrl-C/SIGTERM (finished outputs kept)."
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Debug:
-    debug: bool = option(False, "--debug", help="Show tracebacks.")
-
-
-@dataclasses.dataclass(frozen=True)
-class Common(Debug, ConfigFile):
-    """The options every running command takes besides its own."""
 
 
 class DefaultGroup(TyperGroup):
@@ -179,11 +164,6 @@ def list_models(file: ConfigFile) -> None:
         out.print(table)
 
 
-@dataclasses.dataclass(frozen=True)
-class PresetNames:
-    names: list[str] | None = option(None, argument=True, show_default=False, help="Presets to fetch \\[default: the default summariser and translator].")
-
-
 @models_app.command("download")
 @with_options(PresetNames, ConfigFile)
 def download_models(wanted: PresetNames, file: ConfigFile) -> None:
@@ -257,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     stdout_at_start = _file_identity(sys.stdout)
     try:
-        code = _print_version() if args in (["--version"], ["-V"]) else _run(args)
+        code = _printversion() if args in (["--version"], ["-V"]) else _run(args)
     except SystemExit as e:  # rich's answer to a closed pipe, among others
         code = e.code
     except typer.Exit as e:
@@ -269,9 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code or 0)
 
 
-def _print_version() -> int:
+def _printversion() -> int:
     with reported():
-        print(f"summarize {_version()}", flush=True)
+        print(f"summarize {version()}", flush=True)
     return EXIT_OK
 
 
@@ -328,12 +308,3 @@ def _click_exception() -> type[Exception]:
     except ImportError:
         from click.exceptions import ClickException
     return ClickException
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("summarize")
-    except PackageNotFoundError:
-        return "unknown"

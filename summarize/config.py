@@ -77,6 +77,28 @@ class Length(Choice):
     long = "long"
 
 
+class Format(Choice):
+    rich = "rich"  # a panel per input, for people
+    plain = "plain"  # the summaries alone, for pipes
+    markdown = "markdown"
+    md = "markdown"  # an alias (`-f md`): the same member
+    json = "json"  # one object, or an array for several inputs
+    jsonl = "jsonl"  # one object per line, as each input finishes
+
+
+class Task(Choice):
+    summarize = "summarize"  # records {"id", "text", "summary"}
+    translate = "translate"  # records {"id", "ru", "en"}
+
+
+class ScoreFormat(Choice):
+    table = "table"
+    json = "json"
+
+
+# Characters of one article (--max-input-chars): a long news feature is ~30 000; a million is a book,
+# far past any sensible summary.
+MAX_INPUT_CHARS = 1_000_000
 KINDS = ("summarizers", "translators")
 PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate", "backend", "quantize"}
 DEFAULT_KEYS = {"summarizer", "translator", "translate"}

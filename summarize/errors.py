@@ -1,4 +1,12 @@
-"""The one error type users see."""
+"""The one error type users see, and how a run ends: its exit codes and the program's version."""
+
+import signal
+
+# 0 all done · 1 some input failed (or, for check, something flagged) · 2 usage, configuration or model
+# error · 130/143 stopped by SIGINT/SIGTERM · 141 stdout closed early (128 + SIGPIPE, as a shell says it)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_CLOSED_PIPE = 141
 
 
 class SummarizeError(Exception):
@@ -26,3 +34,14 @@ def first_line(error: BaseException, limit: int = 300) -> str:
     whole of it is for --debug."""
     line = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def version() -> str:
+    """The installed package's version (the CLI's --version, the server's /openapi.json and /v1/info)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("summarize")
+    except PackageNotFoundError:
+        return "unknown"

@@ -12,9 +12,9 @@ import time
 import pytest
 from helpers import BIN, SHORT, clean_env, make_folder, parse_jsonl, slow_config, write_jsonl
 
-from summarize.config import load_config
+from summarize.config import MAX_INPUT_CHARS, load_config
 from summarize.inputs.listing import list_inputs
-from summarize.inputs.reading import MAX_INPUT_CHARS, Reading
+from summarize.inputs.reading import Reading
 from summarize.options import make_options
 from summarize.outputs.failures import FailuresFile
 from summarize.outputs.sink import Sinks

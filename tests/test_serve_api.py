@@ -384,8 +384,8 @@ def test_serve_help_imports_no_server_or_model_library():
 
 def lead_service(**flags):
     from summarize.config import load_config
+    from summarize.flags import ServeFlags
     from summarize.options import Choices
-    from summarize.runs.serve.flags import ServeFlags
     from summarize.runs.serve.metrics import ServeMetrics
     from summarize.runs.serve.service import Service
 

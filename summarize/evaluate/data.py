@@ -8,13 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.config import Choice
+from summarize.config import Task
 from summarize.errors import SummarizeError
-
-
-class Task(Choice):
-    summarize = "summarize"  # records {"id", "text", "summary"}
-    translate = "translate"  # records {"id", "ru", "en"}
 
 
 @dataclass(frozen=True)

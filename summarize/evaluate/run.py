@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from summarize.config import Choice, load_config
+from summarize.config import load_config
 from summarize.errors import SummarizeError
 from summarize.evaluate.data import (
     _FIELDS,
@@ -18,7 +18,8 @@ from summarize.evaluate.data import (
     strip_html,
 )
 from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
-from summarize.options import REQUIRED, Choices, make_options, option
+from summarize.flags import EvalJob
+from summarize.options import Choices, make_options
 
 
 def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None) -> tuple[list[str], list[str]]:
@@ -51,26 +52,6 @@ def predict_translations(records: Sequence[Record], translator, settings, advanc
         for _ in group:
             advance()
     return predictions
-
-
-class ScoreFormat(Choice):
-    table = "table"
-    json = "json"
-
-
-@dataclass(frozen=True)
-class EvalJob:
-    """What `summarize eval` was asked to do: each field is also its command-line option."""
-
-    data: Path = option(REQUIRED, argument=True, show_default=False, help="JSON lines: {id, text, summary}, or {id, ru, en} with --task translate.")
-    task: Task = option(Task.summarize, "--task", help="What to score.")
-    predictions: Path | None = option(
-        None, "--predictions", show_default=False, help="Score these JSON lines ({id, summary}, or {id, en}) instead of running a model."
-    )
-    save_predictions: Path | None = option(None, "--save-predictions", show_default=False, help="Also write what the model produced, as JSON lines.")
-    limit: int | None = option(None, "--limit", min=1, show_default=False, help="Only the first N records.")
-    strip_html: bool = option(False, "--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")
-    fmt: ScoreFormat = option(ScoreFormat.table, "--format", "-f", help="A table, or one JSON object for scripts.")
 
 
 def load(job: EvalJob) -> tuple[list[Record], list[str] | None]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import BinaryIO
 
+from summarize.config import MAX_INPUT_CHARS
 from summarize.documents import Document, Failure, Input
 from summarize.errors import SummarizeError
 from summarize.inputs.datasets import Fields, read_dataset
@@ -28,8 +29,6 @@ from summarize.text import (
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
-# A long news feature is ~30 000 characters; a million is a book, far past any sensible summary.
-MAX_INPUT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)

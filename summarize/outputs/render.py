@@ -10,19 +10,9 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from summarize.config import Choice
+from summarize.config import Format
 from summarize.documents import Checked, Result, Unsupported
 from summarize.text import group_digits
-
-
-class Format(Choice):
-    rich = "rich"  # a panel per input, for people
-    plain = "plain"  # the summaries alone, for pipes
-    markdown = "markdown"
-    md = "markdown"  # an alias (`-f md`): the same member
-    json = "json"  # one object, or an array for several inputs
-    jsonl = "jsonl"  # one object per line, as each input finishes
-
 
 EXTENSIONS = {Format.rich: ".txt", Format.plain: ".txt", Format.markdown: ".md", Format.json: ".json", Format.jsonl: ".jsonl"}
 # Text formats leave failed inputs to stderr; the machine formats record them beside the results.

@@ -10,41 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarize.documents import Checked, Document
-from summarize.errors import SummarizeError, first_line
+from summarize.errors import EXIT_FAILED, EXIT_OK, SummarizeError, first_line
+from summarize.flags import CheckJob
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset_fields
-from summarize.options import REQUIRED, option
 from summarize.outputs.render import SHOWS_ERRORS, Format, format_checked, json_document
-from summarize.runs import shared_flags as shared
-from summarize.runs.plan import EXIT_FAILED, EXIT_OK
 from summarize.storage import DATASET_SUFFIXES, is_uri
-
-
-@dataclass(frozen=True)
-class CheckJob:
-    """What `summarize check` was asked to do: each field is also its command-line option."""
-
-    data: str = option(
-        REQUIRED, argument=True, show_default=False, help="A dataset (.jsonl, .csv or .parquet; a storage URI too) of articles and their summaries."
-    )
-    text_field: str = shared.text_field()
-    summary_field: str = option("summary", "--summary-field", help="The field holding its Russian summary.")
-    translation_field: str | None = option(
-        None,
-        "--translation-field",
-        show_default=False,
-        help="The field holding the summary's English translation: its numbers are compared with the Russian summary's.",
-    )
-    id_field: str = shared.id_field()
-    fmt: Format | None = shared.output_format()
-    output: Path | None = option(
-        None,
-        "--output",
-        dir_okay=False,
-        show_default=False,
-        help="Also write each record's id, unsupported spans and error to this dataset (.jsonl, .csv or .parquet by extension).",
-    )
-    overwrite: bool = shared.overwrite()
-    max_input_chars: int = shared.max_input_chars()
 
 
 @dataclass

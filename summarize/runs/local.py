@@ -19,10 +19,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from summarize.documents import Document, Failure, Input, Result, Tally
+from summarize.errors import EXIT_INTERRUPTED
 from summarize.inputs.reading import Reading, read_documents
 from summarize.outputs.sink import Sink
 from summarize.pipeline import Pipeline
-from summarize.runs.signals import EXIT_INTERRUPTED, StopAfterCurrent, Stopped
+from summarize.runs.signals import StopAfterCurrent, Stopped
 
 
 class Abandoned(BaseException):

@@ -5,82 +5,17 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.config import load_config
+from summarize.config import Format, load_config
 from summarize.documents import Input, Result, Tally
-from summarize.errors import SummarizeError
-from summarize.inputs.datasets import Fields
-from summarize.inputs.listing import STDIN, drop_repeats, list_inputs, read_path_list
-from summarize.inputs.reading import Reading
-from summarize.options import Choices, Options, make_options, option
-from summarize.outputs.render import Format
+from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeError
+from summarize.flags import RunFlags
+from summarize.inputs.listing import STDIN, drop_repeats, list_inputs
+from summarize.options import Choices, Options, make_options
 from summarize.outputs.sink import Destinations, Sinks, open_sink
-from summarize.runs import shared_flags as shared
-from summarize.runs.signals import EXIT_INTERRUPTED, Stopped
+from summarize.runs.signals import Stopped
 from summarize.storage import URL_SCHEMES, is_dataset, is_uri
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class RunFlags:
-    """The options of `summarize` itself (the model options are config.Choices)."""
-
-    paths: list[str] | None = option(None, argument=True, show_default=False, help="Files or folders to summarise; '-' or nothing reads piped stdin.")
-    fmt: Format | None = shared.output_format()
-    output_dir: Path | None = option(None, "--output-dir", "-o", file_okay=False, help="Write one file per input here instead of to stdout.")
-    glob: str | None = option(None, "--glob", show_default=False, help="Which files of a folder to take \\[default: *.txt].")
-    recursive: bool = option(False, "--recursive", "-r", help="Also take files from subfolders.")
-    translate: bool | None = shared.translate()
-    strict: bool = shared.strict()
-    skip_existing: bool = option(
-        False, "--skip-existing", help="With --output-dir, --output or --ray: leave out inputs whose result is already complete, to resume a run."
-    )
-    overwrite: bool = shared.overwrite()
-    fail_fast: bool = option(False, "--fail-fast", help="Stop at the first input that fails.")
-    errors_file: Path | None = option(None, "--errors", dir_okay=False, help="Write every failed input with its reason to this file (JSON lines).")
-    max_input_chars: int = shared.max_input_chars()
-    input_file: Path | None = option(
-        None, "--input-file", "-i", show_default=False, help="Read paths and URLs from this file, one a line ('#' comments; '-' for stdin)."
-    )
-    output: str | None = option(
-        None,
-        "--output",
-        show_default=False,
-        help="Write one dataset of all results (.jsonl, .csv or .parquet by extension), a row per input or record, keyed by id.",
-    )
-    text_field: str = shared.text_field()
-    id_field: str = shared.id_field()
-    title_field: str | None = option(
-        None, "--title-field", show_default=False, help="Datasets: the field holding the headline \\[default: title, when present]."
-    )
-    ray: bool = option(False, "--ray", help="Run on Ray Data (pip install 'summarize\\[ray]'): --output is then a folder of Parquet shards.")
-    ray_address: str | None = option(
-        None, "--ray-address", show_default=False, help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray for this run]."
-    )
-    workers: int | None = option(None, "--workers", min=1, show_default=False, help="With --ray: CPUs to use, actors × threads \\[default: all the cluster's].")
-    server: str | None = option(
-        None,
-        "--server",
-        envvar="SUMMARIZE_SERVER",
-        show_default=False,
-        help="Send the articles to a running `summarize serve` at this address (http://HOST:PORT) instead of loading models here; "
-        "the output is the same (a token goes in SUMMARIZE_TOKEN).",
-    )
-
-    @property
-    def fields(self) -> Fields:
-        return Fields(self.text_field, self.id_field, self.title_field)
-
-    @property
-    def reading(self) -> Reading:
-        return Reading(self.max_input_chars, self.fields, self.fail_fast)
-
-    def given(self) -> list[str]:
-        """The paths and URLs named, on the command line and in --input-file."""
-        return [*(self.paths or []), *(read_path_list(self.input_file) if self.input_file else [])]
 
 
 def execute(flags: RunFlags, choices: Choices, config: Path | None, debug: bool, notify) -> tuple[Tally, bool]:

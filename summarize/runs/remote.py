@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError, first_line
+from summarize.flags import TOKEN_ENV
 from summarize.inputs.reading import Reading, read_documents
 from summarize.options import Choices
 from summarize.outputs.sink import Sink
-from summarize.runs.serve.flags import TOKEN_ENV  # the server's --token; the client sends it as a Bearer token
 from summarize.runs.signals import SignalTrap, Stopped
 
 BATCH = 8  # documents per request: the server's batcher groups requests anyway, this saves round trips

@@ -23,10 +23,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from summarize.documents import Document, Failure
-from summarize.errors import SummarizeError, first_line
+from summarize.errors import SummarizeError, first_line, version
+from summarize.flags import ServeFlags
 from summarize.outputs.render import one_line
 from summarize.runs.serve.batching import DeadlinePassed, QueueFull
-from summarize.runs.serve.flags import ServeFlags
 from summarize.runs.serve.metrics import ServeMetrics
 from summarize.runs.serve.requests import (
     BAD_REQUEST,
@@ -61,7 +61,7 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
         yield
         service.close()  # after uvicorn's grace period: what still waits is given up
 
-    app = FastAPI(title="summarize", version=_version(), summary="Russian news → summary and English translation", docs_url=None, redoc_url=None)
+    app = FastAPI(title="summarize", version=version(), summary="Russian news → summary and English translation", docs_url=None, redoc_url=None)
     app.router.lifespan_context = lifespan
     _errors(app)
     _api(app, service, flags, metrics)
@@ -72,15 +72,6 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
 
         app.add_middleware(CORSMiddleware, allow_origins=flags.cors, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     return app
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("summarize")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -25,16 +25,15 @@ from typing import Any
 
 from summarize.config import Config, Device, load_config
 from summarize.engines.protocol import Notify
-from summarize.errors import SummarizeError, first_line
+from summarize.errors import EXIT_OK, SummarizeError, first_line
+from summarize.flags import TOKEN_ENV, ServeFlags
 from summarize.options import Choices, choices_from, make_options
 from summarize.runs.ray_plan import Actors, plan_actors
 from summarize.runs.ray_runtime import SUMMARIZE_ERROR, ray_cluster, summarize_error
-from summarize.runs.serve.flags import TOKEN_ENV, ServeFlags
 from summarize.runs.serve.server import bind
 from summarize.runs.signals import StopAtOnce
 
 APP_NAME = "summarize"  # the Serve application, and its one deployment
-EXIT_OK = 0
 # Starts of a replica Ray makes before the deployment fails: a model that cannot load fails the same
 # way each time, so a few tries say so soon (Ray's default is 20); a replica that dies later is restarted as ever.
 CONSTRUCTOR_TRIES = 3

@@ -19,11 +19,9 @@ from typing import Any
 
 from summarize.config import load_config
 from summarize.engines.protocol import Notify
-from summarize.errors import SummarizeError, first_line
+from summarize.errors import EXIT_OK, SummarizeError, first_line
+from summarize.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
 from summarize.options import Choices
-from summarize.runs.serve.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def check_host(flags: ServeFlags) -> None:

@@ -15,10 +15,10 @@ from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
 from summarize.engines.protocol import Engines, Extractor, Notify
 from summarize.errors import SummarizeError
+from summarize.flags import ServeFlags
 from summarize.options import Choices, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
-from summarize.runs.serve.flags import ServeFlags
 from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions, SummarizeRequest, text_document
 
 
