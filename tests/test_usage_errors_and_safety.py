@@ -412,18 +412,27 @@ def test_too_long_input_says_what_was_over_what(tmp_path, limit, size):
 # ---------------------------------------------------------------- A. signals stop a waiting run
 
 
-def wait_until_blocked(process: subprocess.Popen, timeout: float = 20) -> None:
-    """Until the process waits in the kernel on a pipe or a FIFO (its signal handlers are set by
-    then); /proc/PID/wchan names the wait. Where it is unavailable, after `timeout` anyway."""
+def wait_until_blocked(process: subprocess.Popen, timeout: float = 60) -> None:
+    """Until one of the process's threads waits in the kernel on a pipe or a FIFO: the run reads in
+    a worker thread, its signal handlers set before that thread starts. /proc/PID/task/*/wchan names
+    each thread's wait; the timeout only bounds a run that never gets there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            wchan = Path(f"/proc/{process.pid}/wchan").read_text()
-        except OSError:
-            wchan = ""
-        if any(word in wchan for word in ("pipe", "fifo", "partner")):
+        if any(word in _waits(process.pid) for word in ("pipe", "fifo", "partner")):
             return
         time.sleep(0.05)
+    raise AssertionError(f"the run never waited on its input (threads waiting in: {_waits(process.pid)!r})")
+
+
+def _waits(pid: int) -> str:
+    """What each thread of a process waits on in the kernel, one name a line."""
+    names = []
+    for wchan in Path(f"/proc/{pid}/task").glob("*/wchan"):
+        try:
+            names.append(wchan.read_text())
+        except OSError:  # the thread ended meanwhile
+            pass
+    return "\n".join(names)
 
 
 def stopped(process: subprocess.Popen, sig: signal.Signals) -> tuple[int | None, float]:
