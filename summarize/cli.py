@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import json
 import os
 import signal
 import sys
@@ -22,7 +21,7 @@ from typing import Annotated, Any, Literal
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from summarize.config import Choice, ScoreFormat, load_config
+from summarize.config import Choice, load_config
 from summarize.errors import EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SummarizeError, version
 from summarize.flags import CheckJob, Common, Debug, EvalJob, PresetNames, RunFlags, ServeFlags
 from summarize.options import Choices, ConfigFile
@@ -144,24 +143,11 @@ def summarize(flags: RunFlags, choices: Choices, common: Common) -> None:
 @with_options(ConfigFile)
 def list_models(file: ConfigFile) -> None:
     """Show the presets: which is the default, whether it is on this machine, its size and licence."""
-    from rich.console import Console
-    from rich.table import Table
-
     from summarize import hub
+    from summarize.outputs.reports import print_presets
 
     with reported():
-        header, rows = hub.preset_table(load_config(file.config))
-        out = Console(highlight=False)
-        if not out.is_terminal:  # scripts get tab-separated lines, nothing cut to a terminal's width
-            for row in (header, *rows):
-                print("\t".join(row))
-            return
-        table = Table()
-        for name in header:
-            table.add_column(name, overflow="fold")  # long names wrap in their cell, never cut
-        for row in rows:
-            table.add_row(*row)
-        out.print(table)
+        print_presets(*hub.preset_table(load_config(file.config)))
 
 
 @models_app.command("download")
@@ -182,15 +168,13 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
     """Score a summariser (ROUGE-1/2/L, chrF, length, duplicate n-grams, names and numbers found in the article) or a translator (BLEU, chrF)."""
     from summarize.evaluate import run as ev
+    from summarize.outputs.reports import print_scores
     from summarize.outputs.terminal import progress
 
     err = stderr()
     with reported(common.debug):
         report = ev.evaluate(job, choices, common.config, notifier(err), lambda total: progress(err, total), common.debug)
-        if job.fmt is ScoreFormat.json:
-            print(json.dumps(report, ensure_ascii=False))
-        else:
-            _print_scores(report)
+        print_scores(report, job.fmt)
     raise typer.Exit(EXIT_FAILED if report["failed"] else EXIT_OK)
 
 
@@ -219,16 +203,6 @@ def serve(flags: ServeFlags, choices: Choices, common: Common) -> None:
     with reported(common.debug):
         code = run_server(flags, choices, common.config, notifier(stderr()), common.debug)
     raise typer.Exit(code)
-
-
-def _print_scores(report: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("", "", title="summarize eval", show_header=False)
-    for key, value in report.items():
-        table.add_row(key, "-" if value is None else str(value))
-    Console(highlight=False).print(table)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -170,17 +170,47 @@ class CheckJob:
 
 @dataclass(frozen=True)
 class EvalJob:
-    """What `summarize eval` was asked to do: each field is also its command-line option."""
+    """What `summarize eval` was asked to do: each field is also its command-line option. A field
+    option left out takes the task's default (evaluate.data.TASK_FIELDS)."""
 
-    data: Path = option(REQUIRED, argument=True, show_default=False, help="JSON lines: {id, text, summary}, or {id, ru, en} with --task translate.")
-    task: Task = option(Task.summarize, "--task", help="What to score.")
-    predictions: Path | None = option(
-        None, "--predictions", show_default=False, help="Score these JSON lines ({id, summary}, or {id, en}) instead of running a model."
+    data: str = option(
+        REQUIRED,
+        argument=True,
+        show_default=False,
+        help="A dataset (.jsonl, .csv or .parquet; a storage URI too) of articles and reference summaries, or of Russian and English with --task translate.",
     )
-    save_predictions: Path | None = option(None, "--save-predictions", show_default=False, help="Also write what the model produced, as JSON lines.")
+    task: Task = option(Task.summarize, "--task", help="What to score.")
+    text_field: str | None = option(
+        None, "--text-field", show_default=False, help="The field holding the article (the Russian to translate) \\[default: text; ru with --task translate]."
+    )
+    summary_field: str | None = option(
+        None, "--summary-field", show_default=False, help="The field holding the reference \\[default: summary; en with --task translate]."
+    )
+    id_field: str = _id_field()
+    predictions: str | None = option(
+        None,
+        "--predictions",
+        show_default=False,
+        help="Score these predictions (a dataset of {id, summary}, or {id, en}; a storage URI too) instead of running a model.",
+    )
+    prediction_field: str | None = option(
+        None,
+        "--prediction-field",
+        show_default=False,
+        help="The field of --predictions holding each prediction \\[default: summary; en with --task translate].",
+    )
+    save_predictions: Path | None = option(
+        None,
+        "--save-predictions",
+        dir_okay=False,
+        show_default=False,
+        help="Also write what the model produced, {id, summary} or {id, en}, to this dataset (.jsonl, .csv or .parquet by extension).",
+    )
+    overwrite: bool = _overwrite()
     limit: int | None = option(None, "--limit", min=1, show_default=False, help="Only the first N records.")
     strip_html: bool = option(False, "--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")
     fmt: ScoreFormat = option(ScoreFormat.table, "--format", "-f", help="A table, or one JSON object for scripts.")
+    max_input_chars: int = _max_input_chars()
 
 
 @dataclass(frozen=True)

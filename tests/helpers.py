@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="summarize-tests-"))
@@ -116,6 +117,18 @@ def slow_config(path: Path, model: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def unwritable_folder() -> Path:
+    """A folder that refuses new files even to root (tests run as root: chmod does not stop it)."""
+    folder = Path("/sys")
+    try:
+        fd = os.open(folder / "summarize-probe", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return folder
+    os.close(fd)
+    os.unlink(folder / "summarize-probe")
+    pytest.skip("/sys is writable here")
 
 
 def write_jsonl(path: Path, rows: list[dict | str]) -> Path:

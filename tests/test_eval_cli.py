@@ -1,9 +1,10 @@
 """`summarize eval`: scores from the CLI, from saved predictions or from a run of an engine."""
 
 import json
+import uuid
 
 import pytest
-from helpers import invoke, parse_jsonl, write_jsonl
+from helpers import invoke, parse_jsonl, read_output, unwritable_folder, write_dataset, write_jsonl
 
 from summarize import cli
 
@@ -157,5 +158,129 @@ def test_broken_data_is_one_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
     result = evaluate(bad, "--engine", "lead")
-    assert result.exit_code == 2
-    assert result.stderr.strip() == f'summarize: error: {bad}, line 1: missing field \'summary\'; every line needs {{"id": ..., "text": ..., "summary": ...}}'
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"summarize: error: {bad}#1: field 'summary' is missing; use --summary-field to pick the reference summary's field "
+        "(eval scores whole data: fix the record or remove it)\n"
+    )
+
+
+# ---------------------------------------------------------------- every dataset format, field flags
+
+RENAMED = [{"key": str(r["id"]), "body": r["text"], "headline": r["summary"]} for r in ARTICLES]
+FIELD_FLAGS = ["--text-field", "body", "--summary-field", "headline", "--id-field", "key"]
+SCORES = ("n", "rouge1", "rouge2", "rougeL", "chrf", "length", "dup_ngrams")
+
+
+def scores(result) -> dict:
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    return {k: report[k] for k in SCORES}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_csv_and_parquet_data_with_the_field_flags_score_as_jsonl_does(data, tmp_path, suffix):
+    other = write_dataset(tmp_path / f"renamed{suffix}", RENAMED)
+    expected = scores(evaluate(data, "-e", "lead", "--strip-html", "-f", "json"))
+    assert scores(evaluate(other, "-e", "lead", "--strip-html", "-f", "json", *FIELD_FLAGS)) == expected
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_csv_and_parquet_predictions_round_trip(data, tmp_path, suffix):
+    saved = tmp_path / f"saved{suffix}"
+    first = scores(evaluate(data, "-e", "lead", "--save-predictions", saved, "-f", "json"))
+    columns, rows = read_output(saved)
+    assert columns == ["id", "summary"] and [row["id"] for row in rows] == ["a", "2"] and all(row["summary"] for row in rows)
+    assert scores(evaluate(data, "--predictions", saved, "-f", "json")) == first
+
+
+def test_the_tiny_model_on_parquet_data_saves_predictions_that_rescore_the_same(tmp_path, fast_config):
+    data = write_dataset(tmp_path / "news.parquet", RENAMED)
+    saved = tmp_path / "saved.csv"
+    first = evaluate(data, "--config", fast_config, "--save-predictions", saved, "-f", "json", *FIELD_FLAGS)
+    report = json.loads(first.stdout)
+    assert (report["engine"], report["model"], report["n"]) == ("abstractive", "tiny-t5", 2), first.stderr
+    columns, rows = read_output(saved)
+    assert columns == ["id", "summary"] and [row["id"] for row in rows] == ["a", "2"]
+    assert scores(evaluate(data, "--predictions", saved, "-f", "json", *FIELD_FLAGS)) == scores(first)
+
+
+def test_data_and_predictions_in_s3(s3, tmp_path):
+    bucket = f"eval-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    local = write_dataset(tmp_path / "renamed.csv", RENAMED)
+    s3.put_object(Bucket=bucket, Key="data/renamed.csv", Body=local.read_bytes())
+    uri = f"s3://{bucket}/data/renamed.csv"
+    saved = tmp_path / "saved.parquet"
+    first = evaluate(uri, "-e", "lead", "--save-predictions", saved, "-f", "json", *FIELD_FLAGS)
+    assert json.loads(first.stdout)["data"] == uri
+    s3.put_object(Bucket=bucket, Key="p/saved.parquet", Body=saved.read_bytes())
+    again = evaluate(uri, "--predictions", f"s3://{bucket}/p/saved.parquet", "-f", "json", *FIELD_FLAGS)
+    assert scores(again) == scores(first)
+    missing = evaluate(f"s3://{bucket}/data/none.csv", "-e", "lead")
+    assert missing.exit_code == 2 and missing.stderr.count("\n") == 1 and "none.csv" in missing.stderr
+
+
+def test_translation_data_takes_the_field_flags_too(tmp_path):
+    data = write_dataset(tmp_path / "mt.csv", [{"id": row["id"], "source": row["ru"], "target": row["en"]} for row in MT])
+    predictions = write_dataset(tmp_path / "p.parquet", [{"id": str(row["id"]), "hyp": row["en"]} for row in MT])
+    flags = ["--text-field", "source", "--summary-field", "target", "--prediction-field", "hyp"]
+    report = json.loads(evaluate(data, "--task", "translate", "--predictions", predictions, "-f", "json", *flags).stdout)
+    assert (report["n"], report["bleu"], report["chrf"]) == (2, 100.0, 100.0)
+
+
+# ---------------------------------------------------------------- --save-predictions checked first
+
+
+def test_save_predictions_where_nothing_can_be_written_is_one_line_before_any_work(data, fast_config, monkeypatch):
+    from summarize import pipeline
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded before --save-predictions was checked")
+
+    monkeypatch.setattr(pipeline.Pipeline, "__init__", no_model)
+    saved = unwritable_folder() / "p.jsonl"
+    result = evaluate(data, "--config", fast_config, "--save-predictions", saved, "-f", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"summarize: error: --save-predictions {saved}: cannot write there (") and result.stderr.count("\n") == 1
+
+
+def test_an_existing_predictions_file_is_replaced_only_with_overwrite(data, tmp_path):
+    saved = tmp_path / "p.jsonl"
+    saved.write_text("mine\n", encoding="utf-8")
+    refused = evaluate(data, "-e", "lead", "--save-predictions", saved, "-f", "json")
+    assert refused.exit_code == 2 and refused.stdout == "" and refused.stderr.count("\n") == 1
+    assert "already exists; add --overwrite" in refused.stderr and saved.read_text(encoding="utf-8") == "mine\n"
+    replaced = evaluate(data, "-e", "lead", "--save-predictions", saved, "--overwrite", "-f", "json")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert [row["id"] for row in parse_jsonl(saved.read_text(encoding="utf-8"))] == ["a", "2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--overwrite"], "--overwrite is for --save-predictions FILE"),
+        (["--save-predictions", "p.txt"], "--save-predictions p.txt: a dataset must end in .jsonl, .csv, .parquet"),
+        (["--save-predictions", "no/such/folder/p.jsonl"], "the folder no/such/folder does not exist"),
+        (["--prediction-field", "x"], "--prediction-field names the field of --predictions FILE"),
+    ],
+)
+def test_what_cannot_be_saved_is_one_line(data, args, said):
+    result = evaluate(data, "-e", "lead", *args)
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert said in result.stderr, result.stderr
+
+
+def test_a_run_that_fails_leaves_no_predictions_file_and_no_temporary_file(data, tmp_path, monkeypatch):
+    from summarize.errors import SummarizeError
+    from summarize.evaluate import run
+
+    def failing(*args, **kwargs):
+        raise SummarizeError("the model broke")
+
+    monkeypatch.setattr(run, "predict_summaries", failing)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = evaluate(data, "-e", "lead", "--save-predictions", out / "p.parquet")
+    assert result.exit_code == 2 and "the model broke" in result.stderr
+    assert list(out.iterdir()) == []

@@ -1,16 +1,19 @@
-"""Scoring conventions (summarus, ROUGE-1.5.5, sacreBLEU) on hand-computed examples; file errors.
+"""Scoring conventions (summarus, ROUGE-1.5.5, sacreBLEU) on hand-computed examples; eval's data read as datasets, and its errors.
 
 No model is loaded: everything here runs in well under a second.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import sacrebleu
-from helpers import write_jsonl
+from helpers import write_dataset, write_jsonl
 
+from summarize.config import MAX_INPUT_CHARS
 from summarize.errors import SummarizeError
-from summarize.evaluate.data import Record, read_predictions, read_records
+from summarize.evaluate.data import EvalFields, Record, read_predictions, read_records
 from summarize.evaluate.metrics import (
     chrf,
     duplicate_ngram_rate,
@@ -228,6 +231,16 @@ def test_translation_scores_are_case_sensitive():
 # ---------------------------------------------------------------- files
 
 
+def fields(task: str = "summarize", **flags: str | None) -> EvalFields:
+    """The fields eval reads, as its flags would name them (None: the task's default)."""
+    given = {"text_field": None, "summary_field": None, "prediction_field": None, "id_field": "id", **flags}
+    return EvalFields.of(SimpleNamespace(task=task, **given))
+
+
+def read(path, task: str = "summarize", limit: int | None = None, **flags: str | None) -> list[Record]:
+    return read_records(path, fields(task, **flags), MAX_INPUT_CHARS, limit)[0]
+
+
 def test_read_records_for_both_tasks(tmp_path):
     data = write_jsonl(
         tmp_path / "gazeta.jsonl",
@@ -237,86 +250,112 @@ def test_read_records_for_both_tasks(tmp_path):
             {"id": 7, "text": "Ещё.", "summary": "Да."},
         ],
     )
-    assert read_records(data, "summarize") == [
-        Record("a", "Текст.", "Итог.", 1),
-        Record("7", "Ещё.", "Да.", 3),
-    ]
+    assert read(data) == [Record("a", "Текст.", "Итог."), Record("7", "Ещё.", "Да.")]
     pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"id": "x", "ru": "Привет.", "en": "Hello."}])
-    assert read_records(pairs, "translate") == [Record("x", "Привет.", "Hello.", 1)]
+    assert read(pairs, "translate") == [Record("x", "Привет.", "Hello.")]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_every_dataset_format_with_the_field_flags(tmp_path, suffix):
+    rows = [{"key": "a", "body": "Текст.", "headline": "Итог."}, {"key": "b", "body": "Ещё.", "headline": "Да."}]
+    data = write_dataset(tmp_path / f"d{suffix}", rows)
+    records, ids = read_records(data, fields(text_field="body", summary_field="headline", id_field="key"), MAX_INPUT_CHARS, limit=1)
+    assert records == [Record("a", "Текст.", "Итог.")] and ids == {"a", "b"}
+
+
+def test_without_an_id_field_the_record_number_is_the_id(tmp_path):
+    data = write_dataset(tmp_path / "d.csv", [{"text": "Текст.", "summary": "Итог."}, {"text": "Ещё.", "summary": "Да."}])
+    assert [r.id for r in read(data)] == ["1", "2"]
 
 
 def test_read_predictions_aligns_by_id(tmp_path):
-    records = [Record("a", "t", "r", 1), Record("b", "t", "r", 2)]
-    predictions = write_jsonl(
-        tmp_path / "pred.jsonl",
-        [{"id": "b", "summary": "второй"}, {"id": "a", "summary": "первый"}],
-    )
-    assert read_predictions(predictions, records) == ["первый", "второй"]
-    english = write_jsonl(tmp_path / "en.jsonl", [{"id": "a", "en": "one"}, {"id": "b", "en": "two"}])
-    assert read_predictions(english, records, field="en") == ["one", "two"]
+    records = [Record("a", "t", "r"), Record("b", "t", "r")]
+    predictions = write_jsonl(tmp_path / "pred.jsonl", [{"id": "b", "summary": "второй"}, {"id": "a", "summary": ""}])
+    assert read_predictions(predictions, records, fields(), MAX_INPUT_CHARS) == ["", "второй"]  # an empty prediction scores 0, it is no error
+    english = write_dataset(tmp_path / "en.parquet", [{"id": "a", "en": "one"}, {"id": "b", "en": "two"}])
+    assert read_predictions(english, records, fields("translate"), MAX_INPUT_CHARS) == ["one", "two"]
+    named = write_dataset(tmp_path / "named.csv", [{"id": "a", "pred": "x"}, {"id": "b", "pred": "y"}])
+    assert read_predictions(named, records, fields(prediction_field="pred"), MAX_INPUT_CHARS) == ["x", "y"]
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(SummarizeError, match=r"nope\.jsonl: no such file"):
-        read_records(tmp_path / "nope.jsonl", "summarize")
+        read(tmp_path / "nope.jsonl")
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(SummarizeError, match=r"d\.txt: not a dataset; datasets end in \.jsonl"):
+        read(tmp_path / "d.txt")
 
 
 def test_invalid_json_names_the_line(tmp_path):
     data = write_jsonl(tmp_path / "bad.jsonl", [{"id": "a", "text": "t", "summary": "s"}, '{"id": "b", "text": '])
-    with pytest.raises(SummarizeError, match=r"bad\.jsonl, line 2: invalid JSON") as error:
-        read_records(data, "summarize")
+    with pytest.raises(SummarizeError, match=r"bad\.jsonl#line 2: not valid JSON") as error:
+        read(data)
     assert "\n" not in str(error.value)
 
 
 def test_not_an_object(tmp_path):
     data = write_jsonl(tmp_path / "list.jsonl", ['["a", "t", "s"]'])
-    with pytest.raises(SummarizeError, match=r"list\.jsonl, line 1: expected a JSON object"):
-        read_records(data, "summarize")
+    with pytest.raises(SummarizeError, match=r"list\.jsonl#line 1: a list, not a JSON object"):
+        read(data)
 
 
-def test_missing_field_names_line_and_field(tmp_path):
+def test_missing_field_names_the_record_and_the_flag(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": "s"}, {"id": "b", "text": "t"}])
-    with pytest.raises(SummarizeError, match=r"d\.jsonl, line 2: missing field 'summary'"):
-        read_records(data, "summarize")
-    with pytest.raises(SummarizeError, match=r"line 1: missing field 'ru'"):
-        read_records(data, "translate")
+    with pytest.raises(SummarizeError, match=r"d\.jsonl#b: field 'summary' is missing; use --summary-field"):
+        read(data)
+    with pytest.raises(SummarizeError, match=r"d\.jsonl#a: field 'ru' is missing; use --text-field"):
+        read(data, "translate")
+    columns = write_dataset(tmp_path / "d.csv", [{"id": "a", "text": "t"}])
+    with pytest.raises(SummarizeError, match=r"d\.csv: no column 'summary'; columns are: id, text; use --summary-field"):
+        read(columns)
 
 
 def test_wrong_field_type(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": None}])
-    with pytest.raises(SummarizeError, match=r"line 1: field 'summary' must be a string"):
-        read_records(data, "summarize")
+    with pytest.raises(SummarizeError, match=r"d\.jsonl#a: field 'summary' is null"):
+        read(data)
 
 
-def test_duplicate_id_names_both_lines(tmp_path):
+def test_empty_article_or_reference_is_an_error(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": "s"}, {"id": "b", "text": " ", "summary": "s"}])
+    with pytest.raises(SummarizeError, match=r"d\.jsonl#b: field 'text' is empty"):
+        read(data)
+
+
+def test_a_bad_record_after_the_limit_is_an_error_too(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "t", "summary": "s"}, {"id": "b", "text": "t"}])
+    with pytest.raises(SummarizeError, match=r"d\.jsonl#b: field 'summary' is missing"):
+        read(data, limit=1)
+
+
+def test_duplicate_id_names_both_records(tmp_path):
     data = write_jsonl(
         tmp_path / "d.jsonl",
         [{"id": "a", "text": "t", "summary": "s"}, {"id": "a", "text": "u", "summary": "v"}],
     )
-    with pytest.raises(SummarizeError, match=r"d\.jsonl, line 2: duplicate id 'a' \(first on line 1\)"):
-        read_records(data, "summarize")
+    with pytest.raises(SummarizeError, match=r"d\.jsonl#a: duplicate id 'a' \(records 1 and 2\); give every record its own id"):
+        read(data)
     predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "a", "summary": "y"}])
-    with pytest.raises(SummarizeError, match=r"p\.jsonl, line 2: duplicate id 'a'"):
-        read_predictions(predictions, [Record("a", "t", "s", 1)])
+    with pytest.raises(SummarizeError, match=r"p\.jsonl#a: duplicate id 'a' \(records 1 and 2\)"):
+        read_predictions(predictions, [Record("a", "t", "s")], fields(), MAX_INPUT_CHARS)
 
 
 def test_empty_data_file(tmp_path):
     data = write_jsonl(tmp_path / "empty.jsonl", [""])
-    with pytest.raises(SummarizeError, match=r"empty\.jsonl: no records"):
-        read_records(data, "summarize")
+    with pytest.raises(SummarizeError, match=r"empty\.jsonl: has no records; give a dataset whose records have the fields 'id', 'text', 'summary'"):
+        read(data)
 
 
 def test_prediction_for_unknown_id(tmp_path):
     predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}, {"id": "zzz", "summary": "y"}])
-    with pytest.raises(SummarizeError, match=r"p\.jsonl, line 2: id 'zzz' is not in the data file"):
-        read_predictions(predictions, [Record("a", "t", "s", 1)])
+    with pytest.raises(SummarizeError, match=r"p\.jsonl#zzz: id 'zzz' is not in the data file"):
+        read_predictions(predictions, [Record("a", "t", "s")], fields(), MAX_INPUT_CHARS)
 
 
 def test_record_without_prediction(tmp_path):
-    records = [Record("a", "t", "s", 1), Record("b", "t", "s", 2), Record("c", "t", "s", 3)]
+    records = [Record("a", "t", "s"), Record("b", "t", "s"), Record("c", "t", "s")]
     predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "summary": "x"}])
-    with pytest.raises(
-        SummarizeError,
-        match=r"p\.jsonl: no prediction for 2 of 3 records, the first id 'b' \(line 2 of the data file\)",
-    ):
-        read_predictions(predictions, records)
+    with pytest.raises(SummarizeError, match=r"p\.jsonl: no prediction for 2 of 3 records, the first id 'b'; predict every record"):
+        read_predictions(predictions, records, fields(), MAX_INPUT_CHARS)

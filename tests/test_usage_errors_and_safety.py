@@ -373,7 +373,8 @@ def test_eval_predictions_with_options_that_would_be_ignored_is_a_usage_error(da
     assert ONE_LINE_ERROR.fullmatch(result.stderr) and "--predictions" in result.stderr, result.stderr
 
 
-def test_eval_record_with_empty_text_is_a_failure(tmp_path):
+def test_eval_record_with_empty_text_is_an_error_naming_it(tmp_path):
+    """Scores need every record: an empty article is bad data, said before any work."""
     data = write_jsonl(
         tmp_path / "data.jsonl",
         [
@@ -382,9 +383,22 @@ def test_eval_record_with_empty_text_is_a_failure(tmp_path):
         ],
     )
     result = evaluate(data, "-e", "lead", "-f", "json")
+    assert result.exit_code == 2 and ONE_LINE_ERROR.fullmatch(result.stderr) and result.stdout == ""
+    assert f"{data}#empty: field 'text' is empty" in result.stderr
+
+
+def test_eval_record_left_empty_by_strip_html_is_a_failure_scored_empty(tmp_path):
+    data = write_jsonl(
+        tmp_path / "data.jsonl",
+        [
+            {"id": "tags", "text": "<p> </p>", "summary": "x"},
+            {"id": "b", "text": OTHER, "summary": "курс рубля снизился"},
+        ],
+    )
+    result = evaluate(data, "-e", "lead", "--strip-html", "-f", "json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["failed"] == 1
-    assert "empty: the text is empty" in result.stderr
+    assert "tags: the text is empty" in result.stderr
 
 
 def test_failure_list_names_each_source_once_a_line(tmp_path):

@@ -1,121 +1,122 @@
-"""The files `summarize eval` scores: JSON lines of articles and references, and predictions to score
-instead of a model's."""
+"""The data `summarize eval` scores: articles and their references (or Russian and English), and
+predictions to score instead of a model's, read as every dataset is (inputs.datasets: JSONL, CSV,
+Parquet, storage URIs). Scores need complete data, so one bad record is an error naming it."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from summarize.config import Task
 from summarize.errors import SummarizeError
+from summarize.inputs.datasets import BadRecord, Fields, read_dataset_fields
+from summarize.storage import redact
+
+if TYPE_CHECKING:
+    from summarize.flags import EvalJob
+
+# The fields of a task's data when --text-field and --summary-field are not given; the second is
+# also the predictions' field (--prediction-field) and the one --save-predictions writes.
+TASK_FIELDS: dict[Task, tuple[str, str]] = {Task.summarize: ("text", "summary"), Task.translate: ("ru", "en")}
+_ROLES: dict[Task, tuple[str, str]] = {Task.summarize: ("article", "reference summary"), Task.translate: ("source", "reference translation")}
 
 
 @dataclass(frozen=True)
 class Record:
-    """One example: the source text and its reference (summary or English translation).
-
-    `line` is where it sits in its file, so that errors about it can point there.
-    """
+    """One example: the source text and its reference (summary or English translation)."""
 
     id: str
     text: str
     reference: str
-    line: int = 0
 
 
-_FIELDS: dict[Task, tuple[str, str]] = {Task.summarize: ("text", "summary"), Task.translate: ("ru", "en")}
+@dataclass(frozen=True)
+class SummaryPrediction:
+    """A row of --save-predictions for summaries."""
+
+    id: str
+    summary: str
 
 
-def read_records(path: str | Path, task: Task) -> list[Record]:
-    """Records of a JSONL data file: {"id","text","summary"} to summarize, {"id","ru","en"} to
-    translate. Blank lines are skipped; every problem is a SummarizeError naming file and line."""
-    source, target = _FIELDS[Task(task)]
-    fields = ("id", source, target)
+@dataclass(frozen=True)
+class TranslationPrediction:
+    """A row of --save-predictions for translations."""
+
+    id: str
+    en: str
+
+
+PREDICTION_ROWS: dict[Task, type] = {Task.summarize: SummaryPrediction, Task.translate: TranslationPrediction}
+
+
+@dataclass(frozen=True)
+class EvalFields:
+    """Which fields hold what, the task's defaults filled in: the data's source and reference, and the predictions'."""
+
+    text: Fields
+    reference: Fields
+    prediction: Fields
+
+    @classmethod
+    def of(cls, job: EvalJob) -> EvalFields:
+        task = Task(job.task)
+        text, reference = TASK_FIELDS[task]
+        text_role, reference_role = _ROLES[task]
+        return cls(
+            Fields(job.text_field or text, job.id_field, role=text_role),
+            Fields(job.summary_field or reference, job.id_field, role=reference_role, flag="--summary-field"),
+            # Predictions are keyed "id", as --save-predictions writes them, whatever the data's --id-field.
+            Fields(job.prediction_field or reference, "id", role="prediction", flag="--prediction-field", empty_ok=True),
+        )
+
+
+def read_records(location: str | Path, fields: EvalFields, max_chars: int, limit: int | None = None) -> tuple[list[Record], set[str]]:
+    """The first `limit` records (all without it) and the ids of all: the whole file is read and
+    checked (a bad record or a repeated id anywhere is a SummarizeError naming it), but only the
+    records scored are kept."""
     records: list[Record] = []
-    first_line: dict[str, int] = {}
-    for line, row in _read_jsonl(path, fields):
-        record_id = _unique_id(path, line, row["id"], first_line)
-        records.append(Record(record_id, row[source], row[target], line))
-    if not records:
-        raise SummarizeError(f"{path}: no records; write one JSON object per line with {_shape(fields)}")
-    return records
+    ids: set[str] = set()
+    for rid, text, reference in _read(location, (fields.text, fields.reference), max_chars, "give every record its own id, or use --id-field"):
+        ids.add(rid)
+        if limit is None or len(records) < limit:
+            records.append(Record(rid, text.text, reference.text))
+    if not ids:
+        shape = ", ".join(repr(f) for f in (fields.text.id, fields.text.text, fields.reference.text))
+        raise SummarizeError(f"{redact(str(location))}: has no records; give a dataset whose records have the fields {shape}")
+    return records, ids
 
 
-def read_predictions(path: str | Path, records: Sequence[Record], field: str = "summary", known: set[str] | None = None) -> list[str]:
-    """Predictions from a JSONL file of {"id", field} objects, in the order of `records`.
-
-    Every record needs exactly one prediction and every prediction a record of the data file
-    (`known`: all its ids, when `records` is only the first of them), matched by id; for
-    translations pass field="en".
-    """
-    fields = ("id", field)
-    known = known or {record.id for record in records}
+def read_predictions(location: str | Path, records: Sequence[Record], fields: EvalFields, max_chars: int, known: set[str] | None = None) -> list[str]:
+    """Predictions in the order of `records`, matched by id. Every record needs exactly one and
+    every prediction a record of the data file (`known`: all its ids, when `records` are only the
+    first of them)."""
+    known = known if known is not None else {record.id for record in records}
     found: dict[str, str] = {}
-    first_line: dict[str, int] = {}
-    for line, row in _read_jsonl(path, fields):
-        prediction_id = _unique_id(path, line, row["id"], first_line)
-        if prediction_id not in known:
-            raise SummarizeError(f"{path}, line {line}: id {prediction_id!r} is not in the data file; score predictions against the data they were made from")
-        found[prediction_id] = row[field]
-    records = list(records)
+    for rid, prediction in _read(location, (fields.prediction,), max_chars, "give every prediction its own id"):
+        if rid not in known:
+            raise SummarizeError(f"{prediction.source}: id {rid!r} is not in the data file; score predictions against the data they were made from")
+        found[rid] = prediction.text
     missing = [record for record in records if record.id not in found]
     if missing:
-        first = missing[0]
         raise SummarizeError(
-            f"{path}: no prediction for {len(missing)} of {len(records)} records, the first "
-            f"id {first.id!r} (line {first.line} of the data file); predict every record"
+            f"{redact(str(location))}: no prediction for {len(missing)} of {len(records)} records, the first id {missing[0].id!r}; predict every record"
         )
     return [found[record.id] for record in records]
 
 
-def _read_jsonl(path: str | Path, fields: Sequence[str]):
-    """(line number, object) for each non-blank line, each object checked to hold `fields`:
-    "id" a string or integer, the others strings."""
-    shape = _shape(fields)
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            lines = list(handle)
-    except FileNotFoundError:
-        raise SummarizeError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise SummarizeError(f"{path}: is a directory; give the path of a JSONL file") from None
-    except UnicodeDecodeError as error:
-        raise SummarizeError(f"{path}: not UTF-8 text ({error.reason}); save it as UTF-8") from None
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SummarizeError(
-                f"{path}, line {number}: invalid JSON ({error.msg}, column {error.colno}); write one JSON object per line, like {shape}"
-            ) from None
-        if not isinstance(row, dict):
-            raise SummarizeError(f"{path}, line {number}: expected a JSON object like {shape}")
-        for field in fields:
-            if field not in row:
-                raise SummarizeError(f"{path}, line {number}: missing field {field!r}; every line needs {shape}")
-            value = row[field]
-            valid = isinstance(value, str) or (field == "id" and type(value) is int)
-            if not valid:
-                kind = "a string or integer" if field == "id" else "a string"
-                raise SummarizeError(f"{path}, line {number}: field {field!r} must be {kind}")
-        yield number, row
-
-
-def _unique_id(path: str | Path, line: int, value: str | int, first_line: dict[str, int]) -> str:
-    """The id as a string, recorded in `first_line`; a repeat is an error naming both lines."""
-    record_id = str(value)
-    if record_id in first_line:
-        raise SummarizeError(f"{path}, line {line}: duplicate id {record_id!r} (first on line {first_line[record_id]}); give every line its own id")
-    first_line[record_id] = line
-    return record_id
-
-
-def _shape(fields: Sequence[str]) -> str:
-    return "{" + ", ".join(f'"{field}": ...' for field in fields) + "}"
+def _read(location: str | Path, each: Sequence[Fields], max_chars: int, fix: str) -> Iterator[tuple]:
+    """(id, Document per Fields) of every record; a bad record or a repeated id is a SummarizeError naming it."""
+    first: dict[str, int] = {}
+    for number, (rid, found) in enumerate(read_dataset_fields(location, each, max_chars), start=1):
+        bad = next((one for one in found if isinstance(one, BadRecord)), None)
+        if bad is not None:
+            raise SummarizeError(f"{bad.source}: {bad.error} (eval scores whole data: fix the record or remove it)")
+        if rid in first:
+            raise SummarizeError(f"{found[0].source}: duplicate id {rid!r} (records {first[rid]} and {number}); {fix}")
+        first[rid] = number
+        yield rid, *found
 
 
 def strip_html(text: str) -> str:

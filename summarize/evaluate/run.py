@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from summarize.config import load_config
+from summarize.config import Task, load_config
 from summarize.errors import SummarizeError
-from summarize.evaluate.data import (
-    _FIELDS,
-    Record,
-    Task,
-    read_predictions,
-    read_records,
-    strip_html,
-)
+from summarize.evaluate.data import PREDICTION_ROWS, EvalFields, Record, read_predictions, read_records, strip_html
 from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
 from summarize.flags import EvalJob
 from summarize.options import Choices, make_options
+from summarize.outputs.rows import RowsSink
+from summarize.storage import is_uri, redact
 
 
 def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None) -> tuple[list[str], list[str]]:
@@ -56,47 +50,57 @@ def predict_translations(records: Sequence[Record], translator, settings, advanc
 
 def load(job: EvalJob) -> tuple[list[Record], list[str] | None]:
     """The records to score (limited, HTML stripped if asked) and the given predictions, if any."""
-    every = read_records(job.data, job.task)
-    records = every[: job.limit]  # predictions saved from a --limit run score against the same limit
-    field = _FIELDS[job.task][1]
-    given = read_predictions(job.predictions, records, field, {r.id for r in every}) if job.predictions else None
+    fields = EvalFields.of(job)
+    records, ids = read_records(job.data, fields, job.max_input_chars, job.limit)
+    # Predictions saved from a --limit run score against the same limit: every id of the data is known.
+    given = read_predictions(job.predictions, records, fields, job.max_input_chars, ids) if job.predictions else None
     if job.strip_html:
-        records = [Record(r.id, strip_html(r.text), strip_html(r.reference), r.line) for r in records]
+        records = [Record(r.id, strip_html(r.text), strip_html(r.reference)) for r in records]
     return records, given
 
 
-def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *, notify, advance, debug: bool) -> dict:
+def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *, saved: RowsSink | None, notify, advance, debug: bool) -> dict:
     """Predict (unless given), save the predictions if asked, score: the report as one dict."""
-    from summarize.engines.loader import load_translator
-    from summarize.outputs.files import write_atomically
-    from summarize.pipeline import Pipeline
-
     failures: list[str] = []
     if given is not None:
-        outputs, who = given, {"predictions": str(job.predictions)}
+        outputs, who = given, {"predictions": redact(str(job.predictions))}
     elif job.task is Task.summarize:
-        # The support of each summary is scored below, once, with one checker: not also per result.
-        pipeline = Pipeline(replace(options, check=False), notify=notify, debug=debug)
-        outputs, failures = predict_summaries(records, pipeline, advance)
-        model = options.engine == "abstractive"
-        who = {
-            "engine": options.engine.value,
-            "model": options.summarizer.name if model else None,
-            "backend": pipeline.engines.summarizer.backend if model else None,
-        }
-    else:  # the translator alone, loaded as the main command loads it (backend included)
-        translator, notices = load_translator(options, notify)
-        for notice in notices:
-            notify(f"warning: {notice}")
-        outputs = predict_translations(records, translator, options.translator.generate, advance)
-        who = {"translator": options.translator.name, "backend": translator.backend}
+        outputs, failures, who = _summarize(records, options, notify, advance, debug)
+    else:
+        outputs, who = _translate(records, options, notify, advance)
     for failure in failures:
         notify(f"error: {failure} (scored as an empty summary)")
-    if job.save_predictions and given is None:
-        key = _FIELDS[job.task][1]
-        lines = [json.dumps({"id": r.id, key: o}, ensure_ascii=False) for r, o in zip(records, outputs)]
-        write_atomically(job.save_predictions, "".join(line + "\n" for line in lines))
-    return {"task": job.task.value, "data": str(job.data), **who, "failed": len(failures), **score(job.task, records, outputs)}
+    if saved is not None:
+        with saved:
+            for record, output in zip(records, outputs):
+                saved.write(PREDICTION_ROWS[job.task](record.id, output))
+    return {"task": job.task.value, "data": redact(str(job.data)), **who, "failed": len(failures), **score(job.task, records, outputs)}
+
+
+def _summarize(records: list[Record], options, notify, advance, debug: bool) -> tuple[list[str], list[str], dict]:
+    from summarize.pipeline import Pipeline
+
+    # The support of each summary is scored below, once, with one checker: not also per result.
+    pipeline = Pipeline(replace(options, check=False), notify=notify, debug=debug)
+    outputs, failures = predict_summaries(records, pipeline, advance)
+    model = options.engine == "abstractive"
+    who = {
+        "engine": options.engine.value,
+        "model": options.summarizer.name if model else None,
+        "backend": pipeline.engines.summarizer.backend if model else None,
+    }
+    return outputs, failures, who
+
+
+def _translate(records: list[Record], options, notify, advance) -> tuple[list[str], dict]:
+    """The translator alone, loaded as the main command loads it (backend included)."""
+    from summarize.engines.loader import load_translator
+
+    translator, notices = load_translator(options, notify)
+    for notice in notices:
+        notify(f"warning: {notice}")
+    outputs = predict_translations(records, translator, options.translator.generate, advance)
+    return outputs, {"translator": options.translator.name, "backend": translator.backend}
 
 
 def score(task: Task, records: Sequence[Record], outputs: Sequence[str]) -> dict:
@@ -120,15 +124,25 @@ def score_against_sources(records: Sequence[Record], outputs: Sequence[str]) -> 
 
 
 def evaluate(job: EvalJob, choices: Choices, config: Path | None, notify, progress, debug: bool = False) -> dict:
-    """The eval command: checked, loaded, predicted (with a progress bar from `progress(total)`), scored."""
-    from summarize.outputs.files import check_output_file
-
+    """The eval command: checked (--save-predictions included), loaded, predicted (with a progress
+    bar from `progress(total)`), saved, scored."""
     if job.predictions and (job.save_predictions or choices.engine or choices.model or choices.translator):
         raise SummarizeError("--predictions scores given predictions: --save-predictions, --engine, --model and --translator do not apply")
-    if job.save_predictions:
-        check_output_file(job.save_predictions, "--save-predictions", [job.data])
+    if job.prediction_field and not job.predictions:
+        raise SummarizeError("--prediction-field names the field of --predictions FILE; without --predictions it does not apply")
+    saved = _open_saved(job)
     # Scores must belong to the model named: never fall back to another engine here.
     options = make_options(load_config(config), choices, translate=job.task is Task.translate, strict=True)
     records, given = load(job)
     with progress(len(records) if given is None else 0) as advance:
-        return run(job, records, given, options, notify=notify, advance=advance, debug=debug)
+        return run(job, records, given, options, saved=saved, notify=notify, advance=advance, debug=debug)
+
+
+def _open_saved(job: EvalJob) -> RowsSink | None:
+    """--save-predictions checked before any work (never the data file, nor one there without --overwrite)."""
+    if job.save_predictions is None:
+        if job.overwrite:
+            raise SummarizeError("--overwrite is for --save-predictions FILE; without it nothing is written to a file")
+        return None
+    reserved = [] if is_uri(job.data) else [Path(job.data)]
+    return RowsSink.open(job.save_predictions, "--save-predictions", PREDICTION_ROWS[job.task], reserved, job.overwrite)

@@ -31,6 +31,8 @@ class Fields:
     # What `text` holds and the option naming it, for messages (summarize check reads summaries as the text too).
     role: str = "article"
     flag: str = "--text-field"
+    # An empty text is a Document too, not a BadRecord (summarize eval's predictions: a model that said nothing scores 0).
+    empty_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ def _to_document(path: Path | str, place: str, number: int, record: dict | BadRe
         shown = "missing" if fields.text not in record else "null" if text is None else f"{_kind_of(text)}, not text"
         return _bad(path, rid, f"field {fields.text!r} is {shown}; use {fields.flag} to pick the {fields.role}'s field")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if not text.strip() and not fields.empty_ok:
         return _bad(path, rid, f"field {fields.text!r} is empty; " + ("nothing to summarise" if fields.role == "article" else f"no {fields.role} in it"))
     if len(text) > max_chars:
         return _bad(
