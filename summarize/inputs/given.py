@@ -45,9 +45,10 @@ def read_given(
     raise ValueError(f"unknown kind {kind!r}; the kinds are {', '.join(KINDS)}")
 
 
-def text_document(text: str, title: str | None, max_chars: int, source: str = "text") -> Document:
+def text_document(text: str, title: str | None, max_chars: int) -> Document:
     """A given text's Document: the text is the body as it is (never split into a headline), checked
     as a file's text is (empty, binary, not Russian), and refused past max_chars before decoding."""
+    source = "text"
     if len(text) > max_chars:
         raise TooLarge(f"{source}: is over the limit of {group_digits(max_chars)} characters; split it into articles")
     if not text.strip():
