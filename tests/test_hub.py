@@ -336,7 +336,7 @@ def test_models_download_without_a_hub_is_quick_and_one_line_per_model(tmp_path,
 
 # --- CTranslate2 conversions keyed by content -------------------------------------------------------
 
-ct2 = pytest.importorskip("summarize.engines.ct2")
+ct2 = pytest.importorskip("summarize.engines.ct2_convert")
 
 
 def test_a_copied_model_finds_the_same_conversion_and_a_changed_one_does_not(models, tmp_path):

@@ -416,12 +416,11 @@ def test_healthz_is_503_until_the_models_are_loaded():
 
 def test_an_internal_error_is_one_line_to_the_client_and_one_line_in_the_log(monkeypatch):
     from summarize.runs.serve.app import make_app
-    from summarize.runs.serve.service import Service
 
-    def broken(self, request, deadline):
+    def broken(*args):
         raise RuntimeError("/srv/secret/path exploded\nsecond line")
 
-    monkeypatch.setattr(Service, "read", broken)
+    monkeypatch.setattr("summarize.runs.serve.app.read_given", broken)
     service, flags, metrics = lead_service()
     service.load()
     logged: list[str] = []

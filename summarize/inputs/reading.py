@@ -81,9 +81,15 @@ def _page(item: Input, page, max_chars: int) -> Document | Failure:
     if isinstance(page, SummarizeError):
         return Failure(item.source, str(page), url=redact(item.url))
     try:
-        return document_from_bytes(item.source, page.data, max_chars, redact(page.final_url), page.content_type)
+        return page_document(item.source, page, max_chars)
     except SummarizeError as e:
         return Failure(item.source, str(e), url=redact(item.url))
+
+
+def page_document(source: str, page, max_chars: int) -> Document:
+    """A fetched page (inputs.web.Fetched) as a Document: its article, or a text/plain page's text;
+    its url redacted. The CLI and the server read pages here."""
+    return document_from_bytes(source, page.data, max_chars, redact(page.final_url), page.content_type)
 
 
 def document_from_bytes(

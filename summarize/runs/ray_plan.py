@@ -288,7 +288,7 @@ class _Summarise:
     """A Ray actor: one Pipeline (its models loaded once), run on each batch of records."""
 
     def __init__(self, options: Options, debug: bool = False):
-        from summarize.engines.ct2 import default_cache_root
+        from summarize.engines.ct2_convert import default_cache_root
         from summarize.pipeline import Pipeline
 
         self.pipeline = Pipeline(options, notify=_to_stderr, debug=debug)

@@ -30,7 +30,7 @@ from summarize.flags import TOKEN_ENV, ServeFlags
 from summarize.options import Choices, choices_from, make_options
 from summarize.runs.ray_plan import Actors, plan_actors
 from summarize.runs.ray_runtime import SUMMARIZE_ERROR, ray_cluster, summarize_error
-from summarize.runs.serve.server import bind
+from summarize.runs.serve.listen import bind
 from summarize.runs.signals import StopAtOnce
 
 APP_NAME = "summarize"  # the Serve application, and its one deployment

@@ -1,6 +1,6 @@
-"""Request bodies: their pydantic models (FastAPI validates and documents them) and what they become,
-a Document and the request's options. Whatever is wrong with a request becomes a Rejected: an HTTP
-status and one line, the only shape an error leaves the server in."""
+"""Request bodies: their pydantic models (FastAPI validates and documents them; inputs.given reads
+their Documents, Service.options_for makes their options). Whatever is wrong with a request becomes
+a Rejected: an HTTP status and one line, the only shape an error leaves the server in."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from summarize.config import MAX_BEAMS, Engine, Length
-from summarize.documents import Document
-from summarize.errors import SummarizeError
-from summarize.inputs.decode import decode, language_warnings
-from summarize.text import group_digits
 
 BAD_REQUEST, TOO_LARGE, UNPROCESSABLE, UNAVAILABLE, TIMED_OUT = 400, 413, 422, 503, 504
 
@@ -67,20 +63,3 @@ class SummarizeRequest(BaseModel):
     def source(self) -> str:
         """As results show it: the url as given, else the kind of input."""
         return self.url if self.url is not None else ("text" if self.text is not None else "html")
-
-
-def text_document(request: SummarizeRequest, max_chars: int) -> Document:
-    """A text request's Document: the text is the body as it is (never split into a headline), checked
-    as a file's text is (empty, binary, not Russian), and refused past max_chars before decoding."""
-    source = request.source
-    if len(request.text) > max_chars:
-        raise Rejected(TOO_LARGE, f"{source}: is over the limit of {group_digits(max_chars)} characters; split it into articles")
-    if not request.text.strip():
-        raise Rejected(UNPROCESSABLE, f"{source}: is empty; nothing to summarise")
-    try:
-        text, _ = decode(request.text.encode("utf-8"), source)
-    except UnicodeEncodeError:
-        raise Rejected(BAD_REQUEST, f"{source}: holds a lone surrogate, not text; send UTF-8 text") from None
-    except SummarizeError as e:  # binary data: NUL bytes, control characters
-        raise Rejected(BAD_REQUEST, str(e)) from None
-    return Document(source, text, tuple(language_warnings(text)), title=request.title)

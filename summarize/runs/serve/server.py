@@ -5,7 +5,6 @@ connections, the requests in progress finished within --grace, exit 0."""
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -20,27 +19,9 @@ from typing import Any
 from summarize.config import load_config
 from summarize.engines.protocol import Notify
 from summarize.errors import EXIT_OK, SummarizeError, first_line
-from summarize.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
+from summarize.flags import ServeFlags
 from summarize.options import Choices
-
-
-def check_host(flags: ServeFlags) -> None:
-    """Only this machine may call a server without a token: any other address needs one."""
-    if flags.token is not None and not flags.token.strip():
-        raise SummarizeError(f"the token is empty; give a real one with --token or {TOKEN_ENV}")
-    if flags.token or is_loopback(flags.host):
-        return
-    raise SummarizeError(
-        f"--host {flags.host} lets other machines in: set a token with --token or {TOKEN_ENV} (clients send 'Authorization: Bearer TOKEN'), "
-        "or keep the default --host 127.0.0.1"
-    )
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host.lower() in LOOPBACK_NAMES
+from summarize.runs.serve.listen import bind, check_host
 
 
 def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool = False) -> int:
@@ -91,21 +72,6 @@ def _leave_busy_threads(threads: list[threading.Thread], notify: Notify) -> None
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(EXIT_OK)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, taken here so that a port in use is one line and exit 2, and --port 0
-    tells the ready line which port it got."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
-        listening = socket.socket(family, kind, proto)
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind(address)
-        listening.listen(2048)
-    except OSError as e:
-        raise SummarizeError(f"cannot listen on {host} port {port}: {e.strerror or e}; pick another --port, or stop what uses it") from None
-    listening.set_inheritable(True)
-    return listening
 
 
 def _load(service, server, listening: socket.socket, notify: Notify, failed: list[SummarizeError]) -> None:

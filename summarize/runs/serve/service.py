@@ -1,12 +1,10 @@
 """The served summariser, apart from HTTP: the engines loaded once, the options a request may change
-within the server's limits, its documents read (text, a page's HTML, a fetched url), and the batcher
-that runs documents of concurrent requests together. The Ray Serve replica holds one too."""
+within the server's limits, and the batcher that runs documents of concurrent requests together (a
+request's documents are read by inputs.given). The Ray Serve replica holds one too."""
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import time
 from dataclasses import replace
 
 from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
@@ -19,7 +17,7 @@ from summarize.flags import ServeFlags
 from summarize.options import Choices, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
-from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions, SummarizeRequest, text_document
+from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions
 
 
 class Service:
@@ -87,35 +85,6 @@ class Service:
             return make_options(self.config, replace(self.choices, **changes), translate, self.flags.strict)
         except SummarizeError as e:
             raise Rejected(UNPROCESSABLE, str(e)) from None
-
-    def read(self, request: SummarizeRequest, deadline: float) -> Document:
-        """The request's Document; Rejected or SummarizeError (one line naming it) when it cannot be
-        read. A url is fetched here, blocking: callers run this off their event loop."""
-        if request.text is not None:
-            return text_document(request, self.flags.max_input_chars)
-        if request.html is not None:
-            return self._page(request.source, request.html.encode("utf-8", "replace"), "text/html; charset=utf-8", None)
-        return self._fetch(request.url, deadline)
-
-    def _fetch(self, url: str, deadline: float) -> Document:
-        from summarize.inputs.web import FetchLimits, fetch_all
-        from summarize.storage import redact
-
-        limits = FetchLimits(allow_private=self.flags.allow_private_urls)
-        limits = replace(limits, deadline=max(0.001, min(limits.deadline, deadline - time.monotonic())))
-        started = time.monotonic()
-        with contextlib.closing(fetch_all([url], ahead=1, per_host=1, limits=limits)) as pages:
-            _, page = next(pages)
-        self.watcher.fetched(time.monotonic() - started)
-        if isinstance(page, SummarizeError):
-            raise page
-        return self._page(url, page.data, page.content_type, redact(page.final_url))
-
-    def _page(self, source: str, data: bytes, content_type: str | None, url: str | None) -> Document:
-        """A page's article (or a text/plain page's text), as the CLI reads one."""
-        from summarize.inputs.reading import document_from_bytes
-
-        return document_from_bytes(source, data, self.flags.max_input_chars, url, content_type, html="html" in (content_type or ""))
 
     def submit(self, work: list[tuple[Options, Document]], deadline: float) -> list[concurrent.futures.Future]:
         """Queue documents, each with its options, all or none (batching.QueueFull when there is no room)."""
