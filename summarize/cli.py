@@ -24,7 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 from summarize.config import Choice, load_config
 from summarize.errors import EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SummarizeError, version
 from summarize.flags import CheckJob, Common, Debug, EvalJob, PresetNames, RunFlags, ServeFlags
-from summarize.options import Choices, ConfigFile
+from summarize.options import PER_REQUEST, Choices, ConfigFile
 from summarize.outputs.terminal import notifier, say, stderr
 
 DEFAULT = "summarize"  # the default command's name: `summarize ARTICLE…`
@@ -68,6 +68,7 @@ def _parameter(spec: dataclasses.Field, hint: Any) -> inspect.Parameter:
     is offered as its spellings in any case (`-f JSON`, `-f md`); the command gets the member back."""
     settings = dict(spec.metadata)
     flags, is_argument = settings.pop("flags", ()), settings.pop("argument", False)
+    settings.pop(PER_REQUEST, None)  # what a server's request may change: the server's contract, not Typer's
     default = inspect.Parameter.empty if spec.default is dataclasses.MISSING else spec.default
     kind = _choice_kind(hint)
     if kind is not None:

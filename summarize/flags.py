@@ -2,16 +2,19 @@
 (options.option: flags, type, default, help). The CLI builds its commands from these alone, so
 `--help` and argument errors import no run module; the options several commands take are the
 `_`-named factories at the top, so a flag, its default and its help cannot drift apart.
-The model options (Choices) live in summarize.options, where make_options resolves them."""
+The model options (Choices) live in summarize.options, where make_options resolves them; contract_fields
+at the bottom gathers the options marked per_request (what a server's request may change, or may not)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import typing
+from dataclasses import Field, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarize.config import MAX_INPUT_CHARS, Format, ScoreFormat, Task
-from summarize.options import REQUIRED, ConfigFile, option
+from summarize.options import REQUIRED, Choices, ConfigFile, option, per_request
 
 if TYPE_CHECKING:
     from summarize.inputs.datasets import Fields
@@ -31,6 +34,7 @@ def _translate() -> Any:
         None,
         "--translate/--no-translate",
         show_default=False,
+        per_request=True,
         help="Translate the summaries to English (a server's requests may still ask translate=false) \\[default: from models.toml, on].",
     )
 
@@ -39,6 +43,7 @@ def _strict() -> Any:
     return option(
         False,
         "--strict",
+        per_request=False,
         help="A model that is not on this machine is an error (a server does not start), instead of falling back to the extractive engine "
         "and skipping translation.",
     )
@@ -249,3 +254,16 @@ class ServeFlags:
         None, "--ray-address", show_default=False, help="With --ray: join this cluster (auto, or ray://HOST:10001) \\[default: a local Ray]."
     )
     replicas: int = option(1, "--replicas", min=1, help="With --ray: how many replicas, each with its own models.")
+
+
+@functools.cache
+def contract_fields() -> dict[str, tuple[Field, Any]]:
+    """Every option a run marks per_request (the model Choices, then the run's own: translate, strict),
+    with its type: the one declaration the server's request model, the --server client and the
+    server's grouping of requests are derived from."""
+    return {spec.name: (spec, typing.get_type_hints(kind)[spec.name]) for kind in (Choices, RunFlags) for spec in fields(kind) if per_request(spec) is not None}
+
+
+def request_fields() -> dict[str, tuple[Field, Any]]:
+    """What a request may change (the options marked per_request=True), each with its type."""
+    return {name: marked for name, marked in contract_fields().items() if per_request(marked[0])}

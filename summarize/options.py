@@ -1,25 +1,43 @@
 """The run's options: each one declared once (name, type, default, help) as a field of the dataclass its
-value lives in; the model options users share (Choices) resolved against the presets into Options."""
+value lives in; the model options users share (Choices) resolved against the presets into Options.
+
+Each Choices field is also marked per_request=True (a server's request may change it: the request model,
+the --server client and the server's grouping are derived from the mark, see flags.contract_fields) or
+per_request=False (the server's own choice, fixed when it starts)."""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 
 
-def option(default: Any, *flags: str, help: str, **typer_settings: Any) -> Any:
+def option(default: Any, *flags: str, help: str, per_request: bool | None = None, **typer_settings: Any) -> Any:
     """A dataclass field that is also a command-line option: its flags and help sit beside its type
     and default, the one place each is written. The CLI reads them from the field's metadata
-    (summarize.cli), so this module needs no Typer."""
-    metadata = {"flags": flags, "help": help, **typer_settings}
+    (summarize.cli), so this module needs no Typer. `per_request`: whether a server's request may
+    change it (True), or it is the server's own (False); the CLI does not pass it on to Typer."""
+    metadata = {"flags": flags, "help": help, **typer_settings} | ({PER_REQUEST: per_request} if per_request is not None else {})
     return field(metadata=metadata) if default is REQUIRED else field(default=default, metadata=metadata)
 
 
 REQUIRED = MISSING  # option(REQUIRED, …): a value the command cannot run without
+PER_REQUEST = "per_request"  # the metadata key of the mark
+
+
+def per_request(spec: Field) -> bool | None:
+    """An option's mark: True, a request may change it; False, the server's own; None, unmarked."""
+    return spec.metadata.get(PER_REQUEST)
+
+
+def flag_of(spec: Field) -> str:
+    """The option as the command line spells it: its first flag (`--long`; `--check` of --check/--no-check)."""
+    return spec.metadata["flags"][0].split("/")[0]
 
 
 @dataclass(frozen=True)
@@ -32,36 +50,47 @@ class Choices:
         "--engine",
         "-e",
         show_default=False,
+        per_request=True,
         help="abstractive: a seq2seq model; extractive: the most central sentences near the top (LexRank × a position prior); lead: the first sentences. "
         "The last two need no model \\[default: from the preset].",
     )
-    model: str | None = option(None, "--model", "-m", show_default=False, help="Summariser preset from models.toml \\[default: rut5-gazeta].")
-    translator: str | None = option(None, "--translator", show_default=False, help="Translator preset from models.toml \\[default: opus-mt-ru-en].")
-    beams: int | None = option(None, "--beams", min=1, max=MAX_BEAMS, show_default=False, help="Beam search width (overrides the preset).")
+    model: str | None = option(
+        None, "--model", "-m", show_default=False, per_request=False, help="Summariser preset from models.toml \\[default: rut5-gazeta]."
+    )
+    translator: str | None = option(
+        None, "--translator", show_default=False, per_request=False, help="Translator preset from models.toml \\[default: opus-mt-ru-en]."
+    )
+    beams: int | None = option(None, "--beams", min=1, max=MAX_BEAMS, show_default=False, per_request=True, help="Beam search width (overrides the preset).")
     length: Length | None = option(
         None,
         "--length",
         show_default=False,
+        per_request=True,
         help="Summary length (overrides the preset's max_new_tokens; 2/3/5 sentences for extractive and lead).",
     )
-    max_words: int | None = option(None, "--max-words", min=1, show_default=False, help="Word budget for --engine extractive or lead.")
+    max_words: int | None = option(None, "--max-words", min=1, show_default=False, per_request=True, help="Word budget for --engine extractive or lead.")
     long_mode: LongMode = option(
         LongMode.truncate,
         "--long",
+        per_request=False,
         help="Articles longer than the model's input: keep the lead that fits, or summarise chunks and then their summaries.",
     )
-    device: Device = option(Device.auto, "--device", help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")
-    offline: bool = option(False, "--offline", envvar="HF_HUB_OFFLINE", help="Never touch the network; use local or cached models only.")
+    device: Device = option(Device.auto, "--device", per_request=False, help="Where the models run; auto picks CUDA, then Apple MPS, then CPU.")
+    # Where this machine's models come from: the server's own, and an --server client loads none (nor is it
+    # refused: HF_HUB_OFFLINE may be set for every program of the user's shell, not asked of this run).
+    offline: bool = option(False, "--offline", envvar="HF_HUB_OFFLINE", per_request=False, help="Never touch the network; use local or cached models only.")
     backend: Backend | None = option(
         None,
         "--backend",
         show_default=False,
+        per_request=False,
         help="torch, or ctranslate2 (converted once, then no torch at run time); auto: ctranslate2 on a CPU when it is installed "
         "(pip install 'summarize\\[fast]'), else torch \\[default: from the preset, auto].",
     )
     dtype: Dtype = option(
         Dtype.auto,
         "--dtype",
+        per_request=False,
         help="Number format of torch models and of CTranslate2 on a GPU; auto: fp32 on a CPU, bf16 on a GPU for T5-family models "
         "(float16 overflows them; fp32 where bf16 is missing), fp16 for the others.",
     )
@@ -69,14 +98,19 @@ class Choices:
         None,
         "--quantize",
         show_default=False,
+        per_request=False,
         help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).",
     )
     check: bool = option(
         True,
         "--check/--no-check",
+        per_request=True,
         help="Flag the names, numbers and dates of a model summary that its article lacks, and numbers its translation changed "
         "(see docs/checks.md); extractive and lead copy the article's sentences, so they are not checked.",
     )
+
+
+_CHOICES = {spec.name: spec for spec in fields(Choices)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +128,34 @@ class Options(Choices):
     # actor is given k CPUs but not pinned to them, so it says k here (summarize.runs.ray_plan).
     cpu_threads: int | None = None
 
+    @property
+    def translate(self) -> bool:
+        """Whether the summaries are translated (the per-request option; a translator preset resolved)."""
+        return self.translator is not None
+
+
+class OptionConflict(SummarizeError):
+    """Options that cannot go together, said in the caller's own words: the template names each
+    Choices field as {name} (or {name:value}, spelled with the value given), and `said(spell)` spells
+    them as the caller gives them (str(): as the command line does, `--long chunk`)."""
+
+    def __init__(self, template: str, **values: Any):
+        self.template, self.values = template, values
+        super().__init__(self.said(lambda name: flag_of(_CHOICES[name])))
+
+    @property
+    def names(self) -> list[str]:
+        """The option fields the message names, in order."""
+        return [name for _, name, _, _ in Formatter().parse(self.template) if name in _CHOICES]
+
+    def said(self, spell: Callable[[str], str]) -> str:
+        return self.template.format(**{name: _Spelled(spell(name)) for name in self.names}, **self.values)
+
+
+class _Spelled(str):
+    def __format__(self, value: str) -> str:
+        return f"{self} {value}" if value else str(self)
+
 
 def make_options(config: Config, choices: Choices = Choices(), translate: bool | None = None, strict: bool = False) -> Options:
     """The presets the choices name, with their overrides applied; checked for combinations that
@@ -101,14 +163,16 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
     preset = config.summarizer(choices.model)
     engine = choices.engine or preset.engine
     if engine is Engine.abstractive and preset.engine is not Engine.abstractive:
-        raise SummarizeError(
-            f"preset {preset.name} has no model (it is the {preset.engine} engine); drop --engine abstractive or pick a model preset with --model"
+        raise OptionConflict(
+            "preset {preset} has no model (it is the {kind} engine); drop {engine:abstractive} or pick a model preset with {model}",
+            preset=preset.name,
+            kind=preset.engine,
         )
     if choices.max_words is not None and engine is Engine.abstractive:
-        raise SummarizeError("--max-words is for --engine extractive or lead; for a model, use --length")
+        raise OptionConflict("{max_words} is for {engine:extractive} or lead; for a model, use {length}")
     if engine is not Engine.abstractive and (choices.beams is not None or choices.long_mode is LongMode.chunk):
-        flag = "--beams" if choices.beams is not None else "--long chunk"
-        raise SummarizeError(f"{flag} is for a model; the {engine} engine picks whole sentences (use --length or --max-words)")
+        which = "{beams}" if choices.beams is not None else "{long_mode:chunk}"
+        raise OptionConflict(which + " is for a model; the {kind} engine picks whole sentences (use {length} or {max_words})", kind=engine)
     wants_translation = config.translate if translate is None else translate
     chosen_length = config.length(str(choices.length) if choices.length else None)
     settings = {**preset.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}

@@ -164,7 +164,7 @@ BIG = "x" * 100_001
         ("beams for lead", {"text": SHORT, "options": {"beams": 2, "engine": "lead"}}, None, 422, "is for a model"),
         ("unknown length", {"text": SHORT, "options": {"length": "huge"}}, None, 422, "options.length"),
         ("unknown engine", {"text": SHORT, "options": {"engine": "gpt"}}, None, 422, "options.engine"),
-        ("max_words for the model", {"text": SHORT, "options": {"max_words": 5}}, None, 422, "options.max_words is for engine extractive or lead"),
+        ("max_words for the model", {"text": SHORT, "options": {"max_words": 5}}, None, 422, "options.max_words is for options.engine extractive or lead"),
         ("text of the wrong type", {"text": 5}, None, 422, "text: Input should be a valid string"),
     ],
 )

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError, first_line
-from summarize.flags import TOKEN_ENV
+from summarize.flags import TOKEN_ENV, contract_fields
 from summarize.inputs.reading import Reading, read_documents
-from summarize.options import Choices
+from summarize.options import Choices, flag_of, per_request
 from summarize.outputs.sink import Sink
 from summarize.runs.signals import SignalTrap, Stopped
 
@@ -36,23 +36,21 @@ CONNECT_S = 5.0  # a server that does not take the connection in this long is no
 ANSWER_S = 600.0  # a long batch on a busy CPU server; the server's own deadline usually ends it sooner
 READY_S = 300.0  # how long a server still loading its models (GET /healthz 503) is waited for
 BUSY_TRIES = 30  # 503 (queue full) answers retried per request, each after the server's Retry-After
-SENT = ("engine", "length", "max_words", "beams", "check")  # the model choices a request may carry
-SERVER_SIDE = ("model", "translator", "backend", "quantize", "device", "dtype", "long_mode")  # fixed when the server started
 RESULT_KEYS = {f.name for f in fields(Result)}
 SENT_AS = "text"  # how the server names a {"text"} request's document in what it says of it
 
 
 def request_options(choices: Choices, translate: bool | None, strict: bool) -> dict[str, Any]:
-    """The request's "options": only what the user gave (the rest as the server has it); the
-    choices that are the server's own (its models, where they run) are refused, one line."""
-    defaults = {f.name: f.default for f in fields(Choices)}
-    given = [name for name in SERVER_SIDE if getattr(choices, name) != defaults[name]] + (["strict"] if strict else [])
-    if given:
-        flag = "--long" if given[0] == "long_mode" else "--" + given[0].replace("_", "-")
+    """The request's "options": every option marked per_request that the user gave (the rest as the
+    server has it); one marked the server's own (its models, where they run) is refused, one line,
+    unless the environment may have set it (HF_HUB_OFFLINE: where models come from, none here)."""
+    given = {spec.name: getattr(choices, spec.name) for spec in fields(Choices)} | {"translate": translate, "strict": strict}
+    changed = [spec for spec, _ in contract_fields().values() if given[spec.name] != spec.default]
+    refused = [spec for spec in changed if not per_request(spec) and "envvar" not in spec.metadata]
+    if refused:
+        flag = flag_of(refused[0])
         raise SummarizeError(f"{flag} is the server's choice, made when it started (summarize serve {flag} …); leave it out with --server")
-    options = {name: getattr(choices, name) for name in SENT if name in defaults and getattr(choices, name) != defaults[name]}
-    if translate is not None:
-        options["translate"] = translate
+    options = {spec.name: given[spec.name] for spec in changed if per_request(spec)}
     return {name: str(value) if hasattr(value, "value") else value for name, value in options.items()}
 
 

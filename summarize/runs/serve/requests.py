@@ -4,11 +4,13 @@ a Rejected: an HTTP status and one line, the only shape an error leaves the serv
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from summarize.config import MAX_BEAMS, Engine, Length
+from summarize.flags import contract_fields, request_fields
+from summarize.options import flag_of, per_request
 
 BAD_REQUEST, TOO_LARGE, UNPROCESSABLE, UNAVAILABLE, TIMED_OUT = 400, 413, 422, 503, 504
 
@@ -25,17 +27,37 @@ class Rejected(Exception):
         return self.message
 
 
-class RequestOptions(BaseModel):
-    """What a request may change of the server's settings; each within the server's limits."""
+def http_spelling(name: str) -> str:
+    """An option as a request names it (`options.max_words`); one that is the server's own, as the
+    server was started with it (`this server's --long`)."""
+    spec, _ = contract_fields()[name]
+    return f"options.{name}" if per_request(spec) else f"this server's {flag_of(spec)}"
 
-    model_config = ConfigDict(extra="forbid")
 
-    length: Length | None = Field(None, description="short, medium or long (2/3/5 sentences for extractive and lead).")
-    max_words: int | None = Field(None, ge=1, description="Word budget for engine extractive or lead.")
-    translate: bool | None = Field(None, description="false: no English translation for this request.")
-    engine: Engine | None = Field(None, description="abstractive (the server's model), extractive or lead.")
-    beams: int | None = Field(None, ge=1, le=MAX_BEAMS, description="Beam search width, at most the server's --max-beams.")
-    check: bool | None = Field(None, description="Check the summary's names and numbers against the article.")
+def _http_help(text: str) -> str:
+    """An option's help in a request's words: its flags as fields, no command-line default."""
+    flags = {flag_of(spec): name for name, (spec, _) in request_fields().items()}
+    text = re.sub(r"\s*\\\[default: [^\]]*\]", "", text).replace("\\[", "[")
+    return re.sub(r"--[a-z-]+", lambda flag: flags.get(flag.group(), flag.group()), text)
+
+
+def _request_options() -> type[BaseModel]:
+    """The request's "options": the options marked per_request, each optional (absent: as the server
+    has it), with the type, choices and bounds of its declaration; the server adds its own limits."""
+    declared = {}
+    for name, (spec, hint) in request_fields().items():
+        bounds = {key: spec.metadata[limit] for key, limit in (("ge", "min"), ("le", "max")) if limit in spec.metadata}
+        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), **bounds))
+    return create_model(
+        "RequestOptions",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="What a request may change of the server's settings; each within the server's limits.",
+        __module__=__name__,
+        **declared,
+    )
+
+
+RequestOptions = _request_options()
 
 
 class SummarizeRequest(BaseModel):

@@ -5,7 +5,7 @@ request's documents are read by inputs.given). The Ray Serve replica holds one t
 from __future__ import annotations
 
 import concurrent.futures
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Config, Engine
@@ -13,11 +13,13 @@ from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
 from summarize.engines.protocol import Engines, Extractor, Notify
 from summarize.errors import SummarizeError
-from summarize.flags import ServeFlags
-from summarize.options import Choices, Options, make_options
+from summarize.flags import ServeFlags, request_fields
+from summarize.options import Choices, OptionConflict, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
-from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions
+from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions, http_spelling
+
+CHOICE_NAMES = {spec.name for spec in fields(Choices)}  # what a request changes of the server's Choices; the rest are make_options's arguments
 
 
 class Service:
@@ -59,32 +61,39 @@ class Service:
         return f"{what}; {translator}"
 
     def options_for(self, wanted: RequestOptions) -> Options:
-        """The server's options with the request's changes; Rejected when the server cannot run them."""
-        engine = wanted.engine or self.options.engine
-        model_free = engine is not Engine.abstractive
-        if wanted.beams is not None and (model_free or wanted.beams > self.flags.max_beams):
-            reason = (
-                f"is over this server's limit of {self.flags.max_beams}" if not model_free else f"is for a model; the {engine} engine picks whole sentences"
-            )
-            raise Rejected(UNPROCESSABLE, f"options.beams {reason}")
-        if wanted.max_words is not None and not model_free:
-            raise Rejected(UNPROCESSABLE, "options.max_words is for engine extractive or lead; for a model, use options.length")
-        if engine is Engine.abstractive and self.options.engine is not Engine.abstractive:
-            raise Rejected(
-                UNPROCESSABLE, f"this server runs no model (it was started with the {self.options.engine} engine); ask for engine extractive or lead"
-            )
-        if wanted.translate and self.options.translator is None:
-            raise Rejected(UNPROCESSABLE, "this server does not translate (it was started with --no-translate); leave out options.translate")
-        changes = {name: getattr(wanted, name) for name in ("engine", "length", "max_words", "beams") if getattr(wanted, name) is not None}
-        if wanted.check and self.checker is None and not model_free:
-            raise Rejected(UNPROCESSABLE, "this server does not check summaries (started with --no-check, or the check cannot load); leave out options.check")
-        if wanted.check is not None:
-            changes["check"] = wanted.check
-        translate = self.options.translator is not None and wanted.translate is not False
+        """The server's options with the request's changes (its Choices fields replaced on the server's
+        Choices, the others make_options's own arguments); Rejected when the server cannot run them:
+        what combines options is make_options's to say, in the request's words (options.max_words)."""
+        asked = wanted.model_dump(exclude_none=True)
+        self._refuse_unloaded(asked)
+        changes = {name: value for name, value in asked.items() if name in CHOICE_NAMES}
+        given = {"translate": self.options.translate, "strict": self.flags.strict} | {k: v for k, v in asked.items() if k not in CHOICE_NAMES}
         try:
-            return make_options(self.config, replace(self.choices, **changes), translate, self.flags.strict)
+            return make_options(self.config, replace(self.choices, **changes), **given)
+        except OptionConflict as e:
+            raise Rejected(UNPROCESSABLE, e.said(http_spelling)) from None
         except SummarizeError as e:
             raise Rejected(UNPROCESSABLE, str(e)) from None
+
+    def _refuse_unloaded(self, asked: dict) -> None:
+        """The server's own limits: what a request asks that it did not load (a model, the translator,
+        the check) or allow (beams over --max-beams)."""
+        engine = asked.get("engine") or self.options.engine
+        model_free = engine is not Engine.abstractive
+        if asked.get("beams", 0) > self.flags.max_beams and not model_free:  # a model-free engine's beams: make_options says why not
+            raise Rejected(UNPROCESSABLE, f"{http_spelling('beams')} is over this server's limit of {self.flags.max_beams}")
+        if engine is Engine.abstractive and self.options.engine is not Engine.abstractive:
+            raise Rejected(
+                UNPROCESSABLE,
+                f"this server runs no model (it was started with the {self.options.engine} engine); ask for {http_spelling('engine')} extractive or lead",
+            )
+        if asked.get("translate") and not self.options.translate:
+            raise Rejected(UNPROCESSABLE, f"this server does not translate (it was started with --no-translate); leave out {http_spelling('translate')}")
+        if asked.get("check") and self.checker is None and not model_free:
+            raise Rejected(
+                UNPROCESSABLE,
+                f"this server does not check summaries (started with --no-check, or the check cannot load); leave out {http_spelling('check')}",
+            )
 
     def submit(self, work: list[tuple[Options, Document]], deadline: float) -> list[concurrent.futures.Future]:
         """Queue documents, each with its options, all or none (batching.QueueFull when there is no room)."""
@@ -119,7 +128,7 @@ class Service:
 
 def _group_key(options: Options) -> tuple:
     """Documents whose options are equal in what a request may change run in one group."""
-    return (options.engine, options.length, options.max_words, options.beams, options.translator is not None, options.check)
+    return tuple(getattr(options, name) for name in request_fields())
 
 
 def _load_checker(engines: Engines, notify: Notify) -> Checker | None:
