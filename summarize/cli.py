@@ -199,7 +199,10 @@ def check(job: CheckJob, flags: Debug) -> None:
 @with_options(ServeFlags, Choices, Common)
 def serve(flags: ServeFlags, choices: Choices, common: Common) -> None:
     """Serve the summariser over HTTP (POST /v1/summarize), the models loaded once."""
-    from summarize.runs.serve.server import serve as run_server
+    if flags.ray:
+        from summarize.runs.serve.ray_serve import serve_on_ray as run_server
+    else:
+        from summarize.runs.serve.server import serve as run_server
 
     with reported(common.debug):
         code = run_server(flags, choices, common.config, notifier(stderr()), common.debug)

@@ -20,7 +20,8 @@ from summarize.errors import SummarizeError
 from summarize.flags import contract_fields, request_fields
 from summarize.options import Choices, OptionConflict, flag_of, make_options, per_request
 from summarize.runs.remote import request_options
-from summarize.runs.serve.requests import RequestOptions, http_spelling
+from summarize.runs.serve.error_shape import http_spelling
+from summarize.runs.serve.requests import RequestOptions
 
 PER_REQUEST = {"engine", "length", "max_words", "beams", "check", "translate"}
 # Articles of different lengths whose first sentences differ: a result can only come from its own input.

@@ -21,10 +21,10 @@ from summarize.flags import ServeFlags
 from summarize.inputs.given import KINDS, NotText, TooLarge, read_given
 from summarize.runs.serve.batching import DeadlinePassed, QueueFull
 from summarize.runs.serve.browser import add_pages
-from summarize.runs.serve.error_shape import add_error_handlers, error
+from summarize.runs.serve.error_shape import BAD_REQUEST, TIMED_OUT, TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, Rejected, add_error_handlers, error
 from summarize.runs.serve.guard import ClientGone, Guard
 from summarize.runs.serve.metrics import ServeMetrics
-from summarize.runs.serve.requests import BAD_REQUEST, TIMED_OUT, TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, Rejected, SummarizeRequest
+from summarize.runs.serve.requests import SummarizeRequest, validation_line
 from summarize.runs.serve.service import Service
 
 RETRY_AFTER = "1"  # seconds: a full queue drains in about a group's time
@@ -41,7 +41,7 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
 
     app = FastAPI(title="summarize", version=version(), summary="Russian news → summary and English translation", docs_url=None, redoc_url=None)
     app.router.lifespan_context = lifespan
-    add_error_handlers(app)
+    add_error_handlers(app, validation_line)
     _api(app, service, flags, metrics)
     add_pages(app)
     app.add_middleware(Guard, token=flags.token, max_body=flags.max_body, metrics=metrics, notify=notify, debug=debug)
@@ -110,7 +110,7 @@ async def _summarize(service: Service, flags: ServeFlags, metrics: ServeMetrics,
 
 def _options(service: Service, asked: SummarizeRequest, index: int, alone: bool):
     try:
-        return service.options_for(asked.options)
+        return service.options_for(asked.options.model_dump(exclude_none=True))
     except Rejected as e:
         if alone:
             raise

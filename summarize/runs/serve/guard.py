@@ -8,13 +8,15 @@ from __future__ import annotations
 import hmac
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi.responses import Response
 
 from summarize.errors import first_line
-from summarize.runs.serve.error_shape import error
-from summarize.runs.serve.metrics import ServeMetrics
-from summarize.runs.serve.requests import BAD_REQUEST, TOO_LARGE
+from summarize.runs.serve.error_shape import BAD_REQUEST, TOO_LARGE, error
+
+if TYPE_CHECKING:
+    from summarize.runs.serve.metrics import ServeMetrics
 
 PROTECTED = ("/v1/", "/metrics")  # what needs the token; /healthz, the page and the API docs stay open
 ENDPOINTS = ("/v1/summarize", "/v1/summarize/batch", "/healthz", "/metrics", "/", "/docs", "/openapi.json")

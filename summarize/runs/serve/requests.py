@@ -5,33 +5,13 @@ a Rejected: an HTTP status and one line, the only shape an error leaves the serv
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from summarize.flags import contract_fields, request_fields
-from summarize.options import flag_of, per_request
-
-BAD_REQUEST, TOO_LARGE, UNPROCESSABLE, UNAVAILABLE, TIMED_OUT = 400, 413, 422, 503, 504
-
-
-@dataclass
-class Rejected(Exception):
-    """A request the server will not run: its HTTP status and the one line that says why."""
-
-    status: int
-    message: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def http_spelling(name: str) -> str:
-    """An option as a request names it (`options.max_words`); one that is the server's own, as the
-    server was started with it (`this server's --long`)."""
-    spec, _ = contract_fields()[name]
-    return f"options.{name}" if per_request(spec) else f"this server's {flag_of(spec)}"
+from summarize.flags import request_fields
+from summarize.options import flag_of
+from summarize.runs.serve.error_shape import BAD_REQUEST, UNPROCESSABLE
 
 
 def _http_help(text: str) -> str:
@@ -85,3 +65,19 @@ class SummarizeRequest(BaseModel):
     def source(self) -> str:
         """As results show it: the url as given, else the kind of input."""
         return self.url if self.url is not None else ("text" if self.text is not None else "html")
+
+
+def validation_line(errors: list[dict[str, Any]]) -> tuple[int, str]:
+    """pydantic's list of problems as a status and one line: the first problem, and how many more."""
+    first = errors[0]
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"][1:]).lstrip(".")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if first["type"] == "json_invalid":
+        return BAD_REQUEST, f'the body is not valid JSON ({first.get("ctx", {}).get("error", first["msg"])}); send a JSON object such as {{"text": "…"}}'
+    if first["type"] == "missing" and not where:
+        return BAD_REQUEST, 'the body is empty; send a JSON object such as {"text": "…"}'
+    if first["type"] == "extra_forbidden":
+        known = RequestOptions.model_fields if "options" in first["loc"][:-1] else SummarizeRequest.model_fields
+        return UNPROCESSABLE, f"unknown field {where!r}; the fields are: {', '.join(known)}{more}"
+    message = first["msg"].removeprefix("Value error, ")
+    return UNPROCESSABLE, f"{where}: {message}{more}" if where else f"{message}{more}"

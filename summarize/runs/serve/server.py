@@ -25,15 +25,11 @@ from summarize.runs.serve.listen import bind, check_host
 
 
 def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool = False) -> int:
-    """Serve until a signal; the exit code. A SummarizeError (a bad host, a port in use, a model
+    """Serve with uvicorn in this process until a signal (--ray is ray_serve.serve_on_ray); the exit code. A SummarizeError (a bad host, a port in use, a model
     that cannot load with --strict) is the caller's to show as one line."""
     check_host(flags)
-    if not flags.ray and (flags.ray_address or flags.replicas != 1):
+    if flags.ray_address or flags.replicas != 1:
         raise SummarizeError(f"{'--ray-address' if flags.ray_address else '--replicas'} is for --ray; add --ray, or leave it out")
-    if flags.ray:
-        from summarize.runs.serve.ray_serve import serve_on_ray
-
-        return serve_on_ray(flags, choices, config, notify, debug)
     from summarize.runs.serve.app import make_app
     from summarize.runs.serve.metrics import ServeMetrics
     from summarize.runs.serve.service import Service

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from dataclasses import fields, replace
+from typing import Any
 
 from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Config, Engine
@@ -17,7 +18,7 @@ from summarize.flags import ServeFlags, request_fields
 from summarize.options import Choices, OptionConflict, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
-from summarize.runs.serve.requests import UNPROCESSABLE, Rejected, RequestOptions, http_spelling
+from summarize.runs.serve.error_shape import UNPROCESSABLE, Rejected, http_spelling
 
 CHOICE_NAMES = {spec.name for spec in fields(Choices)}  # what a request changes of the server's Choices; the rest are make_options's arguments
 
@@ -60,11 +61,10 @@ class Service:
         translator = f"translator {engines.translator.preset.name}" if engines.translator else "no translation"
         return f"{what}; {translator}"
 
-    def options_for(self, wanted: RequestOptions) -> Options:
+    def options_for(self, asked: dict[str, Any]) -> Options:
         """The server's options with the request's changes (its Choices fields replaced on the server's
         Choices, the others make_options's own arguments); Rejected when the server cannot run them:
         what combines options is make_options's to say, in the request's words (options.max_words)."""
-        asked = wanted.model_dump(exclude_none=True)
         self._refuse_unloaded(asked)
         changes = {name: value for name, value in asked.items() if name in CHOICE_NAMES}
         given = {"translate": self.options.translate, "strict": self.flags.strict} | {k: v for k, v in asked.items() if k not in CHOICE_NAMES}
