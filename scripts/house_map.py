@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "summarize"
 LIMITS = {"floors": 8, "runs floors": 4, "cli imports": 7, "module lines": 400, "function lines": 50}
+RUNNERS = ("loader", "translate", "seq2seq", "ct2")  # the engines/ modules that load or run a model
 BEGIN, END = "<!-- house_map: begin -->", "<!-- house_map: end -->"
 
 
@@ -152,7 +153,9 @@ def longest_chain(house: dict[str, Module], within: str | None = None, lazy: boo
 
 def figures(house: dict[str, Module]) -> dict:
     arrows = {(room(a), room(b)) for a, m in house.items() for b in m.eager | m.lazy if room(a) != room(b)}
-    engine_callers = sorted({a for a, m in house.items() for b in m.eager | m.lazy if b.startswith(f"{PACKAGE}.engines") and room(a) != "engines"})
+    engine_users = sorted({a for a, m in house.items() for b in m.eager | m.lazy if b.startswith(f"{PACKAGE}.engines.") and room(a) != "engines"})
+    runners = {f"{PACKAGE}.engines.{name}" for name in RUNNERS}
+    engine_callers = sorted({a for a, m in house.items() for b in m.eager | m.lazy if b in runners and room(a) != "engines"})
     return {
         "modules": len(house),
         "rooms": len({room(n) for n in house}),
@@ -162,6 +165,7 @@ def figures(house: dict[str, Module]) -> dict:
         "runs floors": longest_chain(house, f"{PACKAGE}.runs", lazy=True),
         "cli imports": sorted(house[f"{PACKAGE}.cli"].eager),
         "engine callers": engine_callers,
+        "engine users": engine_users,
         "largest": sorted(((m.lines, n) for n, m in house.items()), reverse=True)[:5],
         "long functions": [(n, f, length) for n, m in house.items() for f, length in m.long_functions],
     }
@@ -198,7 +202,11 @@ def markdown(facts: dict) -> str:
             f"- **cli imports** {len(facts['cli imports'])} project modules at module level (limit {LIMITS['cli imports']}): "
             + ", ".join(f"`{_short(n)}`" for n in facts["cli imports"])
             + ".",
-            "- **Who calls the engines** (imports `engines/`, lazily or not): " + ", ".join(f"`{_short(n)}`" for n in facts["engine callers"]) + ".",
+            "- **Who loads or runs a model** (imports `engines.loader`, `translate`, `seq2seq` or `ct2`, lazily or not): "
+            + ", ".join(f"`{_short(n)}`" for n in facts["engine callers"])
+            + "; who imports anything of `engines/`: "
+            + ", ".join(f"`{_short(n)}`" for n in facts["engine users"])
+            + ".",
             f"- **Largest modules** (limit {LIMITS['module lines']} lines): {largest}; functions over {LIMITS['function lines']} lines: "
             f"{len(facts['long functions'])}.",
             END,

@@ -17,8 +17,8 @@ from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
-from summarize.engines.loader import load_engines
-from summarize.engines.protocol import Engines, Extractor, Notify
+from summarize.engines.loader import load_engines, load_translator
+from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
 from summarize.errors import SummarizeError, first_line
 from summarize.options import Options
 from summarize.text import (
@@ -51,6 +51,7 @@ class Pipeline:
         self._engines = engines
         self._checker = checker  # else made on the first model summary to check (natasha loads then); a server shares one
         self._check_off: str | None = None  # why this run's summaries go unchecked, said once
+        self._translator_alone: ModelEngine | None = None  # translate_texts() before the engines are loaded
 
     @property
     def engines(self) -> Engines:
@@ -60,6 +61,26 @@ class Pipeline:
             for notice in self._engines.notices:
                 self.notify(f"warning: {notice}")
         return self._engines
+
+    @property
+    def translator(self) -> ModelEngine | None:
+        """The run's translator; when the engines are not loaded yet, it alone is (`summarize eval
+        --task translate` needs no summariser)."""
+        if self._engines is not None:
+            return self._engines.translator
+        if self._translator_alone is None:
+            self._translator_alone, notices = load_translator(self.options, self.notify)
+            for notice in notices:
+                self.notify(f"warning: {notice}")
+        return self._translator_alone
+
+    def translate_texts(self, texts: Sequence[str]) -> list[str]:
+        """Russian texts in English, sentence by sentence as the run translates its summaries."""
+        from summarize.engines.translate import translate_many
+
+        if self.translator is None:
+            raise SummarizeError("no translator: the run was made with --no-translate, or its model is not available")
+        return [english for english, _ in translate_many(self.translator, list(texts), self.options.translator.generate)]
 
     def run_all(
         self,

@@ -34,15 +34,13 @@ def predict_summaries(records: Sequence[Record], pipeline, advance=lambda: None)
     return predictions, failures
 
 
-def predict_translations(records: Sequence[Record], translator, settings, advance=lambda: None) -> list[str]:
+def predict_translations(records: Sequence[Record], pipeline, advance=lambda: None) -> list[str]:
     """The translator's English for each record's Russian, sentence by sentence like the CLI,
     16 records' sentences to a padded batch."""
-    from summarize.engines.translate import translate_many
-
     predictions = []
     for start in range(0, len(records), 16):
         group = records[start : start + 16]
-        predictions.extend(english for english, _ in translate_many(translator, [r.text for r in group], settings))
+        predictions.extend(pipeline.translate_texts([r.text for r in group]))
         for _ in group:
             advance()
     return predictions
@@ -94,13 +92,11 @@ def _summarize(records: list[Record], options, notify, advance, debug: bool) -> 
 
 def _translate(records: list[Record], options, notify, advance) -> tuple[list[str], dict]:
     """The translator alone, loaded as the main command loads it (backend included)."""
-    from summarize.engines.loader import load_translator
+    from summarize.pipeline import Pipeline
 
-    translator, notices = load_translator(options, notify)
-    for notice in notices:
-        notify(f"warning: {notice}")
-    outputs = predict_translations(records, translator, options.translator.generate, advance)
-    return outputs, {"translator": options.translator.name, "backend": translator.backend}
+    pipeline = Pipeline(options, notify=notify)
+    outputs = predict_translations(records, pipeline, advance)
+    return outputs, {"translator": options.translator.name, "backend": pipeline.translator.backend}
 
 
 def score(task: Task, records: Sequence[Record], outputs: Sequence[str]) -> dict:
