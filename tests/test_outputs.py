@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import BIN, SHORT, clean_env, invoke, parse_jsonl, slow_config, write_jsonl
+from helpers import BIN, SHORT, clean_env, invoke, parse_jsonl, slow_config, unwritable_folder, write_jsonl
 
 from summarize import cli
 from summarize.outputs.dataset import journal_path
@@ -41,18 +41,6 @@ def one_line(result) -> str:
 
 def records(path: Path, n: int) -> Path:
     return write_jsonl(path, [{"id": f"r{i}", "text": f"{SHORT} Новость номер {i}."} for i in range(n)])
-
-
-def unwritable_folder() -> Path:
-    """A folder that refuses new files even to root (tests run as root: chmod does not stop it)."""
-    folder = Path("/sys")
-    try:
-        fd = os.open(folder / "summarize-probe", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError:
-        return folder
-    os.close(fd)
-    os.unlink(folder / "summarize-probe")
-    pytest.skip("/sys is writable here")
 
 
 # High 1: --errors that cannot be written
