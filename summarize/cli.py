@@ -181,7 +181,8 @@ def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
 
 @app.command(
     "check",
-    epilog="What the check sees and what it cannot: docs/checks.md. Exit codes: 0 nothing flagged, 1 something flagged or a record failed, 2 usage error.",
+    epilog="What the check sees and what it cannot: docs/checks.md. Exit codes: 0 nothing flagged, 1 something flagged or a record failed, 2 usage error, "
+    "130/143 stopped by Ctrl-C/SIGTERM (finished verdicts kept).",
 )
 @with_options(CheckJob, Debug)
 def check(job: CheckJob, flags: Debug) -> None:

@@ -1,14 +1,14 @@
 """What flows through a run: an Input found, a Document read, a Result out, and the run's Tally.
 
-Readers (files, web pages, datasets) make Inputs and Documents, sinks take Inputs and Results, and
-the runs count them in a Tally, so all of them live here, where every room can import them without
-importing each other.
+Readers (files, web pages, datasets) make Inputs and Documents, sinks take Inputs and Results (or
+summarize check's Checked records), and the runs count them in a Tally, so all of them live here,
+where every room can import them without importing each other.
 """
 
 from __future__ import annotations
 
 import signal
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePath
 from typing import Any, TypedDict
 
@@ -87,7 +87,16 @@ class Checked:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(Checked)}  # its row: a subclass's fields are not columns
+
+
+@dataclass
+class CheckedSummaries(Checked):
+    """A Checked with the summaries it is about: what `summarize check` hands its sinks, so that a
+    rich panel can mark the flagged spans in them. Its row (to_dict, the --output columns) is Checked's."""
+
+    summary_ru: str | None = field(default=None, kw_only=True)
+    summary_en: str | None = field(default=None, kw_only=True)
 
 
 @dataclass

@@ -61,6 +61,10 @@ def _id_field() -> Any:
     return option("id", "--id-field", help="Datasets: the field holding each record's unique id (the record number when absent).")
 
 
+def _skip_existing(outputs: str) -> Any:
+    return option(False, "--skip-existing", help=f"With {outputs}: leave out inputs whose result is already complete, to resume a run.")
+
+
 def _overwrite() -> Any:
     return option(False, "--overwrite", help="Replace an existing --output file (without it, an existing one is refused: nothing is replaced by mistake).")
 
@@ -91,9 +95,7 @@ class RunFlags:
     recursive: bool = option(False, "--recursive", "-r", help="Also take files from subfolders.")
     translate: bool | None = _translate()
     strict: bool = _strict()
-    skip_existing: bool = option(
-        False, "--skip-existing", help="With --output-dir, --output or --ray: leave out inputs whose result is already complete, to resume a run."
-    )
+    skip_existing: bool = _skip_existing("--output-dir, --output or --ray")
     overwrite: bool = _overwrite()
     fail_fast: bool = option(False, "--fail-fast", help="Stop at the first input that fails.")
     errors_file: Path | None = option(None, "--errors", dir_okay=False, help="Write every failed input with its reason to this file (JSON lines).")
@@ -169,6 +171,7 @@ class CheckJob:
         show_default=False,
         help="Also write each record's id, unsupported spans and error to this dataset (.jsonl, .csv or .parquet by extension).",
     )
+    skip_existing: bool = _skip_existing("--output")
     overwrite: bool = _overwrite()
     max_input_chars: int = _max_input_chars()
 

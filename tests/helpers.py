@@ -96,6 +96,20 @@ def clean_env(**settings: str | None) -> dict[str, str]:
 # The CLI, inputs and outputs
 
 
+def unwritable_folder() -> Path:
+    """A folder that refuses new files even to root (tests run as root: chmod does not stop it)."""
+    folder = Path("/sys")
+    try:
+        fd = os.open(folder / "summarize-probe", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return folder
+    os.close(fd)
+    os.unlink(folder / "summarize-probe")
+    import pytest
+
+    pytest.skip("/sys is writable here")
+
+
 def invoke(app, *args, input: str | bytes | None = None) -> Result:
     """Run a Typer app in process. Exceptions propagate, so that a crash can never pass for an
     expected exit code; typer.Exit still gives its code. stdout and stderr come apart."""

@@ -111,7 +111,8 @@ def test_output_writes_a_dataset_and_never_replaces_one_without_overwrite(tmp_pa
     ]
     before = out.read_bytes()
     again = check(write_jsonl(tmp_path / "other.jsonl", records((ARTICLE, FAITHFUL))), "--output", out)
-    assert again.exit_code == 2 and "already exists; add --overwrite to replace it" in again.stderr and out.read_bytes() == before
+    assert again.exit_code == 2 and "already exists; add --skip-existing to resume it, or --overwrite to replace it" in again.stderr
+    assert out.read_bytes() == before
     replaced = check(tmp_path / "other.jsonl", "--output", out, "--overwrite")
     assert replaced.exit_code == 0 and pq.read_table(out).to_pylist() == [{"id": "r1", "unsupported": [], "error": None}]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "other.jsonl", "verdicts.parquet"]  # no temporary file left
@@ -122,4 +123,4 @@ def test_output_that_is_the_input_or_not_a_dataset_is_refused_before_any_work(tm
     same = check(data, "--output", data, "--overwrite")
     assert same.exit_code == 2 and "is an input of this run and would be overwritten" in same.stderr
     wrong = check(data, "--output", tmp_path / "out.txt")
-    assert wrong.exit_code == 2 and wrong.stderr == f"summarize: error: --output {tmp_path / 'out.txt'}: a dataset must end in .jsonl, .csv, .parquet\n"
+    assert wrong.exit_code == 2 and wrong.stderr == f"summarize: error: {tmp_path / 'out.txt'}: an output dataset must end in .jsonl, .csv, .parquet\n"

@@ -22,7 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from summarize.documents import Input, Result
+from summarize.documents import Checked, CheckedSummaries, Input, Result
 from summarize.errors import SummarizeError
 from summarize.outputs.files import OutputLost, check_output_file, create_temp
 from summarize.outputs.tables import FORMATS as _FORMATS
@@ -44,9 +44,10 @@ class DatasetWriter:
     be skipped), after merging in the journal of a run that was killed; rows with an error are
     dropped when this run writes their id again, and kept otherwise. Use it as a context manager,
     or call close() in a `finally`: see the module's docstring for what an interrupted run keeps.
+    `row` is the dataclass whose fields are the columns: Result, or summarize check's Checked.
     """
 
-    def __init__(self, path: Path, resume: bool = False, redo: frozenset[str] = frozenset()) -> None:
+    def __init__(self, path: Path, resume: bool = False, redo: frozenset[str] = frozenset(), row: type[Result] | type[Checked] = Result) -> None:
         if path.suffix.lower() not in _FORMATS:
             raise SummarizeError(f"{path}: an output dataset must end in {', '.join(DATASET_SUFFIXES)}")
         if path.is_dir():
@@ -55,8 +56,8 @@ class DatasetWriter:
         self._redo = redo  # ids whose old rows are replaced whatever they hold (stdin: new text each run)
         self._target = Path(os.path.realpath(path))  # a symlinked output: its target is replaced, the link stays
         self._journal_path = journal_path(path)
-        self.columns = [f.name for f in dataclasses.fields(Result)]  # Result's first field is its id
-        self._format = _FORMATS[path.suffix.lower()](path, self.columns)
+        self.columns = [f.name for f in dataclasses.fields(row)]  # the first field is the id
+        self._format = _FORMATS[path.suffix.lower()](path, self.columns, row)
         self._done: set[str] = set()  # ids of the kept rows
         self._written: set[str] = set()  # ids written by this run
         self._journal: typing.TextIO | None = None
@@ -92,7 +93,7 @@ class DatasetWriter:
         """Ids the file already held with no error (resume=True): their records need no new run."""
         return self._done
 
-    def write(self, result: Result, id: str) -> None:
+    def write(self, result: Result | Checked, id: str) -> None:
         if self._closed:
             raise ValueError(f"{self.path}: write() after close()")
         if self._broken:
@@ -269,7 +270,7 @@ class DatasetSink:
         self.writer, self.resume = writer, resume
 
     @classmethod
-    def open(cls, path: Path, reserved: tuple[Path, ...], resume: bool, overwrite: bool = False) -> DatasetSink:
+    def open(cls, path: Path, reserved: tuple[Path, ...], resume: bool, overwrite: bool = False, row: type[Result] | type[Checked] = Result) -> DatasetSink:
         check_output_file(path, "--output", reserved)
         if not (resume or overwrite):
             if path.exists():
@@ -279,12 +280,12 @@ class DatasetSink:
                     f"--output {path}: rows of an interrupted run wait beside it ({journal_path(path).name}); "
                     "add --skip-existing to resume that run, or --overwrite to start afresh"
                 )
-        return cls(DatasetWriter(path, resume=resume, redo=frozenset({"stdin"})), resume)
+        return cls(DatasetWriter(path, resume=resume, redo=frozenset({"stdin"}), row=row), resume)
 
     def done(self, item: Input) -> bool:
         return self.resume and not item.is_stdin and item.key in self.writer.done_ids
 
-    def write(self, item: Input, result: Result) -> None:
+    def write(self, item: Input, result: Result | CheckedSummaries) -> None:
         try:
             self.writer.write(result, item.key)
         except (OSError, SummarizeError) as e:

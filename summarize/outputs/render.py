@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import replace
 
 from summarize.config import Format
-from summarize.documents import Checked, Result, Unsupported
+from summarize.documents import Checked, CheckedSummaries, Result, Unsupported
 from summarize.text import group_digits
 
 EXTENSIONS = {Format.rich: ".txt", Format.plain: ".txt", Format.markdown: ".md", Format.json: ".json", Format.jsonl: ".jsonl"}
@@ -37,6 +37,16 @@ def format_result(fmt: Format, result: Result, many: bool = False, width: int = 
     if fmt is Format.json:
         return json_document(result.to_dict())
     return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+
+
+def format_row(
+    fmt: Format, row: Result | CheckedSummaries, many: bool = False, width: int = FILE_WIDTH, color_system: str | None = None, warnings: bool = True
+) -> str:
+    """What a sink writes of a row as `fmt` text: a summarize Result, or a summarize check record
+    (with the summaries its rich panel marks)."""
+    if isinstance(row, Result):
+        return format_result(fmt, row, many, width, color_system, warnings)
+    return format_checked(fmt, row, row.summary_ru, row.summary_en, width, color_system)
 
 
 def printable(text: str) -> str:

@@ -3,26 +3,30 @@ on every destination before any work, so a mistake in the last option costs no m
 
 Local and Ray runs call the same sinks: `done` is where resume is decided (--skip-existing), `write`
 takes each finished Result, `close` commits (or, when the run could not start, leaves everything as
-it was)."""
+it was). `summarize check` calls them too, with a Checked record for each Result: a sink is generic
+over the row it keeps, and the one it is opened for (Destinations.row) names the dataset's columns."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from summarize.documents import Input, Result
+from summarize.documents import Checked, CheckedSummaries, Input, Result
 from summarize.errors import SummarizeError
 from summarize.outputs.files import OutputLost
 from summarize.outputs.render import Format
 from summarize.storage import is_uri
 
+# What a sink keeps of each input: a Result (summarize), or a Checked record (summarize check).
+Row = TypeVar("Row", contravariant=True)
 
-class Sink(Protocol):
+
+class Sink(Protocol[Row]):
     def done(self, item: Input) -> bool:
         """Whether item's result is already written (resume); asked once per item, in input order."""
 
-    def write(self, item: Input, result: Result) -> None:
+    def write(self, item: Input, result: Row) -> None:
         """Keep one finished result; raises SummarizeError (naming the input) when it cannot."""
 
     def close(self, ok: bool) -> None:
@@ -43,28 +47,31 @@ class Destinations:
     shards: bool = False  # --ray: --output is a folder of Parquet shards
     reserved: tuple[Path, ...] = ()  # the run's inputs (and its --input-file): never written over
     terminal_warnings: bool = True  # whether stdout must repeat the warnings that stderr shows already
+    row: type[Result] | type[Checked] = Result  # what each input's row is: the --output columns
+    also_stdout: bool = False  # stdout as well as --output (summarize check prints every verdict)
 
 
 class Sinks:
-    """The run's sinks as one: the results' destination first, then the errors file, which sees the
-    error of a result that a destination could not keep."""
+    """The run's sinks as one: the results' destination first, then stdout when it is written as
+    well, then the errors file: each later one sees the error of a result that an earlier one could
+    not keep."""
 
-    def __init__(self, main: Sink, errors: Sink | None):
+    def __init__(self, main: Sink, errors: Sink | None, also: tuple[Sink, ...] = ()):
         self.main, self.errors = main, errors
-        self.all = [main, *([errors] if errors else [])]
+        self.all = [main, *also, *([errors] if errors else [])]
         self.lost: tuple[str, str] | None = None  # (source, reason): the result after which the destination took nothing more
 
     def done(self, item: Input) -> bool:
         return self.main.done(item)
 
-    def write(self, item: Input, result: Result) -> None:
+    def write(self, item: Input, result: Result | CheckedSummaries) -> None:
         """Every result carries its input's id (a record's, or the source) into every destination."""
         result.id = item.key
         for sink in self.all:
             try:
                 sink.write(item, result)
             except OutputLost as e:
-                result.error, self.lost = str(e), self.lost or (result.source, str(e))
+                result.error, self.lost = str(e), self.lost or (item.source, str(e))
             except SummarizeError as e:
                 result.error = result.error or str(e)  # a failed result keeps its own reason (a repeated id has no row of its own)
 
@@ -100,7 +107,7 @@ def open_sink(to: Destinations, notify) -> Sinks:
         from summarize.outputs.failures import FailuresFile
 
         errors = FailuresFile(to.errors_file)
-    return Sinks(main, errors)
+    return Sinks(main, errors, (_stdout(to),) if to.also_stdout and (to.output or to.output_dir) else ())
 
 
 def _check_not_inside(to: Destinations) -> None:
@@ -121,11 +128,15 @@ def _open_main(to: Destinations, notify) -> Sink:
     if to.output:
         from summarize.outputs.dataset import DatasetSink
 
-        return DatasetSink.open(Path(to.output), to.reserved, to.resume, to.overwrite)
+        return DatasetSink.open(Path(to.output), to.reserved, to.resume, to.overwrite, to.row)
     if to.output_dir:
         from summarize.outputs.folder import FolderSink
 
         return FolderSink.open(to.output_dir, to.fmt, to.reserved, to.resume, notify)
+    return _stdout(to)
+
+
+def _stdout(to: Destinations) -> Sink:
     from summarize.outputs.stdout import StdoutSink
 
     return StdoutSink(to.fmt, to.many, to.terminal_warnings)

@@ -1,11 +1,11 @@
-"""stdout: results written and flushed as each finishes."""
+"""stdout: results (or summarize check's records) written and flushed as each finishes."""
 
 from __future__ import annotations
 
 import sys
 
-from summarize.documents import Input, Result
-from summarize.outputs.render import SHOWS_ERRORS, Format, format_result, json_document
+from summarize.documents import CheckedSummaries, Input, Result
+from summarize.outputs.render import SHOWS_ERRORS, Format, format_row, json_document
 
 
 class StdoutSink:
@@ -25,11 +25,11 @@ class StdoutSink:
     def done(self, item: Input) -> bool:
         return False  # stdout keeps nothing between runs
 
-    def write(self, item: Input, result: Result) -> None:
+    def write(self, item: Input, result: Result | CheckedSummaries) -> None:
         if self.fmt is Format.json:
             self.gathered.append(result.to_dict())
         elif result.error is None or self.fmt in SHOWS_ERRORS:
-            self._put(format_result(self.fmt, result, self.many, self.width, self.color_system, self.warnings))
+            self._put(format_row(self.fmt, result, self.many, self.width, self.color_system, self.warnings))
 
     def close(self, ok: bool) -> None:
         if ok and self.fmt is Format.json:

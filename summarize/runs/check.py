@@ -1,20 +1,29 @@
 """`summarize check DATA`: summaries made by anything (another model, a person, an earlier run),
 checked record by record against their articles for the names, numbers and dates the articles lack
-(summarize.checks); the verdicts to stdout, optionally to a dataset, and the exit code."""
+(summarize.checks); the verdicts through the sinks `summarize` uses (stdout, and an --output dataset
+with its journal, resume by id and refusals, every destination checked before natasha loads), and
+the exit code.
+
+The run stays in the main thread, as each record takes a tenth of a second: SIGINT or SIGTERM
+gives up the record in progress (runs.signals.StopOutsideWrites), not a write unless a second
+signal comes, and what is finished is committed, to be resumed with --skip-existing."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
-from summarize.documents import Checked, Document
-from summarize.errors import EXIT_FAILED, EXIT_OK, SummarizeError, first_line
+from summarize.config import Format
+from summarize.documents import Checked, CheckedSummaries, Document, Input
+from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeError, first_line
 from summarize.flags import CheckJob
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset_fields
-from summarize.outputs.render import SHOWS_ERRORS, Format, format_checked, json_document
-from summarize.storage import DATASET_SUFFIXES, is_uri
+from summarize.outputs.sink import Destinations, Sinks, open_sink
+from summarize.runs.signals import StopOutsideWrites, Stopped
+from summarize.storage import is_uri
 
 
 @dataclass
@@ -22,97 +31,132 @@ class CheckTally:
     checked: int = 0
     flagged: int = 0
     failed: int = 0
+    skipped: int = 0  # already in --output (--skip-existing)
+    stopped_by: signal.Signals | None = None
+    last: str | None = None  # the id of the last record checked or skipped: a stopped run's rest comes after it
+    rest: str = ""  # what a stopped run left, in words: the records after `last`, and how to resume
 
     def line(self) -> str:
-        return f"{self.checked} records: {self.flagged} with spans their articles lack, {self.failed} failed"
+        text = f"{self.checked} records: {self.flagged} with spans their articles lack, {self.failed} failed"
+        text += f", {self.skipped} skipped (already written)" if self.skipped else ""
+        return f"stopped by {self.stopped_by.name}: {text}; {self.rest}" if self.stopped_by else text
 
     @property
     def exit_code(self) -> int:
+        if self.stopped_by:
+            return EXIT_INTERRUPTED[self.stopped_by]
         return EXIT_FAILED if self.flagged or self.failed else EXIT_OK
 
 
 def run_check(job: CheckJob, notify: Callable[[str], None], debug: bool = False) -> CheckTally:
-    """Check every record of job.data in order; a record that cannot be checked is its own error,
-    never the run's. --output is written whole at the end, or not at all."""
-    from rich.console import Console
-
+    """Check every record of job.data in order into the sinks; a record that cannot be checked is
+    its own error, never the run's. Every output is checked and opened before natasha loads."""
     from summarize.checks.checker import Checker
 
-    output = _open_output(job)
-    terminal = Console(file=sys.stdout)
-    fmt = job.fmt or (Format.rich if sys.stdout.isatty() else Format.plain)
-    tally, gathered = CheckTally(), []
-    try:
-        checker = Checker()  # natasha loads on the first check
-        for checked, summary_ru, summary_en in _checked(job, checker, debug):
-            tally.checked += 1
-            tally.flagged += bool(checked.unsupported)
-            if checked.error:
-                tally.failed += 1
-                notify(f"error: {checked.error}")
-            if output is not None:
-                output.write(checked.to_dict())
-            if fmt is Format.json:
-                gathered.append(checked.to_dict())
-            elif checked.error is None or fmt in SHOWS_ERRORS:
-                _put(format_checked(fmt, checked, summary_ru, summary_en, terminal.width, terminal.color_system))
-        if not tally.checked:
+    tally = CheckTally()
+    with StopOutsideWrites() as stop, open_sink(_destinations(job), notify) as sinks:
+        try:
+            try:
+                _check_all(_verdicts(job, Checker(), sinks.done, debug), sinks, stop, tally, notify)  # natasha loads on the first check
+            finally:
+                stop.ended = True  # committing: a signal now is only recorded
+        except Stopped:  # also one raised in the `finally` above, before `ended` was set
+            tally.stopped_by = stop.received
+            tally.rest = _rest(job, tally.last)
+        if not (tally.checked or tally.skipped or tally.stopped_by):
             raise SummarizeError(f"{job.data}: has no records; nothing to check")
-        if fmt is Format.json:
-            _put(json_document(gathered))
-        if output is not None:
-            output.commit()
-    except BaseException:
-        if output is not None:
-            output.abandon()
-        raise
     return tally
 
 
-def _open_output(job: CheckJob):
-    """--output checked before any work: a dataset name, not an input, not there unless --overwrite."""
-    from summarize.outputs.files import check_output_file
-    from summarize.outputs.tables import FORMATS, TableFile
+def _destinations(job: CheckJob) -> Destinations:
+    """Where the verdicts go: stdout always, and --output as summarize writes one (by id, resumable)."""
+    if job.skip_existing and job.overwrite:
+        raise SummarizeError("--skip-existing and --overwrite: choose one (resume the existing output, or replace it)")
+    if job.output is None and (job.overwrite or job.skip_existing):
+        flag = "--overwrite" if job.overwrite else "--skip-existing"
+        raise SummarizeError(f"{flag} is for --output FILE; without --output nothing is written to a file")
+    return Destinations(
+        fmt=job.fmt or (Format.rich if sys.stdout.isatty() else Format.plain),
+        many=True,  # json: an array, whatever the number of records
+        output=str(job.output) if job.output is not None else None,
+        resume=job.skip_existing,
+        overwrite=job.overwrite,
+        reserved=() if is_uri(job.data) else (Path(job.data),),
+        row=Checked,
+        also_stdout=True,
+    )
 
-    if job.output is None:
-        if job.overwrite:
-            raise SummarizeError("--overwrite is for --output FILE; without --output nothing is written to a file")
-        return None
-    if job.output.suffix.lower() not in FORMATS:
-        raise SummarizeError(f"--output {job.output}: a dataset must end in {', '.join(DATASET_SUFFIXES)}")
-    check_output_file(job.output, "--output", [] if is_uri(job.data) else [Path(job.data)])
-    if job.output.exists() and not job.overwrite:
-        raise SummarizeError(f"--output {job.output}: already exists; add --overwrite to replace it, or give another file")
+
+def _check_all(verdicts: Iterator, sinks: Sinks, stop: StopOutsideWrites, tally: CheckTally, notify: Callable[[str], None]) -> None:
+    """Each verdict into the sinks as it comes. Reading and checking are interruptible (a signal
+    gives up the record in progress); a write is not, and the run stops after it."""
     try:
-        return TableFile(job.output, Checked)
-    except OSError as e:
-        raise SummarizeError(f"--output {job.output}: cannot write there ({e.strerror or e}); check the folder's permissions and free space") from None
+        while True:
+            with stop.interruptible():
+                stop.stop_if_received()
+                found = next(verdicts, None)
+            if found is None:
+                return
+            item, checked = found
+            tally.last = item.key
+            if checked is None:
+                tally.skipped += 1
+                continue
+            sinks.write(item, checked)
+            _count(checked, tally, notify)
+            if sinks.lost:
+                notify("error: stopped: the output takes nothing more, so no more records are checked")
+                return
+    finally:
+        verdicts.close()
+
+
+def _count(checked: Checked, tally: CheckTally, notify: Callable[[str], None]) -> None:
+    tally.checked += 1
+    tally.flagged += bool(checked.unsupported)
+    if checked.error:
+        tally.failed += 1
+        notify(f"error: {checked.error}")
+
+
+def _rest(job: CheckJob, last: str | None) -> str:
+    rest = f"not checked: any records of {job.data}" + (f" after {last}" if last is not None else "")
+    return rest + ("; run the same command with --skip-existing to resume" if job.output is not None else "")
 
 
 def _cannot_load(error: Exception) -> SummarizeError:
     return SummarizeError(f"the check cannot load natasha ({type(error).__name__}: {first_line(error, 200)}); install natasha and pymorphy3")
 
 
-def _checked(job: CheckJob, checker, debug: bool) -> Iterator[tuple[Checked, str | None, str | None]]:
-    """Each record's verdict with the summary and translation it is about (for the rich panels)."""
+def _verdicts(job: CheckJob, checker, done: Callable[[Input], bool], debug: bool) -> Iterator[tuple[Input, CheckedSummaries | None]]:
+    """Each record as an Input keyed by its id, with its verdict; None for one that `done` says is
+    in --output already (it is not checked again)."""
+    for rid, article, summary, translation in _records(job):
+        item = Input(article.source, None, PurePath(), id=rid)
+        yield item, None if done(item) else _verdict(rid, article, summary, translation, checker, debug)
+
+
+def _verdict(
+    rid: str, article: Document | BadRecord, summary: Document | BadRecord, translation: Document | BadRecord | None, checker, debug: bool
+) -> CheckedSummaries:
+    """One record's verdict, with the summary and translation it is about (for the rich panels)."""
     from summarize.checks.checker import LOAD_ERRORS
 
-    for rid, article, summary, translation in _records(job):
-        bad = next((found for found in (article, summary, translation) if isinstance(found, BadRecord)), None)
-        if bad is not None:
-            yield Checked(rid, error=f"{bad.source}: {bad.error}"), None, None
-            continue
-        english = translation.text if isinstance(translation, Document) else None
-        try:
-            flags = checker.check(article.text, summary.text, english)
-        except LOAD_ERRORS as e:
-            raise _cannot_load(e) from None
-        except Exception as e:  # noqa: BLE001 - one record the check fails on is that record's error
-            if debug:
-                raise
-            yield Checked(rid, error=f"{article.source}: the check failed on it ({type(e).__name__}: {first_line(e, 200)})"), None, None
-            continue
-        yield Checked(rid, [flag.to_dict() for flag in flags]), summary.text, english
+    bad = next((found for found in (article, summary, translation) if isinstance(found, BadRecord)), None)
+    if bad is not None:
+        return CheckedSummaries(rid, error=f"{bad.source}: {bad.error}")
+    english = translation.text if isinstance(translation, Document) else None
+    try:
+        flags = checker.check(article.text, summary.text, english)
+    except Stopped:
+        raise
+    except LOAD_ERRORS as e:
+        raise _cannot_load(e) from None
+    except Exception as e:  # noqa: BLE001 - one record the check fails on is that record's error
+        if debug:
+            raise
+        return CheckedSummaries(rid, error=f"{article.source}: the check failed on it ({type(e).__name__}: {first_line(e, 200)})")
+    return CheckedSummaries(rid, [flag.to_dict() for flag in flags], summary_ru=summary.text, summary_en=english)
 
 
 def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
@@ -123,8 +167,3 @@ def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Documen
         each.append(Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field"))
     for rid, found in read_dataset_fields(job.data, each, job.max_input_chars):
         yield rid, found[0], found[1], found[2] if len(found) > 2 else None
-
-
-def _put(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()

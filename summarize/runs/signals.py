@@ -2,7 +2,9 @@
 code, 130 or 143) and what is finished is kept. How a run reacts is its own: on a first Ctrl-C the
 local run finishes the model call in progress (an interactive user loses nothing), on SIGTERM (what
 `timeout`, systemd and Kubernetes send before they kill) or a second Ctrl-C it gives that call up and
-stops at once; a Ray driver, which only waits on Ray, stops at once on any."""
+stops at once; a Ray driver, which only waits on Ray, stops at once on any; summarize check, whose
+records take a tenth of a second each, gives up the record in progress on either, never a write
+unless a second signal comes."""
 
 from __future__ import annotations
 
@@ -84,6 +86,26 @@ class StopAfterCurrent(SignalTrap):
     def react(self, signum: int, again: bool) -> None:
         if not self.ended and (signum == signal.SIGTERM or again or self.waiting):
             self.ended = True
+            raise Stopped
+
+
+class StopOutsideWrites(SignalTrap):
+    """A run in the main thread whose steps are short (summarize check: a tenth of a second a
+    record): a signal inside `interruptible()` (checking a record, reading the next) raises Stopped
+    there, that step given up; anywhere else (a write to the outputs) it is only recorded, and the
+    run stops once the write is done (`stop_if_received`). A second one stops the run at once, even
+    in a write that does not end (a pipe nobody reads): a journal's cut row is redone on resume.
+    Once the run has ended (`ended`: committing), signals are only recorded."""
+
+    ended = False
+
+    def react(self, signum: int, again: bool) -> None:
+        if not self.ended and (self.waiting or again):
+            self.ended = True  # once: what handles Stopped is never cut short by another
+            raise Stopped
+
+    def stop_if_received(self) -> None:
+        if self.received is not None:
             raise Stopped
 
 
