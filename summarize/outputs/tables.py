@@ -10,11 +10,13 @@ import os
 import types
 import typing
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from summarize.documents import Result
 from summarize.errors import SummarizeError, first_line
+from summarize.outputs.files import create_temp
 from summarize.storage import BATCH_ROWS, import_pyarrow
 
 ROW_GROUP_ROWS = 256  # Parquet rows written per row group: readers can stream the output too
@@ -171,6 +173,42 @@ class _ParquetWriter:
 
 
 FORMATS = {".jsonl": _JsonlFormat, ".csv": _CsvFormat, ".parquet": _ParquetFormat}
+
+
+class TableFile:
+    """A dataset file of one row type, written whole (summarize eval's --save-predictions, through outputs.rows): rows go to a
+    temporary file beside `path`, renamed over it at commit(); abandon() leaves what was there."""
+
+    def __init__(self, path: Path, row_type: type) -> None:
+        self.path = path
+        self.format = FORMATS[path.suffix.lower()](path, [f.name for f in dataclasses.fields(row_type)], row_type)
+        self.temp = create_temp(path)
+        try:
+            self.writer = self.format.open(self.temp)
+        except BaseException:
+            self.temp.unlink(missing_ok=True)
+            raise
+
+    def write(self, row: dict) -> None:
+        try:
+            self.writer.write(self.format.encode(row))
+        except OSError as e:  # a full disk
+            raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
+
+    def commit(self) -> None:
+        try:
+            self.writer.close()
+            os.replace(self.temp, self.path)
+        except BaseException as e:
+            self.temp.unlink(missing_ok=True)
+            if isinstance(e, OSError):
+                raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); it is left as it was") from None
+            raise
+
+    def abandon(self) -> None:
+        with suppress(Exception):
+            self.writer.abandon()
+        self.temp.unlink(missing_ok=True)
 
 
 _ARROW_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool_"}
