@@ -105,8 +105,6 @@ def unwritable_folder() -> Path:
         return folder
     os.close(fd)
     os.unlink(folder / "summarize-probe")
-    import pytest
-
     pytest.skip("/sys is writable here")
 
 
@@ -131,3 +129,174 @@ def slow_config(path: Path, model: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
+    """One JSON object per line; a str row is written as it is (for broken lines)."""
+    lines = (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def parse_jsonl(text: str) -> list[Any]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# Datasets, written and read with each format's own library
+
+
+def write_dataset(path: Path, records: list[dict], row_group_size: int | None = None) -> Path:
+    """Records as a real dataset file; CSV gets the union of the keys as its header."""
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    elif path.suffix == ".csv":
+        header = list(dict.fromkeys(k for r in records for k in r))
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, header)
+            writer.writeheader()
+            writer.writerows(records)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(records), path, row_group_size=row_group_size)
+    return path
+
+
+def read_output(path: Path) -> tuple[list[str], list[dict]]:
+    """An output file's columns and rows, read with the format's own library."""
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return (list(rows[0]) if rows else []), rows
+    if path.suffix == ".csv":
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            return list(reader.fieldnames), list(reader)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.schema.names, table.to_pylist()
+
+
+# A web site on 127.0.0.1
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str | None = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # before the response starts
+    drip: float = 0.0  # seconds between body bytes: a server that never stops sending slowly
+    length: bool = True  # send Content-Length
+    hold: float = 0.0  # after the headers, wait this long for the client to hang up before sending the body
+
+
+# One order of events for every NewsServer: a request's (start, end) on one server can be compared with another's.
+_EVENTS = itertools.count()
+
+
+class NewsServer:
+    """A local site on 127.0.0.1 (or another loopback address, and a chosen port) in a thread: routes by path; counts requests (by path, and at once),
+    the responses sent in full (by path), and remembers their headers and when they started and ended
+    (as `spans` in one order of events across servers). It stops with the test (the `site` fixtures)
+    or with the process."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        assert host.startswith("127."), "test servers stay on loopback"
+        self.routes: dict[str, Route] = {}
+        self.hits: Counter[str] = Counter()
+        self.served: Counter[str] = Counter()
+        self.body_sent: Counter[str] = Counter()  # body bytes written, by path
+        self.spans: list[tuple[int, int]] = []
+        self.lock = threading.Lock()
+        self.active = 0
+        self.most_at_once = 0
+        self.seen_headers: list[dict[str, str]] = []
+        self.stopping = threading.Event()
+        self.httpd = ThreadingHTTPServer((host, port), self._handler())
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://{host}:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> str:
+        self.routes[path] = Route(body.encode() if isinstance(body, str) else body, status, content_type)
+        return self.url(path)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 5  # a stuck client cannot hold a server thread for long
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with server.lock:
+                    server.hits[self.path] += 1
+                    server.active += 1
+                    server.most_at_once = max(server.most_at_once, server.active)
+                    server.seen_headers.append(dict(self.headers))
+                    start = next(_EVENTS)
+                try:
+                    if self._answer(server.routes.get(self.path) or Route(b"not here", 404, "text/plain")):
+                        with server.lock:
+                            server.served[self.path] += 1
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should past its limits
+                finally:
+                    with server.lock:
+                        server.active -= 1
+                        server.spans.append((start, next(_EVENTS)))
+
+            def _answer(self, route: Route) -> bool:
+                """True when the whole response was sent."""
+                if route.delay and self._hung_up(route.delay):
+                    return False
+                body = route.body
+                self.send_response(route.status)
+                if route.content_type:
+                    self.send_header("Content-Type", route.content_type)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                if route.length:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if route.hold and (self.wfile.flush() or self._hung_up(route.hold)):
+                    return False
+                if not route.drip:
+                    self.wfile.write(body)
+                    with server.lock:
+                        server.body_sent[self.path] += len(body)
+                    return True
+                for i in range(len(body)):
+                    if server.stopping.wait(route.drip):
+                        return False
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    with server.lock:
+                        server.body_sent[self.path] += 1
+                return True
+
+            def _hung_up(self, seconds: float) -> bool:
+                """Waits up to `seconds`; True as soon as the client closes the connection or the server stops."""
+                import select
+
+                end = time.monotonic() + seconds
+                while (left := end - time.monotonic()) > 0 and not server.stopping.is_set():
+                    if select.select([self.connection], [], [], min(left, 0.05))[0]:
+                        return self.connection.recv(1, socket.MSG_PEEK) == b""
+                return server.stopping.is_set()
+
+        return Handler
