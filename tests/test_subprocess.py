@@ -84,6 +84,17 @@ def test_commands_without_a_model_import_neither_torch_nor_transformers(args):
     assert not {"torch", "transformers", "httpx", "trafilatura", "pyarrow", "ray", "ctranslate2", "natasha", "pymorphy3"} & modules
 
 
+@pytest.mark.parametrize("command", [[], ["eval"], ["check"], ["serve"], ["models", "list"]])
+def test_help_imports_the_option_declarations_never_a_run_module(command):
+    """--help builds each command from summarize.flags and options alone: no run mode, reader, engine or check."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "summarize", *command, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ours = {name for line in done.stderr.splitlines() if "|" in line and (name := line.split("|")[-1].strip()).startswith("summarize")}
+    assert "summarize.flags" in ours
+    heavy = ("summarize.runs", "summarize.evaluate", "summarize.inputs", "summarize.engines", "summarize.checks", "summarize.pipeline", "summarize.hub")
+    assert not [name for name in ours if name.startswith(heavy)]
+
+
 def test_python_dash_m_is_the_same_program():
     done = subprocess.run([sys.executable, "-m", "summarize", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage: summarize" in done.stdout and "models list" in done.stdout
