@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from helpers import invoke, parse_jsonl, read_output, unwritable_folder, write_dataset, write_jsonl
@@ -145,6 +146,17 @@ def test_translation_predictions_score_as_sacrebleu_does(tmp_path):
 def test_table_is_the_default(data):
     out = evaluate(data, "--engine", "lead").stdout
     assert "rouge1" in out and "dup_ngrams" in out and "lead" in out
+
+
+def test_the_table_shows_file_names_as_they_are_never_as_markup_or_raw_escapes(tmp_path, monkeypatch):
+    # Rich reads "[red]" as a style and drops it from the name; an escape would reach the terminal raw.
+    monkeypatch.chdir(tmp_path)  # short names: a table cell wraps a long path
+    data = write_jsonl(Path("[red]news\x1b[31m.jsonl"), ARTICLES)
+    predictions = write_jsonl(Path("[bold]p.jsonl"), [{"id": "a", "summary": "ремонт дорог"}, {"id": "2", "summary": "курс рубля"}])
+    result = evaluate(data, "--predictions", predictions)
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert "[red]news\\x1b[31m.jsonl" in result.stdout and "[bold]p.jsonl" in result.stdout
 
 
 def test_a_missing_model_is_an_error_not_a_fallback(data, tmp_path):

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from summarize.config import ScoreFormat
+from summarize.outputs.render import one_line
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -20,12 +21,14 @@ def format_scores_json(report: dict[str, Any]) -> str:
 
 
 def format_scores_table(report: dict[str, Any]) -> Table:
-    """Each score on a row of its own; a score with nothing to measure (None) as '-'."""
+    """Each score on a row of its own; a score with nothing to measure (None) as '-'. The data's and the
+    predictions' names are the user's (a file may be named `[red]x.jsonl`, or hold an escape): cells are
+    text, never rich markup, and nothing raw reaches the terminal."""
     from rich.table import Table
 
     table = Table("", "", title="summarize eval", show_header=False)
     for key, value in report.items():
-        table.add_row(key, "-" if value is None else str(value))
+        table.add_row(_cell(key), _cell("-" if value is None else str(value)))
     return table
 
 
@@ -41,8 +44,15 @@ def format_presets_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -
     for name in header:
         table.add_column(name, overflow="fold")  # long names wrap in their cell, never cut
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(_cell(value) for value in row))  # preset names come from the user's models.toml
     return table
+
+
+def _cell(value: str) -> Any:
+    """A table cell shown as it is: literal text, one line, control characters escaped."""
+    from rich.text import Text
+
+    return Text(one_line(value))
 
 
 def print_scores(report: dict[str, Any], fmt: ScoreFormat) -> None:
