@@ -65,8 +65,8 @@ def _skip_existing(outputs: str) -> Any:
     return option(False, "--skip-existing", help=f"With {outputs}: leave out inputs whose result is already complete, to resume a run.")
 
 
-def _overwrite() -> Any:
-    return option(False, "--overwrite", help="Replace an existing --output file (without it, an existing one is refused: nothing is replaced by mistake).")
+def _overwrite(output: str = "--output") -> Any:
+    return option(False, "--overwrite", help=f"Replace an existing {output} file (without it, an existing one is refused: nothing is replaced by mistake).")
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ class EvalJob:
         show_default=False,
         help="Also write what the model produced, {id, summary} or {id, en}, to this dataset (.jsonl, .csv or .parquet by extension).",
     )
-    overwrite: bool = _overwrite()
+    overwrite: bool = _overwrite("--save-predictions")
     limit: int | None = option(None, "--limit", min=1, show_default=False, help="Only the first N records.")
     strip_html: bool = option(False, "--strip-html", help="Remove HTML tags and entities from the data (the RIA corpus has them).")
     fmt: ScoreFormat = option(ScoreFormat.table, "--format", "-f", help="A table, or one JSON object for scripts.")

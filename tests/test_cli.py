@@ -1,6 +1,7 @@
 """The real CLI, in process (Typer's runner), on the tiny models: inputs, formats, limits and errors."""
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -519,3 +520,15 @@ def test_without_front_matter_the_first_heading_is_the_title(run, tmp_path):
     path.write_text("# Дороги отремонтируют\n\n" + SHORT + "\n", encoding="utf-8")
     data = json.loads(run(path, "-f", "json", "-e", "lead", "--no-translate").stdout)
     assert (data["title"], data["date"]) == ("Дороги отремонтируют", None)
+
+
+@pytest.mark.parametrize("command", ["summarize", "eval", "check", "serve"])
+def test_every_flag_an_options_help_names_is_an_option_of_that_command(command):
+    """A help shared by several commands (--overwrite, --skip-existing) must not send the reader of
+    one command to a flag that only another has (eval has --save-predictions, no --output)."""
+    import typer
+
+    params = typer.main.get_command(cli.app).commands[command].params
+    flags = {flag for param in params for flag in (*param.opts, *param.secondary_opts)}
+    named = {(param.name, flag) for param in params for flag in re.findall(r"--[a-z][a-z-]*", getattr(param, "help", None) or "")}
+    assert [(name, flag) for name, flag in sorted(named) if flag not in flags] == []
