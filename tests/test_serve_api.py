@@ -166,6 +166,12 @@ BIG = "x" * 100_001
         ("unknown engine", {"text": SHORT, "options": {"engine": "gpt"}}, None, 422, "options.engine"),
         ("max_words for the model", {"text": SHORT, "options": {"max_words": 5}}, None, 422, "options.max_words is for options.engine extractive or lead"),
         ("text of the wrong type", {"text": 5}, None, 422, "text: Input should be a valid string"),
+        ("a boolean for beams", {"text": SHORT, "options": {"beams": True}}, None, 422, "options.beams: Input should be a valid integer"),
+        ("a string for beams", {"text": SHORT, "options": {"beams": "2"}}, None, 422, "options.beams: Input should be a valid integer"),
+        ("a string for check", {"text": SHORT, "options": {"check": "no"}}, None, 422, "options.check: Input should be a valid boolean"),
+        ("a number for translate", {"text": SHORT, "options": {"translate": 0}}, None, 422, "options.translate: Input should be a valid boolean"),
+        ("a server-side option", {"text": SHORT, "options": {"model": "tiny-mbart"}}, None, 422, "options.model is this server's choice"),
+        ("a server-side flag", {"text": SHORT, "options": {"long_mode": "chunk"}}, None, 422, "(summarize serve --long …); leave it out"),
     ],
 )
 def test_each_bad_request_is_a_4xx_with_one_line_and_the_server_goes_on(server, name, content, content_type, status, says):

@@ -5,12 +5,13 @@ a Rejected: an HTTP status and one line, the only shape an error leaves the serv
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from summarize.flags import request_fields
-from summarize.options import flag_of
+from summarize.flags import contract_fields, request_fields
+from summarize.options import flag_of, per_request
 from summarize.runs.serve.error_shape import BAD_REQUEST, UNPROCESSABLE
 
 
@@ -23,11 +24,14 @@ def _http_help(text: str) -> str:
 
 def _request_options() -> type[BaseModel]:
     """The request's "options": the options marked per_request, each optional (absent: as the server
-    has it), with the type, choices and bounds of its declaration; the server adds its own limits."""
+    has it), with the type, choices and bounds of its declaration; the server adds its own limits.
+    Numbers and booleans are strict: pydantic would read `"beams": true` as 1 beam and `"check": "no"`
+    as false, where the command line refuses both."""
     declared = {}
     for name, (spec, hint) in request_fields().items():
         bounds = {key: spec.metadata[limit] for key, limit in (("ge", "min"), ("le", "max")) if limit in spec.metadata}
-        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), **bounds))
+        strict = {"strict": True} if set(typing.get_args(hint) or (hint,)) & {int, bool} else {}
+        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), **bounds, **strict))
     return create_model(
         "RequestOptions",
         __config__=ConfigDict(extra="forbid"),
@@ -77,7 +81,12 @@ def validation_line(errors: list[dict[str, Any]]) -> tuple[int, str]:
     if first["type"] == "missing" and not where:
         return BAD_REQUEST, 'the body is empty; send a JSON object such as {"text": "…"}'
     if first["type"] == "extra_forbidden":
-        known = RequestOptions.model_fields if "options" in first["loc"][:-1] else SummarizeRequest.model_fields
+        in_options = "options" in first["loc"][:-1]
+        marked = contract_fields().get(first["loc"][-1]) if in_options else None
+        if marked is not None and per_request(marked[0]) is False:
+            flag = flag_of(marked[0])
+            return UNPROCESSABLE, f"{where} is this server's choice, made when it started (summarize serve {flag} …); leave it out{more}"
+        known = RequestOptions.model_fields if in_options else SummarizeRequest.model_fields
         return UNPROCESSABLE, f"unknown field {where!r}; the fields are: {', '.join(known)}{more}"
     message = first["msg"].removeprefix("Value error, ")
     return UNPROCESSABLE, f"{where}: {message}{more}" if where else f"{message}{more}"
