@@ -101,12 +101,14 @@ class Choices:
         per_request=False,
         help="int8 weights: torch dynamic int8 on CPU; CTranslate2 int8 (its CPU default; 'none' keeps float32).",
     )
-    check: bool = option(
-        True,
+    # None: not given (on, unless a server was started with --no-check); an explicit --check is sent by --server.
+    check: bool | None = option(
+        None,
         "--check/--no-check",
+        show_default=False,
         per_request=True,
         help="Flag the names, numbers and dates of a model summary that its article lacks, and numbers its translation changed "
-        "(see docs/checks.md); extractive and lead copy the article's sentences, so they are not checked.",
+        "(see docs/checks.md); extractive and lead copy the article's sentences, so they are not checked \\[default: on].",
     )
 
 
@@ -122,6 +124,7 @@ class Options(Choices):
     translator: Preset | None  # resolved from the choice's preset name; None: --no-translate
     summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
     engine: Engine = Engine.abstractive  # resolved: the preset's, unless --engine said otherwise
+    check: bool = True  # resolved: on, unless --no-check
     sentences: int = 3  # for the extractive and lead engines
     strict: bool = False  # a model that is not available is an error, not a fallback
     # CPU threads a CTranslate2 model may use; None: every core this process may run on. A Ray
@@ -179,6 +182,7 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
     if choices.beams is not None:
         settings["num_beams"] = choices.beams
     given = {f.name: getattr(choices, f.name) for f in fields(Choices) if f.name not in ("engine", "translator")}  # resolved below
+    given["check"] = choices.check is not False  # not given: on
     return Options(
         **given,
         summarizer=preset,

@@ -67,6 +67,8 @@ def test_the_client_sends_every_per_request_option_given_and_refuses_every_serve
     assert set(sent) == PER_REQUEST
     assert json.loads(json.dumps(sent)) == sent and RequestOptions(**sent)  # as JSON, and valid as the server reads it
     assert request_options(Choices(), None, False) == {}  # nothing given, nothing sent: the server's own settings
+    # Given by name, a value that is this side's default is still sent: the server's may differ (serve --no-check).
+    assert request_options(Choices(check=True), True, False) == {"check": True, "translate": True}
     server_side = [name for name, (spec, _) in contract_fields().items() if not per_request(spec) and "envvar" not in spec.metadata]
     assert set(server_side) == {"model", "translator", "backend", "quantize", "device", "dtype", "long_mode", "strict"}
     for name in server_side:

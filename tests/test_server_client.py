@@ -101,6 +101,17 @@ def test_no_check_reaches_the_server(client):
     assert json.loads(unchecked.stdout)["unsupported"] is None
 
 
+def test_check_and_translate_asked_for_by_name_are_never_dropped_by_a_server_without_them(run, fast_config):
+    """--check is the default here: given by name, it must still be sent, so that a server started
+    with --no-check refuses it instead of answering with summaries nobody checked."""
+    with serving(fast_config, "--no-check", "--no-translate") as served:
+        plain = run("-", "--format", "json", "--server", served.base, input=SHORT, config=None)
+        assert plain.exit_code == 0 and json.loads(plain.stdout)["unsupported"] is None, plain.stderr  # the server's own settings
+        for flag, says in (("--check", "does not check summaries"), ("--translate", "does not translate")):
+            asked = run("-", "--format", "json", flag, "--server", served.base, input=SHORT, config=None)
+            assert asked.exit_code == 1 and says in asked.stderr, (flag, asked.stderr)
+
+
 def test_piped_stdin_prints_what_a_local_run_prints(run, client):
     local, remote = run("--format", "plain", input=SHORT), client("--format", "plain", input=SHORT)
     assert remote.exit_code == 0, remote.stderr
