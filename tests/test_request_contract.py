@@ -49,6 +49,13 @@ def test_every_model_option_is_marked_per_request_or_the_servers():
     assert unmarked == [], f"mark these options per_request=True (a request may change them) or per_request=False (the server's own): {unmarked}"
 
 
+def test_every_per_request_option_defaults_to_not_given():
+    """The client sends what differs from the default: a default that is a value (check=True) could
+    not be told from the same value given by name, which the server's own setting may contradict."""
+    valued = [name for name, (spec, _) in request_fields().items() if spec.default is not None]
+    assert valued == [], f"give these options the default None (resolved in make_options): {valued}"
+
+
 def test_the_request_model_is_the_per_request_options():
     assert set(request_fields()) == PER_REQUEST
     assert set(RequestOptions.model_fields) == PER_REQUEST
