@@ -268,6 +268,19 @@ def test_an_existing_predictions_file_is_replaced_only_with_overwrite(data, tmp_
     assert [row["id"] for row in parse_jsonl(saved.read_text(encoding="utf-8"))] == ["a", "2"]
 
 
+def test_a_symlinked_predictions_file_gets_its_target_replaced_and_the_link_stays(data, tmp_path):
+    target = tmp_path / "kept" / "p.jsonl"
+    target.parent.mkdir()
+    target.write_text("mine\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    replaced = evaluate(data, "-e", "lead", "--save-predictions", link, "--overwrite", "-f", "json")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert [row["id"] for row in parse_jsonl(target.read_text(encoding="utf-8"))] == ["a", "2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "kept", "link.jsonl"] and list(target.parent.iterdir()) == [target]
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

@@ -8,6 +8,7 @@ and no temporary file either."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ class RowsSink:
 
     def __init__(self, path: Path, row_type: type) -> None:
         self.path, self.row_type = path, row_type
+        # A symlinked file: its target is replaced, the link stays (as --output's, outputs.dataset).
+        self.target = Path(os.path.realpath(path))
         self.rows: list[dict[str, Any]] = []
 
     @classmethod
@@ -34,8 +37,9 @@ class RowsSink:
         check_output_file(path, option, list(reserved))
         if path.exists() and not overwrite:
             raise SummarizeError(f"{option} {path}: already exists; add --overwrite to replace it, or give another file")
-        check_writable(path, option)
-        return cls(path, row_type)
+        sink = cls(path, row_type)
+        check_writable(sink.target, option)
+        return sink
 
     def write(self, row: Any) -> None:
         """Keep one row (an instance of row_type) for the commit."""
@@ -47,7 +51,7 @@ class RowsSink:
         if not ok:
             return
         try:
-            table = TableFile(self.path, self.row_type)
+            table = TableFile(self.target, self.row_type)
         except OSError as e:
             raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); check the folder's permissions and free space") from None
         try:
