@@ -279,6 +279,12 @@ def test_a_symlinked_predictions_file_gets_its_target_replaced_and_the_link_stay
     assert link.is_symlink() and link.resolve() == target
     assert [row["id"] for row in parse_jsonl(target.read_text(encoding="utf-8"))] == ["a", "2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "kept", "link.jsonl"] and list(target.parent.iterdir()) == [target]
+    bare = tmp_path / "kept" / "predictions"  # a target without a dataset's extension: the format is the link's name's
+    bare.write_text("mine\n", encoding="utf-8")
+    (tmp_path / "bare.csv").symlink_to(bare)
+    again = evaluate(data, "-e", "lead", "--save-predictions", tmp_path / "bare.csv", "--overwrite", "-f", "json")
+    assert again.exit_code == 0, again.stderr
+    assert bare.read_text(encoding="utf-8").splitlines()[0] == "id,summary"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -128,6 +129,24 @@ def test_eval_save_predictions_naming_the_data_file_is_refused(data):
     assert after == before
     assert result.exit_code == 2 and ONE_LINE_ERROR.fullmatch(result.stderr) and "is an input of this run" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("summarize", "--errors"), ("summarize", "--output"), ("check", "--output"), ("eval", "--save-predictions")],
+)
+def test_a_file_option_naming_a_fifo_or_device_is_refused_and_the_node_is_left_as_it_was(tmp_path, data, command, option):
+    """A file is written whole and renamed over the old one: through a symlink named like a dataset,
+    `--overwrite` would replace a FIFO, or (as root) /dev/null itself, with a regular file."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(fifo)
+    given = {"summarize": [write(tmp_path / "a.txt"), *LEAD], "check": ["check", data], "eval": ["eval", data, "-e", "lead"]}[command]
+    result = run(*given, option, link, *(["--overwrite"] if option != "--errors" else []))
+    assert result.exit_code == 2 and ONE_LINE_ERROR.fullmatch(result.stderr), result.stderr
+    assert f"{option} {link}: is not a regular file" in result.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and link.is_symlink() and result.stdout == ""
 
 
 def test_eval_save_predictions_into_a_folder_is_one_line_before_any_work(data, tmp_path, capsys):

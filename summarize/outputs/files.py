@@ -58,6 +58,9 @@ def check_output_file(path: Path, option: str, inputs: Iterable[Path]) -> None:
         raise SummarizeError(f"{option} {path}: is a folder; give a file name")
     if not path.parent.is_dir():
         raise SummarizeError(f"{option} {path}: the folder {path.parent} does not exist; create it first")
+    if path.exists() and not path.is_file():
+        # A file is written whole and renamed over the old one: that would replace /dev/null (as root) or a FIFO.
+        raise SummarizeError(f"{option} {path}: is not a regular file (a device, FIFO or socket); give the name of a file to write")
     if path.exists() and any(same_file(path, given) for given in inputs):
         raise SummarizeError(f"{option} {path}: is an input of this run and would be overwritten; choose another file")
 

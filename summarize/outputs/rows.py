@@ -51,7 +51,7 @@ class RowsSink:
         if not ok:
             return
         try:
-            table = TableFile(self.target, self.row_type)
+            table = TableFile(self.target, self.row_type, self.path.suffix)
         except OSError as e:
             raise SummarizeError(f"cannot write {self.path} ({e.strerror or e}); check the folder's permissions and free space") from None
         try:

@@ -179,9 +179,10 @@ class TableFile:
     """A dataset file of one row type, written whole (summarize eval's --save-predictions, through outputs.rows): rows go to a
     temporary file beside `path`, renamed over it at commit(); abandon() leaves what was there."""
 
-    def __init__(self, path: Path, row_type: type) -> None:
+    def __init__(self, path: Path, row_type: type, suffix: str | None = None) -> None:
+        """suffix: the format's, when path is a symlink's target (the format is the name the user gave)."""
         self.path = path
-        self.format = FORMATS[path.suffix.lower()](path, [f.name for f in dataclasses.fields(row_type)], row_type)
+        self.format = FORMATS[(suffix or path.suffix).lower()](path, [f.name for f in dataclasses.fields(row_type)], row_type)
         self.temp = create_temp(path)
         try:
             self.writer = self.format.open(self.temp)
