@@ -93,6 +93,13 @@ def test_a_missing_column_is_one_line_and_exit_2(tmp_path, suffix):
     assert fixed.exit_code == 0 and parse_jsonl(fixed.stdout) == [{"id": "r1", "unsupported": [], "error": None}]
 
 
+@pytest.mark.parametrize(("command", "given", "said"), [("check", "-", "not from stdin"), ("eval", "https://example.com/news.jsonl", "not from a web address")])
+def test_stdin_or_a_web_address_as_data_is_one_line_saying_to_save_it_first(command, given, said):
+    result = invoke(cli.app, command, given, *(["-e", "lead"] if command == "eval" else []))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"summarize: error: {given}: a dataset is read from a file or a storage URI (s3://, gs://…), {said}; save it to a file first\n"
+
+
 def test_a_missing_file_is_one_line_and_exit_2(tmp_path):
     result = check(tmp_path / "nope.jsonl")
     assert result.exit_code == 2 and result.stderr == f"summarize: error: {tmp_path / 'nope.jsonl'}: no such file; check the path\n"

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from summarize.documents import Document
 from summarize.errors import SummarizeError, first_line
-from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, arrow_location, import_pyarrow, open_input, redact, storage_errors, suffix
+from summarize.storage import BATCH_ROWS, DATASET_SUFFIXES, URL_SCHEMES, arrow_location, import_pyarrow, open_input, redact, storage_errors, suffix
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ def read_dataset_fields(path: Path | str, each: Sequence[Fields], max_chars: int
 
 def _records(path: Path | str, each: Sequence[Fields], max_chars: int) -> Iterator[tuple[str, tuple[Document | BadRecord, ...]]]:
     readers = {".jsonl": _jsonl_records, ".csv": _csv_records, ".parquet": _parquet_records}
+    if str(path) == "-" or str(path).lower().startswith(URL_SCHEMES):  # summarize reads these as text and pages before here
+        where = "stdin" if str(path) == "-" else "a web address"
+        raise SummarizeError(f"{path}: a dataset is read from a file or a storage URI (s3://, gs://…), not from {where}; save it to a file first")
     kind = suffix(path)
     if kind not in readers:
         raise SummarizeError(f"{path}: not a dataset; datasets end in {', '.join(DATASET_SUFFIXES)}")
