@@ -173,9 +173,13 @@ def evaluate(job: EvalJob, choices: Choices, common: Common) -> None:
     from summarize.outputs.terminal import progress
 
     err = stderr()
-    with reported(common.debug):
-        report = ev.evaluate(job, choices, common.config, notifier(err), lambda total: progress(err, total), common.debug)
-        print_scores(report, job.fmt)
+    try:
+        with reported(common.debug):
+            report = ev.evaluate(job, choices, common.config, notifier(err), lambda total: progress(err, total), common.debug)
+            print_scores(report, job.fmt)
+    except KeyboardInterrupt:  # scores need every record: a stopped run has none, and saves nothing
+        notifier(err)("stopped by SIGINT: nothing scored" + (f", nothing written to {job.save_predictions}" if job.save_predictions else ""))
+        raise typer.Exit(EXIT_INTERRUPTED[signal.SIGINT]) from None
     raise typer.Exit(EXIT_FAILED if report["failed"] else EXIT_OK)
 
 

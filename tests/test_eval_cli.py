@@ -315,3 +315,18 @@ def test_a_run_that_fails_leaves_no_predictions_file_and_no_temporary_file(data,
     result = evaluate(data, "-e", "lead", "--save-predictions", out / "p.parquet")
     assert result.exit_code == 2 and "the model broke" in result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_ctrl_c_says_nothing_was_scored_or_saved_and_exits_130(data, tmp_path, monkeypatch):
+    from summarize.evaluate import run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "predict_summaries", interrupted)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = evaluate(data, "-e", "lead", "--save-predictions", out / "p.csv")
+    assert result.exit_code == 130 and result.stdout == ""
+    assert result.stderr == f"summarize: stopped by SIGINT: nothing scored, nothing written to {out / 'p.csv'}\n"
+    assert list(out.iterdir()) == []
