@@ -313,6 +313,18 @@ def test_control_characters_in_names_are_shown_escaped(tmp_path, monkeypatch, fm
     assert "given more than once" in result.stderr and "esc\\x1b[31mred.txt" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["summarize", "check", "eval"])
+def test_a_line_break_in_an_id_never_starts_a_line_of_its_own_on_stderr(tmp_path, command):
+    """An error names its record by id; an id holding "\\nsummarize: …" must not forge a line of ours."""
+    forged = "x\nsummarize: 0 failed, all good"
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": forged, "text": "", "summary": "s"}, {"id": "y\nz", "text": "", "summary": "s"}])
+    given = {"summarize": [data, "-f", "plain", *LEAD], "check": ["check", data, "-f", "plain"], "eval": ["eval", data, "-e", "lead"]}[command]
+    result = run(*given)
+    assert result.exit_code in (1, 2) and "x\\nsummarize: 0 failed, all good" in result.stderr
+    assert all(line.startswith(("summarize: ", "  ")) for line in result.stderr.splitlines()), result.stderr
+    assert not any(line.startswith("summarize: 0 failed") for line in result.stderr.splitlines())
+
+
 def test_markdown_escapes_html_in_summaries_and_names(tmp_path):
     name = "x<img src=y onerror=alert(1)>.txt"
     text = "Правительство <script>alert(1)</script> утвердило программу ремонта дорог. " + OTHER

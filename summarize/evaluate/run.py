@@ -12,6 +12,7 @@ from summarize.evaluate.data import PREDICTION_ROWS, EvalFields, Record, read_pr
 from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
 from summarize.flags import EvalJob
 from summarize.options import Choices, make_options
+from summarize.outputs.render import one_line
 from summarize.outputs.rows import RowsSink
 from summarize.storage import is_uri, redact
 
@@ -67,7 +68,7 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *
     else:
         outputs, who = _translate(records, options, notify, advance)
     for failure in failures:
-        notify(f"error: {failure} (scored as an empty summary)")
+        notify(f"error: {one_line(failure)} (scored as an empty summary)")  # an id may hold a line break
     if saved is not None:
         with saved:
             for record, output in zip(records, outputs):

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from summarize.outputs.render import printable
+from summarize.outputs.render import one_line, printable
 
 
 def stderr() -> Console:
@@ -16,8 +16,9 @@ def stderr() -> Console:
 
 
 def say(line: str) -> None:
-    """One line on stderr, as it is (a usage error's), with nothing raw in it."""
-    stderr().print(printable(line), markup=False)
+    """One line on stderr (a usage error's), with nothing raw in it: a line break in a name or an id is
+    shown as \\n, so that it cannot start a line that looks like the program's own."""
+    stderr().print(one_line(line), markup=False)
 
 
 def notifier(err: Console) -> Callable[[str], None]:

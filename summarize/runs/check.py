@@ -21,6 +21,7 @@ from summarize.documents import Checked, CheckedSummaries, Document, Input
 from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeError, first_line
 from summarize.flags import CheckJob
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset_fields
+from summarize.outputs.render import one_line
 from summarize.outputs.sink import Destinations, Sinks, open_sink
 from summarize.runs.signals import StopOutsideWrites, Stopped
 from summarize.storage import is_uri
@@ -116,7 +117,7 @@ def _count(checked: Checked, tally: CheckTally, notify: Callable[[str], None]) -
     tally.flagged += bool(checked.unsupported)
     if checked.error:
         tally.failed += 1
-        notify(f"error: {checked.error}")
+        notify(f"error: {one_line(checked.error)}")  # an id may hold a line break
 
 
 def _rest(job: CheckJob, last: str | None) -> str:

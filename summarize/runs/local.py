@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import EXIT_INTERRUPTED
 from summarize.inputs.reading import Reading, read_documents
+from summarize.outputs.render import one_line
 from summarize.outputs.sink import Sink
 from summarize.pipeline import Pipeline
 from summarize.runs.signals import StopAfterCurrent, Stopped
@@ -133,7 +134,7 @@ def _exit_without_waiting_for(worker: threading.Thread, code: int) -> None:
 def _count(result: Result, tally: Tally, notify: Callable[[str], None]) -> None:
     tally.add(result.source, result.error)
     if result.error is not None:
-        notify(f"error: {result.error}")
+        notify(f"error: {one_line(result.error)}")  # a name or an id may hold a line break
 
 
 class _Feed:

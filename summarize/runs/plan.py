@@ -13,6 +13,7 @@ from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeEr
 from summarize.flags import RunFlags
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs
 from summarize.options import Choices, Options, make_options
+from summarize.outputs.render import one_line
 from summarize.outputs.sink import Destinations, Sinks, open_sink
 from summarize.runs.signals import Stopped
 from summarize.storage import URL_SCHEMES, is_dataset, is_uri
@@ -174,7 +175,7 @@ def report(tally: Tally, many: bool, notify) -> int:
     if many or tally.stopped_by or tally.skipped:
         notify(tally.line())
         if len(tally.failures) > 1:
-            notify("failed inputs:\n" + "\n".join(f"  {reason}" for _, reason in tally.failures))  # each names its input
+            notify("failed inputs:\n" + "\n".join(f"  {one_line(reason)}" for _, reason in tally.failures))  # each names its input, on its line
     if tally.stopped_by:
         return EXIT_INTERRUPTED[tally.stopped_by]
     return EXIT_FAILED if tally.failures else EXIT_OK
