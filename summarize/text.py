@@ -27,13 +27,9 @@ def _line_sentences(line: str) -> list[str]:
     from razdel import sentenize
 
     dateline, rest = split_dateline(line)
-    body, spans = rest if dateline else line, []
-    for s in sentenize(body) if body.strip() else ():
-        if spans and s.text[:1].isdigit() and body[spans[-1][0] : spans[-1][1]].split()[-1].lower().lstrip("(").rstrip(".") in REFERENCES:
-            spans[-1] = (spans[-1][0], s.stop)
-        else:
-            spans.append((s.start, s.stop))
-    return ([dateline] if dateline else []) + [body[start:stop] for start, stop in spans]
+    body = rest if dateline else line
+    masked = REFERENCE_STOP.sub("\u2024", body)  # one character for one: razdel's offsets hold for the body
+    return ([dateline] if dateline else []) + ([body[s.start : s.stop] for s in sentenize(masked)] if body.strip() else [])
 
 
 # razdel ends a sentence only where the next one starts with a capital (or a digit), so in lowercased
@@ -53,7 +49,8 @@ ABBREVIATIONS = frozenset(
     мин сек км кг га чел ед мес нач кон тел зав корр ред изд
     """.split()
 )
-REFERENCES = frozenset("см табл рис гл разд п пп ст стр ч прил илл".split())  # before a number: "(см. табл. 2)"
+# The stop of an abbreviation that points at a numbered part ("(см. табл. 2)"): never a sentence end.
+REFERENCE_STOP = re.compile(r"(?:(?<=\bсм)|(?<=\bгл)|(?<=\bрис)|(?<=\bстр)|(?<=\bилл)|(?<=\bтабл)|(?<=\bприл)|(?<=\bразд))\.(?=\s*\d)", re.IGNORECASE)
 
 
 def split_lowercased(sentence: str) -> list[str]:
