@@ -1,7 +1,8 @@
 """Numbers and dates in Russian and English text, compared as values, not strings.
 
-Each text is read once, left to right, by one regular expression per language; every number,
-date, designator ("Су-57") and number word becomes a `Quantity`. A summary's quantity is supported
+Each text is read once, left to right, by one regular expression per language (number_patterns.py,
+read by number_readers.py); every number, date, weekday, designator ("Су-57"), fraction and number
+word becomes a `Quantity`. A summary's quantity is supported
 when the other text holds the same value in any spelling: "1,5 млн" = "1 500 000" = "полтора
 миллиона" = "1.5 million". Values are `Decimal`s, so the match is exact after scaling, with no
 floating-point noise and no rounding: "1,46 млн" against "1.5 million" is a change.
@@ -9,21 +10,33 @@ floating-point noise and no rounding: "1,46 млн" against "1.5 million" is a c
 Choices where the text is ambiguous, made the same way on both sides so that a sentence copied
 from the article always matches itself:
 - "1,5" and "1.5" are decimals; "1, 2 и 3" is a list (a comma before a digit with no space is a
-  decimal comma). In English "1,500" (a comma before three digits) is 1500.
+  decimal comma). In English "1,500" (a comma before three digits) is 1500; in Russian "1,250 млрд"
+  is 1.25 billion. "1.500.000" (two dotted groups or more) is 1500000 in both.
 - A number glued to letters in front ("Су-57", "COVID-19", "G20") is a designator, matched whole
   within one language and by its digits across languages. Letters after a number are a suffix:
   "5-й", "1990-х", "32-year-old", "5G" are 5, 1990, 32, 5.
-- A range ("10–15 млн", "от 10 до 15 млн") is two numbers; the first, without a scale of its own,
-  may be read with or without the second's. "28–30 сентября" and "с 28 по 30 сентября" are two dates.
+- A range ("10–15 млн", "от 10 до 15 млн", "from 10 to 15 million") is two numbers; the first,
+  without a scale of its own, may be read with or without the second's. "28–30 сентября" and "с 28
+  по 30 сентября" are two dates. "3 млн 200 тыс." and "2 млрд 170 млн" are one amount.
 - A date is a day and a month (the year too, when written): it needs that day of that month in the
   other text. A month with a year ("в октябре 2024") is a date with day 0; a year alone is a number.
   A date's day also counts as a number ("с 18 по 20 сентября" = "from 18 to 20 September").
-- Times "22:08" are the value 22.08 (so "22.08", "10:08 p.m." and "10:08 вечера" match); a score
-  "2:1" is two numbers. Units are not compared: "15%" matches "15 человек" (values, not meanings).
-- Number words: Russian два…девятьсот, полтора, двое…десятеро, "с половиной"; English two…ninety,
-  "hundred", "twenty-five". Vague words never get flagged themselves, they only support: "один",
+  "2024-06-05" is a date, "10/25/2024" too (month first in English unless the first number is
+  above 12, day first in Russian). A month alone ("в мае", "in May") is day 0 of it, supported by
+  any date of that month; English months alone count capitalised, and "May"/"March" only after
+  "in", "since", "by"… ("Theresa May"). A weekday ("во вторник", "on Tuesday") needs that weekday
+  named, or a full date with a year falling on it; "среда" counts as "среду", "средам" and after
+  "со", "до", "к" only ("окружающая среда").
+- Times "22:08" are the value 22.08 (so "22.08", "10:08 p.m." and "10:08 вечера" match), "3 p.m."
+  is 15; a score "2:1" is two numbers. "90-х", "'90s" are 90 or 1990 or 2090. Units are not compared: "15%" matches "15 человек" (values, not meanings).
+- Number words: Russian два…девятьсот, полтора, двое…десятеро, "с половиной", the scale words
+  ("двадцать пять тысяч", "тысяча пятьсот") and "один" closing a compound ("двадцать один", "сто
+  одна"); English two…ninety, "hundred", "twenty-five", "twenty-one", "a hundred thousand"; "$425m",
+  "$2.17 bln" (a glued "m"/"b" after a currency sign only), "45k". Fractions ("две трети", "2/3",
+  "three quarters") are their share as a percentage, rounded down or half up, to 1 or 0.1
+  ("две трети" = 66%, 67%, 66.7%); a fraction's numerator is not a number of its own. Vague words never get flagged themselves, they only support: "один",
   "one", "вдвое", "twice", "оба", "both", "a million", "половина", ordinals ("седьмой", "seventh") and
-  compounds ("трехлетний"), so "1 человек" is supported by "один человек" and "7-я" by "seventh".
+  compounds ("трехлетний", "пятнадцатилетний"), so "1 человек" is supported by "один человек" and "7-я" by "seventh".
 """
 
 from __future__ import annotations

@@ -12,17 +12,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import LEADS, PROBES, SPLITS  # noqa: E402
+from cases import HELD_OUT, LEADS, PROBES, SPLITS  # noqa: E402
 
 from summarize.checks.checker import Checker  # noqa: E402
 from summarize.engines.extractive import extract_lead  # noqa: E402
 from summarize.text import split_sentences  # noqa: E402
 
 
-def tally(checker: Checker) -> dict[str, tuple[int, int, int, int, list[str]]]:
+def tally(checker: Checker, sets: dict | None = None) -> dict[str, tuple[int, int, int, int, list[str]]]:
     """Per class: (changed, caught, faithful, false flags, what went wrong)."""
     rows = {}
-    for name, probes in PROBES.items():
+    for name, probes in (PROBES if sets is None else sets).items():
         changed = caught = faithful = false = 0
         wrong = []
         for probe in probes:
@@ -52,15 +52,22 @@ def text_tally() -> tuple[int, int, list[str]]:
     return total, total - len(wrong), wrong
 
 
-def main(verbose: bool) -> None:
-    rows = tally(Checker())
+def table(rows: dict[str, tuple[int, int, int, int, list[str]]]) -> None:
     print("| class | caught | missed | false flags |\n| --- | --- | --- | --- |")
     for name, (changed, caught, faithful, false, _) in rows.items():
         print(f"| {name} | {caught}/{changed} | {changed - caught} | {false}/{faithful} |")
+
+
+def main(verbose: bool) -> None:
+    checker = Checker()
+    rows, held_out = tally(checker), tally(checker, HELD_OUT)
+    table(rows)
     total, right, text_wrong = text_tally()
     print(f"| sentences and datelines (right) | {right}/{total} | {total - right} | |")
+    print("\nHeld out (written after the fixes):\n")
+    table(held_out)
     if verbose:
-        for name, row in rows.items():
+        for name, row in [*rows.items(), *(("held out: " + name, row) for name, row in held_out.items())]:
             for line in row[4]:
                 print(f"{name}: {line}")
         for line in text_wrong:
