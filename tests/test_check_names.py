@@ -243,3 +243,17 @@ def test_numbers_the_ner_took_into_a_name_and_stump_compounds_are_no_new_names(n
 def test_the_flagged_number_keeps_its_percent_sign(checker):
     article = "Москва, 3 марта. Цены на бензин в Москве выросли на 15% за год, сообщил Росстат."
     assert checker.check(article, "Цены на бензин выросли на 25% за год.", None) == [Flag("25%", "number", "summary_ru")]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Советником Джона Ф. Кеннеди был молодой политолог.",
+        "Открытие сделал доктор Тони Молл (Tony Moll) из Дурбана.",
+        "Кристина Фернандес де Киршнер объявила о выдвижении.",
+        "Представитель Луганской Народной Республики (ЛНР) выступил с заявлением.",
+    ],
+)
+def test_a_name_with_a_middle_initial_a_particle_or_a_part_in_brackets_supports_itself(names, sentence):
+    # Found on real news with the summary as its own article: each mention is one person or place.
+    assert names.unsupported(sentence, sentence) == []

@@ -164,3 +164,9 @@ def test_iso_dates_decades_compound_adjectives_and_dotted_thousands_are_values()
     article = "Дом построили в 1990-х годах, пятнадцатилетний ремонт закончился. На счете было 1.500.000 рублей."
     assert unsupported_numbers("Дом построен в 90-х, ремонт был 15-летним, на счете — 1 500 000 рублей.", article) == []
     assert unsupported_numbers("Дом построен в 80-х, на счете — 1.600.000 рублей.", article) == [number("80-х"), number("1.600.000")]
+
+
+def test_a_weekday_adjective_is_its_day_and_a_newspaper_title_is_no_weekday():
+    assert changed_in_translation("Putin spent Saturday in the taiga.", "Путин провел субботний день в тайге.") == []
+    assert changed_in_translation("The claim was published by The Sunday Times.", "Заявление опубликовала The Sunday Times.") == []
+    assert unsupported_numbers("Путин провел воскресный день в тайге.", "Путин провел субботний день в тайге.") == [date("воскресный")]

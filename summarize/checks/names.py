@@ -44,6 +44,7 @@ NAME_TYPES = frozenset({"PER", "LOC", "ORG"})  # natasha's news NER tags exactly
 # Words that name a kind of source, not one source: a name made only of these is not checked.
 GENERIC_SOURCES = frozenset({"сми", "госсми", "соцсеть", "соцсети", "пресса", "интернет", "мессенджер", "telegram-канал"})
 INITIAL = re.compile(r"[A-ZА-ЯЁ]")  # one capital of a name: "С" of "С. Собянин"
+NAME_PARTICLES = frozenset("де да ди дель ван фон дер ла ле аль эль бен бин ибн оглы кызы".split())  # "Фернандес де Киршнер"
 FIRST_NAME_TAGS = frozenset({"Name", "Patr"})  # pymorphy3's grammemes for first names and patronymics
 STUMP = (2, 4)  # letters of the head of a stump compound: "Гум" of "Гумпомощь", "Мин" of "Минобороны"
 MIN_STUMP_TAIL = 4  # letters of its tail, a word of its own: "помощь", "обороны"
@@ -127,9 +128,7 @@ class Names:
         article spells out, or inside a run of words the article abbreviates; a person's or a
         place's words also stand in one mention there (see `_together`). A name of generic source
         words ("СМИ") is always supported."""
-        content = [w for w in WORD.findall(name) if not self._function(w)]
-        initials = [w for w in content if kind == "PER" and INITIAL.fullmatch(w)]
-        words = [w for w in content if not (kind == "PER" and INITIAL.fullmatch(w))]
+        words = [w for w in WORD.findall(name) if not self._function(w) and not (kind == "PER" and INITIAL.fullmatch(w))]
         if words and all(not self._lemmas(w).isdisjoint(GENERIC_SOURCES) for w in words):
             return True
         covered = [self._has_word(w, source) for w in words]
@@ -137,7 +136,9 @@ class Names:
             for stop in range(start + MIN_ABBREVIATION, len(words) + 1):
                 if "".join(w[0] for w in words[start:stop]).lower() in source.abbreviations:
                     covered[start:stop] = [True] * (stop - start)
-        return all(covered) and self._together(kind, words, initials, source)
+        # A part in brackets is a name of its own: "Тони Молл (Tony Moll)", "Луганской Народной Республики (ЛНР)".
+        parts = [[w for w in WORD.findall(part) if not self._function(w)] for part in re.split(r"[()\[\]]", name)]
+        return all(covered) and all(self._together(kind, *_initials_apart(part, kind), source) for part in parts if part)
 
     def _has_word(self, word: str, source: Source) -> bool:
         if not self._lemmas(word).isdisjoint(source.where):
@@ -155,8 +156,8 @@ class Names:
         if kind not in ("PER", "LOC"):
             return True
         spots = [sorted({p for lemma in self._lemmas(w) for p in source.where.get(lemma, ())}) for w in words]
-        if kind == "LOC":
-            spots = [s for s in spots if s]  # a word matched by an abbreviation only stands nowhere
+        if kind == "LOC":  # an abbreviation stands apart ("Луганской Народной Республики (ЛНР)"), and one matched by one stands nowhere
+            spots = [s for s, w in zip(spots, words) if s and not _abbreviation(w)]
             if len(spots) < 2:
                 return True
         elif not words or not all(spots):
@@ -176,8 +177,8 @@ class Names:
         function words (a place) in between."""
         lo, hi = min(chosen), max(chosen)
         separators = ("",) if kind == "PER" else ("", ",")
-        if any(source.joined[j] not in separators for j in range(lo + 1, hi + 1)):
-            return False
+        if any(source.joined[j] not in separators and not (source.joined[j] == "." and INITIAL.fullmatch(source.words[j - 1])) for j in range(lo + 1, hi + 1)):
+            return False  # nothing between but spaces (and commas for a place), and the stop of an initial ("Джон Ф. Кеннеди")
         return all(self._may_stand_between(kind, source.words[j]) for j in range(lo, hi + 1) if j not in chosen)
 
     def _initials_fit(self, initials: list[str], chosen: set[int], source: Source) -> bool:
@@ -186,7 +187,9 @@ class Names:
         for letter in initials:
             lo, hi = min(used), max(used)
             spots = range(max(0, lo - len(initials)), min(len(source.words), hi + len(initials) + 1))
-            fits = (j for j in spots if j not in used and source.words[j][0].upper() == letter and self._first_name(source.words[j]))
+            fits = (
+                j for j in spots if j not in used and source.words[j][0].upper() == letter and (self._first_name(source.words[j]) or source.words[j] == letter)
+            )
             spot = next((j for j in fits if self._one_mention("PER", used | {j}, source)), None)
             if spot is None:
                 return False
@@ -195,7 +198,7 @@ class Names:
 
     def _may_stand_between(self, kind: str, word: str) -> bool:
         if kind == "PER":
-            return word[0].isupper() or self._first_name(word)
+            return word[0].isupper() or self._first_name(word) or word in NAME_PARTICLES
         return self._function(word.lower()) or any(parse.tag.POS == "ADJF" for parse in self._morph.parse(word))
 
     def _first_name(self, word: str) -> bool:
@@ -256,3 +259,9 @@ def _spelled_out(abbreviation: str, initials: tuple[tuple[str, str], ...]) -> bo
 def _without_numbers(name: str) -> str:
     """A name without the numbers the NER took in at its ends ("Банк России 25.10.24")."""
     return re.sub(r"^(?:\S*\d\S*\s+)+|(?:\s+\S*\d\S*)+$", "", name) if re.search(r"\d", name) else name
+
+
+def _initials_apart(words: list[str], kind: str) -> tuple[list[str], list[str]]:
+    """(words, initials): a person's one-capital words are initials ("С" of "С. Собянин")."""
+    initials = [w for w in words if kind == "PER" and INITIAL.fullmatch(w)]
+    return [w for w in words if w not in initials], initials

@@ -127,7 +127,11 @@ def _month_alone(m: re.Match[str], lang: Language) -> list[Quantity]:
 
 
 def _weekday(m: re.Match[str], lang: Language) -> list[Quantity]:
-    """ "во вторник", "on Tuesday": the day of the week."""
+    """ "во вторник", "субботний", "on Tuesday": the day of the week; not in a title such as "The
+    Sunday Times" (after "the", before a capitalised word)."""
+    before, after = m.string[: m.start()].split()[-1:], m.string[m.end() :].split()[:1]
+    if lang.english and before and before[0].lower() == "the" and after and after[0][:1].isupper():
+        return []
     day = next(day for day, words in lang.weekdays.items() if re.compile(words, re.IGNORECASE).fullmatch(m.string, m.start(), m.end()))
     return [Quantity(m[0], "date", weekday=day)]
 
