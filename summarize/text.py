@@ -18,9 +18,18 @@ TokenCounter = Callable[[list[str]], list[int]]
 def split_sentences(text: str) -> list[str]:
     """Sentences in order. Lines are split first: a headline or dateline without a full stop
     must not be glued to the next paragraph, which razdel would do across a bare newline."""
+    return [piece for line in text.splitlines() if line.strip() for s in _line_sentences(line) for piece in split_lowercased(s)]
+
+
+def _line_sentences(line: str) -> list[str]:
+    """razdel's sentences of one line, but an opening dateline whole ("Москва, 14 авг. — РИА
+    Новости.", razdel cuts it after "авг.") and a reference whole ("(см. табл. 2)", cut before "2")."""
     from razdel import sentenize
 
-    return [piece for line in text.splitlines() if line.strip() for s in sentenize(line) for piece in split_lowercased(s.text)]
+    dateline, rest = split_dateline(line)
+    body = rest if dateline else line
+    masked = REFERENCE_STOP.sub("\u2024", body)  # one character for one: razdel's offsets hold for the body
+    return ([dateline] if dateline else []) + ([body[s.start : s.stop] for s in sentenize(masked)] if body.strip() else [])
 
 
 # razdel ends a sentence only where the next one starts with a capital (or a digit), so in lowercased
@@ -33,12 +42,15 @@ OPENING_QUOTES = "«\"„“'"
 # (initials "в. путин", "т. е.", "xx в.") and a word with a stop inside ("т.е.", "и.о.") are never ends.
 ABBREVIATIONS = frozenset(
     """
-    г гг вв им ул пл пр просп пер наб ш б-р д корп стр кв обл р-н р-на пос дер ст мкр тт
+    г гг вв им ул пл пр просп пер наб ш б-р д корп стр кв обл р-н р-на пос дер ст мкр тт шт засл арт нар
+    янв фев февр мар апр июн июл авг сен сент окт ноя нояб дек
     тыс млн млрд трлн руб коп долл ок др проч напр см ср рис табл гл разд пп ч
     акад проф доц зам ген г-н г-жа св тов гр англ нем франц фр лат греч рус укр
     мин сек км кг га чел ед мес нач кон тел зав корр ред изд
     """.split()
 )
+# The stop of an abbreviation that points at a numbered part ("(см. табл. 2)"): never a sentence end.
+REFERENCE_STOP = re.compile(r"(?:(?<=\bсм)|(?<=\bгл)|(?<=\bрис)|(?<=\bстр)|(?<=\bилл)|(?<=\bтабл)|(?<=\bприл)|(?<=\bразд))\.(?=\s*\d)", re.IGNORECASE)
 
 
 def split_lowercased(sentence: str) -> list[str]:
@@ -62,7 +74,7 @@ def _shortened(before: str) -> bool:
     """Whether a full stop after `before` marks an abbreviation or an ellipsis, not a sentence end."""
     words = before.split()
     word = words[-1].strip("\"'«»„“”’()[]") if words else ""
-    return len(word) <= 1 or "." in word or word in ABBREVIATIONS
+    return not word or len(word) == 1 and word.isalpha() or "." in word or word in ABBREVIATIONS
 
 
 def join_sentences(sentences: Sequence[str]) -> str:

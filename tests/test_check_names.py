@@ -166,3 +166,94 @@ def test_the_warning_keeps_a_span_on_one_line_with_its_quotes_escaped():
     line = Checker().warning([name_flag('ООО\n"Ромашка"\x1b[31m')])
     assert line == 'the summary has what the article does not: name "ООО \\"Ромашка\\"\\u001b[31m"'
     assert line.isprintable()
+
+
+# --- What the names check once misread (issue 25) ---------------------------------------------------
+
+LISTED = "На переговорах Россию представляли Сергей Лавров и Михаил Галузин, Турцию — Хакан Фидан."
+
+
+@pytest.mark.parametrize("wrong", ["Михаил Лавров", "Сергей Галузин", "Михаил Фидан"])
+def test_a_first_name_borrowed_from_the_person_named_next_is_flagged(names, wrong):
+    assert names.unsupported(f"{wrong} провел переговоры.", LISTED) == [name_flag(wrong)]
+
+
+def test_each_person_of_a_list_keeps_their_own_first_name(names):
+    assert names.unsupported("Сергей Лавров и Михаил Галузин провели переговоры с Хаканом Фиданом.", LISTED) == []
+
+
+def test_a_first_name_three_words_from_the_surname_is_another_persons(names):
+    # "Сергеем" stands three words after "Путин"; the article's Путин is Владимир.
+    article = "Владимир Путин поговорил с Сергеем Собяниным о строительстве метро."
+    assert names.unsupported("Сергей Путин поговорил с Собяниным.", article) == [name_flag("Сергей Путин")]
+    assert names.unsupported("Владимир Путин поговорил с Сергеем Собяниным.", article) == []
+
+
+def test_a_caption_without_commas_is_not_one_persons_name(names):
+    # Capitalised names side by side: a first name five words from the surname is someone else's.
+    article = "На фото слева направо Сергей Иванов Олег Петров Михаил Лавров."
+    assert names.unsupported("Сергей Лавров на фото.", article) == [name_flag("Сергей Лавров")]
+    assert names.unsupported("Михаил Лавров на фото.", article) == []
+
+
+MAYOR = "Мэр Москвы Сергей Собянин открыл станцию. Глава МИД Украины Дмитрий Кулеба и министр Сергей Лавров не встретились."
+
+
+@pytest.mark.parametrize("summary", ["С. Собянин открыл станцию.", "Д. Кулеба не встретился с Лавровым.", "С. Лавров не встретился с Кулебой."])
+def test_an_initial_that_is_the_first_letter_of_the_first_name_passes(names, summary):
+    assert names.unsupported(summary, MAYOR) == []
+
+
+@pytest.mark.parametrize(
+    ("summary", "wrong"), [("К. Кулеба не приехал.", "К. Кулеба"), ("В. Лавров не приехал.", "В. Лавров"), ("А. Собянин открыл станцию.", "А. Собянин")]
+)
+def test_a_wrong_initial_is_flagged_even_when_a_preposition_has_its_letter(names, summary, wrong):
+    # "к" and "в" stand right beside the surnames; an initial is never matched as a word.
+    article = "Мэр Москвы Сергей Собянин открыл станцию. Дмитрий Кулеба к переговорам не готов, Сергей Лавров в Женеве ждет."
+    assert names.unsupported(summary, article) == [name_flag(wrong)]
+
+
+PLACES = "В Нижнем Новгороде открыли музей Великой Отечественной войны. Северная Корея усилила южную границу."
+
+
+def test_a_place_whose_words_stand_apart_in_the_article_is_flagged(names):
+    assert names.unsupported("Музей открыли в Великом Новгороде.", PLACES) == [name_flag("Великом Новгороде")]
+    assert names.unsupported("Южная Корея усилила границу.", PLACES) == [name_flag("Южная Корея")]
+    assert names.unsupported("Музей открыли в Нижнем Новгороде, Северная Корея усилила границу.", PLACES) == []
+
+
+def test_a_place_named_in_a_coordination_passes(names):
+    article = "Обстрелы продолжаются в Курской и Белгородской областях."
+    assert names.unsupported("В Белгородской области продолжаются обстрелы.", article) == []
+
+
+def test_a_generic_source_word_is_no_name_but_an_invented_person_beside_it_is(names):
+    article = "Как сообщают СМИ, Министерство иностранных дел США сделало заявление."
+    assert names.unsupported("Об этом сообщили СМИ.", "Об этом сообщили журналисты.") == []
+    summary = "Глава МИД США Кристофер Кребс сделал заявление, сообщают СМИ."
+    assert names.unsupported(summary, article) == [name_flag("Кристофер Кребс")]
+
+
+def test_numbers_the_ner_took_into_a_name_and_stump_compounds_are_no_new_names(names):
+    assert names.names("Банк России 25.10.24 снизил ставку.") == [("Банк России", "ORG")]
+    assert names.unsupported("Гумпомощь доставили в Курск.", "Гуманитарную помощь доставили в Курск.") == []
+    assert names.unsupported("Минобороны сообщило об учениях.", "Министерство обороны сообщило об учениях.") == []
+
+
+def test_the_flagged_number_keeps_its_percent_sign(checker):
+    article = "Москва, 3 марта. Цены на бензин в Москве выросли на 15% за год, сообщил Росстат."
+    assert checker.check(article, "Цены на бензин выросли на 25% за год.", None) == [Flag("25%", "number", "summary_ru")]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Советником Джона Ф. Кеннеди был молодой политолог.",
+        "Открытие сделал доктор Тони Молл (Tony Moll) из Дурбана.",
+        "Кристина Фернандес де Киршнер объявила о выдвижении.",
+        "Представитель Луганской Народной Республики (ЛНР) выступил с заявлением.",
+    ],
+)
+def test_a_name_with_a_middle_initial_a_particle_or_a_part_in_brackets_supports_itself(names, sentence):
+    # Found on real news with the summary as its own article: each mention is one person or place.
+    assert names.unsupported(sentence, sentence) == []

@@ -5,6 +5,7 @@ from helpers import ARTICLE
 from hypothesis import given
 from hypothesis import strategies as st
 
+from summarize.engines.extractive import extract_lead
 from summarize.text import (
     ends_sentence,
     is_dateline,
@@ -260,3 +261,15 @@ def test_untranslated_share_counts_letters():
     assert untranslated_share("") == 0.0
     assert untranslated_share("abc") == 0.0
     assert untranslated_share("ab вг") == 0.5
+
+
+# --- datelines razdel cuts in two (issue 25) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dateline", ["Москва, 14 авг. — РИА Новости.", "МОСКВА, 14 августа. /ТАСС/.", "Казань, 3 сент. — РИА Новости.", "москва, 14 авг. — риа новости."]
+)
+def test_a_dateline_razdel_would_cut_is_one_sentence_and_never_the_lead(dateline):
+    body = "Власти открыли новый мост через реку. Он стал самым длинным."
+    assert split_sentences(f"{dateline} {body}")[0] == dateline
+    assert extract_lead(f"{dateline} {body}", 1).text == "Власти открыли новый мост через реку."

@@ -158,3 +158,26 @@ def test_cased_text_is_never_cut_where_razdel_did_not(text):
 
     cased = text.upper()
     assert split_sentences(cased) == ([s.text for s in sentenize(cased)] if cased.strip() else [])
+
+
+# --- lowercased text: abbreviations and references (issue 25) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "на склад привезли 500 шт. деталей, выступил засл. арт. россии. в янв. было холодно.",
+            ["на склад привезли 500 шт. деталей, выступил засл. арт. россии.", "в янв. было холодно."],
+        ),
+        (
+            "с 1 февр. до 5 авг. работы шли. с сент. по дек. их нет. с окт. по нояб. тоже.",
+            ["с 1 февр. до 5 авг. работы шли.", "с сент. по дек. их нет.", "с окт. по нояб. тоже."],
+        ),
+        ("рост составил 8,6 %. далее цены упали.", ["рост составил 8,6 %.", "далее цены упали."]),
+        ("данные приведены ниже (см. табл. 2). цены упали.", ["данные приведены ниже (см. табл. 2).", "цены упали."]),
+        ("Данные приведены ниже (см. табл. 2). Цены упали.", ["Данные приведены ниже (см. табл. 2).", "Цены упали."]),
+    ],
+)
+def test_lowercased_text_is_cut_at_sentence_ends_not_at_abbreviations(text, sentences):
+    assert split_sentences(text) == sentences

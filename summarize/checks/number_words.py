@@ -13,18 +13,18 @@ def _forms(table: dict[str, str]) -> dict[str, Decimal]:
 
 RU_MONTHS = _forms(
     {
-        "1": "январь января январе янв",
-        "2": "февраль февраля феврале фев февр",
-        "3": "март марта марте мар",
-        "4": "апрель апреля апреле апр",
-        "5": "май мая мае",
-        "6": "июнь июня июне июн",
-        "7": "июль июля июле июл",
-        "8": "август августа августе авг",
-        "9": "сентябрь сентября сентябре сен сент",
-        "10": "октябрь октября октябре окт",
-        "11": "ноябрь ноября ноябре ноя нояб",
-        "12": "декабрь декабря декабре дек",
+        "1": "январь января январю январем январём январе янв",
+        "2": "февраль февраля февралю февралем февралём феврале фев февр",
+        "3": "март марта марту мартом марте мар",
+        "4": "апрель апреля апрелю апрелем апреле апр",
+        "5": "май мая маю маем мае",
+        "6": "июнь июня июню июнем июне июн",
+        "7": "июль июля июлю июлем июле июл",
+        "8": "август августа августу августом августе авг",
+        "9": "сентябрь сентября сентябрю сентябрем сентябрём сентябре сен сент",
+        "10": "октябрь октября октябрю октябрем октябрём октябре окт",
+        "11": "ноябрь ноября ноябрю ноябрем ноябрём ноябре ноя нояб",
+        "12": "декабрь декабря декабрю декабрем декабрём декабре дек",
     }
 )
 EN_MONTHS = _forms(
@@ -114,6 +114,59 @@ EN_WORDS = _forms(
         "90": "ninety",
     }
 )
+# A month named alone ("в мае", "in May") is read in full forms only: "мар", "дек" alone are not months.
+MONTH_ABBREVIATIONS = frozenset("янв фев февр мар апр июн июл авг сен сент окт ноя нояб дек jan feb mar apr jun jul aug sep sept oct nov dec".split())
+# English months that are also common words ("may", "march") count alone only after one of these.
+EN_MONTH_WORDS = frozenset({"may", "march"})
+EN_MONTH_BEFORE = r"(?:in|by|since|until|till|from|of|last|next|this|early|late|mid|to|through|and|or|between|during)"
+# Weekdays (0 = Monday, as datetime's weekday()): value → a regular expression for the whole word.
+# "среда" is also "environment" ("окружающая среда", "в среде экспертов"): only "среду", "средам" and
+# "среды"/"среде" after "со", "до", "к" count.
+RU_WEEKDAYS = {
+    0: "понедельник(?:а|у|ом|е|и|ам)?",
+    1: "вторник(?:а|у|ом|е|и|ам)?",
+    2: "сред(?:у|ам)|(?:(?<=со )|(?<=до )|(?<=к ))сред[ыеу]",
+    3: "четверг(?:а|у|ом|е|и|ам)?",
+    4: "пятниц(?:а|ы|е|у|ей|ам)|пятничн[а-яё]+",
+    5: "суббот(?:а|ы|е|у|ой|ам)|субботн[а-яё]+",
+    6: "воскресень(?:е|я|ю|ем|ям)|воскресн[а-яё]+",
+}
+EN_WEEKDAYS = {i: day + "s?" for i, day in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+# The last word of a compound numeral "двадцать один", "сто одна", "twenty-one": 1 added.
+RU_ONES = "од(?:ин|на|но|ного|ной|ному|ним|ном|ну|ною)"
+EN_ONES = "one"
+# What "один" follows in a compound numeral: a tens or hundreds word ("двадцать", "сорока", "сто", "двести", "пятисот").
+RU_ONES_AFTER = "(?:(?<=ать)|(?<=ати)|(?<=рок)|(?<=рока)|(?<=сят)|(?<=сяти)|(?<=сто)|(?<=ста)|(?<=сти)|(?<=сот))"
+EN_ONES_AFTER = "(?:(?<=ty)|(?<=hundred))"
+# A scale word that opens a number alone in the nominative, before other number words: "тысяча пятьсот".
+RU_LEADING_SCALES = "тысяча|тысячу|миллион|миллиард"
+# Fractions: numerator words are the number words; denominators by their value.
+RU_DENOMINATORS = {
+    3: "трет(?:и|ей|ям|ями|ях|ь)",
+    4: "четверт(?:и|ей|ям|ями|ях|ь)",
+    5: "пят(?:ых|ым|ыми)",
+    6: "шест(?:ых|ым|ыми)",
+    7: "седьм(?:ых|ым|ыми)",
+    8: "восьм(?:ых|ым|ыми)",
+    9: "девят(?:ых|ым|ыми)",
+    10: "десят(?:ых|ым|ыми)",
+}
+EN_DENOMINATORS = {3: "thirds?", 4: "quarters?|fourths?", 5: "fifths?", 6: "sixths?", 7: "sevenths?", 8: "eighths?", 9: "ninths?", 10: "tenths?"}
+# The genitive stems that open a compound adjective ("пятнадцатилетний", "двадцатипятиэтажный"):
+# such a word only supports its number, like the vague words.
+RU_COMPOUND_STEMS = _forms(
+    {
+        "2": "двух", "3": "трех трёх", "4": "четырех четырёх", "5": "пяти", "6": "шести", "7": "семи", "8": "восьми",
+        "9": "девяти", "10": "десяти", "11": "одиннадцати", "12": "двенадцати", "13": "тринадцати", "14": "четырнадцати",
+        "15": "пятнадцати", "16": "шестнадцати", "17": "семнадцати", "18": "восемнадцати", "19": "девятнадцати",
+        "20": "двадцати", "30": "тридцати", "40": "сорока", "50": "пятидесяти", "60": "шестидесяти", "70": "семидесяти",
+        "80": "восьмидесяти", "90": "девяноста", "100": "сто", "1": "одно",
+    }
+)  # fmt: skip
+COMPOUND_ENDS = (
+    "лет|дневн|суточн|недельн|месячн|часов|минутн|секундн|этажн|кратн|процентн|тысячн|миллионн|миллиардн|километров|метров"
+    "|градусн|местн|серийн|томн|тонн|комнатн|разов|литров|рублев|долларов|звездочн|мачтов|ствольн|главн|сторонн|язычн"
+)
 HUNDRED = "hundred"  # the one word that multiplies what comes before it: "two hundred fifty" = 250
 # Words too vague to flag ("один из", "twice", "a million", ordinals, "трехлетний"): they only support
 # a number. Value → a regular expression for the whole word.
@@ -161,9 +214,9 @@ EN_VAGUE = {
 # Scales by how their spellings begin: "тыс." "тысячи" → 1000; "mln" "million" → 10**6.
 RU_SCALES = {("тыс",): Decimal(10**3), ("млн", "миллион"): Decimal(10**6), ("млрд", "миллиард"): Decimal(10**9), ("трлн", "триллион"): Decimal(10**12)}
 EN_SCALES = {
-    ("thousand",): Decimal(10**3),
-    ("million", "mln", "mn"): Decimal(10**6),
-    ("billion", "bn"): Decimal(10**9),
+    ("thousand", "k"): Decimal(10**3),
+    ("million", "mln", "mn", "m"): Decimal(10**6),
+    ("billion", "bn", "bln", "b"): Decimal(10**9),
     ("trillion", "tn", "trn"): Decimal(10**12),
 }
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
