@@ -4,14 +4,16 @@ a Rejected: an HTTP status and one line, the only shape an error leaves the serv
 
 from __future__ import annotations
 
+import enum
 import re
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from summarize.flags import request_fields
+from summarize.flags import contract_fields, request_fields
 from summarize.options import flag_of
-from summarize.runs.serve.error_shape import BAD_REQUEST, UNPROCESSABLE
+from summarize.runs.serve.error_shape import BAD_REQUEST, UNPROCESSABLE, http_spelling
 
 
 def _http_help(text: str) -> str:
@@ -21,13 +23,21 @@ def _http_help(text: str) -> str:
     return re.sub(r"--[a-z-]+", lambda flag: flags.get(flag.group(), flag.group()), text)
 
 
+def in_request_words(line: str) -> str:
+    """A result's warning or error in a caller's words: an option's flag (`try --length long`) as the
+    request names it (`options.length long`), one it cannot change as the server's (`this server's --long`)."""
+    names = {flag_of(spec): name for name, (spec, _) in contract_fields().items()}
+    return re.sub(r"--[a-z-]+", lambda flag: http_spelling(names[flag.group()]) if flag.group() in names else flag.group(), line)
+
+
 def _request_options() -> type[BaseModel]:
     """The request's "options": the options marked per_request, each optional (absent: as the server
     has it), with the type, choices and bounds of its declaration; the server adds its own limits."""
     declared = {}
     for name, (spec, hint) in request_fields().items():
         bounds = {key: spec.metadata[limit] for key, limit in (("ge", "min"), ("le", "max")) if limit in spec.metadata}
-        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), **bounds))
+        strict = not any(isinstance(kind, type) and issubclass(kind, enum.Enum) for kind in typing.get_args(hint) or (hint,))
+        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), strict=strict, **bounds))
     return create_model(
         "RequestOptions",
         __config__=ConfigDict(extra="forbid"),
@@ -43,7 +53,7 @@ RequestOptions = _request_options()
 class SummarizeRequest(BaseModel):
     """One article: exactly one of text, url or html."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not 2, nor true a number: a wrong type is a 422
 
     text: str | None = Field(None, description="The article's body as plain text (the headline goes in title).")
     url: str | None = Field(None, description="An http(s) page to fetch and take the article from.")
