@@ -56,7 +56,7 @@ def text_document(text: str, title: str | None, max_chars: int) -> Document:
     if len(text) > max_chars:
         raise TooLarge(f"{source}: is over the limit of {group_digits(max_chars)} characters; split it into articles")
     if not _visible(text):
-        raise Empty(f"{source}: is empty (nothing but spaces and invisible characters); nothing to summarise")
+        raise Empty(f"{source}: is empty; nothing to summarise")  # spaces and invisible characters only
     try:
         decoded, _ = decode(text.encode("utf-8"), source)
     except UnicodeEncodeError:

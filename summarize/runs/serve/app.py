@@ -26,7 +26,7 @@ from summarize.runs.serve.described import describe_api
 from summarize.runs.serve.error_shape import BAD_REQUEST, TIMED_OUT, TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, Rejected, add_error_handlers, error
 from summarize.runs.serve.guard import ClientGone, Guard
 from summarize.runs.serve.metrics import ServeMetrics
-from summarize.runs.serve.requests import SummarizeRequest, in_request_words, validation_line
+from summarize.runs.serve.requests import SummarizeRequest, validation_line
 from summarize.runs.serve.service import Service
 
 RETRY_AFTER = "1"  # seconds: a full queue drains in about a group's time
@@ -114,7 +114,6 @@ async def _summarize(service: Service, flags: ServeFlags, metrics: ServeMetrics,
     answers = []
     for one, result in zip(asked, results):
         result.id = one.id if one.id is not None else result.source
-        result.warnings = [in_request_words(line) for line in result.warnings]
         metrics.finished(result.error is not None)
         answers.append(result.to_dict())
     return answers

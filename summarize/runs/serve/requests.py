@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from summarize.flags import contract_fields, request_fields
+from summarize.flags import request_fields
 from summarize.options import flag_of
-from summarize.runs.serve.error_shape import BAD_REQUEST, UNPROCESSABLE, http_spelling
+from summarize.runs.serve.error_shape import BAD_REQUEST, UNPROCESSABLE
 
 
 def _http_help(text: str) -> str:
@@ -21,13 +21,6 @@ def _http_help(text: str) -> str:
     flags = {flag_of(spec): name for name, (spec, _) in request_fields().items()}
     text = re.sub(r"\s*\\\[default: [^\]]*\]", "", text).replace("\\[", "[")
     return re.sub(r"--[a-z-]+", lambda flag: flags.get(flag.group(), flag.group()), text)
-
-
-def in_request_words(line: str) -> str:
-    """A result's warning or error in a caller's words: an option's flag (`try --length long`) as the
-    request names it (`options.length long`), one it cannot change as the server's (`this server's --long`)."""
-    names = {flag_of(spec): name for name, (spec, _) in contract_fields().items()}
-    return re.sub(r"--[a-z-]+", lambda flag: http_spelling(names[flag.group()]) if flag.group() in names else flag.group(), line)
 
 
 def _request_options() -> type[BaseModel]:
