@@ -173,7 +173,8 @@ class Pipeline:
             if not result.summary_ru:
                 result.warnings.append("the summary is empty")
             elif loop := repeated_phrase(result.summary_ru):
-                result.warnings.append(f"the summary repeats {loop!r}: the model fell into a loop")
+                why = "its sentences, taken from the article, repeat it" if isinstance(engines.summarizer, Extractor) else "the model fell into a loop"
+                result.warnings.append(f"the summary repeats {loop!r}: {why}")
         self._translate(finished)
         self._check([(doc, r) for doc, r, ok in zip(docs, results, done) if ok])
         share = round((time.perf_counter() - started) / max(1, len(finished)), 3)

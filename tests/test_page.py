@@ -60,7 +60,12 @@ def open_page(browser):
 
 
 def wait_for_answer(page) -> None:
-    page.wait_for_function("document.getElementById('go').disabled === false && document.getElementById('status').textContent === ''", timeout=120_000)
+    """Playwright's own waits: a wait_for_function predicate is evaluated as a string, which the page's
+    Content-Security-Policy (no 'unsafe-eval') refuses, as it should."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#go")).to_be_enabled(timeout=120_000)
+    expect(page.locator("#status")).to_have_text("", timeout=120_000)
 
 
 def alert_line(page) -> str:
@@ -109,6 +114,17 @@ def test_an_empty_article_and_a_server_refusal_are_one_line_in_the_alert(server,
     wait_for_answer(page)
     line = alert_line(page)
     assert f"over the limit of {MAX_CHARS} characters" in line and page.locator("#result").is_hidden()
+
+
+def test_a_new_error_clears_the_last_summary(server, open_page):
+    page = open_page(server)
+    page.fill("#article", ARTICLE_TEXT)
+    page.click("#go")
+    page.wait_for_selector("#result:not([hidden])", timeout=120_000)
+    page.fill("#article", ARTICLE.read_text(encoding="utf-8"))  # over the server's --max-input-chars
+    page.click("#go")
+    wait_for_answer(page)
+    assert "over the limit" in alert_line(page) and page.locator("#result").is_hidden()
 
 
 def test_a_server_that_went_away_is_said_in_the_alert(fast_config, open_page):

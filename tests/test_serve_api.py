@@ -210,7 +210,7 @@ def test_a_streamed_body_past_the_limit_is_refused_before_it_is_read_whole(serve
     chunk = b"2710\r\n" + b" " * 10_000 + b"\r\n"  # 10 000 bytes a chunk
     sent = 0
     with socket.create_connection((host, int(port)), timeout=60) as connection:
-        connection.sendall(b"POST /v1/summarize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        connection.sendall(b"POST /v1/summarize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
         while not select.select([connection], [], [], 0)[0]:
             assert sent < 10_000, "no answer after 100 MB"
             try:
@@ -226,7 +226,7 @@ def test_a_streamed_body_past_the_limit_is_refused_before_it_is_read_whole(serve
 
 def test_batch_limits_are_whole_request_errors(server):
     five = server.post("/v1/summarize/batch", [{"text": SHORT}] * 5)
-    assert five.status_code == 413 and "the batch has 5 documents, over this server's limit of 4" in one_line_error(five)
+    assert five.status_code == 413 and "the batch has more than 4 documents, this server's limit" in one_line_error(five)
     assert server.post("/v1/summarize/batch", []).status_code == 422
     bad_item = server.post("/v1/summarize/batch", [{"text": SHORT}, {"text": SHORT, "options": {"beams": 9}}])
     assert bad_item.status_code == 422 and one_line_error(bad_item).startswith("[1]: options.beams is over this server's limit of 4")

@@ -212,7 +212,7 @@ def test_a_redirect_to_a_name_for_loopback_is_refused(site, stand_in):
     stand_in.routes["/moved"] = Route(status=307, headers={"Location": f"http://localhost:{site.port}/secret"})
     got = fetch_one(stand_in.url("/moved"), GUARDED)
     assert isinstance(got, SummarizeError)
-    assert "refused: redirected to localhost, which resolves to 127.0.0.1, a loopback address; " in str(got)
+    assert "refused: redirected to localhost, which resolves to a loopback address; " in str(got)
     assert site.hits["/secret"] == 0
 
 
@@ -262,7 +262,7 @@ def test_a_name_with_any_private_address_is_refused(monkeypatch, stand_in):
     monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
     stand_in.add("/news", PAGE)
     got = fetch_one(f"http://mixed.test:{stand_in.port}/news", GUARDED)
-    assert isinstance(got, SummarizeError) and "refused: mixed.test resolves to 127.0.0.1, a loopback address" in str(got)
+    assert isinstance(got, SummarizeError) and "refused: mixed.test resolves to a loopback address" in str(got)
     assert stand_in.hits["/news"] == 0
 
 

@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import contextlib
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 
 from summarize.documents import Document
 from summarize.errors import SummarizeError
 from summarize.inputs.decode import decode, language_warnings
-from summarize.inputs.reading import document_from_bytes, page_document
+from summarize.inputs.reading import TooLong, document_from_bytes, page_document
 from summarize.text import group_digits
 
 KINDS = ("text", "url", "html")
 
 
 class TooLarge(SummarizeError):
-    """A given text over the character limit."""
+    """A given text, page or fetched page over the character limit: one status for all three."""
 
 
 class Empty(SummarizeError):
-    """A given text with nothing in it but spaces."""
+    """A given text with nothing in it but spaces and invisible characters."""
 
 
 class NotText(SummarizeError):
@@ -38,10 +39,13 @@ def read_given(
     long the download took). Its source is the url as given, else the kind."""
     if kind == "text":
         return text_document(value, title, max_chars)
-    if kind == "html":
-        return document_from_bytes("html", value.encode("utf-8", "replace"), max_chars, None, "text/html; charset=utf-8", html=True)
-    if kind == "url":
-        return fetch_document(value, max_chars, deadline, allow_private, fetched)
+    try:
+        if kind == "html":
+            return document_from_bytes("html", value.encode("utf-8", "replace"), max_chars, None, "text/html; charset=utf-8", html=True)
+        if kind == "url":
+            return fetch_document(value, max_chars, deadline, allow_private, fetched)
+    except TooLong as e:  # in a caller's words: it cannot raise the server's limit
+        raise TooLarge(f"{e.source}: is over the limit of {group_digits(e.max_chars)} characters: it {e.size}; split it into articles") from None
     raise ValueError(f"unknown kind {kind!r}; the kinds are {', '.join(KINDS)}")
 
 
@@ -51,8 +55,8 @@ def text_document(text: str, title: str | None, max_chars: int) -> Document:
     source = "text"
     if len(text) > max_chars:
         raise TooLarge(f"{source}: is over the limit of {group_digits(max_chars)} characters; split it into articles")
-    if not text.strip():
-        raise Empty(f"{source}: is empty; nothing to summarise")
+    if not _visible(text):
+        raise Empty(f"{source}: is empty; nothing to summarise")  # spaces and invisible characters only
     try:
         decoded, _ = decode(text.encode("utf-8"), source)
     except UnicodeEncodeError:
@@ -75,3 +79,9 @@ def fetch_document(url: str, max_chars: int, deadline: float, allow_private: boo
     if isinstance(page, SummarizeError):
         raise page
     return page_document(url, page, max_chars)
+
+
+def _visible(text: str) -> bool:
+    """Whether the text has a character that shows: not a space, nor an invisible format character
+    (zero-width space and joiners, BOM, direction marks: Unicode category Cf)."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)

@@ -208,5 +208,14 @@ def read_article(item: Input, max_chars: int = MAX_INPUT_CHARS, stdin: BinaryIO 
     return document_from_bytes(item.source, data, max_chars, html=kind in HTML_SUFFIXES, markdown=kind in MARKDOWN_SUFFIXES)
 
 
+class TooLong(SummarizeError):
+    """An input over the character limit: a server answers it as it answers a text over it (413),
+    in its own words (the caller cannot raise --max-input-chars)."""
+
+    def __init__(self, source: str, size: str, max_chars: int):
+        super().__init__(f"{source}: is over the limit of {group_digits(max_chars)} characters: it {size}; split it into articles, or raise --max-input-chars")
+        self.source, self.size, self.max_chars = source, size, max_chars
+
+
 def _too_long(source: str, size: str, max_chars: int) -> SummarizeError:
-    return SummarizeError(f"{source}: is over the limit of {group_digits(max_chars)} characters: it {size}; split it into articles, or raise --max-input-chars")
+    return TooLong(source, size, max_chars)

@@ -299,7 +299,7 @@ class _Refused(Exception):
         elif self.address == self.host:
             what = f"is {article} {self.kind} address"
         else:
-            what = f"resolves to {self.address}, {article} {self.kind} address"
+            what = f"resolves to {article} {self.kind} address"  # never which: a caller must not map the server's network
         subject = self.host if self.host == asked else f"redirected to {self.host}, which"
         return f"{subject} {what}; the server fetches public pages only (start it with --allow-private-urls to allow private addresses)"
 

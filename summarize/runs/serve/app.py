@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.middleware.cors import CORSMiddleware
 
 from summarize.documents import Document, Failure
 from summarize.errors import SummarizeError, version
@@ -21,6 +22,7 @@ from summarize.flags import ServeFlags
 from summarize.inputs.given import KINDS, NotText, TooLarge, read_given
 from summarize.runs.serve.batching import DeadlinePassed, QueueFull
 from summarize.runs.serve.browser import add_pages
+from summarize.runs.serve.described import describe_api
 from summarize.runs.serve.error_shape import BAD_REQUEST, TIMED_OUT, TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, Rejected, add_error_handlers, error
 from summarize.runs.serve.guard import ClientGone, Guard
 from summarize.runs.serve.metrics import ServeMetrics
@@ -44,12 +46,24 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
     add_error_handlers(app, validation_line)
     _api(app, service, flags, metrics)
     add_pages(app)
-    app.add_middleware(Guard, token=flags.token, max_body=flags.max_body, metrics=metrics, notify=notify, debug=debug)
+    batch = min(flags.max_batch, flags.queue)  # more than the queue holds could never be let in
+    app.add_middleware(Guard, token=flags.token, max_body=flags.max_body, max_batch=batch, host=flags.host, metrics=metrics, notify=notify, debug=debug)
     if flags.cors:  # outermost: preflights are answered, and errors carry the CORS headers too
-        from starlette.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=flags.cors, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(_Cors, allow_origins=flags.cors, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+    describe_api(app)
     return app
+
+
+class _Cors(CORSMiddleware):
+    """Starlette's CORS, whose refused preflight is {"error": one line} as every other answer."""
+
+    def preflight_response(self, request_headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        kept = {k: v for k, v in answer.headers.items() if k not in ("content-length", "content-type")}
+        said = answer.body.decode("utf-8", "replace").lower()
+        return error(answer.status_code, f"{said} for this server's CORS settings (it lets in pages from {', '.join(self.allow_origins)})", kept)
 
 
 def _api(app: FastAPI, service: Service, flags: ServeFlags, metrics: ServeMetrics) -> None:
@@ -66,11 +80,8 @@ def _api(app: FastAPI, service: Service, flags: ServeFlags, metrics: ServeMetric
     async def summarize_many(body: list[SummarizeRequest], request: Request) -> list[dict[str, Any]]:
         """A result per request object, in order; one that fails is a result with `error` set, as
         `summarize --format json` gives a failed input. Problems of the whole request are a 4xx."""
-        if not body:
+        if not body:  # one over the limit never gets here (intake.check_shape)
             raise Rejected(UNPROCESSABLE, "the batch is empty; send a JSON array of request objects")
-        limit = min(flags.max_batch, flags.queue)  # more than the queue holds could never be let in
-        if len(body) > limit:
-            raise Rejected(TOO_LARGE, f"the batch has {len(body)} documents, over this server's limit of {limit}; split it")
         return await _summarize(service, flags, metrics, body, request, alone=False)
 
     @app.get("/healthz", summary="200 once the models are loaded, 503 before")

@@ -17,7 +17,7 @@ PAGE = Path(__file__).parent / "page"  # the browser page (index.html and its /s
 def add_pages(app: FastAPI) -> None:
     """The browser page, its static files, and the API docs: all served from here, nothing from a CDN."""
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index() -> Response:
         page = PAGE / "index.html"
         return FileResponse(page) if page.is_file() else error(404, "this install has no page; the API is POST /v1/summarize (see /docs)")
@@ -28,6 +28,10 @@ def add_pages(app: FastAPI) -> None:
         if name not in files:  # a name of the page's own files: no paths, nothing else on disk
             return error(404, f"no such file: /static/{name}")
         return FileResponse(files[name])
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon: what a browser asks for first gets an answer, not a 404
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -4,6 +4,7 @@ a Rejected: an HTTP status and one line, the only shape an error leaves the serv
 
 from __future__ import annotations
 
+import enum
 import re
 import typing
 from typing import Any
@@ -30,8 +31,8 @@ def _request_options() -> type[BaseModel]:
     declared = {}
     for name, (spec, hint) in request_fields().items():
         bounds = {key: spec.metadata[limit] for key, limit in (("ge", "min"), ("le", "max")) if limit in spec.metadata}
-        strict = {"strict": True} if set(typing.get_args(hint) or (hint,)) & {int, bool} else {}
-        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), **bounds, **strict))
+        strict = not any(isinstance(kind, type) and issubclass(kind, enum.Enum) for kind in typing.get_args(hint) or (hint,))
+        declared[name] = (hint | None, Field(None, description=_http_help(spec.metadata["help"]), strict=strict, **bounds))
     return create_model(
         "RequestOptions",
         __config__=ConfigDict(extra="forbid"),
@@ -47,7 +48,7 @@ RequestOptions = _request_options()
 class SummarizeRequest(BaseModel):
     """One article: exactly one of text, url or html."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not 2, nor true a number: a wrong type is a 422
 
     text: str | None = Field(None, description="The article's body as plain text (the headline goes in title).")
     url: str | None = Field(None, description="An http(s) page to fetch and take the article from.")

@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
-from summarize.config import Config, Engine
+from summarize.config import Config, Engine, LongMode
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size
 from summarize.engines.protocol import Engines, Extractor, Notify
@@ -67,6 +67,8 @@ class Service:
         what combines options is make_options's to say, in the request's words (options.max_words)."""
         self._refuse_unloaded(asked)
         changes = {name: value for name, value in asked.items() if name in CHOICE_NAMES}
+        if changes.get("engine", Engine.abstractive) is not Engine.abstractive:  # a model-free engine: the server's model settings are not its
+            changes |= {"long_mode": LongMode.truncate, "beams": changes.get("beams")}
         given = {"translate": self.options.translate, "strict": self.flags.strict} | {k: v for k, v in asked.items() if k not in CHOICE_NAMES}
         try:
             return make_options(self.config, replace(self.choices, **changes), **given)

@@ -14,6 +14,7 @@ function oneLine(text) {
 }
 
 function showAlert(message) {
+  $("result").hidden = true; // the last article's summary must not stand under a new error
   const alert = $("alert");
   alert.textContent = oneLine(message);
   alert.hidden = false;
