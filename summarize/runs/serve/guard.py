@@ -1,11 +1,10 @@
-"""Guard: everything that must hold before a request reaches a route (the token, the content type, the
+"""Guard: everything that must hold before a request reaches a route (the key and the rate limit, the content type, the
 body limit, the catch-all for errors, the request count), as one pure ASGI middleware. It sees the body
 arrive, so a body past the limit is refused as soon as it is (Content-Length, else counted as it
 streams), never read whole."""
 
 from __future__ import annotations
 
-import hmac
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,12 +15,12 @@ from summarize.errors import first_line
 from summarize.runs.serve.error_shape import BAD_REQUEST, TOO_LARGE, error
 
 if TYPE_CHECKING:
+    from summarize.runs.serve.access import Access
     from summarize.runs.serve.metrics import ServeMetrics
 
-PROTECTED = ("/v1/", "/metrics")  # what needs the token; /healthz, the page and the API docs stay open
-ENDPOINTS = ("/v1/summarize", "/v1/summarize/batch", "/healthz", "/metrics", "/", "/docs", "/openapi.json")
+ENDPOINTS = ("/v1/summarize", "/v1/summarize/batch", "/v1/info", "/healthz", "/metrics", "/", "/docs", "/openapi.json")
 CLIENT_GONE = 499  # as nginx counts a request whose client hung up before its answer
-REASONS = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method", 413: "too_large", 415: "media_type", 422: "invalid"}
+REASONS = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method", 413: "too_large", 415: "media_type", 422: "invalid", 429: "rate_limited"}
 REASONS |= {500: "internal", 503: "unavailable", 504: "deadline", CLIENT_GONE: "client_gone"}
 
 
@@ -33,8 +32,8 @@ class Guard:
     """Pure ASGI, around the app: the request count, the token, the content type, the body limit,
     and the last word on errors (one line in the log, {"error": "internal error"} to the client)."""
 
-    def __init__(self, app, *, token: str | None, max_body: int, metrics: ServeMetrics, notify: Callable[[str], None], debug: bool):
-        self.app, self.token, self.max_body, self.metrics, self.notify, self.debug = app, token, max_body, metrics, notify, debug
+    def __init__(self, app, *, access: Access, max_body: int, metrics: ServeMetrics, notify: Callable[[str], None], debug: bool):
+        self.app, self.access, self.max_body, self.metrics, self.notify, self.debug = app, access, max_body, metrics, notify, debug
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -64,16 +63,14 @@ class Guard:
         finally:
             code = status[0] if status else CLIENT_GONE
             self.metrics.answered(scope["path"] if scope["path"] in ENDPOINTS else "other", code, REASONS.get(code) if code >= 400 else None)
+            self.access.answered(code)
 
     def _refuse(self, scope) -> Response | None:
         """The answer to a request refused on its headers alone, or None."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.token and scope["path"].startswith(PROTECTED):
-            given = headers.get("authorization", "")
-            scheme, _, credentials = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
-                what = "a wrong token" if given else "no token"
-                return error(401, f"{what}: send 'Authorization: Bearer TOKEN' with the server's token", {"WWW-Authenticate": "Bearer"})
+        refused = self.access.check(scope, headers)  # the key (401) and the rate limit (429)
+        if refused is not None:
+            return refused
         if scope["method"] != "POST":
             return None
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
