@@ -125,3 +125,11 @@ def test_the_rate_limit_forgets_idle_clients_and_keeps_at_most_its_number():
     limit.take("another")
     assert list(limit.buckets) == ["another"]
     assert [limit.take("burst") > 0 for _ in range(61)] == [False] * 60 + [True]
+
+
+def test_keys_and_the_rate_limit_are_refused_with_ray_in_one_line(tmp_path):
+    done = subprocess.run(serve_command(None, "--ray", "--requests-per-minute", "5"), capture_output=True, text=True, timeout=120, env=environment())
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "summarize: error: --requests-per-minute is not for --ray yet (each replica would keep its own); serve without --ray, or leave --requests-per-minute out"
+    )
