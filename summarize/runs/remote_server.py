@@ -29,6 +29,7 @@ BATCH = 8  # documents per request at most: the server's batcher groups requests
 CONNECT_S = 5.0  # a server that does not take the connection in this long is not answering
 ANSWER_S = 600.0  # an answer's wait when the server does not say its deadline (an older server)
 LATE_S = 30.0  # past the server's own deadline (its 504 comes at it): the answer is lost on the way
+INFO_S = 30.0  # GET /v1/info is answered at once by a server that answered /healthz
 READY_S = 300.0  # how long a server still loading its models (GET /healthz 503) is waited for
 BUSY_S = 300.0  # how long one request waits out 503 (queue full) and 429 (rate limit) answers, in all
 SAY_EVERY_S = 10.0  # the "waiting" line at most this often, however many requests wait
@@ -148,7 +149,7 @@ class Server:
             raise Lost(f"server {self.url}: not ready (GET /healthz answered {status}); is it a summarize serve? start one with summarize serve")
 
     def _read_limits(self) -> Limits:
-        answer = self._ask("GET", "/v1/info")
+        answer = self._ask("GET", "/v1/info", wait=INFO_S)
         if answer.status == 404:
             self.notify(
                 f"warning: server {self.url}: does not say its limits (GET /v1/info: 404, an older summarize serve?); "
@@ -240,12 +241,12 @@ class Server:
             raise Lost(f"server {self.url}: answered {got} for {count} documents; is it a summarize serve, of this version?")
         return results
 
-    def _ask(self, method: str, path: str, body: bytes | None = None, most: int = SMALL_ANSWER) -> Answer:
+    def _ask(self, method: str, path: str, body: bytes | None = None, most: int = SMALL_ANSWER, wait: float | None = None) -> Answer:
         """The answer, 503 (busy) and 429 (rate limit) waited out for up to BUSY_S, as the server's
         Retry-After says, and said on stderr; then the last such answer."""
         until = time.monotonic() + BUSY_S
         while True:
-            answer = self.request(method, path, body, self.limits.wait, most)
+            answer = self.request(method, path, body, wait or self.limits.wait, most)
             if answer.status not in (429, 503) or answer.retry_after is None:
                 return answer
             pause = min(60.0, float(answer.retry_after)) if answer.retry_after.isdigit() else 1.0  # seconds, or an HTTP date
