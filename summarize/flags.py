@@ -234,6 +234,20 @@ class ServeFlags:
         show_default=False,
         help="Every request but /healthz must carry 'Authorization: Bearer TOKEN' (prefer the environment variable: a flag shows in ps).",
     )
+    tokens_file: Path | None = option(
+        None,
+        "--tokens-file",
+        show_default=False,
+        help="Named keys: a file of 'NAME TOKEN' lines ('#' comments), each token let in like --token; re-read on SIGHUP. "
+        "The access log and metrics name the key, never the token.",
+    )
+    requests_per_minute: int | None = option(
+        None,
+        "--requests-per-minute",
+        min=1,
+        show_default=False,
+        help="Most /v1/ requests a minute per key (per client address without a token); past it, 429 and Retry-After \\[default: no limit].",
+    )
     cors: list[str] | None = option(None, "--cors", show_default=False, help="Let web pages from this origin call the API (repeatable) \\[default: none].")
     allow_private_urls: bool = option(
         False, "--allow-private-urls", help="Let url requests fetch loopback, private and link-local addresses (never for a server others can reach)."

@@ -6,16 +6,20 @@ alone."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from helpers import ARTICLE, ROOT, SHORT, clean_env, make_folder, parse_jsonl, read_output, slow_config, write_jsonl
 from serving import serving
+
+from summarize.documents import Result
 
 pytestmark = pytest.mark.slow
 MAX_CHARS = 400  # the server's --max-input-chars: the example article is over it, SHORT is not
@@ -219,3 +223,138 @@ def test_the_client_loads_no_model_library():
     assert "http" in modules
     assert not {"httpx", "torch", "transformers", "ctranslate2", "fastapi", "uvicorn", "starlette", "natasha", "trafilatura", "pyarrow", "ray"} & modules
     assert "summarize.pipeline" not in done.stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("http://127.0.0.1:99999", "its port is not a number from 1 to 65535"),
+        ("http://127.0.0.1:abc", "its port is not a number from 1 to 65535"),
+        ("http://[::1", "it is not a URL"),
+        ("http://reader:s3cr3t@127.0.0.1:8000", "a user or password in the address is not sent; put the server's token in SUMMARIZE_TOKEN"),
+    ],
+)
+def test_a_bad_server_address_is_one_line_naming_it_without_its_password(run, address, said):
+    done = run("-", "--server", address, input=SHORT, config=None)
+    assert done.exit_code == 2
+    line = one_line(done.stderr)
+    assert line.startswith("summarize: error: --server '") and said in line and "s3cr3t" not in line
+
+
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_an_empty_server_address_is_refused_not_a_local_run(run, monkeypatch, where):
+    if where == "environment":
+        monkeypatch.setenv("SUMMARIZE_SERVER", "")
+    done = run("-", *(["--server", ""] if where == "flag" else []), input=SHORT)
+    assert done.exit_code == 2
+    assert "empty" in one_line(done.stderr) and done.stdout == ""
+
+
+def test_beams_over_the_servers_limit_are_refused_before_anything_is_sent(client, tmp_path):
+    done = client(make_folder(tmp_path / "news", 3), "--beams", "9", "-o", tmp_path / "out")
+    assert done.exit_code == 2
+    assert one_line(done.stderr) == "summarize: error: --beams 9 is over the server's limit of 8 (its --max-beams); ask for that many or fewer"
+    assert not (tmp_path / "out").exists()
+
+
+def test_options_the_server_refuses_are_one_line_and_exit_2_not_a_failure_per_file(client, tmp_path):
+    done = client(make_folder(tmp_path / "news", 12), "--engine", "lead", "--beams", "2", "--format", "jsonl")
+    assert done.exit_code == 2
+    line = one_line(done.stderr)
+    assert line.startswith("summarize: error: server ") and "refused the run's requests (422: " in line and "beams" in line
+    assert done.stdout == ""
+
+
+def test_each_result_comes_from_its_own_input_through_several_requests_in_flight(client, tmp_path):
+    """Texts of different lengths, each with a first sentence of its own: the lead engine's summary can only come from its own input."""
+    news = tmp_path / "news"
+    news.mkdir()
+    for i in range(30):
+        body = " ".join(f"Абзац {j} о {i}." for j in range(1 + (i * 7) % 19))  # under the server's 400 characters
+        (news / f"{i:03d}.txt").write_text(f"Новость {i} открывает заметку. {body}", encoding="utf-8")
+    done = client(news, "--engine", "lead", "--length", "short", "--no-translate", "--format", "json")
+    assert done.exit_code == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert [r["source"] for r in results] == [str(news / f"{i:03d}.txt") for i in range(30)]
+    for i, result in enumerate(results):
+        assert result["summary_ru"] == f"Новость {i} открывает заметку. Абзац 0 о {i}.", i  # short: the first 2 sentences
+
+
+def test_requests_fit_the_limits_the_server_says_and_a_rate_limit_is_waited_out_aloud(run, fast_config, tmp_path):
+    """--max-batch 2 and a body limit: the client's requests fit them (no 413); an article too large for any request fails alone.
+    Then a rate limit: the client says it waits, and a signal ends the wait."""
+    news = make_folder(tmp_path / "news", 5)
+    (news / "huge.txt").write_text(SHORT + " Длинно." * 800, encoding="utf-8")
+    limits = ("--max-batch", "2", "--max-body", "4000", "--requests-per-minute", "5", "--no-translate")
+    with serving(fast_config, *limits) as served:
+        done = run(news, "--server", served.base, "--engine", "lead", "--format", "jsonl", config=None)
+        assert done.exit_code == 1, done.stderr
+        rows = {r["source"].rsplit("/", 1)[-1]: r for r in parse_jsonl(done.stdout)}
+        assert [rows[f"{i:03d}.txt"]["error"] for i in range(5)] == [None] * 5
+        assert "over the server's body limit of 4000 (its --max-body)" in rows["huge.txt"]["error"]
+        assert served.metric("summarize_requests_total", endpoint="/v1/summarize/batch", status="200") == 3
+        assert served.metric("summarize_requests_total", endpoint="/v1/summarize/batch", status="413") == 0
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "summarize", "-", "--server", served.base, "--engine", "lead"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(PYTHONPATH=str(ROOT)),
+        )
+        waiting.stdin.write(SHORT)
+        waiting.stdin.close()
+        line = waiting.stderr.readline()  # info is the 5th request of the minute, the summary the 6th
+        waiting.send_signal(signal.SIGTERM)
+        assert waiting.wait(60) == 143
+    assert line.startswith(f"summarize: server {served.base}: rate limited (429: over this server's limit of 5 requests a minute"), line
+    assert "retrying in" in line
+
+
+class _Pretender(BaseHTTPRequestHandler):
+    """A server that says it is a summarize serve and answers results of the wrong type (for a text
+    with "ЛОМ" in it) or an endless answer (for "МНОГО")."""
+
+    def do_GET(self):
+        info = {"engine": "lead", "limits": {"max_batch": 8, "max_body": 1_000_000, "max_beams": 8, "deadline": 30}}
+        self._answer(json.dumps(info if self.path == "/v1/info" else {"status": "ok"}).encode())
+
+    def do_POST(self):
+        asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        results = [Result("text", summary_ru=5 if "ЛОМ" in one["text"] else "Итог.", engine="lead").to_dict() for one in asked]
+        body = json.dumps(results, ensure_ascii=False).encode()
+        self._answer(body + b" " * (3 << 20) if any("МНОГО" in one["text"] for one in asked) else body)
+
+    def _answer(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def pretender():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pretender)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_result_of_the_wrong_type_fails_its_input_and_an_endless_answer_stops_the_run(run, pretender, tmp_path):
+    news = make_folder(tmp_path / "news", 2)
+    (news / "001.txt").write_text(SHORT + " ЛОМ.", encoding="utf-8")
+    done = run(news, "--server", pretender, "--format", "jsonl", config=None)
+    assert done.exit_code == 1, done.stderr
+    good, bad = parse_jsonl(done.stdout)
+    assert good["error"] is None and good["summary_ru"] == "Итог."
+    assert bad["summary_ru"] is None and bad["error"].startswith(f"{news / '001.txt'}: the server's result is not one (summary_ru is a JSON int)")
+    endless = run("-", "--server", pretender, input=SHORT + " МНОГО.", config=None)
+    assert endless.exit_code == 2
+    assert f"server {pretender}: answered POST /v1/summarize/batch with more than " in one_line(endless.stderr)

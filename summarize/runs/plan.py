@@ -3,6 +3,7 @@ its inputs, its sinks, and which run mode (local or Ray) executes it — then th
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from summarize.config import Format, load_config
 from summarize.documents import Input, Result, Tally
 from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeError
-from summarize.flags import RunFlags
+from summarize.flags import SERVER_ENV, RunFlags
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs
 from summarize.options import Choices, Options, make_options
 from summarize.outputs.render import one_line
@@ -23,6 +24,7 @@ def execute(flags: RunFlags, choices: Choices, config: Path | None, debug: bool,
     """Run the plan in the mode the flags ask for; the tally and whether it was a batch. The model
     options are resolved against the presets (--config) here, except for a --server run, which
     sends only the choices given and leaves the rest to the server."""
+    _refuse_empty_server(flags.server)
     options = None if flags.server else make_options(load_config(config), choices, flags.translate, flags.strict)
     if flags.skip_existing and not (flags.output_dir or flags.output):
         raise SummarizeError("--skip-existing needs --output-dir or --output: it skips inputs whose result is there")
@@ -32,6 +34,15 @@ def execute(flags: RunFlags, choices: Choices, config: Path | None, debug: bool,
     if flags.ray or flags.ray_address or flags.workers:
         return _on_ray(flags, options, debug, notify), True
     return _locally(flags, options, debug, notify)
+
+
+def _refuse_empty_server(server: str | None) -> None:
+    """An empty --server, or SUMMARIZE_SERVER set but empty (click takes that for unset), is a
+    mistake rather than a wish to load the models here: said, never a silent local run."""
+    if server is not None and not server.strip():
+        raise SummarizeError("--server is empty; give the address of a running summarize serve (http://HOST:PORT), or leave --server out to run here")
+    if server is None and SERVER_ENV in os.environ and not os.environ[SERVER_ENV].strip():
+        raise SummarizeError(f"{SERVER_ENV} is set but empty; set it to a server's address (http://HOST:PORT), or unset it to run the models here")
 
 
 def _check_overwrite(flags: RunFlags) -> None:

@@ -20,11 +20,13 @@ from summarize.documents import Document, Failure
 from summarize.errors import SummarizeError, version
 from summarize.flags import ServeFlags
 from summarize.inputs.given import KINDS, NotText, TooLarge, read_given
+from summarize.runs.serve.access import Access
 from summarize.runs.serve.batching import DeadlinePassed, QueueFull
 from summarize.runs.serve.browser import add_pages
 from summarize.runs.serve.described import describe_api
 from summarize.runs.serve.error_shape import BAD_REQUEST, TIMED_OUT, TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, Rejected, add_error_handlers, error
 from summarize.runs.serve.guard import ClientGone, Guard
+from summarize.runs.serve.info import add_info
 from summarize.runs.serve.metrics import ServeMetrics
 from summarize.runs.serve.requests import SummarizeRequest, validation_line
 from summarize.runs.serve.service import Service
@@ -45,9 +47,12 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
     app.router.lifespan_context = lifespan
     add_error_handlers(app, validation_line)
     _api(app, service, flags, metrics)
+    add_info(app, service, flags)
     add_pages(app)
     batch = min(flags.max_batch, flags.queue)  # more than the queue holds could never be let in
-    app.add_middleware(Guard, token=flags.token, max_body=flags.max_body, max_batch=batch, host=flags.host, metrics=metrics, notify=notify, debug=debug)
+    app.add_middleware(
+        Guard, access=Access(flags, metrics, notify), max_body=flags.max_body, max_batch=batch, host=flags.host, metrics=metrics, notify=notify, debug=debug
+    )
     if flags.cors:  # outermost: preflights are answered, and errors carry the CORS headers too
         app.add_middleware(_Cors, allow_origins=flags.cors, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     describe_api(app)

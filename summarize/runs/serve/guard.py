@@ -1,4 +1,4 @@
-"""Guard: everything that must hold before a request reaches a route (the Host, the token, the
+"""Guard: everything that must hold before a request reaches a route (the Host, the key and the rate limit, the
 content type, the body limit and the body's shape, the catch-all for errors, the request count), as
 one pure ASGI middleware. It sees the body arrive, so a body past the limit is refused as soon as it
 is (Content-Length, else counted as it streams), never read whole; a body sent to a route that takes
@@ -7,7 +7,6 @@ none is never read at all."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,12 +19,12 @@ from summarize.runs.serve.intake import BODIES, check_shape
 from summarize.runs.serve.listen import is_loopback
 
 if TYPE_CHECKING:
+    from summarize.runs.serve.access import Access
     from summarize.runs.serve.metrics import ServeMetrics
 
-PROTECTED = ("/v1/", "/metrics")  # what needs the token; /healthz, the page and the API docs stay open
-ENDPOINTS = ("/v1/summarize", "/v1/summarize/batch", "/healthz", "/metrics", "/", "/docs", "/openapi.json")
+ENDPOINTS = ("/v1/summarize", "/v1/summarize/batch", "/v1/info", "/healthz", "/metrics", "/", "/docs", "/openapi.json")
 CLIENT_GONE = 499  # as nginx counts a request whose client hung up before its answer
-REASONS = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method", 413: "too_large", 415: "media_type", 422: "invalid"}
+REASONS = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method", 413: "too_large", 415: "media_type", 422: "invalid", 429: "rate_limited"}
 REASONS |= {421: "wrong_host", 500: "internal", 503: "unavailable", 504: "deadline", CLIENT_GONE: "client_gone"}
 MISDIRECTED = 421  # RFC 9110 §15.5.20: a request for a name this server does not answer to
 LINGER_SECONDS = 2.0  # after an early answer, how long the rest of the body is read and dropped (RFC 9112 §9.6)
@@ -43,11 +42,11 @@ class ClientGone(Exception):
 
 
 class Guard:
-    """Pure ASGI, around the app: the request count, the Host, the token, the content type, the body
+    """Pure ASGI, around the app: the request count, the Host, the key and the rate limit, the content type, the body
     limit and shape, and the last word on errors (one line in the log, {"error": "internal error"})."""
 
-    def __init__(self, app, *, token: str | None, max_body: int, max_batch: int, host: str, metrics: ServeMetrics, notify: Callable[[str], None], debug: bool):
-        self.app, self.token, self.max_body, self.max_batch, self.metrics, self.notify, self.debug = app, token, max_body, max_batch, metrics, notify, debug
+    def __init__(self, app, *, access: Access, max_body: int, max_batch: int, host: str, metrics: ServeMetrics, notify: Callable[[str], None], debug: bool):
+        self.app, self.access, self.max_body, self.max_batch, self.metrics, self.notify, self.debug = app, access, max_body, max_batch, metrics, notify, debug
         self.loopback_only = is_loopback(host)  # a server on loopback answers only to loopback names: no DNS rebinding
 
     async def __call__(self, scope, receive, send) -> None:
@@ -72,6 +71,7 @@ class Guard:
         finally:
             code = status[0] if status else CLIENT_GONE
             self.metrics.answered(scope["path"] if scope["path"] in ENDPOINTS else "other", code, REASONS.get(code) if code >= 400 else None)
+            self.access.answered(code)
 
     async def _guarded(self, scope, receive, send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -96,10 +96,9 @@ class Guard:
         """The answer to a request refused on its headers alone, or None."""
         if self.loopback_only and not _loopback_host(headers.get("host")):
             return error(MISDIRECTED, "this server answers only to loopback names (localhost, 127.0.0.1, [::1]); call it by one of them")
-        if self.token and scope["path"].startswith(PROTECTED):
-            refused = self._check_token(headers.get("authorization", ""))
-            if refused is not None:
-                return refused
+        refused = self.access.check(scope, headers)  # the key (401) and the rate limit (429)
+        if refused is not None:
+            return refused
         if scope["method"] != "POST" or scope["path"] not in BODIES:
             return None
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -109,14 +108,6 @@ class Guard:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             return error(TOO_LARGE, self._too_large()) if length.isdigit() else error(BAD_REQUEST, "the Content-Length header is not a number")
         return None
-
-    def _check_token(self, given: str) -> Response | None:
-        """The 401 for a request without the server's token (compared in constant time), or None."""
-        scheme, _, credentials = given.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
-            return None
-        what = "a wrong token" if given else "no token"
-        return error(401, f"{what}: send 'Authorization: Bearer TOKEN' with the server's token", {"WWW-Authenticate": "Bearer"})
 
     async def _body(self, receive) -> tuple[bytes, Response | None]:
         """The whole body, counted as it arrives (the running total): past the limit, the answer is

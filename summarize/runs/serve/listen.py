@@ -8,13 +8,15 @@ import socket
 
 from summarize.errors import SummarizeError
 from summarize.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
+from summarize.runs.serve.keys import check_access_flags
 
 
 def check_host(flags: ServeFlags) -> None:
     """Only this machine may call a server without a token: any other address needs one."""
+    check_access_flags(flags)
     if flags.token is not None and not flags.token.strip():
         raise SummarizeError(f"the token is empty; give a real one with --token or {TOKEN_ENV}")
-    if flags.token or is_loopback(flags.host):
+    if flags.token or flags.tokens_file or is_loopback(flags.host):
         return
     raise SummarizeError(
         f"--host {flags.host} lets other machines in: set a token with --token or {TOKEN_ENV} (clients send 'Authorization: Bearer TOKEN'), "

@@ -185,6 +185,8 @@ NOT_ARGS = {
     "port": "set http_options.port in the config instead",
     "ray": "the config is Ray Serve's already; leave it out",
     "ray_address": "the config is deployed on the cluster it is given to; leave it out",
+    "tokens_file": "not with Ray Serve yet (each replica would keep its own keys, deaf to SIGHUP); use the one token, SUMMARIZE_TOKEN",
+    "requests_per_minute": "not with Ray Serve yet (each replica would count on its own); limit requests in front of Serve",
 }
 
 

@@ -1,0 +1,53 @@
+"""GET /v1/info: what the server runs (its model, translator, engines, version) and every limit a
+request meets, so that a client sizes its requests to them (the --server client does) instead of
+learning them from a 413 or a 422. Protected by the token like the rest of the API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from summarize.config import Engine
+from summarize.engines.protocol import Extractor
+from summarize.errors import version
+from summarize.flags import ServeFlags
+from summarize.runs.serve.error_shape import UNAVAILABLE, Rejected
+
+if TYPE_CHECKING:
+    from summarize.runs.serve.service import Service
+
+
+def add_info(app: FastAPI, service: Service, flags: ServeFlags) -> None:
+    @app.get("/v1/info", summary="What this server runs, and its limits")
+    async def info() -> dict[str, Any]:
+        """The model and translator (null when none), the engines a request may ask for, the version,
+        and the limits: max_body (bytes), max_batch (documents a batch), max_input_chars, max_beams,
+        requests_per_minute (null: none), deadline (seconds), queue (documents waiting at most)."""
+        if not service.ready:
+            raise Rejected(UNAVAILABLE, "the models are still loading; try again in a moment", {"Retry-After": "1"})
+        return describe(service, flags)
+
+
+def describe(service: Service, flags: ServeFlags) -> dict[str, Any]:
+    engines = service.engines
+    summarizer = engines.summarizer
+    model_free = isinstance(summarizer, Extractor)
+    return {
+        "version": version(),
+        "engine": service.options.engine.value,
+        "engines": [engine.value for engine in Engine if engine is not Engine.abstractive or not model_free],
+        "model": None if model_free else summarizer.preset.name,
+        "backend": None if model_free else summarizer.backend,
+        "translator": engines.translator.preset.name if engines.translator else None,
+        "check": service.checker is not None,
+        "limits": {
+            "max_body": flags.max_body,
+            "max_batch": min(flags.max_batch, flags.queue),  # more than the queue holds could never be let in
+            "max_input_chars": flags.max_input_chars,
+            "max_beams": flags.max_beams,
+            "requests_per_minute": flags.requests_per_minute,
+            "deadline": flags.deadline,
+            "queue": flags.queue,
+        },
+    }
