@@ -199,7 +199,7 @@ def test_the_page_has_security_headers_a_favicon_and_head(server):
 
 def test_openapi_describes_the_server_as_it_answers(server):
     spec = server.get("/openapi.json").json()
-    assert set(spec["paths"]) == {"/v1/summarize", "/v1/summarize/batch", "/healthz", "/metrics"}
+    assert set(spec["paths"]) == {"/v1/summarize", "/v1/summarize/batch", "/v1/info", "/healthz", "/metrics"}
     schemas = spec["components"]["schemas"]
     assert "HTTPValidationError" not in schemas and schemas["Error"]["required"] == ["error"]
     result = server.post("/v1/summarize", {"text": SHORT, "options": LEAD}).json()
@@ -210,7 +210,8 @@ def test_openapi_describes_the_server_as_it_answers(server):
                 if status != "200":
                     assert said["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
     single = spec["paths"]["/v1/summarize"]["post"]["responses"]
-    assert {"400", "413", "415", "421", "422", "503", "504"} <= set(single)
+    assert {"400", "413", "415", "421", "422", "429", "503", "504"} <= set(single)
+    assert {"401", "429", "503"} <= set(spec["paths"]["/v1/info"]["get"]["responses"])
 
 
 # Each result comes from its own input: texts of different lengths, the lead engine, whose summary
@@ -261,6 +262,8 @@ def _ask_together(server: Served) -> dict[int, dict]:
 
 
 def test_guard_counts_the_body_limit_over_all_messages_not_each():
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.access import Access
     from summarize.runs.serve.guard import Guard
     from summarize.runs.serve.metrics import ServeMetrics
 
@@ -269,7 +272,17 @@ def test_guard_counts_the_body_limit_over_all_messages_not_each():
     async def app(scope, receive, send) -> None:
         reached.append((await receive())["body"])
 
-    guard = Guard(app, token=None, max_body=10_000, max_batch=4, host="127.0.0.1", metrics=ServeMetrics(), notify=lambda line: None, debug=False)
+    metrics = ServeMetrics()
+    guard = Guard(
+        app,
+        access=Access(ServeFlags(), metrics, lambda line: None),
+        max_body=10_000,
+        max_batch=4,
+        host="127.0.0.1",
+        metrics=metrics,
+        notify=lambda line: None,
+        debug=False,
+    )
     messages = [{"type": "http.request", "body": b" " * 100, "more_body": True} for _ in range(200)]  # 20 000 bytes, 100 at a time
     messages.append({"type": "http.request", "body": b"{}", "more_body": False})
     sent: list[dict] = []

@@ -107,13 +107,14 @@ def test_no_check_reaches_the_server(client):
 
 def test_check_and_translate_asked_for_by_name_are_never_dropped_by_a_server_without_them(run, fast_config):
     """--check is the default here: given by name, it must still be sent, so that a server started
-    with --no-check refuses it instead of answering with summaries nobody checked."""
+    with --no-check refuses it (one line for the whole run, exit 2) instead of answering with
+    summaries nobody checked."""
     with serving(fast_config, "--no-check", "--no-translate") as served:
         plain = run("-", "--format", "json", "--server", served.base, input=SHORT, config=None)
         assert plain.exit_code == 0 and json.loads(plain.stdout)["unsupported"] is None, plain.stderr  # the server's own settings
         for flag, says in (("--check", "does not check summaries"), ("--translate", "does not translate")):
             asked = run("-", "--format", "json", flag, "--server", served.base, input=SHORT, config=None)
-            assert asked.exit_code == 1 and says in asked.stderr, (flag, asked.stderr)
+            assert asked.exit_code == 2 and says in asked.stderr and len(asked.stderr.splitlines()) == 1, (flag, asked.stderr)
 
 
 def test_piped_stdin_prints_what_a_local_run_prints(run, client):

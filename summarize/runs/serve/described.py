@@ -12,14 +12,15 @@ from fastapi import FastAPI
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "description": "What is wrong, in one line."}}}
 ERRORS = {  # what each route may answer besides 200 (Guard's refusals included)
-    "/v1/summarize": (400, 401, 413, 415, 421, 422, 500, 503, 504),
-    "/v1/summarize/batch": (400, 401, 413, 415, 421, 422, 500, 503, 504),
+    "/v1/summarize": (400, 401, 413, 415, 421, 422, 429, 500, 503, 504),
+    "/v1/summarize/batch": (400, 401, 413, 415, 421, 422, 429, 500, 503, 504),
+    "/v1/info": (401, 421, 429, 503),
     "/healthz": (421, 503),
     "/metrics": (401, 421),
 }
 SAYS = {400: "Not JSON, not UTF-8, or binary text", 401: "No token, or a wrong one", 413: "Over a size limit", 415: "Not sent as application/json"}
 SAYS |= {421: "A Host this server does not answer to", 422: "Not a request this server can run", 500: "A model failed, or a bug"}
-SAYS |= {503: "Models still loading, or the queue is full (Retry-After)", 504: "Past the request's deadline"}
+SAYS |= {429: "Over the rate limit (Retry-After)", 503: "Models still loading, or the queue is full (Retry-After)", 504: "Past the request's deadline"}
 
 
 def describe_api(app: FastAPI) -> None:
