@@ -50,7 +50,7 @@ def test_crlf_and_cr_are_normalised():
     assert text == "Первая строка.\nВторая строка.\nТретья."
 
 
-@pytest.mark.parametrize("data", [b"", b"   \n\t \r\n", codecs.BOM_UTF8 + b"  \n"])
+@pytest.mark.parametrize("data", [b"", b"   \n\t \r\n", codecs.BOM_UTF8 + b"  \n", "\u200b \u200d\n\u2060\u200e".encode()])
 def test_empty_or_whitespace_input_is_refused(data):
     with pytest.raises(SummarizeError, match=r"^empty\.txt: is empty"):
         decode(data, "empty.txt")

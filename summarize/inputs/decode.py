@@ -48,9 +48,15 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t\f\v")
     if controls > max(2, len(text) // 100):
         raise SummarizeError(f"{source}: looks like binary data, not text; give a plain-text file")
-    if not text.strip():
+    if not visible(text):  # spaces and invisible characters only (a zero-width space is not text)
         raise SummarizeError(f"{source}: is empty; nothing to summarise")
     return text, encoding
+
+
+def visible(text: str) -> bool:
+    """Whether the text has a character that shows: not a space, nor an invisible format character
+    (zero-width space and joiners, BOM, direction marks: Unicode category Cf)."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
 
 
 def _detect(data: bytes) -> tuple[str | None, str]:

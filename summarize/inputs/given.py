@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 
 from summarize.documents import Document
 from summarize.errors import SummarizeError
-from summarize.inputs.decode import decode, language_warnings
+from summarize.inputs.decode import decode, language_warnings, visible
 from summarize.inputs.reading import TooLong, document_from_bytes, page_document
 from summarize.text import group_digits
 
@@ -55,7 +54,7 @@ def text_document(text: str, title: str | None, max_chars: int) -> Document:
     source = "text"
     if len(text) > max_chars:
         raise TooLarge(f"{source}: is over the limit of {group_digits(max_chars)} characters; split it into articles")
-    if not _visible(text):
+    if not visible(text):
         raise Empty(f"{source}: is empty; nothing to summarise")  # spaces and invisible characters only
     try:
         decoded, _ = decode(text.encode("utf-8"), source)
@@ -79,9 +78,3 @@ def fetch_document(url: str, max_chars: int, deadline: float, allow_private: boo
     if isinstance(page, SummarizeError):
         raise page
     return page_document(url, page, max_chars)
-
-
-def _visible(text: str) -> bool:
-    """Whether the text has a character that shows: not a space, nor an invisible format character
-    (zero-width space and joiners, BOM, direction marks: Unicode category Cf)."""
-    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
