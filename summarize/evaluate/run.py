@@ -12,7 +12,7 @@ from summarize.evaluate.data import PREDICTION_ROWS, EvalFields, Record, read_pr
 from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
 from summarize.flags import EvalJob
 from summarize.options import Choices, make_options
-from summarize.outputs.render import one_line
+from summarize.outputs.printable import one_line
 from summarize.outputs.rows import RowsSink
 from summarize.storage import is_uri, redact
 

@@ -7,11 +7,11 @@ import html
 import io
 import json
 import re
-import unicodedata
 from dataclasses import replace
 
 from summarize.config import Format
 from summarize.documents import Checked, CheckedSummaries, Result, Unsupported
+from summarize.outputs.printable import one_line, printable
 from summarize.text import group_digits
 
 EXTENSIONS = {Format.rich: ".txt", Format.plain: ".txt", Format.markdown: ".md", Format.json: ".json", Format.jsonl: ".jsonl"}
@@ -47,17 +47,6 @@ def format_row(
     if isinstance(row, Result):
         return format_result(fmt, row, many, width, color_system, warnings)
     return format_checked(fmt, row, row.summary_ru, row.summary_en, width, color_system)
-
-
-def printable(text: str) -> str:
-    """Text safe for a terminal: control characters (an escape sequence in a file name, say) are
-    shown as \\x1b-style escapes instead of acting; new lines and tabs stay."""
-    return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") else repr(c)[1:-1] for c in text)
-
-
-def one_line(text: str) -> str:
-    """A name for a header, which is one line: printable, with line breaks and tabs shown as \\n, \\t."""
-    return printable(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def _markdown_text(text: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from summarize.config import ScoreFormat
-from summarize.outputs.render import one_line
+from summarize.outputs.printable import one_line
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from summarize.outputs.render import one_line, printable
+from summarize.outputs.printable import one_line, printable
 
 
 def stderr() -> Console:

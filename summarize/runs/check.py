@@ -21,7 +21,7 @@ from summarize.documents import Checked, CheckedSummaries, Document, Input
 from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeError, first_line
 from summarize.flags import CheckJob
 from summarize.inputs.datasets import BadRecord, Fields, read_dataset_fields
-from summarize.outputs.render import one_line
+from summarize.outputs.printable import one_line
 from summarize.outputs.sink import Destinations, Sinks, open_sink
 from summarize.runs.signals import StopOutsideWrites, Stopped
 from summarize.storage import is_uri

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from summarize.documents import Document, Failure, Input, Result, Tally
 from summarize.errors import EXIT_INTERRUPTED
 from summarize.inputs.reading import Reading, read_documents
-from summarize.outputs.render import one_line
+from summarize.outputs.printable import one_line
 from summarize.outputs.sink import Sink
 from summarize.pipeline import Pipeline
 from summarize.runs.signals import StopAfterCurrent, Stopped

@@ -14,7 +14,7 @@ from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeEr
 from summarize.flags import SERVER_ENV, RunFlags
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs
 from summarize.options import Choices, Options, make_options
-from summarize.outputs.render import one_line
+from summarize.outputs.printable import one_line
 from summarize.outputs.sink import Destinations, Sinks, open_sink
 from summarize.runs.signals import Stopped
 from summarize.storage import URL_SCHEMES, is_dataset, is_uri

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from summarize.flags import contract_fields
 from summarize.options import flag_of, per_request
-from summarize.outputs.render import one_line
+from summarize.outputs.printable import one_line
 
 BAD_REQUEST, TOO_LARGE, UNPROCESSABLE, UNAVAILABLE, TIMED_OUT = 400, 413, 422, 503, 504
 

@@ -116,7 +116,7 @@ class _Printable(logging.Filter):
     """uvicorn's lines as ours: one line, no control characters (a path may hold a decoded %0a)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from summarize.outputs.render import one_line
+        from summarize.outputs.printable import one_line
 
         record.msg, record.args = one_line(record.getMessage()), ()
         return True
