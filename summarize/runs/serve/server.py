@@ -45,12 +45,12 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
     server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags, stopping)
     failed: list[SummarizeError] = []
     loader = threading.Thread(target=_load, args=(service, server, listening, notify, failed), name="summarize-load", daemon=True)
-    with _signals_quiet():
+    with _signals_to(server):
         loader.start()
         server.run(sockets=[listening])
     if failed:
         raise failed[0]
-    _leave_busy_threads([loader, service.batcher.worker], notify)
+    _leave_busy_threads([loader, service.batcher.worker, *service.fetchers.threads()], notify)
     notify("stopped")
     return EXIT_OK
 
@@ -63,7 +63,7 @@ def _leave_busy_threads(threads: list[threading.Thread], notify: Notify) -> None
         thread.join(1)  # the batcher's worker ends as soon as it sees the queue closed
     if not any(t.is_alive() for t in started):
         return
-    notify("stopped; a model call still running was given up")
+    notify("stopped; what still ran (the models loading, a model call, a url fetch) was given up")
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
@@ -84,6 +84,8 @@ def _load(service, server, listening: socket.socket, notify: Notify, failed: lis
         return
     while not server.started and not server.should_exit:
         time.sleep(0.01)
+    if server.should_exit:  # stopped while the models loaded
+        return
     host, port = listening.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     notify(f"serving on http://{shown}:{port} ({service.describe()}); Ctrl-C stops")
@@ -91,6 +93,8 @@ def _load(service, server, listening: socket.socket, notify: Notify, failed: lis
 
 def _uvicorn(app, flags: ServeFlags, on_stop: Callable[[signal.Signals], None]):
     import uvicorn
+
+    from summarize.runs.serve.connections import default_max_connections, limited_protocol
 
     class Server(uvicorn.Server):
         """uvicorn's server, which also tells `on_stop` of the first SIGTERM or Ctrl-C."""
@@ -101,7 +105,8 @@ def _uvicorn(app, flags: ServeFlags, on_stop: Callable[[signal.Signals], None]):
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
-        app,
+        _answer_when_cut(app, flags.grace),
+        http=limited_protocol(flags.read_timeout, flags.max_connections or default_max_connections()),
         log_config=LOG_CONFIG,
         access_log=flags.access_log,
         timeout_graceful_shutdown=flags.grace,
@@ -110,6 +115,32 @@ def _uvicorn(app, flags: ServeFlags, on_stop: Callable[[signal.Signals], None]):
         proxy_headers=False,  # the client address logged is the peer's, never a header's claim
     )
     return Server(config)
+
+
+def _answer_when_cut(app, grace: float):
+    """The app, whose requests still running when --grace ends (uvicorn cancels them) are answered
+    503 in our error shape, and logged by the access log alone: not uvicorn's text/plain 500 and its
+    traceback for each."""
+    import asyncio
+
+    from summarize.runs.serve.error_shape import UNAVAILABLE, error
+
+    async def cut(scope, receive, send) -> None:
+        started = False
+
+        async def sending(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if scope["type"] == "http" and not started:
+                stopped = f"the server stopped before this request finished (its --grace of {grace:g} s ran out); send it again"
+                await error(UNAVAILABLE, stopped, {"Connection": "close"})(scope, receive, send)
+
+    return cut
 
 
 class _Printable(logging.Filter):
@@ -137,12 +168,20 @@ LOG_CONFIG = {
 }
 
 
-class _signals_quiet:
-    """uvicorn handles SIGINT and SIGTERM while it serves, then raises them again once it has stopped
-    so that the default handlers run; a stop we asked for is a clean one: those are caught here."""
+class _signals_to:
+    """uvicorn handles SIGINT and SIGTERM while it serves; before it does (while it starts) they stop
+    it all the same, and after (uvicorn raises them again once it has stopped, so that the default
+    handlers run) a stop we asked for is a clean one: those are caught here."""
+
+    def __init__(self, server) -> None:
+        self.server = server
 
     def __enter__(self) -> None:
-        self.previous = {s: signal.signal(s, lambda *_: None) for s in (signal.SIGINT, signal.SIGTERM)}
+        self.previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _stop(self, sig: int, frame: Any) -> None:
+        if not self.server.should_exit:
+            self.server.handle_exit(sig, frame)
 
     def __exit__(self, *exc: object) -> None:
         for s, handler in self.previous.items():
