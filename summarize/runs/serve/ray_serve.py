@@ -30,7 +30,7 @@ from summarize.flags import TOKEN_ENV, ServeFlags
 from summarize.options import Choices, choices_from, make_options
 from summarize.runs.ray_plan import Actors, plan_actors
 from summarize.runs.ray_runtime import SUMMARIZE_ERROR, ray_cluster, summarize_error
-from summarize.runs.serve.listen import bind, check_host
+from summarize.runs.serve.listen import bind, check_listening
 from summarize.runs.signals import StopAtOnce
 
 APP_NAME = "summarize"  # the Serve application, and its one deployment
@@ -42,7 +42,7 @@ CONSTRUCTOR_TRIES = 3
 def serve_on_ray(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool = False) -> int:
     """Deploy on a local Ray (or join --ray-address), serve until SIGTERM or Ctrl-C, then shut Serve
     down (the replicas finish what they hold within --grace); the exit code."""
-    check_host(flags)
+    flags = check_listening(flags, notify)
     settings = load_config(config)
     make_options(settings, choices, flags.translate, flags.strict)  # bad presets are one line before Ray starts
     port = _free_port(flags.host, flags.port)

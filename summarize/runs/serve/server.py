@@ -21,15 +21,37 @@ from summarize.engines.protocol import Notify
 from summarize.errors import EXIT_OK, SummarizeError, first_line
 from summarize.flags import ServeFlags
 from summarize.options import Choices
-from summarize.runs.serve.listen import bind, check_host
+from summarize.runs.serve.listen import bind, check_listening
 
 
 def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool = False) -> int:
     """Serve with uvicorn in this process until a signal (--ray is ray_serve.serve_on_ray); the exit code. A SummarizeError (a bad host, a port in use, a model
     that cannot load with --strict) is the caller's to show as one line."""
-    check_host(flags)
+    flags = check_listening(flags, notify)
     if flags.ray_address or flags.replicas != 1:
         raise SummarizeError(f"{'--ray-address' if flags.ray_address else '--replicas'} is for --ray; add --ray, or leave it out")
+    with _Stops() as stops:
+        try:
+            service, stops.server, listening = _prepare(flags, choices, config, notify, debug)
+        except _StoppedEarly:
+            pass
+        if stops.early is not None:  # (its exception may have been swallowed where it was raised: a library's finaliser)
+            notify(f"{stops.early.name}: stopped before serving")
+            return EXIT_OK
+        server = stops.server
+        failed: list[SummarizeError] = []
+        loader = threading.Thread(target=_load, args=(service, server, listening, notify, failed), name="summarize-load", daemon=True)
+        loader.start()
+        server.run(sockets=[listening])
+    if failed:
+        raise failed[0]
+    _leave_busy_threads([loader, service.batcher.worker, *service.fetchers.threads()], notify)
+    notify("stopped")
+    return EXIT_OK
+
+
+def _prepare(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool):
+    """The Service (its models not loaded yet), uvicorn over its app, and the listening socket."""
     from summarize.runs.serve.app import make_app
     from summarize.runs.serve.metrics import ServeMetrics
     from summarize.runs.serve.service import Service
@@ -42,17 +64,7 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
         notify(f"{sig.name}: stopping; the requests in progress get up to {flags.grace:g} s (--grace) to finish")
         service.batcher.drain()
 
-    server = _uvicorn(make_app(service, flags, metrics, notify, debug), flags, stopping)
-    failed: list[SummarizeError] = []
-    loader = threading.Thread(target=_load, args=(service, server, listening, notify, failed), name="summarize-load", daemon=True)
-    with _signals_to(server):
-        loader.start()
-        server.run(sockets=[listening])
-    if failed:
-        raise failed[0]
-    _leave_busy_threads([loader, service.batcher.worker, *service.fetchers.threads()], notify)
-    notify("stopped")
-    return EXIT_OK
+    return service, _uvicorn(make_app(service, flags, metrics, notify, debug), flags, stopping), listening
 
 
 def _leave_busy_threads(threads: list[threading.Thread], notify: Notify) -> None:
@@ -168,18 +180,29 @@ LOG_CONFIG = {
 }
 
 
-class _signals_to:
-    """uvicorn handles SIGINT and SIGTERM while it serves; before it does (while it starts) they stop
-    it all the same, and after (uvicorn raises them again once it has stopped, so that the default
-    handlers run) a stop we asked for is a clean one: those are caught here."""
+class _StoppedEarly(BaseException):
+    """A signal before uvicorn was there to stop (while the server imports and checks its presets).
+    A BaseException, as KeyboardInterrupt is, so that no library's `except Exception` takes it."""
 
-    def __init__(self, server) -> None:
-        self.server = server
 
-    def __enter__(self) -> None:
+class _Stops:
+    """SIGINT and SIGTERM for the whole of serve(): before there is a server (`server` unset) one
+    stops at once with a line (_StoppedEarly); after, they stop uvicorn, whether it has taken the
+    signals over yet or not (it does while it serves), and once it has stopped (uvicorn raises them
+    again so that default handlers run) a stop we asked for is a clean one: those are caught here."""
+
+    def __init__(self) -> None:
+        self.server: Any = None
+        self.early: signal.Signals | None = None  # the signal that came before the server
+
+    def __enter__(self) -> _Stops:
         self.previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
 
     def _stop(self, sig: int, frame: Any) -> None:
+        if self.server is None:
+            self.early = signal.Signals(sig)
+            raise _StoppedEarly(sig)
         if not self.server.should_exit:
             self.server.handle_exit(sig, frame)
 
