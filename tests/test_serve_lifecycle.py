@@ -7,40 +7,22 @@ result comes from its own input whatever the lengths."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import socket
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
 from helpers import SHORT
+from lifecycle import PAGE, WAIT_S, SlowSite, distinct_texts, own_results
 from serving import Served, environment, in_thread, serve_command, serving, stop
 
 pytestmark = pytest.mark.slow
 
-PAGE = Path(__file__).parent / "pages" / "ria_style.html"
 LEAD = ("--engine", "lead", "--no-translate")
-WAIT_S = 60  # a bounded wait for what must happen (never a threshold on how fast)
-NAMES = ("Алексей Петров", "Борис Смирнов", "Виктор Орлов", "Григорий Волков")
-FILLER = " Работы продолжатся в течение всего года, и власти следят за ними каждый день."
-
-
-def distinct_texts() -> list[str]:
-    """Texts of different lengths whose first sentence (what `lead` keeps) names only its own person."""
-    return [f"{name} открыл новую школу в городе номер {i}.{FILLER * (1 + 3 * i)}" for i, name in enumerate(NAMES)]
-
-
-def own_results(results: list[dict]) -> None:
-    """Each result's summary names its own input's person and no other one."""
-    for name, result in zip(NAMES, results, strict=True):
-        assert result["error"] is None and name in result["summary_ru"], result
-        assert not [other for other in NAMES if other != name and other in result["summary_ru"]], result
 
 
 def connect(server: Served, data: bytes = b"") -> socket.socket:
@@ -107,47 +89,6 @@ def test_the_deadline_counts_the_upload(fast_config):
         time.sleep(1.5)  # past the deadline before the body is whole
         sock.sendall(body[5:])
         assert "deadline of 1 s" in json_answer(read_all(sock), 504)
-
-
-class SlowSite:
-    """A site on 127.0.0.1 whose pages are answered only once `release` is set (bounded by WAIT_S)."""
-
-    def __init__(self) -> None:
-        self.release, self.arrived, self.count, self.lock = threading.Event(), threading.Condition(), 0, threading.Lock()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with site.arrived:
-                    site.count += 1
-                    site.arrived.notify_all()
-                site.release.wait(WAIT_S * 2)
-                body = PAGE.read_bytes()
-                with contextlib.suppress(OSError):  # the server may have given up on it
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/html; charset=utf-8")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def url(self, i: int) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/page-{i}"
-
-    def wait_for(self, count: int) -> None:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: self.count >= count, WAIT_S), f"{self.count} of {count} fetches arrived"
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
@@ -284,3 +225,46 @@ def test_gone_requests_leave_the_queue_at_once_counted_by_why():
             release.set()
         first.join(WAIT_S)
     service.close()
+
+
+# What the server is started with: each form a user may give, accepted or refused in one line
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        ({"host": "0.0.0.0", "token": "a"}, "the token has 1 characters; --host 0.0.0.0 lets other machines in, which needs at least 16"),
+        ({"token": "токен-для-тестов-1"}, "no client can send"),
+        ({"token": "two words and more"}, "no client can send"),
+        ({"token": "\n"}, "the token is empty"),
+        ({"host": "[::1"}, "--host '[::1' is neither an IP address nor a host name"),
+        ({"host": "http://127.0.0.1:8000"}, "without a scheme or port"),
+        ({"cors": ["not a url"]}, "--cors 'not a url' is not an origin"),
+        ({"cors": ["https://news.example/app"]}, "is not an origin"),
+        ({"cors": ["https://user@news.example"]}, "user name"),
+    ],
+)
+def test_a_bad_host_token_or_origin_is_refused_in_one_line(flags, says):
+    from summarize.errors import SummarizeError
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.listen import check_listening
+
+    with pytest.raises(SummarizeError, match=re.escape(says)) as refused:
+        check_listening(ServeFlags(**flags), lambda line: None)
+    assert "\n" not in str(refused.value)
+
+
+def test_valid_spellings_are_taken_as_the_server_uses_them():
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.listen import check_listening
+
+    said: list[str] = []
+    checked = check_listening(ServeFlags(host="[::1]", token="from-a-secret-file-0123\n", cors=["https://News.example/", "*"]), said.append)
+    assert (checked.host, checked.token, checked.cors) == ("::1", "from-a-secret-file-0123", ["https://news.example", "*"])
+    assert len(said) == 1 and "newline" in said[0]
+    assert check_listening(ServeFlags(host="localhost."), said.append).host == "localhost"  # loopback: no token needed
+
+
+def test_a_short_token_on_another_host_stops_the_start_with_one_line(fast_config):
+    done = subprocess.run(serve_command(fast_config, "--host", "0.0.0.0"), capture_output=True, text=True, env=environment(SUMMARIZE_TOKEN="a"), timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "at least 16" in done.stderr
