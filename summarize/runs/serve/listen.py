@@ -8,9 +8,9 @@ import ipaddress
 import re
 import socket
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import replace
 
-from summarize.engines.protocol import Notify
 from summarize.errors import SummarizeError
 from summarize.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
 
@@ -18,7 +18,7 @@ MIN_TOKEN = 16  # characters of a token on a server other machines reach: `--tok
 TOKEN_CHARACTERS = "letters, digits and -._~+/="  # RFC 6750's token68, what a client can put after 'Bearer '
 
 
-def check_listening(flags: ServeFlags, notify: Notify) -> ServeFlags:
+def check_listening(flags: ServeFlags, notify: Callable[[str], None]) -> ServeFlags:
     """The flags as the server uses them (the host and the CORS origins in one spelling, a token's
     trailing newline left out and said), or a SummarizeError naming what to change. Only this
     machine may call a server without a token: any other address needs one, of MIN_TOKEN characters."""
