@@ -71,8 +71,9 @@ def _leave_busy_threads(threads: list[threading.Thread], notify: Notify) -> None
     """A model call still running past --grace (or models still loading) would hold up, or crash,
     the interpreter's shutdown: the process ends at once instead, with exit 0 all the same."""
     started = [t for t in threads if t.ident is not None]
+    until = time.monotonic() + 1  # one second for all: the batcher's worker ends as soon as it sees the queue closed
     for thread in started:
-        thread.join(1)  # the batcher's worker ends as soon as it sees the queue closed
+        thread.join(max(0.0, until - time.monotonic()))
     if not any(t.is_alive() for t in started):
         return
     notify("stopped; what still ran (the models loading, a model call, a url fetch) was given up")
@@ -148,7 +149,9 @@ def _answer_when_cut(app, grace: float):
         try:
             await app(scope, receive, sending)
         except asyncio.CancelledError:
-            if scope["type"] == "http" and not started:
+            if scope["type"] != "http":
+                raise
+            if not started:
                 stopped = f"the server stopped before this request finished (its --grace of {grace:g} s ran out); send it again"
                 await error(UNAVAILABLE, stopped, {"Connection": "close"})(scope, receive, send)
 
