@@ -13,7 +13,9 @@ user runs it, on the same articles (bench/corpus.py, written to a temporary fold
     start → printed result against the one-article CLI process (models loaded in it), for
     ctranslate2 and for torch (a server and a CLI on each backend);
 (d) endurance: 1,000 short requests from 64 concurrent clients: errors other than 503 (the
-    server's deliberate "busy, retry after") and the server's RSS at the 100th and the 1000th answer.
+    server's deliberate "busy, retry after") and the server's RSS at the 100th and the 1000th answer;
+(e) abuse (bench/serve_abuse.py): one text request's p99 while a batch bomb, idle sockets or slow
+    URLs hit the server, against its idle p99.
 
 Loopback only; every loop is bounded and every process is stopped when the bench ends.
 """
@@ -36,12 +38,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench import corpus
+from bench import corpus, serve_abuse
 from bench.measure import machine_line, run_process, summarize_argv
 from bench.models import ensure_models
 from bench.ray_throughput import write_config
 
-HELP = "summarize serve: concurrent clients against the batch CLI, overhead per request, the --server client's start, 1,000 requests' errors and memory"
+HELP = "summarize serve: concurrent clients against the batch CLI, overhead per request, the --server client's start, 1,000 requests' errors and memory, abuse"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
 CLIENTS, ARTICLES = 16, 32  # (a)
@@ -75,13 +77,13 @@ class Served:
 
 
 @contextmanager
-def serving(config: Path, backend: str, tmp: Path):
+def serving(config: Path, backend: str, tmp: Path, *extra: str):
     """A server with these presets and backend, ready (GET /healthz 200); stopped (SIGTERM, then
     SIGKILL) however the bench ends."""
     import httpx
 
     port, log = free_port(), tmp / f"serve-{backend}.log"
-    argv = [*summarize_argv(), "serve", "--config", str(config), "--backend", backend, "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    argv = [*summarize_argv(), "serve", "--config", str(config), "--backend", backend, "--host", "127.0.0.1", "--port", str(port), "--no-access-log", *extra]
     with open(log, "wb") as out:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", process, log)
@@ -289,6 +291,7 @@ class Measured:
     client_start_s: float = 0.0
     clients: list[dict] = field(default_factory=list)
     endurance: dict = field(default_factory=dict)
+    abuse: dict = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average at the start and the end
 
 
@@ -302,12 +305,13 @@ def measure(tmp: Path, config: Path, args: argparse.Namespace) -> Measured:
         [*summarize_argv(), str(one), "--config", str(config), "--backend", "ctranslate2", "--output", str(tmp / "warm-up.jsonl")]
     )  # the conversion, once
     found = Measured(load=(os.getloadavg()[0], 0.0))
-    with serving(config, "ctranslate2", tmp) as served:
+    with serving(config, "ctranslate2", tmp, *serve_abuse.SERVER_ARGS) as served:
         post_all(served.url, [{"text": texts[0]}], 1)  # warm: the first group pays one-time costs
         found.served, found.cli = best_of_rounds(served, texts, (one, many, config, tmp, args.articles), args.rounds)
         found.overhead = overhead(served, texts[0], args.repeats)
         found.clients.append(client_against_cli(served, article, config, "ctranslate2", args.repeats))
         found.endurance = endurance(served, args.requests, args.concurrency)
+        found.abuse = serve_abuse.abuse(served.url, texts[0], max(5, args.repeats))
     found.client_start_s = client_start(article, args.repeats)
     with serving(config, "torch", tmp) as served:
         found.clients.append(client_against_cli(served, article, config, "torch", args.repeats))
@@ -362,9 +366,10 @@ def report(found: Measured, args: argparse.Namespace) -> str:
             f"≤ {GOALS['rss_ratio']}",
             _met(end["ratio"] <= GOALS["rss_ratio"]),
         ),
+        *serve_abuse.rows(found.abuse),
     ]
     lines = [
-        "# summarize serve: throughput, overhead, the client, endurance",
+        "# summarize serve: throughput, overhead, the client, endurance, abuse",
         "",
         f"**Machine:** {machine_line('summarize', 'ctranslate2', 'fastapi', 'uvicorn')}",
         "",

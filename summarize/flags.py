@@ -263,8 +263,23 @@ class ServeFlags:
         None, "--max-group", min=1, show_default=False, help="Most documents summarised together \\[default: what the device batches well]."
     )
     wait_ms: float = option(5.0, "--wait-ms", min=0, help="How long a group waits for more requests before it runs, in milliseconds.")
-    deadline: float = option(120.0, "--deadline", min=0.001, help="Seconds a request may take, waiting included; past it, 504.")
-    grace: float = option(30.0, "--grace", min=0, help="On SIGTERM or Ctrl-C, seconds to finish the requests in progress before stopping.")
+    deadline: float = option(
+        120.0, "--deadline", min=0.001, help="Seconds a request may take from its first byte, its upload and waiting included; past it, 504."
+    )
+    read_timeout: float = option(
+        15.0, "--read-timeout", min=0.001, help="Seconds a connection has to send a whole request (headers and body); past it, 408 and closed."
+    )
+    max_connections: int | None = option(
+        None,
+        "--max-connections",
+        min=1,
+        show_default=False,
+        help="Most open connections; past it, a new one closes the oldest idle one (else 503) \\[default: what the file limit leaves room for].",
+    )
+    fetchers: int = option(8, "--fetchers", min=1, help="URLs fetched at once, apart from text requests; up to --max-batch more wait, past that 503.")
+    grace: float = option(
+        30.0, "--grace", min=0, help="On SIGTERM or Ctrl-C, seconds to finish the requests in progress; past it they get 503 and the server exits."
+    )
     access_log: bool = option(True, "--access-log/--no-access-log", help="One line on stderr per request (never its headers or body).")
     ray: bool = option(False, "--ray", help="Serve with Ray Serve (pip install 'summarize\\[ray]'): --replicas copies of the models.")
     ray_address: str | None = option(

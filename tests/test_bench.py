@@ -193,5 +193,6 @@ def test_the_serve_bench_runs_at_tiny_size_and_prints_its_table(tmp_path):
     rows = [line for line in table.splitlines() if line.startswith("| (")]
     labels = ("(a) 16 concurrent clients over 24 articles", "(a) batch CLI", "(a) server ÷ CLI", "(b) one article", "(c) --server client")
     labels += ("(c) ctranslate2:", "(c) torch:", "(d) 40 short requests, 8 clients", "(d) deliberate 503s", "(d) server RSS")
+    labels += ("(e) one text request, p99 of 5, idle server", "(e) … under a 1 MB batch bomb", "(e) … under 100 idle sockets", "(e) … under 12 slow URLs")
     assert [label for label in labels if not any(row.startswith(f"| {label}") for row in rows)] == []
     assert all(re.search(r"\| [0-9.]+", row) for row in rows), rows  # every row has its number

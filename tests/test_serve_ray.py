@@ -10,12 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from helpers import BIN, SHORT, clean_env
+from lifecycle import SlowSite, distinct_texts, own_results
 
 from summarize.config import Device
 from summarize.errors import SummarizeError
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.ray
 
 SERVE_BIN = Path(sys.executable).parent / "serve"  # Ray Serve's own CLI, as a RayService runs the config
 READY_S = 300  # the most a start may take on a busy machine before the test gives up (not a speed check)
-TOKEN = "test-token-7f3a"
+TOKEN = "test-token-7f3a-0123456789"
 
 
 def free_port() -> int:
@@ -109,6 +111,44 @@ def test_summarize_serve_ray_serves_the_app_and_stops_on_sigterm(fast_config, ru
     assert TOKEN not in said
     # Ray's and Serve's own chatter stays in Ray's logs: every line is ours.
     assert all(line.startswith("summarize: ") for line in said.splitlines()), said
+
+
+def test_each_result_reaches_its_own_request_and_sigterm_lets_the_one_in_progress_finish(fast_config, tmp_path):
+    """Concurrent requests and a batch of texts of different lengths each get their own summary; a
+    request still fetching its url when SIGTERM comes is answered (within --grace), then Serve stops."""
+    port, site = free_port(), SlowSite()
+    base = f"http://127.0.0.1:{port}"
+    args = [BIN, "serve", "--ray", "--port", port, "--config", fast_config, "--engine", "lead", "--no-translate", "--allow-private-urls", "--grace", "120"]
+    server = Started(args, tmp_path / "stderr.txt")
+    try:
+        server.wait_for(lambda: "serving on" in server.stderr())
+        answers: dict[int, httpx.Response] = {}
+        calls = [
+            threading.Thread(target=lambda i=i, text=text: answers.__setitem__(i, httpx.post(f"{base}/v1/summarize", json={"text": text}, timeout=120)))
+            for i, text in enumerate(distinct_texts())
+        ]
+        for call in calls:
+            call.start()
+        for call in calls:
+            call.join(120)
+        own_results([answers[i].json() for i in range(len(calls))])
+        batch = httpx.post(f"{base}/v1/summarize/batch", json=[{"text": text} for text in reversed(distinct_texts())], timeout=120)
+        own_results(list(reversed(batch.json())))
+
+        fetching: list[httpx.Response] = []
+        call = threading.Thread(target=lambda: fetching.append(httpx.post(f"{base}/v1/summarize", json={"url": site.url(1)}, timeout=300)))
+        call.start()
+        site.wait_for(1)
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for(lambda: "SIGTERM: stopping" in server.stderr())
+        site.release.set()  # the page comes only now, after the signal
+        call.join(300)
+        assert fetching and fetching[0].status_code == 200, fetching and fetching[0].text
+        assert server.process.wait(300) == 0
+    finally:
+        site.close()
+        server.stop(signal.SIGTERM)
+    assert server.stderr().rstrip().endswith("summarize: stopped")
 
 
 def test_a_model_that_cannot_load_is_one_line_and_exit_2(tmp_path):

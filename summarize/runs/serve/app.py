@@ -23,8 +23,10 @@ from summarize.inputs.given import KINDS, NotText, TooLarge, read_given
 from summarize.runs.serve.access import Access
 from summarize.runs.serve.batching import DeadlinePassed, QueueFull
 from summarize.runs.serve.browser import add_pages
+from summarize.runs.serve.connections import BEGAN
 from summarize.runs.serve.described import describe_api
 from summarize.runs.serve.error_shape import BAD_REQUEST, TIMED_OUT, TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, Rejected, add_error_handlers, error
+from summarize.runs.serve.fetching import Fetchers, FetchersBusy
 from summarize.runs.serve.guard import ClientGone, Guard
 from summarize.runs.serve.info import add_info
 from summarize.runs.serve.metrics import ServeMetrics
@@ -106,15 +108,20 @@ async def _summarize(service: Service, flags: ServeFlags, metrics: ServeMetrics,
     unreadable document is the request's 4xx rather than a failed result."""
     if not service.ready:
         raise Rejected(UNAVAILABLE, "the models are still loading; try again in a moment", {"Retry-After": RETRY_AFTER})
-    deadline = time.monotonic() + flags.deadline
+    deadline = request.scope.get("state", {}).get(BEGAN, time.monotonic()) + flags.deadline  # from the request's first byte
     options = [_options(service, one, i, alone) for i, one in enumerate(asked)]
-    read = await asyncio.gather(*(_read(one, deadline, flags, metrics, alone) for one in asked))
+    try:
+        room = service.fetchers.admit(sum(one.url is not None for one in asked))  # urls on threads of their own, bounded
+    except FetchersBusy as e:
+        raise Rejected(UNAVAILABLE, str(e), {"Retry-After": RETRY_AFTER}) from None
+    with room:
+        read = await asyncio.gather(*(_read(one, deadline, flags, metrics, alone, service.fetchers) for one in asked))
     work = [(opts, doc) for opts, doc in zip(options, read) if isinstance(doc, Document)]
     try:
         futures = service.submit(work, deadline)
     except QueueFull:
         raise Rejected(UNAVAILABLE, f"the server is busy ({flags.queue} documents waiting); try again shortly", {"Retry-After": RETRY_AFTER}) from None
-    done = iter(await _wait(futures, deadline, request, flags.deadline, service.batcher.poke))
+    done = iter(await _wait(futures, deadline, request, flags.deadline, service.batcher.withdraw))
     results = [next(done) if isinstance(doc, Document) else service.failed(opts, doc) for opts, doc in zip(options, read)]
     answers = []
     for one, result in zip(asked, results):
@@ -133,21 +140,21 @@ def _options(service: Service, asked: SummarizeRequest, index: int, alone: bool)
         raise Rejected(e.status, f"[{index}]: {e.message}", e.headers) from None
 
 
-async def _read(asked: SummarizeRequest, deadline: float, flags: ServeFlags, metrics: ServeMetrics, alone: bool) -> Document | Failure:
+async def _read(asked: SummarizeRequest, deadline: float, flags: ServeFlags, metrics: ServeMetrics, alone: bool, fetchers: Fetchers) -> Document | Failure:
     """The request object's Document, read in a thread as the CLI reads an input (a url is fetched, a
     long text takes a while to check), or its Failure in a batch; alone, what is wrong is a Rejected
     with the status that says what."""
     kind = next(name for name in KINDS if getattr(asked, name) is not None)
     read = functools.partial(read_given, kind, getattr(asked, kind), asked.title, flags.max_input_chars, deadline, flags.allow_private_urls, metrics.fetched)
     try:
-        return await asyncio.to_thread(read)
+        return await (fetchers.run(read) if kind == "url" else asyncio.to_thread(read))
     except SummarizeError as e:
         if alone:
             raise Rejected(READ_STATUS.get(type(e), UNPROCESSABLE), str(e)) from None
         return Failure(asked.source, str(e), url=asked.url)
 
 
-async def _wait(futures: list, deadline: float, request: Request, seconds: float, poke: Callable[[], None]) -> list:
+async def _wait(futures: list, deadline: float, request: Request, seconds: float, withdraw: Callable[[list, str], None]) -> list:
     """The futures' results; on the deadline, or when the client hangs up, those not started are
     given up (the batcher skips them)."""
     if not futures:
@@ -160,11 +167,9 @@ async def _wait(futures: list, deadline: float, request: Request, seconds: float
         gone.cancel()
     if results in finished and not isinstance(results.exception(), DeadlinePassed):
         return results.result()
-    if not results.done():
-        results.cancel()
-    for future in futures:
-        future.cancel()  # those of its documents still waiting (the others run, or ran, to no use)
-    poke()
+    results.cancel()
+    results.add_done_callback(lambda gathered: gathered.cancelled() or gathered.exception())  # seen: no "exception was never retrieved" on stderr
+    withdraw(futures, "client_gone" if gone in finished else "deadline")  # those still waiting leave the queue now
     if gone in finished:
         raise ClientGone
     raise Rejected(TIMED_OUT, f"no answer within the server's deadline of {seconds:g} s; try again later, or send fewer documents at once")

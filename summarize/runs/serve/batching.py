@@ -85,9 +85,19 @@ class Batcher:
             self.draining = True
             self.changed.notify_all()
 
-    def poke(self) -> None:
-        """A client gave up (its futures cancelled): its jobs leave the queue now, not at their turn."""
+    def withdraw(self, futures: list[concurrent.futures.Future], reason: str) -> None:
+        """A request gave up (its client went away: "client_gone"; its deadline passed: "deadline"):
+        its jobs still waiting leave the queue now, their slots free for the next request even while
+        a group runs, each counted under `reason`; those running or done are left to finish."""
+        gone = set(futures)
         with self.changed:
+            kept = deque(job for job in self.waiting if job.future not in gone)
+            for job in self.waiting:
+                if job.future in gone and job.future.cancel():
+                    self.watcher.dropped(reason)
+            if len(kept) != len(self.waiting):
+                self.waiting = kept
+                self.watcher.depth(len(kept))
             self.changed.notify_all()
 
     def _work(self) -> None:

@@ -30,19 +30,22 @@ from summarize.flags import TOKEN_ENV, ServeFlags
 from summarize.options import Choices, choices_from, make_options
 from summarize.runs.ray_plan import Actors, plan_actors
 from summarize.runs.ray_runtime import SUMMARIZE_ERROR, ray_cluster, summarize_error
-from summarize.runs.serve.listen import bind, check_host
-from summarize.runs.signals import StopAtOnce
+from summarize.runs.serve.keys import check_access_flags
+from summarize.runs.serve.listen import MIN_TOKEN, bind, check_listening
+from summarize.runs.signals import Signalled, StopAtOnce
 
 APP_NAME = "summarize"  # the Serve application, and its one deployment
 # Starts of a replica Ray makes before the deployment fails: a model that cannot load fails the same
 # way each time, so a few tries say so soon (Ray's default is 20); a replica that dies later is restarted as ever.
 CONSTRUCTOR_TRIES = 3
+STOP_MARGIN_S = 10  # past --grace, for Ray to stop the replicas it has told to stop
 
 
 def serve_on_ray(flags: ServeFlags, choices: Choices, config: Path | None, notify: Notify, debug: bool = False) -> int:
     """Deploy on a local Ray (or join --ray-address), serve until SIGTERM or Ctrl-C, then shut Serve
     down (the replicas finish what they hold within --grace); the exit code."""
-    check_host(flags)
+    flags = check_listening(flags, notify)
+    check_access_flags(flags)
     settings = load_config(config)
     make_options(settings, choices, flags.translate, flags.strict)  # bad presets are one line before Ray starts
     port = _free_port(flags.host, flags.port)
@@ -69,10 +72,24 @@ def serve_on_ray(flags: ServeFlags, choices: Choices, config: Path | None, notif
             each = "a GPU" if replicas.gpus else f"{replicas.threads} CPU{'s' if replicas.threads > 1 else ''}"
             notify(f"serving on http://{shown}:{port} with Ray Serve: {replicas.count} replica(s), {each} each; Ctrl-C stops")
             threading.Event().wait()  # until a signal ends it (ray_cluster's StopAtOnce)
+        except Signalled as e:
+            notify(f"{e.signal.name}: stopping; the requests in progress get up to {flags.grace:g} s (--grace) to finish")
+            _finish_in_flight(serve, flags.grace)
+            raise
         finally:
             serve.shutdown()
     notify("stopped")
     return EXIT_OK
+
+
+def _finish_in_flight(serve: Any, grace: float) -> None:
+    """Delete the application while the proxies still serve: each replica takes no new request and
+    finishes those it holds within --grace (its graceful_shutdown_timeout_s) before it goes, and
+    their answers still reach the clients. Bounded here too (a second signal ends it at once);
+    serve.shutdown() after it would drop the requests in progress at once."""
+    deleting = threading.Thread(target=serve.delete, args=(APP_NAME,), name="summarize-serve-delete", daemon=True)
+    deleting.start()
+    deleting.join(grace + STOP_MARGIN_S)
 
 
 def _free_port(host: str, port: int) -> int:
@@ -207,6 +224,8 @@ def build(args: dict[str, Any]) -> Any:
     token = os.environ.get(TOKEN_ENV, "").strip() or None
     if token is None:
         raise SummarizeError(f"serve config: no token; set {TOKEN_ENV} on the Ray pods (from a Secret): clients send 'Authorization: Bearer TOKEN'")
+    if len(token) < MIN_TOKEN or not all("!" <= c <= "~" for c in token):
+        raise SummarizeError(f"serve config: {TOKEN_ENV} must be at least {MIN_TOKEN} characters, letters, digits and -._~+/= (no spaces)")
     try:
         flags = TypeAdapter(ServeFlags).validate_python({k: v for k, v in args.items() if k in flag_names})
     except ValidationError as e:

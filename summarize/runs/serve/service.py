@@ -19,6 +19,7 @@ from summarize.options import Choices, OptionConflict, Options, make_options
 from summarize.pipeline import Pipeline
 from summarize.runs.serve.batching import Batcher, Watcher
 from summarize.runs.serve.error_shape import UNPROCESSABLE, Rejected, http_spelling
+from summarize.runs.serve.fetching import Fetchers
 
 CHOICE_NAMES = {spec.name for spec in fields(Choices)}  # what a request changes of the server's Choices; the rest are make_options's arguments
 
@@ -33,6 +34,7 @@ class Service:
         self.engines: Engines | None = None
         self.checker: Checker | None = None  # natasha, loaded once at start when summaries are checked
         self.batcher = Batcher(self._run_group, self._group_limit, flags.queue, flags.wait_ms / 1000, watcher)
+        self.fetchers = Fetchers(flags.fetchers, flags.max_batch)  # urls apart from text requests (fetching.py)
 
     @property
     def ready(self) -> bool:
@@ -48,6 +50,7 @@ class Service:
 
     def close(self) -> None:
         self.batcher.close()
+        self.fetchers.close()
 
     def describe(self) -> str:
         """What serves, for the ready line: the model and its backend, or the engine; the translator."""

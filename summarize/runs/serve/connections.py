@@ -1,0 +1,127 @@
+"""The connections uvicorn keeps, with the two limits it lacks (uvicorn's timeout_keep_alive bounds
+only the wait between two requests of a kept-alive connection, and its limit_concurrency answers
+in plain text and still takes every socket the kernel hands it):
+
+- a read timeout: a connection with no whole request (headers and body) --read-timeout after it
+  opened, or after its last answer, is answered 408 in our error shape (when it sent part of one)
+  or closed (when it sent nothing), so sockets that send nothing, or trickle, are not kept;
+- a cap on connections (--max-connections, from the file limit by default): past it, a new
+  connection closes the oldest one that holds no request in progress (idle sockets cannot shut
+  real clients out); with none such, the new one is answered 503 in our error shape.
+
+A protocol class over the one uvicorn would pick (httptools, else h11), given to uvicorn.Config.
+The time a request's first byte came is put in its scope's state (BEGAN), so that --deadline
+counts the body's reading too.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from typing import Any
+
+BEGAN = "summarize.began"  # scope["state"][BEGAN]: time.monotonic() of the request's first byte
+RESERVED_FILES = 64  # files kept for what is not a client: models, fetches, logs, the listening socket
+
+
+def default_max_connections() -> int:
+    """Connections the file limit leaves room for: the soft RLIMIT_NOFILE less RESERVED_FILES (a
+    quarter of it on a small limit), at least 8 and at most 4096."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(8, min(4096, soft - min(RESERVED_FILES, soft // 4)))
+
+
+def raw_answer(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP/1.1 answer in our error shape, for a connection the app never sees."""
+    body = json.dumps({"error": message}).encode()
+    head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    return head.encode("latin-1") + body
+
+
+def limited_protocol(read_timeout: float, max_connections: int, base: type | None = None) -> type:
+    """uvicorn's HTTP protocol class (`base`, else the one it picks) with the read timeout and the cap."""
+    if base is None:
+        from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+        base = AutoHTTPProtocol
+    settings = {
+        "read_timeout": read_timeout,
+        "max_connections": max_connections,
+        "timed_out": raw_answer(408, "Request Timeout", f"no whole request within {read_timeout:g} s (the server's read timeout); send it at once"),
+        "full": raw_answer(503, "Service Unavailable", f"the server holds its most connections ({max_connections}); try again shortly"),
+    }
+    return type("Limited", (_Limits, base), settings)
+
+
+class _Limits:
+    """Mixed into uvicorn's protocol class (one instance per connection) by limited_protocol."""
+
+    read_timeout: float
+    max_connections: int
+    timed_out: bytes  # the 408 answer
+    full: bytes  # the 503 answer
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self.partial, self.refused, self.began, self.timer = False, False, 0.0, None
+        self.since = time.monotonic()
+        self._arm()
+        if len(self.connections) > self.max_connections and not _evict_oldest_idle(self):
+            self.refused = True  # answered once it speaks: a close before it sends would lose the answer
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused:
+            self.transport.write(self.full)
+            self.transport.close()
+            return
+        if self.idle() and not self.partial:
+            self.partial, self.began = True, time.monotonic()
+        super().data_received(data)
+        scope = getattr(self, "scope", None)
+        if self.partial and scope is not None:
+            scope.setdefault("state", {}).setdefault(BEGAN, self.began)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self.partial, self.since = False, time.monotonic()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        super().connection_lost(exc)
+
+    def idle(self) -> bool:
+        """No request in progress: none yet, or the last one answered."""
+        return self.cycle is None or self.cycle.response_complete
+
+    def close_reading(self) -> None:
+        """Closed for taking too long: with a 408 when part of a request came (and nothing is answered yet)."""
+        if self.transport.is_closing():
+            return
+        if self.partial and (self.idle() or not self.cycle.response_started):
+            self.transport.write(self.timed_out)
+        self.transport.close()  # the app, if it reads a body, sees the client gone
+
+    def _arm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.loop.call_later(self.read_timeout, self._read_timed_out)
+
+    def _read_timed_out(self) -> None:
+        self.timer = None
+        if self.idle() or self.cycle.more_body:  # no whole request yet; a whole one is --deadline's to bound
+            self.close_reading()
+
+
+def _evict_oldest_idle(newcomer: Any) -> bool:
+    """Close the connection that has waited longest with no request in progress; False when there is none."""
+    idle = [c for c in newcomer.connections if c is not newcomer and isinstance(c, _Limits) and c.idle() and not c.transport.is_closing()]
+    if not idle:
+        return False
+    min(idle, key=lambda c: c.since).close_reading()
+    return True
