@@ -37,6 +37,9 @@ def serve(flags: ServeFlags, choices: Choices, config: Path | None, notify: Noti
             service, stops.server, listening = _prepare(flags, choices, config, notify, debug)
         except _StoppedEarly:
             pass
+        except Exception:  # what a library made of our _StoppedEarly (an import half done fails as another error)
+            if stops.early is None:
+                raise
         if stops.early is not None:  # (its exception may have been swallowed where it was raised: a library's finaliser)
             notify(f"{stops.early.name}: stopped before serving")
             return EXIT_OK
@@ -206,8 +209,10 @@ class _Stops:
 
     def _stop(self, sig: int, frame: Any) -> None:
         if self.server is None:
-            self.early = signal.Signals(sig)
-            raise _StoppedEarly(sig)
+            if self.early is None:  # a second signal while the first one unwinds: already stopping, no second raise
+                self.early = signal.Signals(sig)
+                raise _StoppedEarly(sig)
+            return
         if not self.server.should_exit:
             self.server.handle_exit(sig, frame)
 
