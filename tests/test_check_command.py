@@ -62,6 +62,18 @@ def test_a_translation_that_changed_a_number_is_flagged_in_its_field(tmp_path):
     assert ("73", "number", "summary_en") in flagged(only) and not any(field == "summary_ru" for _, _, field in flagged(only))
 
 
+def test_a_record_without_its_translation_still_has_its_russian_summary_checked(tmp_path):
+    rows = [{"id": "t", "text": ARTICLE, "summary": CHANGED}, {"id": "u", "text": ARTICLE, "summary": FAITHFUL, "en": ""}]
+    result = check(write_jsonl(tmp_path / "data.jsonl", rows), "--translation-field", "en", "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    missing, empty = json.loads(result.stdout)
+    assert flagged(missing) == {("73", "number", "summary_ru")} and empty["unsupported"] == []
+    assert "its translation is not checked, its Russian summary is" in missing["error"] and '"73"' in missing["error"]
+    assert "its translation is not checked, its Russian summary is: nothing unsupported" in empty["error"]
+    plain = check(write_jsonl(tmp_path / "data.jsonl", rows), "--translation-field", "en", "-f", "plain")
+    assert '"73"' in plain.stderr and "summarize: 2 records: 1 with spans their articles lack, 2 failed" in plain.stderr
+
+
 def test_rich_marks_the_spans_in_the_summary(tmp_path):
     data = write_jsonl(tmp_path / "data.jsonl", records((ARTICLE, FAITHFUL), (ARTICLE, CHANGED)))
     shown = check(data, "-f", "rich").stdout

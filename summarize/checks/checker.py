@@ -12,8 +12,15 @@ from summarize.checks.names import Names
 from summarize.checks.numbers import changed_in_translation, number_support, unsupported_numbers
 from summarize.errors import first_line
 
-# What a Checker raises when natasha, pymorphy3 or their dictionaries are missing: no summary can be checked.
-LOAD_ERRORS = (ImportError, OSError)
+
+class CheckUnavailable(Exception):
+    """natasha, pymorphy3 or their data could not load: missing, or damaged (a truncated embedding
+    file, a package that raises on import). Raised again, without retrying, on every later check:
+    a load that failed once fails the same way for every article. Its __cause__ is the first error."""
+
+
+# What a Checker raises when the check cannot load: no summary can be checked.
+LOAD_ERRORS = (CheckUnavailable, ImportError, OSError)
 
 # How a warning names each kind of span: (one, more than one).
 KIND_WORDS: dict[Kind, tuple[str, str]] = {"name": ("name", "names"), "number": ("number", "numbers"), "date": ("date", "dates")}
@@ -32,14 +39,22 @@ class Checker:
 
     def __init__(self) -> None:
         self._names: Names | None = None
+        self._failed: BaseException | None = None
         self._loading = threading.Lock()
 
     @property
     def names(self) -> Names:
-        """natasha and pymorphy3, loaded once by whichever thread asks first."""
+        """natasha and pymorphy3, loaded once by whichever thread asks first; whatever the load
+        raises (a damaged install raises anything) is CheckUnavailable, then and on every later call."""
         with self._loading:
             if self._names is None:
-                self._names = Names()
+                if self._failed is None:
+                    try:
+                        self._names = Names()
+                    except Exception as e:  # noqa: BLE001 - any error while loading means the check cannot load
+                        self._failed = e
+                if self._failed is not None:
+                    raise CheckUnavailable(f"{type(self._failed).__name__}: {first_line(self._failed, 200)}") from self._failed
             return self._names
 
     def check(self, article: str, summary_ru: str | None, summary_en: str | None) -> list[Flag]:
@@ -76,8 +91,13 @@ def unchecked_notice(error: BaseException) -> str:
     """The one line a run (or a server) says once, and records in its results, when the check cannot load."""
     return (
         "the summaries are not checked for names and numbers their articles lack: the check cannot load "
-        f"({type(error).__name__}: {first_line(error, 200)}); install natasha and pymorphy3, or add --no-check"
+        f"({load_error(error)}); install natasha and pymorphy3, or add --no-check"
     )
+
+
+def load_error(error: BaseException) -> str:
+    """What failed to load, in words: `RuntimeError: …` of the first error, however often it was raised again."""
+    return str(error) if isinstance(error, CheckUnavailable) else f"{type(error).__name__}: {first_line(error, 200)}"
 
 
 def _quoted(texts: list[str]) -> str:

@@ -73,7 +73,8 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *
         with saved:
             for record, output in zip(records, outputs):
                 saved.write(PREDICTION_ROWS[job.task](record.id, output))
-    return {"task": job.task.value, "data": redact(str(job.data)), **who, "failed": len(failures), **score(job.task, records, outputs)}
+    scores = score(job.task, records, outputs, check=options.check, notify=notify)
+    return {"task": job.task.value, "data": redact(str(job.data)), **who, "failed": len(failures), **scores}
 
 
 def _summarize(records: list[Record], options, notify, advance, debug: bool) -> tuple[list[str], list[str], dict]:
@@ -100,15 +101,34 @@ def _translate(records: list[Record], options, notify, advance) -> tuple[list[st
     return outputs, {"translator": options.translator.name, "backend": pipeline.translator.backend}
 
 
-def score(task: Task, records: Sequence[Record], outputs: Sequence[str]) -> dict:
+def score(task: Task, records: Sequence[Record], outputs: Sequence[str], check: bool = True, notify=lambda line: None) -> dict:
     """The scores against the references, and for summaries their precision against the source
-    articles, rounded to two decimals."""
+    articles (unless --no-check), rounded to two decimals."""
     references = [r.reference for r in records]
     if task is Task.summarize:
-        scores = {**asdict(score_summaries(outputs, references)), **asdict(score_against_sources(records, outputs))}
+        scores = {**asdict(score_summaries(outputs, references)), **against_sources(records, outputs, check, notify)}
     else:
         scores = asdict(score_translations(outputs, references))
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()}
+
+
+def against_sources(records: Sequence[Record], outputs: Sequence[str], check: bool, notify) -> dict:
+    """The precision figures and `source_check`, how they were measured: "on"; "off (--no-check)";
+    or, natasha missing or damaged, a warning said once and null figures with the reason (the
+    ROUGE of a long run is not thrown away for them)."""
+    from summarize.checks.checker import LOAD_ERRORS, unchecked_notice
+
+    if not check:
+        return {**NOT_MEASURED, "source_check": "off (--no-check)"}
+    try:
+        return {**asdict(score_against_sources(records, outputs)), "source_check": "on"}
+    except LOAD_ERRORS as e:
+        notice = unchecked_notice(e)
+        notify(f"warning: {notice}")
+        return {**NOT_MEASURED, "source_check": f"not measured: {notice}"}
+
+
+NOT_MEASURED = dict.fromkeys(("entity_precision", "number_precision", "entities", "numbers"))  # null: not measured, not "none found"
 
 
 def score_against_sources(records: Sequence[Record], outputs: Sequence[str]) -> SourceScores:

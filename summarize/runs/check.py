@@ -126,7 +126,10 @@ def _rest(job: CheckJob, last: str | None) -> str:
 
 
 def _cannot_load(error: Exception) -> SummarizeError:
-    return SummarizeError(f"the check cannot load natasha ({type(error).__name__}: {first_line(error, 200)}); install natasha and pymorphy3")
+    from summarize.checks.checker import load_error
+
+    # Missing or damaged alike: no record can be checked, so the run ends here, once, not with an error per record.
+    return SummarizeError(f"the check cannot load natasha ({load_error(error)}); install (or reinstall) natasha and pymorphy3")
 
 
 def _verdicts(job: CheckJob, checker, done: Callable[[Input], bool], debug: bool) -> Iterator[tuple[Input, CheckedSummaries | None]]:
@@ -143,7 +146,7 @@ def _verdict(
     """One record's verdict, with the summary and translation it is about (for the rich panels)."""
     from summarize.checks.checker import LOAD_ERRORS
 
-    bad = next((found for found in (article, summary, translation) if isinstance(found, BadRecord)), None)
+    bad = next((found for found in (article, summary) if isinstance(found, BadRecord)), None)
     if bad is not None:
         return CheckedSummaries(rid, error=f"{bad.source}: {bad.error}")
     english = translation.text if isinstance(translation, Document) else None
@@ -157,7 +160,14 @@ def _verdict(
         if debug:
             raise
         return CheckedSummaries(rid, error=f"{article.source}: the check failed on it ({type(e).__name__}: {first_line(e, 200)})")
-    return CheckedSummaries(rid, [flag.to_dict() for flag in flags], summary_ru=summary.text, summary_en=english)
+    unsupported = [flag.to_dict() for flag in flags]
+    if isinstance(translation, BadRecord):
+        # Its Russian summary is checked all the same; the error says what was not, and what the Russian had (plain
+        # and rich show a failed record on stderr only).
+        said = checker.warning(flags) or "nothing unsupported"
+        error = f"{translation.source}: {translation.error}; its translation is not checked, its Russian summary is: {said}"
+        return CheckedSummaries(rid, unsupported, error=error, summary_ru=summary.text)
+    return CheckedSummaries(rid, unsupported, summary_ru=summary.text, summary_en=english)
 
 
 def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
