@@ -143,3 +143,14 @@ def test_output_that_is_the_input_or_not_a_dataset_is_refused_before_any_work(tm
     assert same.exit_code == 2 and "is an input of this run and would be overwritten" in same.stderr
     wrong = check(data, "--output", tmp_path / "out.txt")
     assert wrong.exit_code == 2 and wrong.stderr == f"summarize: error: {tmp_path / 'out.txt'}: an output dataset must end in .jsonl, .csv, .parquet\n"
+
+
+def test_a_repeated_id_is_that_records_error_without_output_too_and_a_line_number_counts(tmp_path):
+    # The second record has no id: its line number, 2, is its id, which the first record gave itself.
+    rows = [{"id": "2", "text": ARTICLE, "summary": FAITHFUL}, {"text": ARTICLE, "summary": CHANGED}, {"id": "2", "text": SECOND, "summary": SECOND_SUMMARY}]
+    result = check(write_jsonl(tmp_path / "data.jsonl", rows), "-f", "jsonl")
+    assert result.exit_code == 1
+    first, *again = parse_jsonl(result.stdout)
+    assert first == {"id": "2", "unsupported": [], "error": None}
+    assert [row["unsupported"] for row in again] == [None, None] and all("id '2' again (first at record 1 of" in row["error"] for row in again)
+    assert result.stderr.count("ids must be unique") == 2 and result.stderr.endswith("3 records: 0 with spans their articles lack, 2 failed\n")

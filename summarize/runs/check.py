@@ -135,9 +135,16 @@ def _cannot_load(error: Exception) -> SummarizeError:
 def _verdicts(job: CheckJob, checker, done: Callable[[Input], bool], debug: bool) -> Iterator[tuple[Input, CheckedSummaries | None]]:
     """Each record as an Input keyed by its id, with its verdict; None for one that `done` says is
     in --output already (it is not checked again)."""
-    for rid, article, summary, translation in _records(job):
+    from summarize.inputs.reading import SeenIds
+
+    seen = SeenIds()  # a repeated id (an explicit one equal to another record's number too) is that record's error, as in summarize
+    for number, (rid, article, summary, translation) in enumerate(_records(job), 1):
         item = Input(article.source, None, PurePath(), id=rid)
-        yield item, None if done(item) else _verdict(rid, article, summary, translation, checker, debug)
+        again = seen.again(item, f"record {number} of {job.data}")
+        if again is not None:
+            yield item, CheckedSummaries(rid, error=again.error)
+        else:
+            yield item, None if done(item) else _verdict(rid, article, summary, translation, checker, debug)
 
 
 def _verdict(
