@@ -163,6 +163,13 @@ class CheckJob:
         help="The field holding the summary's English translation: its numbers are compared with the Russian summary's.",
     )
     id_field: str = _id_field()
+    articles: str | None = option(
+        None,
+        "--articles",
+        show_default=False,
+        help="Take each record's article from this dataset instead, joined by id (DATA keyed by its `id` field, as an earlier run's --output is; "
+        "--text-field and --id-field are this dataset's).",
+    )
     fmt: Format | None = _output_format()
     output: Path | None = option(
         None,

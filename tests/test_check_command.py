@@ -154,3 +154,21 @@ def test_a_repeated_id_is_that_records_error_without_output_too_and_a_line_numbe
     assert first == {"id": "2", "unsupported": [], "error": None}
     assert [row["unsupported"] for row in again] == [None, None] and all("id '2' again (first at record 1 of" in row["error"] for row in again)
     assert result.stderr.count("ids must be unique") == 2 and result.stderr.endswith("3 records: 0 with spans their articles lack, 2 failed\n")
+
+
+def test_an_earlier_runs_output_is_checked_with_its_articles_joined_by_id_from_the_corpus(tmp_path):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [{"id": "a", "text": ARTICLE}, {"id": "b", "text": SECOND}, {"id": "c", "text": SECOND}])
+    out = tmp_path / "out.jsonl"
+    made = invoke(cli.app, corpus, "--engine", "lead", "--output", out)  # a real run's --output: no article text in it
+    assert made.exit_code == 0, made.stderr
+    rows = parse_jsonl(out.read_text(encoding="utf-8"))
+    assert "text" not in rows[0]
+    rows[1]["summary_ru"] = "В Новосибирске открыли мост через Обь длиной 2,5 километра."
+    rows.append({**rows[0], "id": "z"})  # in no article of the corpus
+    earlier = write_jsonl(tmp_path / "earlier.jsonl", list(reversed(rows)))  # joined by id, not by order
+    result = check(earlier, "--articles", corpus, "--summary-field", "summary_ru", "-f", "jsonl")
+    assert result.exit_code == 1, result.stderr
+    by_id = {row["id"]: row for row in parse_jsonl(result.stdout)}
+    assert by_id["a"]["unsupported"] == [] and by_id["c"]["unsupported"] == []
+    assert flagged(by_id["b"]) == {("2,5", "number", "summary_ru")}
+    assert by_id["z"]["unsupported"] is None and "no article with id 'z' in" in by_id["z"]["error"]

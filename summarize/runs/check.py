@@ -82,7 +82,7 @@ def _destinations(job: CheckJob) -> Destinations:
         output=str(job.output) if job.output is not None else None,
         resume=job.skip_existing,
         overwrite=job.overwrite,
-        reserved=() if is_uri(job.data) else (Path(job.data),),
+        reserved=tuple(Path(given) for given in (job.data, job.articles) if given is not None and not is_uri(given)),
         row=Checked,
         also_stdout=True,
     )
@@ -180,8 +180,28 @@ def _verdict(
 def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
     """(id, article, summary, translation) of each record: the dataset read once, each field as a
     Document of its own, so each field's problems are found and named as a run's --text-field's are."""
+    if job.articles is not None:
+        yield from _joined(job)
+        return
     each = [Fields(job.text_field, job.id_field), Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field")]
     if job.translation_field:
         each.append(Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field"))
     for rid, found in read_dataset_fields(job.data, each, job.max_input_chars):
         yield rid, found[0], found[1], found[2] if len(found) > 2 else None
+
+
+def _joined(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
+    """--articles CORPUS: each record of DATA (an earlier run's --output: keyed by `id`) with the
+    article of the same id in CORPUS, read first and held in memory. An id CORPUS lacks, or holds
+    twice, is that record's error."""
+    articles: dict[str, Document | BadRecord] = {}
+    for rid, (article,) in read_dataset_fields(job.articles, [Fields(job.text_field, job.id_field)], job.max_input_chars):
+        twice = BadRecord(f"{job.articles}#{rid}", rid, f"id {rid!r} is in {job.articles} more than once; ids must be unique there")
+        articles[rid] = twice if rid in articles else article
+    each = [Fields(job.summary_field, role="summary", flag="--summary-field")]
+    if job.translation_field:
+        each.append(Fields(job.translation_field, role="translation", flag="--translation-field"))
+    for rid, found in read_dataset_fields(job.data, each, job.max_input_chars):
+        missing = BadRecord(found[0].source, rid, f"no article with id {rid!r} in {job.articles}; check that both files come from the same corpus")
+        article = articles.get(rid, missing)
+        yield rid, article, found[0], found[1] if len(found) > 1 else None
