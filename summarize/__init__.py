@@ -11,6 +11,7 @@ Nothing heavy is imported here: torch and transformers load only when a model ru
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from summarize.errors import SummarizeError
@@ -29,14 +30,32 @@ class Summarizer:
         from summarize.options import choices_from, make_options
         from summarize.pipeline import Pipeline
 
+        _check_arguments(config=(config, (str, os.PathLike, type(None))), translate=(translate, (bool, type(None))), strict=(strict, bool))
         self.pipeline = Pipeline(make_options(load_config(config), choices_from(choices), translate, strict))
 
     def __call__(self, text: str, source: str = "text") -> Result:
-        from summarize.documents import Document
+        """The text checked as the CLI checks a file's (empty, binary, too long: a SummarizeError), then summarised."""
+        from dataclasses import replace
 
-        result = self.pipeline.run(Document(source=source, text=text))
+        from summarize.config import MAX_INPUT_CHARS
+        from summarize.inputs.given import text_document
+
+        _check_arguments(text=(text, str), source=(source, str))
+        result = self.pipeline.run(replace(text_document(text, None, MAX_INPUT_CHARS), source=source))
         result.id = source  # as every sink keys a text that is no dataset record
         return result
+
+
+def _check_arguments(**given: tuple[Any, type | tuple[type, ...]]) -> None:
+    """Each argument of its type, or one SummarizeError naming it: `translate="no"` is not True."""
+    for name, (value, kinds) in given.items():
+        if not isinstance(value, kinds) or (kinds is bool and type(value) is not bool):
+            raise SummarizeError(f"{name}={value!r}: must be {_kind_names(kinds)}")
+
+
+def _kind_names(kinds: type | tuple[type, ...]) -> str:
+    names = {bool: "True or False", str: "text", os.PathLike: "a path", type(None): "None"}
+    return " or ".join(names.get(kind, kind.__name__) for kind in (kinds if isinstance(kinds, tuple) else (kinds,)))
 
 
 def summarize_text(text: str, **options: Any) -> Result:

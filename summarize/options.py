@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
 from string import Formatter
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
-from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
+from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Choice, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 
 
@@ -113,6 +113,7 @@ class Choices:
 
 
 _CHOICES = {spec.name: spec for spec in fields(Choices)}
+_HINTS = get_type_hints(Choices)  # the fields' types, for checking the library's arguments
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,13 +196,40 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
 
 
 def choices_from(values: dict[str, Any]) -> Choices:
-    """Choices from keyword arguments (the library's), enum values given as their strings."""
+    """Choices from keyword arguments (the library's), held to the CLI's rules: the same choices in any
+    case (or the enum members), the same bounds, booleans only True or False; None is "not given"
+    (the preset's, or the option's default). Anything else is a SummarizeError naming the argument."""
     known = {f.name for f in fields(Choices)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise SummarizeError(f"unknown option {unknown[0]!r}; options are: {', '.join(sorted(known))}")
-    kinds = {"engine": Engine, "length": Length, "long_mode": LongMode, "device": Device, "backend": Backend, "dtype": Dtype, "quantize": Quantize}
-    return Choices(**{k: kinds[k](v) if k in kinds and v is not None else v for k, v in values.items()})
+    return Choices(**{name: _library_value(_CHOICES[name], value) for name, value in values.items() if value is not None})
+
+
+def _library_value(spec: Field, value: Any) -> Any:
+    """One keyword argument checked as its command-line option checks it (`spec` declares its type and bounds)."""
+    kind = next(t for t in get_args(_HINTS[spec.name]) or (_HINTS[spec.name],) if t is not type(None))
+    where = f"{spec.name}={value!r} (as {flag_of(spec)})"
+    if isinstance(kind, type) and issubclass(kind, Choice):
+        if isinstance(value, kind):
+            return value
+        try:
+            if isinstance(value, str):
+                return kind.parse(value)
+        except ValueError:
+            pass
+        raise SummarizeError(f"{where}: must be one of {', '.join(kind.spellings())}")
+    if kind is bool or kind is int:
+        if type(value) is not kind:  # True is no beam count, and "no" is no False
+            raise SummarizeError(f"{where}: must be {'True or False' if kind is bool else 'a whole number'}")
+        low, high = spec.metadata.get("min"), spec.metadata.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise SummarizeError(f"{where}: must be {bounds}")
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise SummarizeError(f"{where}: must be a preset name from models.toml")
+    return value
 
 
 @dataclass(frozen=True)
