@@ -170,6 +170,9 @@ class CheckJob:
         help="Take each record's article from this dataset instead, joined by id (DATA keyed by its `id` field, as an earlier run's --output is; "
         "--text-field and --id-field are this dataset's).",
     )
+    strip_html: bool = option(
+        False, "--strip-html", help="Remove HTML tags and entities (&nbsp;) from articles, summaries and translations before checking them."
+    )
     fmt: Format | None = _output_format()
     output: Path | None = option(
         None,

@@ -172,3 +172,15 @@ def test_an_earlier_runs_output_is_checked_with_its_articles_joined_by_id_from_t
     assert by_id["a"]["unsupported"] == [] and by_id["c"]["unsupported"] == []
     assert flagged(by_id["b"]) == {("2,5", "number", "summary_ru")}
     assert by_id["z"]["unsupported"] is None and "no article with id 'z' in" in by_id["z"]["error"]
+
+
+def test_strip_html_checks_the_text_a_reader_sees(tmp_path):
+    article = "<p>Мэр Москвы <b>Сергей Собянин</b> сообщил, что на&nbsp;праздник пришли 60&nbsp;тысяч человек.</p>"
+    row = {"id": "h", "text": article, "summary": "<p><b>Сергей Собянин</b>: на праздник пришли 60&nbsp;тысяч человек.</p>"}
+    data = write_jsonl(tmp_path / "data.jsonl", [row])
+    result = check(data, "--strip-html", "-f", "jsonl")
+    assert result.exit_code == 0, result.stdout
+    assert parse_jsonl(result.stdout) == [{"id": "h", "unsupported": [], "error": None}]
+    assert result.stderr == "summarize: 1 record: 0 with spans their articles lack, 0 failed\n"  # one record, not "1 records"
+    changed = write_jsonl(tmp_path / "changed.jsonl", [{**row, "summary": "<b>Сергей Лавров</b>: пришли 70&nbsp;тысяч человек."}])
+    assert {text for text, _, _ in flagged(parse_jsonl(check(changed, "--strip-html", "-f", "jsonl").stdout)[0])} >= {"Сергей Лавров", "70 тысяч"}

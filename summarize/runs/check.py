@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
 from summarize.config import Format
@@ -38,7 +38,7 @@ class CheckTally:
     rest: str = ""  # what a stopped run left, in words: the records after `last`, and how to resume
 
     def line(self) -> str:
-        text = f"{self.checked} records: {self.flagged} with spans their articles lack, {self.failed} failed"
+        text = f"{self.checked} record{'' if self.checked == 1 else 's'}: {self.flagged} with spans their articles lack, {self.failed} failed"
         text += f", {self.skipped} skipped (already written)" if self.skipped else ""
         return f"stopped by {self.stopped_by.name}: {text}; {self.rest}" if self.stopped_by else text
 
@@ -138,7 +138,8 @@ def _verdicts(job: CheckJob, checker, done: Callable[[Input], bool], debug: bool
     from summarize.inputs.reading import SeenIds
 
     seen = SeenIds()  # a repeated id (an explicit one equal to another record's number too) is that record's error, as in summarize
-    for number, (rid, article, summary, translation) in enumerate(_records(job), 1):
+    for number, (rid, *fields) in enumerate(_records(job), 1):
+        article, summary, translation = (_stripped(found) for found in fields) if job.strip_html else fields
         item = Input(article.source, None, PurePath(), id=rid)
         again = seen.again(item, f"record {number} of {job.data}")
         if again is not None:
@@ -175,6 +176,13 @@ def _verdict(
         error = f"{translation.source}: {translation.error}; its translation is not checked, its Russian summary is: {said}"
         return CheckedSummaries(rid, unsupported, error=error, summary_ru=summary.text)
     return CheckedSummaries(rid, unsupported, summary_ru=summary.text, summary_en=english)
+
+
+def _stripped(found: Document | BadRecord | None) -> Document | BadRecord | None:
+    """--strip-html: a field's text without its tags and entities ("60&nbsp;тысяч" is "60 тысяч")."""
+    from summarize.evaluate.data import strip_html
+
+    return replace(found, text=strip_html(found.text)) if isinstance(found, Document) else found
 
 
 def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
