@@ -186,7 +186,7 @@ def test_a_signal_stops_the_check_keeping_what_is_finished_and_skip_existing_res
     kept = parse_jsonl(out.read_text(encoding="utf-8"))
     assert 0 < len(kept) < 40 and kept == shown and all(own_verdict(row) for row in kept)
     assert stderr.splitlines()[-1] == (
-        f"summarize: stopped by {sig.name}: {len(kept)} records: {len(kept)} with spans their articles lack, 0 failed; "
+        f"summarize: stopped by {sig.name}: {len(kept)} record{'s' * (len(kept) != 1)}: {len(kept)} with spans their articles lack, 0 failed; "
         f"not checked: any records of {data} after {kept[-1]['id']}; run the same command with --skip-existing to resume"
     )
     assert leftovers(tmp_path) == []  # the journal merged in, no temporary file
