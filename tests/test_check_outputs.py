@@ -195,7 +195,7 @@ def test_a_signal_stops_the_check_keeping_what_is_finished_and_skip_existing_res
     assert resumed.returncode == 1, resumed.stderr
     assert (
         resumed.stderr.splitlines()[-1]
-        == f"summarize: {40 - len(kept)} records: {40 - len(kept)} with spans their articles lack, 0 failed, {len(kept)} skipped (already written)"
+        == f"summarize: {40 - len(kept)} record{'s' * (len(kept) != 39)}: {40 - len(kept)} with spans their articles lack, 0 failed, {len(kept)} skipped (already written)"
     )
     rows = parse_jsonl(out.read_text(encoding="utf-8"))
     assert [row["id"] for row in rows] == [f"r{i}" for i in range(40)] and all(own_verdict(row) for row in rows)
