@@ -200,3 +200,17 @@ def test_a_signal_stops_the_check_keeping_what_is_finished_and_skip_existing_res
     rows = parse_jsonl(out.read_text(encoding="utf-8"))
     assert [row["id"] for row in rows] == [f"r{i}" for i in range(40)] and all(own_verdict(row) for row in rows)
     assert leftovers(tmp_path) == []
+
+
+def test_a_line_that_is_not_utf8_part_way_keeps_the_verdicts_before_it(tmp_path):
+    good = {"id": "a", "text": "Мэр Москвы Сергей Собянин открыл пять станций метро.", "summary": "Сергей Собянин открыл станции."}
+    data = tmp_path / "data.jsonl"
+    line = json.dumps(good, ensure_ascii=False).encode()
+    data.write_bytes(line + b"\n" + '{"id": "b", "text": "Мэр", "summary": "x"}'.encode("cp1251").replace(b"x", "ё".encode("cp1251")) + b"\n" + line + b"\n")
+    out = tmp_path / "out.jsonl"
+    result = invoke(cli.app, "check", data, "-f", "jsonl", "--output", out)
+    assert result.exit_code == 1
+    assert parse_jsonl(result.stdout) == parse_jsonl(out.read_text(encoding="utf-8")) == [{"id": "a", "unsupported": [], "error": None}]
+    error, tally = result.stderr.splitlines()
+    assert error.startswith(f"summarize: error: {data}: line 2 is not UTF-8")
+    assert tally == f"summarize: 1 record: 0 with spans their articles lack, 0 failed; not checked: any records of {data} after a, which cannot be read"

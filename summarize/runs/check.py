@@ -10,6 +10,7 @@ signal comes, and what is finished is committed, to be resumed with --skip-exist
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -36,17 +37,19 @@ class CheckTally:
     stopped_by: signal.Signals | None = None
     last: str | None = None  # the id of the last record checked or skipped: a stopped run's rest comes after it
     rest: str = ""  # what a stopped run left, in words: the records after `last`, and how to resume
+    unread: str = ""  # reading stopped part-way (a line that is not UTF-8): the records after `last`, in words
 
     def line(self) -> str:
         text = f"{self.checked} record{'' if self.checked == 1 else 's'}: {self.flagged} with spans their articles lack, {self.failed} failed"
         text += f", {self.skipped} skipped (already written)" if self.skipped else ""
+        text += f"; {self.unread}" if self.unread else ""
         return f"stopped by {self.stopped_by.name}: {text}; {self.rest}" if self.stopped_by else text
 
     @property
     def exit_code(self) -> int:
         if self.stopped_by:
             return EXIT_INTERRUPTED[self.stopped_by]
-        return EXIT_FAILED if self.flagged or self.failed else EXIT_OK
+        return EXIT_FAILED if self.flagged or self.failed or self.unread else EXIT_OK
 
 
 def run_check(job: CheckJob, notify: Callable[[str], None], debug: bool = False) -> CheckTally:
@@ -64,6 +67,11 @@ def run_check(job: CheckJob, notify: Callable[[str], None], debug: bool = False)
         except Stopped:  # also one raised in the `finally` above, before `ended` was set
             tally.stopped_by = stop.received
             tally.rest = _rest(job, tally.last)
+        except Unreadable as e:  # part-way: what is checked is kept (and committed), the error said once
+            if not (tally.checked or tally.skipped):
+                raise SummarizeError(str(e)) from None
+            notify(f"error: {one_line(str(e))}")
+            tally.unread = f"not checked: any records of {job.data} after {tally.last}, which cannot be read"
         if not (tally.checked or tally.skipped or tally.stopped_by):
             raise SummarizeError(f"{job.data}: has no records; nothing to check")
     return tally
@@ -137,8 +145,15 @@ def _verdicts(job: CheckJob, checker, done: Callable[[Input], bool], debug: bool
     in --output already (it is not checked again)."""
     from summarize.inputs.reading import SeenIds
 
-    seen = SeenIds()  # a repeated id (an explicit one equal to another record's number too) is that record's error, as in summarize
-    for number, (rid, *fields) in enumerate(_records(job), 1):
+    seen, records = SeenIds(), _records(job)  # a repeated id (an explicit one equal to another record's number too) is that record's error
+    for number in itertools.count(1):
+        try:
+            found = next(records, None)
+        except SummarizeError as e:
+            raise Unreadable(str(e)) from None
+        if found is None:
+            return
+        rid, *fields = found
         article, summary, translation = (_stripped(found) for found in fields) if job.strip_html else fields
         item = Input(article.source, None, PurePath(), id=rid)
         again = seen.again(item, f"record {number} of {job.data}")
@@ -146,6 +161,10 @@ def _verdicts(job: CheckJob, checker, done: Callable[[Input], bool], debug: bool
             yield item, CheckedSummaries(rid, error=again.error)
         else:
             yield item, None if done(item) else _verdict(rid, article, summary, translation, checker, debug)
+
+
+class Unreadable(SummarizeError):
+    """The data cannot be read past a record (a line that is not UTF-8, a file gone): said once, the verdicts before it kept."""
 
 
 def _verdict(
