@@ -184,3 +184,18 @@ def test_strip_html_checks_the_text_a_reader_sees(tmp_path):
     assert result.stderr == "summarize: 1 record: 0 with spans their articles lack, 0 failed\n"  # one record, not "1 records"
     changed = write_jsonl(tmp_path / "changed.jsonl", [{**row, "summary": "<b>Сергей Лавров</b>: пришли 70&nbsp;тысяч человек."}])
     assert {text for text, _, _ in flagged(parse_jsonl(check(changed, "--strip-html", "-f", "jsonl").stdout)[0])} >= {"Сергей Лавров", "70 тысяч"}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_a_misspelt_summary_field_is_one_line_and_exit_2_in_every_format(tmp_path, suffix):
+    data = write_dataset(tmp_path / f"data{suffix}", records((ARTICLE, FAITHFUL), (SECOND, SECOND_SUMMARY)))
+    result = check(data, "--summary-field", "summry", "-f", "jsonl")
+    assert result.exit_code == 2 and result.stdout.strip() in ("", "[]")
+    (line,) = result.stderr.splitlines()
+    assert "'summry'" in line and "--summary-field" in line
+
+
+def test_a_later_record_without_the_summary_field_is_only_its_own_error(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", [*records((ARTICLE, FAITHFUL)), {"id": "r2", "text": ARTICLE}])
+    result = check(data, "-f", "jsonl")
+    assert result.exit_code == 1 and [row["error"] is None for row in parse_jsonl(result.stdout)] == [True, False]

@@ -42,6 +42,7 @@ class BadRecord:
     source: str
     id: str
     error: str
+    absent: str | None = None  # the field the record does not have at all (not null, not empty): a JSONL's first record tells a misspelt field
 
 
 def read_dataset(path: Path | str, fields: Fields, max_chars: int) -> Iterator[tuple[str, Document | BadRecord]]:
@@ -247,7 +248,8 @@ def _to_document(path: Path | str, place: str, number: int, record: dict | BadRe
     text = record.get(fields.text)
     if not isinstance(text, str):
         shown = "missing" if fields.text not in record else "null" if text is None else f"{_kind_of(text)}, not text"
-        return _bad(path, rid, f"field {fields.text!r} is {shown}; use {fields.flag} to pick the {fields.role}'s field")
+        bad = _bad(path, rid, f"field {fields.text!r} is {shown}; use {fields.flag} to pick the {fields.role}'s field")
+        return replace(bad, absent=fields.text) if fields.text not in record else bad
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip() and not fields.empty_ok:
         return _bad(path, rid, f"field {fields.text!r} is empty; " + ("nothing to summarise" if fields.role == "article" else f"no {fields.role} in it"))

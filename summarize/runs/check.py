@@ -213,8 +213,20 @@ def _records(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Documen
     each = [Fields(job.text_field, job.id_field), Fields(job.summary_field, job.id_field, role="summary", flag="--summary-field")]
     if job.translation_field:
         each.append(Fields(job.translation_field, job.id_field, role="translation", flag="--translation-field"))
-    for rid, found in read_dataset_fields(job.data, each, job.max_input_chars):
+    for number, (rid, found) in enumerate(read_dataset_fields(job.data, each, job.max_input_chars), 1):
+        _header_check(job.data, number, found, each)
         yield rid, found[0], found[1], found[2] if len(found) > 2 else None
+
+
+def _header_check(data: str, number: int, found: tuple, each: list[Fields]) -> None:
+    """A field the first record lacks altogether is misspelt, as a CSV's missing column is: one line and exit 2 for
+    every format, not an error per record (a JSONL has no header, so its first record stands for one). Not a
+    translation: a record may lack one, and its Russian summary is checked all the same."""
+    for one, fields in zip(found, each) if number == 1 else ():
+        if fields.role == "translation":
+            continue
+        if isinstance(one, BadRecord) and one.absent is not None:
+            raise SummarizeError(f"{data}: its first record has no field {one.absent!r}; use {fields.flag} to pick the {fields.role}'s field")
 
 
 def _joined(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document | BadRecord, Document | BadRecord | None]]:
@@ -222,13 +234,16 @@ def _joined(job: CheckJob) -> Iterator[tuple[str, Document | BadRecord, Document
     article of the same id in CORPUS, read first and held in memory. An id CORPUS lacks, or holds
     twice, is that record's error."""
     articles: dict[str, Document | BadRecord] = {}
-    for rid, (article,) in read_dataset_fields(job.articles, [Fields(job.text_field, job.id_field)], job.max_input_chars):
+    corpus = [Fields(job.text_field, job.id_field)]
+    for number, (rid, (article,)) in enumerate(read_dataset_fields(job.articles, corpus, job.max_input_chars), 1):
+        _header_check(job.articles, number, (article,), corpus)
         twice = BadRecord(f"{job.articles}#{rid}", rid, f"id {rid!r} is in {job.articles} more than once; ids must be unique there")
         articles[rid] = twice if rid in articles else article
     each = [Fields(job.summary_field, role="summary", flag="--summary-field")]
     if job.translation_field:
         each.append(Fields(job.translation_field, role="translation", flag="--translation-field"))
-    for rid, found in read_dataset_fields(job.data, each, job.max_input_chars):
+    for number, (rid, found) in enumerate(read_dataset_fields(job.data, each, job.max_input_chars), 1):
+        _header_check(job.data, number, found, each)
         missing = BadRecord(found[0].source, rid, f"no article with id {rid!r} in {job.articles}; check that both files come from the same corpus")
         article = articles.get(rid, missing)
         yield rid, article, found[0], found[1] if len(found) > 1 else None
