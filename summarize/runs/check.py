@@ -182,6 +182,8 @@ def _verdict(
     except Stopped:
         raise
     except LOAD_ERRORS as e:
+        if isinstance(e.__cause__, Stopped):  # a signal while natasha loaded: the run stops; natasha is not broken
+            raise e.__cause__ from None
         raise _cannot_load(e) from None
     except Exception as e:  # noqa: BLE001 - one record the check fails on is that record's error
         if debug:
