@@ -1,0 +1,58 @@
+"""What a client can put on the wire that no HTTP library sends, against a real uvicorn on 127.0.0.1:
+a body cut off inside a key, a request the HTTP parser refuses, a head that never ends. Each is
+answered {"error": one line} with its own status, and a head is bounded before it fills the memory."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from serving import Served, serving
+
+pytestmark = pytest.mark.slow
+
+WAIT_S = 60
+
+
+@pytest.fixture(scope="module")
+def server(fast_config) -> Served:
+    with serving(fast_config, "--engine", "lead", "--no-translate") as served:
+        yield served
+
+
+def exchange(server: Served, data: bytes) -> bytes:
+    """Send `data`, then read what comes back until the server closes (bounded by the socket's timeout)."""
+    host, port = server.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=WAIT_S) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered before taking all of it: the answer is still to be read
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def answer(raw: bytes) -> tuple[int, str]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), raw[:300]
+    (line,) = json.loads(body).values()
+    assert line and "\n" not in line
+    return int(head.split(b" ")[1]), line
+
+
+def post(body: bytes, length: int | None = None) -> bytes:
+    length = len(body) if length is None else length
+    return b"POST /v1/summarize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (
+        length,
+        body,
+    )
+
+
+def test_a_body_cut_off_inside_a_key_is_400_not_an_internal_error(server):
+    """The shape walk let json's scanner raise on '{"tex' (an unterminated key): a 500 and an 'internal error' line in the log."""
+    status, line = answer(exchange(server, post(b'{"tex')))
+    assert status == 400 and "not valid JSON" in line
+    assert "internal error" not in server.stderr()
