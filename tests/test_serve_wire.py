@@ -56,3 +56,26 @@ def test_a_body_cut_off_inside_a_key_is_400_not_an_internal_error(server):
     status, line = answer(exchange(server, post(b'{"tex')))
     assert status == 400 and "not valid JSON" in line
     assert "internal error" not in server.stderr()
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        b"FOO / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        "GET /v1/\u0455ummarize HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode(),
+        b"POST /v1/summarize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n{}",
+        b"POST /v1/summarize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    ],
+)
+def test_what_the_http_parser_refuses_is_400_json(server, request_):
+    """uvicorn's own answer was 'Invalid HTTP request received.' in text/plain."""
+    status, line = answer(exchange(server, request_))
+    assert status == 400 and "not a valid HTTP/1.1 request" in line
+
+
+def test_a_head_that_never_ends_is_431_not_kept_in_memory(server):
+    """httptools bounds no header: one that never ended was kept whole (tens of MB a second a connection) until the read timeout."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (1 << 20)
+    status, line = answer(exchange(server, head))
+    assert status == 431 and "over 65536 bytes" in line
+    assert server.get("/healthz", headers={"X-Fine": "a" * 8000}).status_code == 200
