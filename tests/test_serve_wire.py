@@ -79,3 +79,12 @@ def test_a_head_that_never_ends_is_431_not_kept_in_memory(server):
     status, line = answer(exchange(server, head))
     assert status == 431 and "over 65536 bytes" in line
     assert server.get("/healthz", headers={"X-Fine": "a" * 8000}).status_code == 200
+
+
+def test_a_websocket_upgrade_is_a_plain_request_through_the_host_check(server):
+    """uvicorn took it as a WebSocket past Guard (no Host check, no key) and answered an empty 403."""
+    upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    status, line = answer(exchange(server, f"GET /healthz HTTP/1.1\r\nHost: rebound.example\r\n{upgrade}".encode()))
+    assert status == 421 and "loopback names" in line
+    assert b'"status":"ok"' in exchange(server, f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n{upgrade}".encode())
+    assert "WebSocket" not in server.stderr()

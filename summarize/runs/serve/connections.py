@@ -114,6 +114,9 @@ class _Limits:
         self.in_head = False
         super().on_headers_complete()
 
+    def _unsupported_upgrade_warning(self) -> None:
+        """Silent: uvicorn's two lines advise installing a WebSocket library, which this server (ws="none") does not want."""
+
     def send_400_response(self, msg: str) -> None:
         """What the HTTP parser refuses, answered in our error shape (uvicorn's is text/plain)."""
         self.answer_and_linger(self.invalid)
