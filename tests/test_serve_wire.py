@@ -88,3 +88,13 @@ def test_a_websocket_upgrade_is_a_plain_request_through_the_host_check(server):
     assert status == 421 and "loopback names" in line
     assert b'"status":"ok"' in exchange(server, f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n{upgrade}".encode())
     assert "WebSocket" not in server.stderr()
+
+
+def test_an_upgrade_with_a_body_is_refused_not_read_as_empty(server):
+    """`curl --http2 -d …` on http:// sends 'Upgrade: h2c': httptools took the body for the new protocol's bytes and the
+    request reached the app empty ('the body is empty')."""
+    body = json.dumps({"text": "Первое предложение. Второе."}).encode()
+    head = b"Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+    request_ = post(body).replace(b"Connection: close\r\n", head)
+    status, line = answer(exchange(server, request_))
+    assert status == 400 and "cannot ask to switch protocols" in line

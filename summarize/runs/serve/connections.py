@@ -23,6 +23,9 @@ from typing import Any
 
 MAX_HEAD = 64 * 1024  # bytes of a request line and headers: httptools has no bound (h11's is 16 KiB); a browser's cookies fit
 LINGER_SECONDS = 2.0  # after an answer given mid-request, what the client still sends is dropped this long before the close
+UPGRADE_WITH_BODY = (
+    "a request with a body cannot ask to switch protocols (an Upgrade header, as curl --http2 sends on http://); send it without one (curl --http1.1)"
+)
 BEGAN = "summarize.began"  # scope["state"][BEGAN]: time.monotonic() of the request's first byte
 RESERVED_FILES = 64  # files kept for what is not a client: models, fetches, logs, the listening socket
 
@@ -59,6 +62,7 @@ def limited_protocol(read_timeout: float, max_connections: int, base: type | Non
             "Request Header Fields Too Large",
             f"the request line and headers are over {MAX_HEAD} bytes, this server's limit; send fewer or shorter headers",
         ),
+        "upgrade_with_body": raw_answer(400, "Bad Request", UPGRADE_WITH_BODY),
         "invalid": raw_answer(
             400,
             "Bad Request",
@@ -81,7 +85,7 @@ class _Limits:
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self.partial, self.refused, self.began, self.timer = False, False, 0.0, None
-        self.in_head, self.head_bytes, self.dropping = False, 0, False
+        self.in_head, self.head_bytes, self.dropping, self.lost_body = False, 0, False, False
         self.since = time.monotonic()
         self._arm()
         if len(self.connections) > self.max_connections and not _evict_oldest_idle(self):
@@ -112,10 +116,21 @@ class _Limits:
 
     def on_headers_complete(self) -> None:
         self.in_head = False
+        # llhttp ends a request that asks to upgrade at its head and keeps its body as the new protocol's bytes:
+        # the app would read an empty body ("the body is empty" to `curl --http2 -d …`). Refused, never run.
+        if self.parser.should_upgrade() and any(k in (b"content-length", b"transfer-encoding") and v != b"0" for k, v in self.headers):
+            self.lost_body = True
+            return
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        if not self.lost_body:
+            super().on_message_complete()
+
     def _unsupported_upgrade_warning(self) -> None:
-        """Silent: uvicorn's two lines advise installing a WebSocket library, which this server (ws="none") does not want."""
+        """uvicorn's two lines advise installing a WebSocket library, which this server (ws="none") does not want."""
+        if self.lost_body:
+            self.answer_and_linger(self.upgrade_with_body)
 
     def send_400_response(self, msg: str) -> None:
         """What the HTTP parser refuses, answered in our error shape (uvicorn's is text/plain)."""
