@@ -98,3 +98,9 @@ def test_an_upgrade_with_a_body_is_refused_not_read_as_empty(server):
     request_ = post(body).replace(b"Connection: close\r\n", head)
     status, line = answer(exchange(server, request_))
     assert status == 400 and "cannot ask to switch protocols" in line
+
+
+def test_a_trailing_slash_is_a_404_naming_the_route_not_an_empty_redirect(server):
+    """Starlette redirected /v1/summarize/ with an empty 307, which httpx and urllib (for a POST) do not follow."""
+    status, line = answer(exchange(server, post(b'{"text": "x"}').replace(b"/v1/summarize ", b"/v1/summarize/ ")))
+    assert status == 404 and "the API is POST /v1/summarize" in line
