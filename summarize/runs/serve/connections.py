@@ -7,7 +7,10 @@ in plain text and still takes every socket the kernel hands it):
   or closed (when it sent nothing), so sockets that send nothing, or trickle, are not kept;
 - a cap on connections (--max-connections, from the file limit by default): past it, a new
   connection closes the oldest one that holds no request in progress (idle sockets cannot shut
-  real clients out); with none such, the new one is answered 503 in our error shape.
+  real clients out); with none such, the new one is answered 503 in our error shape;
+- a head (request line and headers) over MAX_HEAD is answered 431 as it arrives (httptools bounds
+  none), what the parser refuses is 400 in our error shape (uvicorn's is text/plain), and an
+  Upgrade with a body is refused (httptools would hand the app the request without its body).
 
 A protocol class over the one uvicorn would pick (httptools, else h11), given to uvicorn.Config.
 The time a request's first byte came is put in its scope's state (BEGAN), so that --deadline
