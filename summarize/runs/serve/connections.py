@@ -142,7 +142,9 @@ class _Limits:
     def answer_and_linger(self, answer: bytes) -> None:
         """An answer mid-request, then the rest of what the client sends dropped for LINGER_SECONDS before the close
         (RFC 9112 §9.6): closed at once, the unread bytes reset the connection and the client never reads the answer."""
-        if not self.idle():  # a request of this connection is being answered: ours would land inside its answer
+        if not self.idle():  # a request of this connection runs: answered (unless its answer began) and closed at once, as uvicorn does
+            if not self.cycle.response_started:
+                self.transport.write(answer)
             return self.transport.close()
         self.transport.write(answer)
         self.dropping, self.partial = True, False
