@@ -45,7 +45,10 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
         yield
         service.close()  # after uvicorn's grace period: what still waits is given up
 
-    app = FastAPI(title="summarize", version=version(), summary="Russian news → summary and English translation", docs_url=None, redoc_url=None)
+    # a trailing slash is a 404 that names the route, not an empty 307 (httpx follows no redirect by default)
+    app = FastAPI(
+        title="summarize", version=version(), summary="Russian news → summary and English translation", docs_url=None, redoc_url=None, redirect_slashes=False
+    )
     app.router.lifespan_context = lifespan
     add_error_handlers(app, validation_line)
     _api(app, service, flags, metrics)

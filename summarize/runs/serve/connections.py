@@ -7,7 +7,10 @@ in plain text and still takes every socket the kernel hands it):
   or closed (when it sent nothing), so sockets that send nothing, or trickle, are not kept;
 - a cap on connections (--max-connections, from the file limit by default): past it, a new
   connection closes the oldest one that holds no request in progress (idle sockets cannot shut
-  real clients out); with none such, the new one is answered 503 in our error shape.
+  real clients out); with none such, the new one is answered 503 in our error shape;
+- a head (request line and headers) over MAX_HEAD is answered 431 as it arrives (httptools bounds
+  none), what the parser refuses is 400 in our error shape (uvicorn's is text/plain), and an
+  Upgrade with a body is refused (httptools would hand the app the request without its body).
 
 A protocol class over the one uvicorn would pick (httptools, else h11), given to uvicorn.Config.
 The time a request's first byte came is put in its scope's state (BEGAN), so that --deadline
@@ -21,6 +24,11 @@ import resource
 import time
 from typing import Any
 
+MAX_HEAD = 64 * 1024  # bytes of a request line and headers: httptools has no bound (h11's is 16 KiB); a browser's cookies fit
+LINGER_SECONDS = 2.0  # after an answer given mid-request, what the client still sends is dropped this long before the close
+UPGRADE_WITH_BODY = (
+    "a request with a body cannot ask to switch protocols (an Upgrade header, as curl --http2 sends on http://); send it without one (curl --http1.1)"
+)
 BEGAN = "summarize.began"  # scope["state"][BEGAN]: time.monotonic() of the request's first byte
 RESERVED_FILES = 64  # files kept for what is not a client: models, fetches, logs, the listening socket
 
@@ -52,6 +60,17 @@ def limited_protocol(read_timeout: float, max_connections: int, base: type | Non
         "max_connections": max_connections,
         "timed_out": raw_answer(408, "Request Timeout", f"no whole request within {read_timeout:g} s (the server's read timeout); send it at once"),
         "full": raw_answer(503, "Service Unavailable", f"the server holds its most connections ({max_connections}); try again shortly"),
+        "head_too_large": raw_answer(
+            431,
+            "Request Header Fields Too Large",
+            f"the request line and headers are over {MAX_HEAD} bytes, this server's limit; send fewer or shorter headers",
+        ),
+        "upgrade_with_body": raw_answer(400, "Bad Request", UPGRADE_WITH_BODY),
+        "invalid": raw_answer(
+            400,
+            "Bad Request",
+            "not a valid HTTP/1.1 request (its request line, a header or the chunked body); send one with an ASCII path and well-formed headers",
+        ),
     }
     return type("Limited", (_Limits, base), settings)
 
@@ -63,26 +82,75 @@ class _Limits:
     max_connections: int
     timed_out: bytes  # the 408 answer
     full: bytes  # the 503 answer
+    head_too_large: bytes  # the 431 answer
+    invalid: bytes  # the 400 answer to what the HTTP parser refuses (uvicorn's own is text/plain)
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self.partial, self.refused, self.began, self.timer = False, False, 0.0, None
+        self.in_head, self.head_bytes, self.dropping, self.lost_body = False, 0, False, False
         self.since = time.monotonic()
         self._arm()
         if len(self.connections) > self.max_connections and not _evict_oldest_idle(self):
             self.refused = True  # answered once it speaks: a close before it sends would lose the answer
 
     def data_received(self, data: bytes) -> None:
+        if self.dropping:
+            return
         if self.refused:
             self.transport.write(self.full)
             self.transport.close()
             return
         if self.idle() and not self.partial:
             self.partial, self.began = True, time.monotonic()
+        was_in_head = self.in_head
         super().data_received(data)
+        if self.in_head:  # a head still unfinished after these bytes: counted, as httptools keeps it all in memory
+            self.head_bytes = (self.head_bytes if was_in_head else 0) + len(data)
+            if self.head_bytes > MAX_HEAD:
+                return self.answer_and_linger(self.head_too_large)
         scope = getattr(self, "scope", None)
         if self.partial and scope is not None:
             scope.setdefault("state", {}).setdefault(BEGAN, self.began)
+
+    def on_message_begin(self) -> None:  # httptools' callbacks (h11 bounds a head itself and calls neither)
+        super().on_message_begin()
+        self.in_head = True
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        # llhttp ends a request that asks to upgrade at its head and keeps its body as the new protocol's bytes:
+        # the app would read an empty body ("the body is empty" to `curl --http2 -d …`). Refused, never run.
+        if self.parser.should_upgrade() and any(k in (b"content-length", b"transfer-encoding") and v != b"0" for k, v in self.headers):
+            self.lost_body = True
+            return
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        if not self.lost_body:
+            super().on_message_complete()
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """uvicorn's two lines advise installing a WebSocket library, which this server (ws="none") does not want."""
+        if self.lost_body:
+            self.answer_and_linger(self.upgrade_with_body)
+
+    def send_400_response(self, msg: str) -> None:
+        """What the HTTP parser refuses, answered in our error shape (uvicorn's is text/plain)."""
+        self.answer_and_linger(self.invalid)
+
+    def answer_and_linger(self, answer: bytes) -> None:
+        """An answer mid-request, then the rest of what the client sends dropped for LINGER_SECONDS before the close
+        (RFC 9112 §9.6): closed at once, the unread bytes reset the connection and the client never reads the answer."""
+        if not self.idle():  # a request of this connection runs: answered (unless its answer began) and closed at once, as uvicorn does
+            if not self.cycle.response_started:
+                self.transport.write(answer)
+            return self.transport.close()
+        self.transport.write(answer)
+        self.dropping, self.partial = True, False
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

@@ -38,7 +38,7 @@ def check_shape(path: str, text: str, max_batch: int) -> Refused | None:
     walk = _Walk(text, max_batch if path == BATCH else None)
     try:
         walk.value(_SPACE.match(text).end(), 1, "")
-    except _Malformed:
+    except (_Malformed, ValueError):  # ValueError: json's scanner on a key cut off ('{"tex'), a JSONDecodeError
         return None
     except Refused as e:
         return e

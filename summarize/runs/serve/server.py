@@ -129,6 +129,7 @@ def _uvicorn(app, flags: ServeFlags, on_stop: Callable[[signal.Signals], None]):
         access_log=flags.access_log,
         timeout_graceful_shutdown=flags.grace,
         lifespan="on",
+        ws="none",  # no route speaks WebSocket: an upgrade is a plain request, through Guard (uvicorn answered an empty 403 past it)
         server_header=False,
         proxy_headers=False,  # the client address logged is the peer's, never a header's claim
     )
