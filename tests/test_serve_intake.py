@@ -66,6 +66,15 @@ def test_bodies_no_request_has_are_refused_before_validation(server):
     assert server.post("/v1/summarize/batch", [{"text": SHORT, "options": LEAD}] * 4).status_code == 200
 
 
+def test_a_field_given_twice_is_refused_not_last_one_wins(server):
+    """Parsers differ on which of two equal keys wins: a proxy that reads the first would see another request."""
+    twice = '{"text": "%s", "text": "Другая статья.", "options": {"engine": "lead"}}' % SHORT
+    answer = post_raw(server, "/v1/summarize", twice.encode())
+    assert answer.status_code == 422 and one_line_error(answer) == "text is given twice; give each field once"
+    inner = '{"text": "%s", "options": {"engine": "lead", "engine": "extractive"}}' % SHORT
+    assert "options.engine is given twice" in one_line_error(post_raw(server, "/v1/summarize", inner.encode()))
+
+
 @pytest.mark.parametrize(
     ("options", "field"),
     [

@@ -65,15 +65,17 @@ class _Walk:
             raise _Malformed from None
 
     def _object(self, at: int, depth: int, where: str) -> int:
-        at, keys = self._space(at), 0
+        at, keys = self._space(at), set()
         if self.text[at : at + 1] == "}":
             return at + 1
         while True:
             if self.text[at : at + 1] != '"':
                 raise _Malformed
             key, at = _SCALAR(self.text, at)
-            keys += 1
-            if keys > MAX_KEYS:
+            if key in keys:  # JSON parsers differ on which one wins: a proxy could read another request than ours
+                raise Refused(f"{_shown(f'{where}.{key}'.lstrip('.'))} is given twice; give each field once")
+            keys.add(key)
+            if len(keys) > MAX_KEYS:
                 raise Refused(f"{_shown(where)} has more than {MAX_KEYS} fields; a request object has text, url, html, title, id and options")
             at = self._space(at)
             if self.text[at : at + 1] != ":":
