@@ -35,7 +35,7 @@ def _records(path: Path) -> list[dict]:
 
 
 def ria_articles(eval_dir: Path) -> list[Article]:
-    from summarize.evaluate.data import strip_html  # the project's own, as `summarize eval --strip-html` reads them
+    from summarize.inputs.pages import strip_html  # the project's own, as `summarize eval --strip-html` reads them
 
     return [Article(r["id"], strip_html(r["text"])) for r in _records(eval_dir / RIA)]
 

@@ -117,26 +117,3 @@ def _read(location: str | Path, each: Sequence[Fields], max_chars: int, fix: str
             raise SummarizeError(f"{found[0].source}: duplicate id {rid!r} (records {first[rid]} and {number}); {fix}")
         first[rid] = number
         yield rid, *found
-
-
-def strip_html(text: str) -> str:
-    """Text content of HTML-marked data (RIA's `<p>…&nbsp;…`), paragraphs kept as lines."""
-    from html.parser import HTMLParser
-
-    class _Text(HTMLParser):
-        def __init__(self):
-            super().__init__(convert_charrefs=True)
-            self.parts: list[str] = []
-
-        def handle_starttag(self, tag, attrs):
-            if tag in ("p", "br", "div", "li", "h1", "h2", "h3", "tr"):
-                self.parts.append("\n")
-
-        def handle_data(self, data):
-            self.parts.append(data)
-
-    parser = _Text()
-    parser.feed(text)
-    parser.close()
-    lines = ("".join(parser.parts).replace("\xa0", " ")).splitlines()
-    return "\n".join(" ".join(line.split()) for line in lines if line.strip())

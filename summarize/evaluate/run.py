@@ -8,9 +8,10 @@ from pathlib import Path
 
 from summarize.config import Task, load_config
 from summarize.errors import SummarizeError
-from summarize.evaluate.data import PREDICTION_ROWS, EvalFields, Record, read_predictions, read_records, strip_html
+from summarize.evaluate.data import PREDICTION_ROWS, EvalFields, Record, read_predictions, read_records
 from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
 from summarize.flags import EvalJob
+from summarize.inputs.pages import strip_html
 from summarize.options import Choices, make_options
 from summarize.outputs.printable import one_line
 from summarize.outputs.rows import RowsSink

@@ -184,3 +184,27 @@ def _strip_site_suffix(title: str, sitename: str | None) -> str:
             if title.endswith(suffix) and len(title) > len(suffix):
                 return title[: -len(suffix)].rstrip()
     return title
+
+
+def strip_html(text: str) -> str:
+    """Text content of HTML-marked dataset fields (RIA's `<p>…&nbsp;…`: eval and check --strip-html),
+    paragraphs kept as lines; a field is no page, so no article extraction."""
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("p", "br", "div", "li", "h1", "h2", "h3", "tr"):
+                self.parts.append("\n")
+
+        def handle_data(self, data):
+            self.parts.append(data)
+
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    lines = ("".join(parser.parts).replace("\xa0", " ")).splitlines()
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())

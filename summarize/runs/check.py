@@ -201,7 +201,7 @@ def _verdict(
 
 def _stripped(found: Document | BadRecord | None) -> Document | BadRecord | None:
     """--strip-html: a field's text without its tags and entities ("60&nbsp;тысяч" is "60 тысяч")."""
-    from summarize.evaluate.data import strip_html
+    from summarize.inputs.pages import strip_html
 
     return replace(found, text=strip_html(found.text)) if isinstance(found, Document) else found
 
