@@ -297,6 +297,11 @@ class ServeFlags:
     )
     replicas: int = option(1, "--replicas", min=1, help="With --ray: how many replicas, each with its own models.")
 
+    @property
+    def batch_limit(self) -> int:
+        """Most documents one batch request may hold: --max-batch, and never more than the queue holds."""
+        return min(self.max_batch, self.queue)
+
 
 @functools.cache
 def contract_fields() -> dict[str, tuple[Field, Any]]:

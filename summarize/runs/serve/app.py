@@ -54,9 +54,15 @@ def make_app(service: Service, flags: ServeFlags, metrics: ServeMetrics, notify:
     _api(app, service, flags, metrics)
     add_info(app, service, flags)
     add_pages(app)
-    batch = min(flags.max_batch, flags.queue)  # more than the queue holds could never be let in
     app.add_middleware(
-        Guard, access=Access(flags, metrics, notify), max_body=flags.max_body, max_batch=batch, host=flags.host, metrics=metrics, notify=notify, debug=debug
+        Guard,
+        access=Access(flags, metrics, notify),
+        max_body=flags.max_body,
+        max_batch=flags.batch_limit,
+        host=flags.host,
+        metrics=metrics,
+        notify=notify,
+        debug=debug,
     )
     if flags.cors:  # outermost: preflights are answered, and errors carry the CORS headers too
         app.add_middleware(_Cors, allow_origins=flags.cors, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])

@@ -43,7 +43,7 @@ def describe(service: Service, flags: ServeFlags) -> dict[str, Any]:
         "check": service.checker is not None,
         "limits": {
             "max_body": flags.max_body,
-            "max_batch": min(flags.max_batch, flags.queue),  # more than the queue holds could never be let in
+            "max_batch": flags.batch_limit,
             "max_input_chars": flags.max_input_chars,
             "max_beams": flags.max_beams,
             "requests_per_minute": flags.requests_per_minute,
