@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 
 import pyarrow.parquet as pq
 import pytest
@@ -170,6 +171,20 @@ def test_an_output_of_summarize_is_not_taken_for_one_of_check(tmp_path):
 # Signals
 
 
+def rest_of_output(process: subprocess.Popen) -> tuple[str, str]:
+    """What the process writes until it exits, read through the same text streams as the line read
+    before: communicate() reads the pipes' descriptors and would lose what readline() buffered. A
+    run stuck past 60 s is killed (a bound for a stuck run only: it stops within a record)."""
+    killer = threading.Timer(60, process.kill)
+    killer.start()
+    try:
+        rest, stderr = process.stdout.read(), process.stderr.read()  # stderr is a few lines: its pipe never fills meanwhile
+        process.wait()
+    finally:
+        killer.cancel()
+    return rest, stderr
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_the_check_keeping_what_is_finished_and_skip_existing_resumes(tmp_path, sig, code):
@@ -180,7 +195,7 @@ def test_a_signal_stops_the_check_keeping_what_is_finished_and_skip_existing_res
     first = process.stdout.readline()  # the first verdict is out: the run is under way
     assert first, process.communicate(timeout=60)[1]
     process.send_signal(sig)
-    rest, stderr = process.communicate(timeout=60)  # a bound for a stuck run only: it stops within a record
+    rest, stderr = rest_of_output(process)
     assert process.returncode == code, stderr
     shown = parse_jsonl(first + rest)
     kept = parse_jsonl(out.read_text(encoding="utf-8"))
