@@ -39,6 +39,7 @@ class Engine(Choice):
     abstractive = "abstractive"  # a seq2seq model writes the summary
     extractive = "extractive"  # the most central sentences near the top (LexRank × a position prior)
     lead = "lead"  # the first sentences
+    llm = "llm"  # an instruction LLM behind an OpenAI-compatible endpoint writes it (kind = "llm" presets)
 
 
 class Backend(Choice):
@@ -149,6 +150,23 @@ GENERATE_KEYS = {
 
 
 @dataclass(frozen=True)
+class LLMSettings:
+    """How to reach and ask an OpenAI-compatible chat endpoint (a `kind = "llm"` preset). Holds the
+    *name* of the key's environment variable, never a key: presets are printed, logged and shipped."""
+
+    url: str  # the API base, e.g. http://127.0.0.1:8080/v1
+    model: str  # the model name the server lists at {url}/models
+    key_env: str | None = None
+    temperature: float = 0.0
+    seed: int | None = None
+    max_tokens: int | None = None  # None: from --length ([lengths] max_new_tokens)
+    context_tokens: int | None = None  # None: the server's, else learnt from an overflow
+    prompt: str | None = None  # None: the shipped default for a summary or a translation
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    timeout: float = 120.0  # seconds per request
+
+
+@dataclass(frozen=True)
 class Preset:
     """One preset: which model, how long its input may be, and how to generate with it."""
 
@@ -161,6 +179,7 @@ class Preset:
     engine: Engine = Engine.abstractive  # extractive / lead: no model at all
     backend: Backend = Backend.auto
     quantize: Quantize | None = None  # None: the backend's default (torch fp32, CTranslate2 int8 on CPU)
+    llm: LLMSettings | None = None  # engine llm: the endpoint that writes it
 
     @property
     def is_local(self) -> bool:
