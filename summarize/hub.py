@@ -237,7 +237,9 @@ def preset_table(config: Config) -> tuple[tuple[str, ...], list[tuple[str, ...]]
         for preset in presets.values():
             default = "yes" if preset.name in defaults else ""
             if preset.llm is not None:
-                rows.append((preset.name, role, default, f"{preset.llm.model} at {endpoint(preset.llm.url)}", answers[id(preset.llm)], "-", preset.licence or "?"))
+                rows.append(
+                    (preset.name, role, default, f"{preset.llm.model} at {endpoint(preset.llm.url)}", answers[id(preset.llm)], "-", preset.licence or "?")
+                )
                 continue
             if preset.engine is not Engine.abstractive:
                 rows.append((preset.name, role, default, f"(no model: {preset.engine})", "yes", "-", "-"))

@@ -19,23 +19,22 @@ MAX_LISTING = 4 * 1024 * 1024  # bytes of a /models answer read: a server listin
 
 
 def probe_all(endpoints: list[LLMSettings], timeout: float = PROBE_TIMEOUT) -> list[str]:
-    """What each endpoint answers, in order, probed in parallel (each distinct endpoint once)."""
-    distinct = list(dict.fromkeys(_key(s) for s in endpoints))
-    if not distinct:
+    """What each endpoint answers, in order: each distinct endpoint (URL and key) asked once, all at once."""
+    asked = {(s.url, s.key_env): s for s in endpoints}
+    if not asked:
         return []
-    by_key = {_key(s): s for s in endpoints}
-    with ThreadPoolExecutor(max_workers=min(16, len(distinct))) as pool:
-        answers = dict(zip(distinct, pool.map(lambda key: probe(by_key[key], timeout), distinct)))
-    return [answers[_key(s)] for s in endpoints]
-
-
-def _key(settings: LLMSettings) -> tuple[str, str, str | None]:
-    """What an answer depends on: the endpoint, the model looked for, the key sent."""
-    return settings.url, settings.model, settings.key_env
+    with ThreadPoolExecutor(max_workers=min(16, len(asked))) as pool:
+        answers = dict(zip(asked, pool.map(lambda settings: _ask(settings, timeout), asked.values())))
+    return [_said(answers[(s.url, s.key_env)], s) for s in endpoints]
 
 
 def probe(settings: LLMSettings, timeout: float = PROBE_TIMEOUT) -> str:
     """One short line: "answers", or why not ("no answer (connection refused)", "answers 401: …")."""
+    return _said(_ask(settings, timeout), settings)
+
+
+def _ask(settings: LLMSettings, timeout: float) -> set[str] | str:
+    """The model ids the endpoint lists, or the line that says why there are none."""
     request = urllib.request.Request(f"{settings.url}/models", headers=_headers(settings))
     direct = is_loopback(urlsplit(settings.url).hostname or "")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if direct else urllib.request.build_opener()
@@ -47,9 +46,13 @@ def probe(settings: LLMSettings, timeout: float = PROBE_TIMEOUT) -> str:
     except (urllib.error.URLError, OSError, ValueError) as e:  # no connection, a timeout, an answer that is not HTTP
         return f"no answer ({_why(e)})"
     ids = _model_ids(body)
-    if ids is None:
-        return "answers, but not with an OpenAI model list"
-    return "answers" if settings.model in ids else f"answers, without model {settings.model}"
+    return "answers, but not with an OpenAI model list" if ids is None else ids
+
+
+def _said(answer: set[str] | str, settings: LLMSettings) -> str:
+    if isinstance(answer, str):
+        return answer
+    return "answers" if settings.model in answer else f"answers, without model {settings.model}"
 
 
 def _headers(settings: LLMSettings) -> dict[str, str]:
