@@ -300,7 +300,7 @@ def _library_value(spec: Field, value: Any) -> Any:
             raise SummarizeError(f"{where}: must be {bounds}")
         return value
     if not isinstance(value, str) or not value.strip():
-        raise SummarizeError(f"{where}: must be a preset name from models.toml")
+        raise SummarizeError(f"{where}: must be {'a preset name from models.toml' if spec.name in ('model', 'translator') else 'a non-empty string'}")
     return value
 
 
