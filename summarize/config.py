@@ -13,6 +13,7 @@ from typing import Any
 
 from summarize.errors import SummarizeError
 from summarize.llm_presets import LLM_KEYS, LLMSettings, llm_settings
+from summarize.routes import Routes, parse_routes
 
 
 class Choice(str, Enum):
@@ -107,9 +108,9 @@ class ScoreFormat(Choice):
 # far past any sensible summary.
 MAX_INPUT_CHARS = 1_000_000
 KINDS = ("summarizers", "translators")
-PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "generate", "backend", "quantize"}
-DEFAULT_KEYS = {"summarizer", "translator", "translate"}
-TOP_KEYS = {"defaults", "lengths", *KINDS}
+PRESET_KEYS = {"engine", "model", "revision", "max_input_tokens", "licence", "size", "generate", "backend", "quantize"}
+DEFAULT_KEYS = {"summarizer", "translator", "translate", "to", "allow_noncommercial"}
+TOP_KEYS = {"defaults", "lengths", "routes", *KINDS}
 CONFIG_ENV = "SUMMARIZE_CONFIG"
 # generate() settings a config may set: plain decoding knobs only. Others (custom_generate,
 # trust_remote_code, assistant_model, streamer…) could make transformers fetch and run code.
@@ -165,6 +166,7 @@ class Preset:
     generate: dict[str, Any] = field(default_factory=dict)
     revision: str | None = None
     licence: str | None = None
+    size: str | None = None  # what `models list` shows, e.g. "300 MB"
     engine: Engine = Engine.abstractive  # extractive / lead: no model at all
     backend: Backend = Backend.auto
     quantize: Quantize | None = None  # None: the backend's default (torch fp32, CTranslate2 int8 on CPU)
@@ -183,6 +185,7 @@ class Config:
     default_translator: str
     translate: bool
     lengths: dict[str, dict[str, Any]]
+    routes: Routes = Routes()  # [[routes]]: which translator makes each target language
 
     def length(self, name: str | None) -> dict[str, Any]:
         """What --length NAME means: generate() settings plus `sentences` for the extractive engines."""
@@ -306,6 +309,7 @@ def _validate(raw: dict[str, Any], where: str) -> Config:
         default_translator=str(defaults.get("translator", "")),
         translate=translate,
         lengths=lengths,
+        routes=parse_routes(raw.get("routes", []), defaults, where, presets["translators"]),
     )
     for key, pick in (("summarizer", config.summarizer), ("translator", config.translator)):
         try:
@@ -362,6 +366,7 @@ def _preset(name: str, translator: bool, body: Any, where: str, key: str) -> Pre
         generate=dict(generate),
         revision=revision,
         licence=body.get("licence"),
+        size=body.get("size"),
         engine=engine,
         backend=_choice(Backend, body.get("backend", "auto"), where, f"{key}.backend", list(Backend)),
         quantize=None if quantize is None else _choice(Quantize, quantize, where, f"{key}.quantize", list(Quantize)),
