@@ -8,7 +8,7 @@ where every room can import them without importing each other.
 from __future__ import annotations
 
 import signal
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path, PurePath
 from typing import Any, TypedDict
 
@@ -57,10 +57,11 @@ class Result:
     url: str | None = None
     date: str | None = None
     summary_ru: str | None = None
-    summary_en: str | None = None
+    summary_en: str | None = None  # then summary_<code> for each other --to target, in --to order (`translations`)
     engine: str | None = None  # abstractive, extractive or lead
     model: str | None = None  # the summariser preset; null for the model-free engines
-    translator: str | None = None
+    translator: str | None = None  # the first --to target's preset (--to en: the one)
+    translators: list[str] | None = None  # with several targets: each one's preset, in --to order
     backend: str | None = None  # what ran the summariser: "torch fp32", "ctranslate2 int8"…; null without a model
     input_tokens: int | None = None  # model tokens; null for the model-free engines
     used_tokens: int | None = None
@@ -72,9 +73,38 @@ class Result:
     # --no-check, a failed input); [] when it ran and found nothing. The error stays the last key.
     unsupported: list[Unsupported] | None = None
     error: str | None = None
+    # The --to targets other than English, in order: written as summary_<code> keys after summary_en.
+    translations: dict[str, str | None] = field(default_factory=dict, kw_only=True, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        row = asdict(self)
+        translations = row.pop("translations")
+        if not translations:
+            return row
+        keys = list(row)
+        at = keys.index("summary_en") + 1
+        return {k: row[k] for k in keys[:at]} | {f"summary_{code}": text for code, text in translations.items()} | {k: row[k] for k in keys[at:]}
+
+
+def row_fields(row_type: type) -> list:
+    """The fields of a row type that are columns (Result.translations is spread into summary_<code> ones)."""
+    return [spec for spec in fields(row_type) if spec.name != "translations"]
+
+
+def result_row(targets: tuple[str, ...] = ()) -> type:
+    """The columns of a run's --output: Result's, with summary_<code> after summary_en for each target
+    other than English (a dataclass of its own, used only for its fields)."""
+    extra = [code for code in targets if code != "en"]
+    if not extra:
+        return Result
+    columns: list[tuple[str, Any, Any]] = []
+    for spec in fields(Result):
+        if spec.name == "translations":
+            continue
+        columns.append((spec.name, spec.type, field(default=None)))
+        if spec.name == "summary_en":
+            columns += [(f"summary_{code}", "str | None", field(default=None)) for code in extra]
+    return make_dataclass("ResultRow", columns, namespace={"__module__": __name__})
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any, get_args, get_type_hints
 from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Choice, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 from summarize.llm_presets import LLM_KEY_ENV, LLMSettings, check_url
+from summarize.routes import SOURCE, UNSCORED, Leg, noncommercial, parse_targets
 
 
 def option(default: Any, *flags: str, help: str, per_request: bool | None = None, **typer_settings: Any) -> Any:
@@ -61,7 +62,33 @@ class Choices:
         None, "--model", "-m", show_default=False, per_request=False, help="Summariser preset from models.toml \\[default: rut5-gazeta]."
     )
     translator: str | None = option(
-        None, "--translator", show_default=False, per_request=False, help="Translator preset from models.toml \\[default: opus-mt-ru-en]."
+        None,
+        "--translator",
+        show_default=False,
+        per_request=False,
+        help="Translator preset from models.toml for English, or for the one --to target \\[default: opus-mt-tc-big-zle-en; other targets: their route].",
+    )
+    to: str | None = option(
+        None,
+        "--to",
+        show_default=False,
+        per_request=True,
+        help="The languages to translate the summary into, ISO 639-1, comma-separated (en, de,kk…); each takes the first [[routes]] entry of "
+        "models.toml that makes it \\[default: from models.toml, en].",
+    )
+    source_lang: str | None = option(
+        None,
+        "--source-lang",
+        show_default=False,
+        per_request=True,
+        help="The articles' language, ISO 639-1 (ru, uk, be, kk, en…), or auto: detected per article; a non-Russian one is translated into "
+        "Russian first \\[default: auto].",
+    )
+    allow_noncommercial: bool = option(
+        False,
+        "--allow-noncommercial",
+        per_request=False,
+        help="Let routes use CC-BY-NC models (NLLB-200): not for commercial use \\[default: models.toml's allow_noncommercial, false].",
     )
     beams: int | None = option(None, "--beams", min=1, max=MAX_BEAMS, show_default=False, per_request=True, help="Beam search width (overrides the preset).")
     length: Length | None = option(
@@ -144,7 +171,8 @@ class Options(Choices):
     line's overrides applied to them."""
 
     summarizer: Preset
-    translator: Preset | None  # resolved from the choice's preset name; None: --no-translate
+    translator: Preset | None  # the first target's preset (resolved from --translator or its route); None: --no-translate
+    targets: tuple[Target, ...] = ()  # --to, resolved: one per target language, in --to order
     summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
     engine: Engine = Engine.abstractive  # resolved: the preset's, unless --engine said otherwise
     check: bool = True  # resolved: on, unless --no-check
@@ -158,6 +186,20 @@ class Options(Choices):
     def translate(self) -> bool:
         """Whether the summaries are translated (the per-request option; a translator preset resolved)."""
         return self.translator is not None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One language the summaries are translated into: its preset and the tokens its model needs."""
+
+    code: str  # ISO 639-1
+    preset: Preset
+    leg: Leg
+
+    @property
+    def field(self) -> str:
+        """Its key in a result: summary_en, summary_de…"""
+        return f"summary_{self.code}"
 
 
 class OptionConflict(SummarizeError):
@@ -190,7 +232,8 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
     engine = choices.engine or preset.engine
     _check_engine(preset, engine, choices)
     wants_translation = config.translate if translate is None else translate
-    translator = config.translator(choices.translator) if wants_translation else None
+    targets = resolve_targets(config, choices) if wants_translation else ()
+    translator = targets[0].preset if targets else None
     if engine is Engine.llm and (translator is None or translator.llm is not None) and (choices.backend or choices.quantize):
         raise OptionConflict(
             ("{backend}" if choices.backend else "{quantize}") + " is for a local model; the llm engine runs on its endpoint and no local model translates"
@@ -203,17 +246,57 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
         settings = {} if tokens is None else {"max_new_tokens": tokens}
     if choices.beams is not None:
         settings["num_beams"] = choices.beams
-    given = {f.name: getattr(choices, f.name) for f in fields(Choices) if f.name not in ("engine", "translator")}  # resolved below
+    given = {f.name: getattr(choices, f.name) for f in fields(Choices) if f.name not in ("engine", "translator", "to")}  # resolved below
     given["check"] = choices.check is not False  # not given: on
     return Options(
         **given,
         summarizer=preset,
         translator=translator,
+        targets=targets,
+        to=",".join(t.code for t in targets) or choices.to,
         summary_settings=settings,
         engine=engine,
         sentences=int((chosen_length or config.lengths.get("medium", {})).get("sentences", 3)),
         strict=strict,
     )
+
+
+def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
+    """--to (else [defaults] to): each target's translator. English, or a single target, takes --translator
+    when given (else English takes [defaults] translator); the others the first route allowed to make them."""
+    codes = parse_targets(choices.to) if choices.to else config.routes.to
+    if choices.translator and len(codes) > 1:
+        raise OptionConflict("{translator} picks the translator of one target; with several {to} targets each takes its route from models.toml")
+    if SOURCE in codes:
+        raise SummarizeError(f"--to {SOURCE}: the summary is Russian already (summary_ru); give the languages to translate it into")
+    opted = choices.allow_noncommercial or config.routes.allow_noncommercial
+    targets = []
+    for code in codes:
+        if choices.translator or code == "en":
+            preset = config.translator(choices.translator)
+            leg = config.routes.leg(SOURCE, code, lambda name: name == preset.name) or Leg(SOURCE, code, preset.name)
+        else:
+            leg = config.routes.leg(SOURCE, code, lambda name: opted or not noncommercial(config.translators[name].licence))
+            if leg is None:
+                raise SummarizeError(_no_route(config, code))
+            preset = config.translator(leg.translator)
+        if noncommercial(preset.licence) and not opted:
+            raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
+        targets.append(Target(code, preset, leg))
+    return tuple(targets)
+
+
+def _no_route(config: Config, code: str) -> str:
+    """The one line for a target no allowed route makes."""
+    restricted = config.routes.leg(SOURCE, code, lambda name: True)
+    if restricted is not None:
+        return f"--to {code}: only {restricted.translator} (CC-BY-NC, no commercial use) translates into it; add --allow-noncommercial to use it"
+    return f"--to {code}: no route translates Russian into {code!r}; the routes cover: {', '.join(config.routes.targets())}"
+
+
+def unscored(targets: tuple[Target, ...]) -> list[str]:
+    """The notices a run to a language without a scored permissive model gives (Kazakh)."""
+    return [f"--to {t.code}: {UNSCORED[t.code]}; check its translations (summarize eval --task translate --to {t.code})" for t in targets if t.code in UNSCORED]
 
 
 def _summarizer(config: Config, choices: Choices) -> Preset:

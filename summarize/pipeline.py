@@ -21,6 +21,7 @@ from summarize.engines.loader import load_engines, load_translator
 from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
 from summarize.errors import SummarizeError, first_line
 from summarize.options import Options
+from summarize.routes import CYRILLIC
 from summarize.text import (
     chunk_sentences,
     fit_to_budget,
@@ -75,12 +76,13 @@ class Pipeline:
         return self._translator_alone
 
     def translate_texts(self, texts: Sequence[str]) -> list[str]:
-        """Russian texts in English, sentence by sentence as the run translates its summaries."""
+        """Russian texts in the first --to language (English by default), sentence by sentence as the run translates its summaries."""
         from summarize.engines.translate import translate_many
 
         if self.translator is None:
             raise SummarizeError("no translator: the run was made with --no-translate, or its model is not available")
-        return [english for english, _ in translate_many(self.translator, list(texts), self.options.translator.generate)]
+        leg = self.options.targets[0].leg.tokens if self.options.targets else None
+        return [english for english, _ in translate_many(self.translator, list(texts), self.options.translator.generate, leg)]
 
     def run_all(
         self,
@@ -183,19 +185,37 @@ class Pipeline:
         return [r if ok else None for r, ok in zip(results, done)]
 
     def _translate(self, results: list[Result]) -> None:
-        translator = self.engines.translator
-        if translator is None or not results:
+        """Every summary into each --to target, one padded batch per target's engine; a target whose
+        model is not available keeps its field null (the run's notice says why)."""
+        if not results:
             return
         from summarize.engines.translate import translate_many
 
         texts = [r.summary_ru or "" for r in results]
-        for result, (english, notes) in zip(results, translate_many(translator, texts, self.options.translator.generate)):
-            result.summary_en = english if result.summary_ru else None
-            result.warnings.extend(notes)
-            if result.summary_en and (left := untranslated_cyrillic(result.summary_en)):
-                result.warnings.append(f"the translation left Russian text untranslated ({left!r})")
-            elif result.summary_en and (loop := repeated_phrase(result.summary_en)):
-                result.warnings.append(f"the translation repeats {loop!r}: the model fell into a loop")
+        several = len(self.options.targets) > 1
+        for i, target in enumerate(self.options.targets):
+            translator = self.engines.translator_for(target.code, i == 0)
+            if target.code != "en":
+                for result in results:
+                    result.translations[target.code] = None
+            if translator is None:
+                continue
+            for result, (text, notes) in zip(results, translate_many(translator, texts, target.preset.generate, target.leg.tokens)):
+                self._keep_translation(result, target.code, text if result.summary_ru else None, notes, several)
+
+    @staticmethod
+    def _keep_translation(result: Result, code: str, text: str | None, notes: list[str], several: bool) -> None:
+        """One translation in its field, with what went wrong in it (which target, when there are several)."""
+        if code == "en":
+            result.summary_en = text
+        else:
+            result.translations[code] = text
+        into = f" into {code}" if several or code != "en" else ""
+        result.warnings.extend(f"{note} (the translation{into})" if into else note for note in notes)
+        if text and code not in CYRILLIC and (left := untranslated_cyrillic(text)):
+            result.warnings.append(f"the translation{into} left Russian text untranslated ({left!r})")
+        elif text and (loop := repeated_phrase(text)):
+            result.warnings.append(f"the translation{into} repeats {loop!r}: the model fell into a loop")
 
     def _check(self, summarised: list[tuple[Document, Result]]) -> None:
         """Each model summary (and its translation) checked against the whole article, not only the
@@ -207,6 +227,7 @@ class Pipeline:
             try:
                 self._checker = self._checker or Checker()
                 flags = self._checker.check(doc.text, result.summary_ru, result.summary_en)
+                flags += self._checker.check_translations(result.summary_ru, result.translations)
             except LOAD_ERRORS as e:
                 if self.debug:
                     raise
@@ -221,6 +242,9 @@ class Pipeline:
             result.unsupported = [flag.to_dict() for flag in flags]
             if flags:
                 result.warnings.append(self._checker.warning(flags))
+            if result.translations:
+                codes = ", ".join(result.translations)
+                result.warnings.append(f"names are checked in the Russian summary only: the translations into {codes} were checked for their digits alone")
 
     def _record_notices(self, doc: Document, result: Result) -> None:
         """Say the document's own warnings, then record the run-wide notices (already said once)
@@ -248,6 +272,7 @@ class Pipeline:
         model = opts.summarizer.name if model_engine else None
         if isinstance(doc, Failure):
             engine = model = backend = None
+        several = len(opts.targets) > 1 and error is None and translator is not None
         if error is not None:
             translator = None
         return Result(
@@ -258,6 +283,7 @@ class Pipeline:
             engine=engine,
             model=model,
             translator=translator,
+            translators=[t.preset.name for t in opts.targets] if several else None,
             backend=backend,
             warnings=warnings or [],
             error=error,

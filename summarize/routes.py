@@ -16,6 +16,8 @@ SOURCE = "ru"  # the language the summarisers read and write
 MAX_TARGETS = 8  # --to: more would be a translation service, not a summary
 ROUTE_KEYS = {"translator", "from", "to", "prefix", "forced", "source"}
 CODE = re.compile(r"[a-z]{2}")  # ISO 639-1
+# Targets written in Cyrillic: Russian left in a translation into them is not a sign of text left untranslated.
+CYRILLIC = frozenset({"ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "tt", "mn", "ba"})
 # Targets no permissive model has a published score for: a run to one says so.
 UNSCORED = {"kk": "no permissively licensed model has a published score for Russian → Kazakh (the best, NLLB-200 1.3B, is CC-BY-NC and 14.3 BLEU)"}
 
@@ -35,6 +37,11 @@ class Leg:
     prefix: str | None = None  # a token the input starts with (a multi-target Marian model's >>deu<<)
     forced: str | None = None  # the token the output must start with (M2M100's __de__, NLLB's deu_Latn)
     source_token: str | None = None  # the token the input starts with instead of the tokenizer's own (M2M100, NLLB)
+
+    @property
+    def tokens(self) -> Leg | None:
+        """Itself when the engine must put tokens in, else None (a pair model reads and writes plain text)."""
+        return self if self.prefix or self.forced or self.source_token else None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from summarize.checks.flags import Flag, Kind
 from summarize.checks.names import Names
-from summarize.checks.numbers import changed_in_translation, number_support, unsupported_numbers
+from summarize.checks.numbers import changed_digits, changed_in_translation, number_support, unsupported_numbers
 from summarize.errors import first_line
 
 
@@ -68,6 +68,13 @@ class Checker:
                 flags += changed_in_translation(summary_en, summary_ru)
         return list(dict.fromkeys(flags))
 
+    def check_translations(self, summary_ru: str | None, translations: dict[str, str | None]) -> list[Flag]:
+        """The digits each translation other than English changed (no number tables for them; names are
+        checked in the Russian summary alone)."""
+        if not summary_ru:
+            return []
+        return [flag for code, text in translations.items() if text for flag in changed_digits(text, summary_ru, f"summary_{code}")]
+
     def support(self, article: str, summary: str) -> Support:
         """How many of the summary's names and numbers the article has: eval's precision."""
         return Support(self.names.support(summary, article), number_support(summary, article))
@@ -84,6 +91,8 @@ class Checker:
         english = [flag.text for flag in flags if flag.field == "summary_en"]
         if english:
             parts.append(f"the translation changed: {_quoted(english)}")
+        for other in dict.fromkeys(flag.field for flag in flags if flag.field not in ("summary_ru", "summary_en")):
+            parts.append(f"the translation into {other.removeprefix('summary_')} changed: {_quoted([f.text for f in flags if f.field == other])}")
         return "; ".join(parts)
 
 

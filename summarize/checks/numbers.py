@@ -42,6 +42,8 @@ from the article always matches itself:
 from __future__ import annotations
 
 import datetime
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,6 +63,9 @@ class Facts:
     weekdays: set[int]  # named, or of a full date ("5 июня 2024 года" is a Wednesday)
 
 
+DIGITS = re.compile(r"\d+")
+
+
 def unsupported_numbers(summary: str, article: str, field: Field = "summary_ru") -> list[Flag]:
     """The numbers and dates of a Russian `summary` whose values the Russian `article` lacks."""
     facts = _facts(quantities(article, RUSSIAN))
@@ -75,6 +80,27 @@ def changed_in_translation(summary_en: str, summary_ru: str) -> list[Flag]:
     added = [q for q in english if q.checked and not _found(q, in_russian, by_value=True)]
     dropped = [q for q in russian if q.checked and not _found(q, in_english, by_value=True)]
     return _flags(added + dropped, "summary_en")
+
+
+def changed_digits(translation: str, summary_ru: str, field: str) -> list[Flag]:
+    """A translation into a language without number tables (not English): its runs of digits ("1,5"
+    is 1 and 5, "10 000" and "10.000" are 10 and 000) against the Russian summary's, as values, so a
+    digit the translation added or dropped is flagged; number words are not read."""
+    added = _missing(translation, summary_ru)
+    dropped = _missing(summary_ru, translation)
+    return list(dict.fromkeys(Flag(text, "number", field) for text in added + dropped))  # type: ignore[arg-type]
+
+
+def _missing(text: str, other: str) -> list[str]:
+    """Digit runs of `text` whose values `other` lacks (as many times as they occur)."""
+    left = Counter(int(run) for run in DIGITS.findall(other))
+    missing = []
+    for run in DIGITS.findall(text):
+        if left[int(run)] > 0:
+            left[int(run)] -= 1
+        else:
+            missing.append(run)
+    return missing
 
 
 def number_support(summary: str, article: str) -> tuple[int, int]:

@@ -19,7 +19,8 @@ from summarize.config import Dtype, Preset, Quantize
 from summarize.engines.ct2_convert import SAMPLE, default_cache_root, ensure_converted
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type
 from summarize.engines.protocol import Generated
-from summarize.errors import BackendUnavailable, first_line
+from summarize.errors import BackendUnavailable, SummarizeError, first_line
+from summarize.routes import Leg
 
 # generate() settings → translate_batch() arguments; the rest have no CTranslate2 equivalent.
 SETTINGS = {
@@ -105,13 +106,25 @@ class CT2Seq2Seq:
     def input_length(self, text: str) -> int:
         return len(self.tokenizer.tokens(text))
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
-        """Like Seq2Seq.generate; inputs over max_input_tokens are cut to it, as a last resort."""
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, leg: Leg | None = None) -> list[Generated]:
+        """Like Seq2Seq.generate; inputs over max_input_tokens are cut to it, as a last resort. A
+        `leg`'s prefix goes after the tokenizer's own leading tokens, its source token replaces the
+        first, and its forced token is the target_prefix every hypothesis starts with."""
         options = {SETTINGS[k]: v for k, v in settings.items() if k in SETTINGS}
         options.setdefault("max_decoding_length", 256)
+        leg = leg or Leg("", "", "")
+        for token in (leg.prefix, leg.forced, leg.source_token):
+            if token and token not in self.tokenizer.known:
+                raise SummarizeError(f"model {self.preset.model} (preset {self.preset.name}) has no token {token!r}; check its [[routes]] entry in models.toml")
+        if leg.forced:
+            options["target_prefix"] = [[leg.forced]] * len(texts)
         batch = []
         for text in texts:
             tokens = self.tokenizer.tokens(text)
+            if leg.source_token:
+                tokens[0] = leg.source_token
+            if leg.prefix:
+                tokens.insert(self.tokenizer.lead, leg.prefix)
             if len(tokens) > self.preset.max_input_tokens:
                 suffix = self.tokenizer.suffix
                 tokens = tokens[: self.preset.max_input_tokens - len(suffix)] + suffix
@@ -120,7 +133,8 @@ class CT2Seq2Seq:
         results = self.translator.translate_batch(batch, max_batch_size=per_worker, max_input_length=0, **options)
         # CTranslate2 leaves the end token out of its hypotheses: one as long as the limit was cut there.
         limit = options["max_decoding_length"]
-        return [Generated(self.tokenizer.decode(r.hypotheses[0]).strip(), len(r.hypotheses[0]) >= limit) for r in results]
+        hypotheses = [r.hypotheses[0][1:] if leg.forced and r.hypotheses[0][:1] == [leg.forced] else r.hypotheses[0] for r in results]
+        return [Generated(self.tokenizer.decode(h).strip(), len(h) >= limit) for h in hypotheses]
 
 
 class _Tokens:
@@ -137,6 +151,8 @@ class _Tokens:
             start = next(i for i in range(len(full)) if full[i : i + len(content)] == content)
             self.suffix = full[start + len(content) :]
             self.special_count = len(full) - len(content)
+            self.lead = start
+            self.known = set(self.fast.get_vocab())
         else:
             import sentencepiece
 
@@ -146,6 +162,8 @@ class _Tokens:
             self.vocabulary = set(json.loads((path / "shared_vocabulary.json").read_text(encoding="utf-8")))
             self.prefix, self.suffix, self.unk = recipe["prefix"], recipe["suffix"], recipe["unk"]
             self.special_count = len(self.prefix) + len(self.suffix)
+            self.lead = len(self.prefix)
+            self.known = self.vocabulary
 
     def tokens(self, text: str) -> list[str]:
         if self.fast is not None:

@@ -12,16 +12,16 @@ from summarize.config import Backend, Device, Dtype, Engine, Preset, Quantize
 from summarize.engines.device import accelerators, pick_device
 from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
 from summarize.errors import BackendUnavailable, ModelNotAvailable, SummarizeError
-from summarize.options import Options
+from summarize.options import Options, unscored
 
 
 def load_engines(options: Options, notify: Notify) -> Engines:
     """Both engines; the models that are not on this machine get a short notice each, and one
     shared line says how to get them (a fresh machine without network: three lines in all)."""
     summarizer, notices = load_summarizer(options, notify)
-    translator, more = load_translator(options, notify)
+    translators, more = load_translators(options, notify)
     missing = [options.summarizer.name] if options.engine is Engine.abstractive and isinstance(summarizer, Extractor) else []
-    missing += [options.translator.name] if options.translator is not None and translator is None else []
+    missing += list(dict.fromkeys(t.preset.name for t in options.targets if translators[t.code] is None))
     advice = (
         [
             f"to get {'it' if len(missing) == 1 else 'them'}: `summarize models download {' '.join(missing)}` on a connected machine, or point `model` "
@@ -30,7 +30,8 @@ def load_engines(options: Options, notify: Notify) -> Engines:
         if missing
         else []
     )
-    return Engines(summarizer, translator, notices + more + advice)
+    translator = translators[options.targets[0].code] if options.targets else None
+    return Engines(summarizer, translator, notices + more + advice + unscored(options.targets), translators)
 
 
 def load_summarizer(options: Options, notify: Notify) -> tuple[ModelEngine | Extractor, list[str]]:
@@ -50,6 +51,17 @@ def load_translator(options: Options, notify: Notify) -> tuple[ModelEngine | Non
     if options.translator is None:
         return None, notices
     return _load_or_skip(options.translator, options, notify, notices, "the translation is skipped"), notices
+
+
+def load_translators(options: Options, notify: Notify) -> tuple[dict[str, ModelEngine | None], list[str]]:
+    """Each --to target's translator, by code (a preset shared by several targets loads once), and the notices."""
+    notices: list[str] = []
+    loaded: dict[str, ModelEngine | None] = {}
+    for target in options.targets:
+        if target.preset.name not in loaded:
+            instead = "the translation is skipped" if len(options.targets) == 1 else f"the translation into {target.code} is skipped"
+            loaded[target.preset.name] = _load_or_skip(target.preset, options, notify, notices, instead)
+    return {t.code: loaded[t.preset.name] for t in options.targets}, notices
 
 
 def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:

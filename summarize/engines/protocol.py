@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from summarize.config import Engine, Preset
+from summarize.routes import Leg
 
 Notify = Callable[[str], None]
 
@@ -46,8 +47,9 @@ class ModelEngine(Protocol):
     def input_length(self, text: str) -> int:
         """Tokens the model sees for this text, special tokens included."""
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
-        """One output per text, in order; `settings` are generate() keyword arguments."""
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, leg: Leg | None = None) -> list[Generated]:
+        """One output per text, in order; `settings` are generate() keyword arguments; `leg`: the
+        tokens a translator needs for its language pair (a >>deu<< prefix, a forced first token)."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,13 @@ class Engines:
     """What a run summarises and translates with, and the run-wide notices their loading gave."""
 
     summarizer: ModelEngine | Extractor
-    translator: ModelEngine | None = None
+    translator: ModelEngine | None = None  # the first target's (--to en: the one)
     notices: list[str] = field(default_factory=list)
+    translators: dict[str, ModelEngine | None] = field(default_factory=dict)  # by target code, in --to order; None: not available
+
+    def translator_for(self, code: str, first: bool) -> ModelEngine | None:
+        """The engine translating into `code` (engines made without translators: the translator for the first target)."""
+        return self.translators.get(code) if self.translators else (self.translator if first else None)
 
     @property
     def engine(self) -> Engine:

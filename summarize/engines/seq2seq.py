@@ -16,6 +16,7 @@ from summarize.config import Dtype, Preset, Quantize
 from summarize.engines.device import batch_budget, bytes_per_token, pick_dtype
 from summarize.engines.protocol import Generated
 from summarize.errors import SummarizeError
+from summarize.routes import Leg
 
 
 def load_checked(preset: Preset, path: Path, dtype=None):
@@ -90,11 +91,16 @@ class Seq2Seq:
         """Tokens the model would see for this text, special tokens included."""
         return len(self.tokenizer(text)["input_ids"])
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, leg: Leg | None = None) -> list[Generated]:
         """Generate for each text; inputs are cut at max_input_tokens only as a last resort —
-        callers fit them to the budget first and report any cut."""
+        callers fit them to the budget first and report any cut. A `leg` puts its tokens in:
+        a prefix before each text, its source token first, its forced token first in the output."""
         import torch
 
+        if leg is not None and leg.prefix:
+            texts = [f"{leg.prefix} {text}" for text in texts]
+        if leg is not None and leg.forced:
+            settings = {**settings, "forced_bos_token_id": self._token_id(leg.forced)}
         # Similar lengths together: less padding to run through the model.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         outputs: list[Generated] = [Generated("")] * len(texts)
@@ -107,13 +113,24 @@ class Seq2Seq:
                 padding=True,
                 truncation=True,
                 max_length=self.preset.max_input_tokens,
-            ).to(self.device)
+            )
+            if leg is not None and leg.source_token:
+                encoded["input_ids"][:, 0] = self._token_id(leg.source_token)  # the tokenizer's own language token (M2M100, NLLB)
+            encoded = encoded.to(self.device)
             with torch.inference_mode():
                 generated = self.model.generate(**encoded, **settings)
             capped = self._capped(generated, settings.get("max_new_tokens"))
-            for i, text, cut in zip(indices, self.tokenizer.batch_decode(generated, skip_special_tokens=True), capped):
+            shown = generated[:, 2:] if leg is not None and leg.forced else generated  # past the decoder's start and the forced language token
+            for i, text, cut in zip(indices, self.tokenizer.batch_decode(shown, skip_special_tokens=True), capped):
                 outputs[i] = Generated(text.strip(), cut)
         return outputs
+
+    def _token_id(self, token: str) -> int:
+        """A language token's id; one the vocabulary lacks is an error, not an <unk> the model would translate into."""
+        found = self.tokenizer.convert_tokens_to_ids(token)
+        if found is None or found == self.tokenizer.unk_token_id:
+            raise SummarizeError(f"model {self.preset.model} (preset {self.preset.name}) has no token {token!r}; check its [[routes]] entry in models.toml")
+        return found
 
     def _capped(self, generated, limit: int | None) -> list[bool]:
         """Which rows used all max_new_tokens (the first position is the decoder's start token;

@@ -18,11 +18,13 @@ from summarize.text import (
 
 if TYPE_CHECKING:
     from summarize.engines.protocol import ModelEngine
+    from summarize.routes import Leg
 
 
-def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """Translate several texts with all their sentences in one padded, length-sorted batch."""
-    budget = engine.preset.max_input_tokens - engine.special_tokens
+def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any], leg: Leg | None = None) -> list[tuple[str, list[str]]]:
+    """Translate several texts with all their sentences in one padded, length-sorted batch (`leg`:
+    the tokens the model needs for the language pair)."""
+    budget = engine.preset.max_input_tokens - engine.special_tokens - (1 if leg is not None and leg.prefix else 0)
     pieces: list[str] = []
     spans: list[tuple[list[tuple[int, int]], list[str]]] = []  # per text: each sentence's pieces
     for text in texts:
@@ -42,7 +44,7 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
             pieces.extend(parts)
             parts_of.append((start, len(pieces)))
         spans.append((parts_of, warnings))
-    translated = engine.generate(pieces, settings, batch_size=16) if pieces else []
+    translated = (engine.generate(pieces, settings, batch_size=16, leg=leg) if leg is not None else engine.generate(pieces, settings, batch_size=16)) if pieces else []
     for parts_of, warnings in spans:
         cut = sum(getattr(translated[i], "capped", False) for a, b in parts_of for i in range(a, b))
         if cut:

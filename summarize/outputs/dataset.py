@@ -12,7 +12,6 @@ fails (disk full) or a run that could not start leaves the old file exactly as i
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from summarize.documents import Checked, CheckedSummaries, Input, Result
+from summarize.documents import Checked, CheckedSummaries, Input, Result, row_fields
 from summarize.errors import SummarizeError
 from summarize.outputs.files import OutputLost, check_output_file, create_temp
 from summarize.outputs.tables import FORMATS as _FORMATS
@@ -56,7 +55,7 @@ class DatasetWriter:
         self._redo = redo  # ids whose old rows are replaced whatever they hold (stdin: new text each run)
         self._target = Path(os.path.realpath(path))  # a symlinked output: its target is replaced, the link stays
         self._journal_path = journal_path(path)
-        self.columns = [f.name for f in dataclasses.fields(row)]  # the first field is the id
+        self.columns = [f.name for f in row_fields(row)]  # the first field is the id
         self._format = _FORMATS[path.suffix.lower()](path, self.columns, row)
         self._done: set[str] = set()  # ids of the kept rows
         self._written: set[str] = set()  # ids written by this run

@@ -4,7 +4,6 @@ not fit fails there, before any byte is written), a file written at commit, an o
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import os
 import types
@@ -14,7 +13,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from summarize.documents import Result
+from summarize.documents import Result, row_fields
 from summarize.errors import SummarizeError, first_line
 from summarize.outputs.files import create_temp
 from summarize.storage import BATCH_ROWS, import_pyarrow
@@ -182,7 +181,7 @@ class TableFile:
     def __init__(self, path: Path, row_type: type, suffix: str | None = None) -> None:
         """suffix: the format's, when path is a symlink's target (the format is the name the user gave)."""
         self.path = path
-        self.format = FORMATS[(suffix or path.suffix).lower()](path, [f.name for f in dataclasses.fields(row_type)], row_type)
+        self.format = FORMATS[(suffix or path.suffix).lower()](path, [f.name for f in row_fields(row_type)], row_type)
         self.temp = create_temp(path)
         try:
             self.writer = self.format.open(self.temp)
@@ -228,7 +227,7 @@ def table_schema(pa: Any, row_type: type) -> Any:
     """The Parquet schema of a dataclass's rows, each column typed from its field's annotation."""
     hints = typing.get_type_hints(row_type)
     columns = []
-    for field in dataclasses.fields(row_type):
+    for field in row_fields(row_type):
         # Every row has its id (the sinks set it): not nullable, as in the outputs of earlier versions.
         kind = _arrow_type(pa, hints[field.name], f"{row_type.__name__}.{field.name}")
         columns.append(pa.field(field.name, kind, nullable=field.name != "id"))
