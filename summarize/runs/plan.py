@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 
 from summarize.config import Format, load_config
-from summarize.documents import Input, Result, Tally
+from summarize.documents import Input, Result, Tally, result_row
 from summarize.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SummarizeError
 from summarize.flags import SERVER_ENV, RunFlags
 from summarize.inputs.listing import STDIN, drop_repeats, list_inputs
 from summarize.options import Choices, Options, make_options
 from summarize.outputs.printable import one_line
 from summarize.outputs.sink import Destinations, Sinks, open_sink
+from summarize.routes import parse_targets
 from summarize.runs.signals import Stopped
 from summarize.storage import URL_SCHEMES, is_dataset, is_uri
 
@@ -65,7 +66,8 @@ def _locally(flags: RunFlags, options: Options, debug: bool, notify) -> tuple[Ta
     from summarize.runs.local import run_local
 
     pipeline = Pipeline(options, notify=notify, debug=debug)
-    return _in_order(flags, notify, lambda inputs, sink, advance: run_local(inputs, pipeline, sink, flags.reading, notify, advance))
+    targets = tuple(t.code for t in options.targets)
+    return _in_order(flags, notify, lambda inputs, sink, advance: run_local(inputs, pipeline, sink, flags.reading, notify, advance), targets)
 
 
 def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
@@ -76,7 +78,8 @@ def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
 
     server = Server.connect(flags.server, request_options(choices, flags.translate, flags.strict), notify)  # before any output is opened
     try:
-        tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, flags.reading, notify, advance))
+        targets = parse_targets(choices.to) if choices.to and flags.translate is not False else ()
+        tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, flags.reading, notify, advance), targets)
     finally:
         server.close()
     if server.lost:  # what is finished is written and kept; the rest is left
@@ -86,9 +89,10 @@ def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
     return tally, many
 
 
-def _in_order(flags: RunFlags, notify, run) -> tuple[Tally, bool]:
+def _in_order(flags: RunFlags, notify, run, targets: tuple[str, ...] = ()) -> tuple[Tally, bool]:
     """A run of the inputs in order in this process (`run` summarises them into the sink, locally
-    or through a server): inputs listed, every output checked and opened, then the tally."""
+    or through a server): inputs listed, every output checked and opened, then the tally. `targets`:
+    the --to languages, each a column of --output."""
     from summarize.outputs.terminal import progress, stderr
 
     paths = flags.given() or [_piped_stdin()]
@@ -107,6 +111,7 @@ def _in_order(flags: RunFlags, notify, run) -> tuple[Tally, bool]:
         overwrite=flags.overwrite,
         reserved=_reserved(inputs, flags.input_file),
         terminal_warnings=not (sys.stdout.isatty() and err.is_terminal),  # stderr shows them on the same terminal
+        row=result_row(targets),
     )
     with open_sink(to, notify) as sink, progress(err, len(inputs) if many else 0) as advance:
         tally = run(inputs, _StopWhenLost(sink), advance)
@@ -147,6 +152,8 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     given = flags.given()
     if not given or STDIN in given or any(p.lower().startswith(URL_SCHEMES) for p in given):
         raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
+    if any(t.code != "en" for t in options.targets):
+        raise SummarizeError("--ray writes summary_en alone for now; run --to with other languages without --ray (or with --server)")
     notes: list[str] = []
     inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output), notes=notes), notes, notify)
     from summarize.runs.ray_plan import RayJob, run_on_ray
