@@ -273,7 +273,7 @@ class Pipeline:
         never a translator, since no translation was made."""
         engines, opts = self._engines, self.options
         if engines is None:
-            model_engine = opts.engine in (Engine.abstractive, Engine.llm)
+            model_engine = not opts.engine.model_free
             translator = opts.translator.name if opts.translator else None
             engine, backend = opts.engine.value, None
         else:

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from summarize.config import LLMSettings, Preset
+from summarize.config import Preset
 from summarize.engines.protocol import Generated, Hints, Remote
 from summarize.errors import SummarizeError
+from summarize.llm_presets import LLMSettings, endpoint_host
 
 SUMMARY_PROMPT = (
     "Перескажи главное из новости ниже на русском языке в {sentences} предложениях. Пиши только пересказ, без вступления, "
@@ -63,7 +64,7 @@ class LLMEngine:
     batch_tokens = UNLIMITED * 1000  # a whole group is one "batch": the client's concurrency bounds the server's load
 
     def __init__(self, preset: Preset, concurrency: int, translation: bool = False, answer_tokens: int | None = None):
-        from summarize.engines.llm_client import LLMClient, endpoint_name
+        from summarize.engines.llm_client import LLMClient
 
         if preset.llm is None:
             raise SummarizeError(
@@ -71,7 +72,7 @@ class LLMEngine:
             )
         self.settings = preset.llm
         self.client = LLMClient(self.settings, preset.name, concurrency)
-        self.backend = endpoint_name(self.settings.url)
+        self.backend = endpoint_host(self.settings.url)
         self.translation = translation
         self.template = self.settings.prompt or (TRANSLATION_PROMPT if translation else SUMMARY_PROMPT)
         self._counted: dict[str, int] = {}  # the pipeline counts a text, then sends it: one tokenize request for both

@@ -13,7 +13,6 @@ client's headers (whose repr hides it); every message the server sends back is s
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import os
 import queue
 import random
@@ -24,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from summarize.config import LLMSettings
 from summarize.errors import SummarizeError
+from summarize.inputs.addresses import is_loopback
+from summarize.llm_presets import LLMSettings, endpoint
 
 ATTEMPTS = 4  # a request and three retries, on connection errors, 429 and the 5xx below
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -59,30 +59,6 @@ class Reply:
     model: str | None  # the model name the server answered with
 
 
-def endpoint_name(url: str) -> str:
-    """host[:port] of a URL: what results record as the backend (no scheme, path or credentials)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{parts.port}" if parts.port else host
-
-
-def shown_url(url: str) -> str:
-    """The URL as messages may show it: without user:password@."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class LLMClient:
     """One endpoint: probed at construction (SummarizeError when it cannot serve this preset), then
     asked with `chat_many`, at most `concurrency` requests at once."""
@@ -94,13 +70,12 @@ class LLMClient:
         self.url = settings.url.rstrip("/")
         self.root = self.url.removesuffix("/v1")  # llama.cpp's own routes (/tokenize, /props) sit beside /v1
         key = os.environ.get(settings.key_env, "") if settings.key_env else ""
-        self._secrets = [key] if key else []
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         # A proxy cannot reach this machine's own loopback; for any other host the environment's
         # proxies, NO_PROXY and CA bundle apply (a user behind a proxy reaching a hosted API needs them).
         timeout = httpx.Timeout(settings.timeout, connect=min(settings.timeout, PROBE_TIMEOUT))
         limits = httpx.Limits(max_connections=self.concurrency + 2, max_keepalive_connections=self.concurrency + 2)
-        self._http = httpx.Client(headers=headers, timeout=timeout, limits=limits, trust_env=not is_loopback(self.url))
+        self._http = httpx.Client(headers=headers, timeout=timeout, limits=limits, trust_env=not is_loopback(urlsplit(self.url).hostname or ""))
         self.models = self._probe()
         self.context = self._server_context()
         self.can_tokenize = self._tokenize_works()
@@ -110,12 +85,11 @@ class LLMClient:
 
     def scrub(self, text: str) -> str:
         """A server's text with the key (should it echo it) masked."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        key = self._http.headers.get("Authorization", "").removeprefix("Bearer ")
+        return text.replace(key, "***") if key else text
 
     def _where(self) -> str:
-        return f"LLM endpoint {shown_url(self.url)} (preset {self.preset})"
+        return f"LLM endpoint {endpoint(self.url)} (preset {self.preset})"
 
     def _probe(self) -> list[str]:
         """The model ids the server lists; SummarizeError, one line, when it cannot serve this preset."""
@@ -130,7 +104,7 @@ class LLMClient:
         if answer.status_code in (401, 403):
             raise SummarizeError(f"{self._where()} refused the request ({answer.status_code}): {self._key_advice()}")
         if answer.status_code == 404:
-            raise SummarizeError(f"{self._where()}: not an OpenAI-compatible API base (GET {shown_url(self.url)}/models: 404); the URL usually ends in /v1")
+            raise SummarizeError(f"{self._where()}: not an OpenAI-compatible API base (GET {endpoint(self.url)}/models: 404); the URL usually ends in /v1")
         if answer.status_code >= 400:
             raise SummarizeError(f"{self._where()}: GET /models answered {answer.status_code} ({self._said(answer)})")
         try:
@@ -148,7 +122,7 @@ class LLMClient:
         name = self.settings.key_env
         if not name:
             return "the server wants a key; name its environment variable as key_env in the preset (--engine llm reads $SUMMARIZE_LLM_KEY)"
-        return f"${name} was refused; check the key in it" if self._secrets else f"set ${name} to the server's key"
+        return f"${name} was refused; check the key in it" if "Authorization" in self._http.headers else f"set ${name} to the server's key"
 
     def _server_context(self) -> int | None:
         """The server's context size where it says it (llama.cpp: GET /props); None elsewhere."""
