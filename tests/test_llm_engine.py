@@ -246,3 +246,12 @@ def test_ctrl_c_ends_the_run_promptly_keeping_what_is_finished(tmp_path):
     (row,) = parse_jsonl(stdout.decode())
     assert (row["source"], row["summary_ru"]) == (str(paths[0]), SUMMARY)
     assert "stopped by SIGINT: 1 done, 0 failed, 2 left" in stderr.decode()
+
+
+def test_the_docs_show_the_shipped_prompts():
+    from helpers import ROOT
+
+    from summarize.engines.llm import SUMMARY_PROMPT, TRANSLATION_PROMPT
+
+    docs = (ROOT / "docs" / "llm.md").read_text(encoding="utf-8")
+    assert f"```text\n{SUMMARY_PROMPT}\n```" in docs and f"```text\n{TRANSLATION_PROMPT}\n```" in docs
