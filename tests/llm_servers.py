@@ -167,7 +167,7 @@ def build_gguf(path: Path, seed: int = 0) -> Path:
     tokens, scores, types = _vocabulary()
     writer = GGUFWriter(str(path), "llama")
     writer.add_name("summarize-tests-tiny-llama")
-    writer.add_context_length(4096)
+    writer.add_context_length(32768)  # what llama.cpp lets a slot have without a warning
     writer.add_embedding_length(HIDDEN)
     writer.add_block_count(LAYERS)
     writer.add_feed_forward_length(FFN)
@@ -204,22 +204,26 @@ class LLMServer:
     root: str
     model: str
     n_ctx: int
+    parallel: int
     process: subprocess.Popen
     log: Path
 
 
 @contextmanager
-def start_llm_server(folder: Path, n_ctx: int = N_CTX, parallel: int = PARALLEL, threads: int = 2, alias: str = MODEL) -> Iterator[LLMServer]:
+def start_llm_server(
+    folder: Path, n_ctx: int = N_CTX, parallel: int = PARALLEL, threads: int = 1, alias: str = MODEL, prompt_cache: bool = True
+) -> Iterator[LLMServer]:
     """The tiny model built in `folder` and served on 127.0.0.1 (a port the server picks), ready
-    (/health 200) when this yields; stopped when it returns, and by itself if this process dies."""
+    (/health 200) when this yields; stopped when it returns, and by itself if this process dies.
+    prompt_cache=False: every request computes its whole prompt (a bench's rounds all do the same work)."""
     folder.mkdir(parents=True, exist_ok=True)
     model, log = build_gguf(folder / "tiny-llama.gguf"), folder / "llama-server.log"
-    argv = [sys.executable, str(Path(__file__).resolve()), str(model), alias, str(n_ctx), str(parallel), str(threads)]
+    argv = [sys.executable, str(Path(__file__).resolve()), str(model), alias, str(n_ctx), str(parallel), str(threads), str(int(prompt_cache))]
     with open(log, "wb") as err:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=folder)
     try:
         root = _wait_ready(process, log)
-        yield LLMServer(url=root + "/v1", root=root, model=alias, n_ctx=n_ctx, process=process, log=log)
+        yield LLMServer(url=root + "/v1", root=root, model=alias, n_ctx=n_ctx, parallel=parallel, process=process, log=log)
     finally:
         _stop(process)
 
@@ -286,7 +290,7 @@ def request(url: str, body: dict | None, timeout: float = 60.0) -> tuple[int, di
         return 0, None
 
 
-def serve(model: str, alias: str, n_ctx: int, parallel: int, threads: int) -> None:
+def serve(model: str, alias: str, n_ctx: int, parallel: int, threads: int, prompt_cache: int) -> None:
     """The child: llama.cpp's server in this process, its address on stdout, until stdin closes.
 
     Each slot gets the whole n_ctx (the KV cache is n_ctx × parallel, not shared), so /props and an
@@ -305,6 +309,8 @@ def serve(model: str, alias: str, n_ctx: int, parallel: int, threads: int) -> No
     params.n_threads_http = 4 * parallel + 8  # every waiting client holds a connection thread
     params.endpoint_props = True
     params.warmup = False
+    if not prompt_cache:  # llama.cpp reuses a slot's last prompt, and keeps more in RAM (cache_ram_mib)
+        params.cache_prompt, params.cache_ram_mib = False, 0
     server = xllamacpp.Server(params)
     print("listening", server.listening_address, flush=True)
     sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe, or died
@@ -315,6 +321,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the tests' tiny llama GGUF with llama.cpp's server until stdin closes.")
     for name in ("model", "alias"):
         parser.add_argument(name)
-    for name in ("n_ctx", "parallel", "threads"):
+    for name in ("n_ctx", "parallel", "threads", "prompt_cache"):
         parser.add_argument(name, type=int)
     serve(**vars(parser.parse_args()))
