@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import SummarizeError
+from summarize.llm_presets import LLM_KEYS, LLMSettings, llm_settings
 
 
 class Choice(str, Enum):
@@ -40,6 +41,11 @@ class Engine(Choice):
     extractive = "extractive"  # the most central sentences near the top (LexRank × a position prior)
     lead = "lead"  # the first sentences
     llm = "llm"  # an instruction LLM behind an OpenAI-compatible endpoint writes it (kind = "llm" presets)
+
+    @property
+    def model_free(self) -> bool:
+        """extractive and lead keep the article's own sentences: no model, no beams, nothing to check."""
+        return self in (Engine.extractive, Engine.lead)
 
 
 class Backend(Choice):
@@ -150,23 +156,6 @@ GENERATE_KEYS = {
 
 
 @dataclass(frozen=True)
-class LLMSettings:
-    """How to reach and ask an OpenAI-compatible chat endpoint (a `kind = "llm"` preset). Holds the
-    *name* of the key's environment variable, never a key: presets are printed, logged and shipped."""
-
-    url: str  # the API base, e.g. http://127.0.0.1:8080/v1
-    model: str  # the model name the server lists at {url}/models
-    key_env: str | None = None
-    temperature: float = 0.0
-    seed: int | None = None
-    max_tokens: int | None = None  # None: from --length ([lengths] max_new_tokens)
-    context_tokens: int | None = None  # None: the server's, else learnt from an overflow
-    prompt: str | None = None  # None: the shipped default for a summary or a translation
-    extra_body: dict[str, Any] = field(default_factory=dict)
-    timeout: float = 120.0  # seconds per request
-
-
-@dataclass(frozen=True)
 class Preset:
     """One preset: which model, how long its input may be, and how to generate with it."""
 
@@ -183,7 +172,7 @@ class Preset:
 
     @property
     def is_local(self) -> bool:
-        return Path(self.model).is_absolute()
+        return self.llm is None and Path(self.model).is_absolute()
 
 
 @dataclass(frozen=True)
@@ -258,7 +247,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     for table in KINDS:
         _check_table(raw.get(table, {}), path, table)
         for body in raw.get(table, {}).values():
-            if isinstance(body, dict) and isinstance(body.get("model"), str):
+            if isinstance(body, dict) and isinstance(body.get("model"), str) and body.get("kind") != "llm":  # an llm's is the server's name
                 body["model"] = _local_or_hub(body["model"], path.resolve().parent)
     return raw
 
@@ -343,8 +332,16 @@ def _check_generate(table: Any, where: str, key: str, extra: set[str] = frozense
 
 
 def _preset(name: str, translator: bool, body: Any, where: str, key: str) -> Preset:
+    _check_table(body, where, key)
+    if "kind" in body:
+        return _llm_preset(name, body, where, key)
+    stray = sorted(set(body) & (LLM_KEYS - PRESET_KEYS))
+    if stray or body.get("engine") == "llm":
+        said = f"{key}.{stray[0]} is a key of LLM presets" if stray else f'{key}.engine = "llm" is spelled kind = "llm"'
+        raise SummarizeError(f'config {where}: {said}; an LLM endpoint preset says kind = "llm" (with url and model)')
     _check_keys(body, PRESET_KEYS, where, key)
-    engine = _choice(Engine, body.get("engine", "abstractive"), where, f"{key}.engine", [Engine.abstractive] if translator else list(Engine))
+    local = [Engine.abstractive] if translator else [e for e in Engine if e is not Engine.llm]
+    engine = _choice(Engine, body.get("engine", "abstractive"), where, f"{key}.engine", local)
     model = body.get("model", "")
     limit = body.get("max_input_tokens", 0)
     if engine is Engine.abstractive:
@@ -369,6 +366,18 @@ def _preset(name: str, translator: bool, body: Any, where: str, key: str) -> Pre
         backend=_choice(Backend, body.get("backend", "auto"), where, f"{key}.backend", list(Backend)),
         quantize=None if quantize is None else _choice(Quantize, quantize, where, f"{key}.quantize", list(Quantize)),
     )
+
+
+def _llm_preset(name: str, body: dict[str, Any], where: str, key: str) -> Preset:
+    """A kind = "llm" preset: an endpoint, not a model here (its model is the server's name for it)."""
+    _check_keys(body, LLM_KEYS, where, key)
+    if body["kind"] != "llm":
+        raise SummarizeError(f'config {where}: {key}.kind must be "llm" (the one kind); a local model preset leaves kind out')
+    settings = llm_settings(body, where, key)
+    licence = body.get("licence")
+    if licence is not None and not isinstance(licence, str):
+        raise SummarizeError(f"config {where}: {key}.licence must be a string")
+    return Preset(name=name, model=settings.model, max_input_tokens=0, licence=licence, engine=Engine.llm, llm=settings)
 
 
 def _choice(kind: type[Choice], value: Any, where: str, key: str, allowed: list[Choice]) -> Any:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from summarize.inputs.datasets import Fields
     from summarize.inputs.reading import Reading
 
-LOOPBACK_NAMES = ("localhost",)  # besides the loopback addresses themselves (127.0.0.0/8, ::1)
 TOKEN_ENV = "SUMMARIZE_TOKEN"  # the server's --token; the --server client sends it as a Bearer token
 SERVER_ENV = "SUMMARIZE_SERVER"
 

@@ -14,6 +14,7 @@ from typing import Iterator, Literal
 
 from summarize.config import Config, Engine, Preset
 from summarize.errors import ModelNotAvailable, SummarizeError
+from summarize.llm_presets import endpoint
 
 # What a seq2seq model needs at run time; TF/Flax/ONNX/rust weights in the same repo are skipped.
 RUNTIME_FILES = ["*.json", "*.model", "*.spm", "*.txt"]
@@ -231,9 +232,15 @@ def preset_table(config: Config) -> tuple[tuple[str, ...], list[tuple[str, ...]]
     """`models list`: a header and a row per preset (default, cached or not, size, licence)."""
     rows = []
     defaults = {config.default_summarizer, config.default_translator}
+    answers = _endpoint_answers(config)
     for role, presets in (("summariser", config.summarizers), ("translator", config.translators)):
         for preset in presets.values():
             default = "yes" if preset.name in defaults else ""
+            if preset.llm is not None:
+                rows.append(
+                    (preset.name, role, default, f"{preset.llm.model} at {endpoint(preset.llm.url)}", answers[id(preset.llm)], "-", preset.licence or "?")
+                )
+                continue
             if preset.engine is not Engine.abstractive:
                 rows.append((preset.name, role, default, f"(no model: {preset.engine})", "yes", "-", "-"))
                 continue
@@ -244,11 +251,21 @@ def preset_table(config: Config) -> tuple[tuple[str, ...], list[tuple[str, ...]]
     return ("preset", "role", "default", "model", "local", "size", "licence"), rows
 
 
+def _endpoint_answers(config: Config) -> dict[int, str]:
+    """Whether each LLM preset's endpoint answers (the local column of an endpoint), asked all at once."""
+    from summarize.llm_probe import probe_all
+
+    endpoints = [p.llm for presets in (config.summarizers, config.translators) for p in presets.values() if p.llm is not None]
+    return {id(settings): answer for settings, answer in zip(endpoints, probe_all(endpoints))}
+
+
 def download_presets(presets: list[Preset], notify) -> int:
     """`models download`: fetch each preset that has a hub model; returns how many failed."""
     failed = 0
     for preset in presets:
-        if preset.engine is not Engine.abstractive:
+        if preset.llm is not None:
+            notify(f"{preset.name}: model {preset.llm.model} lives on its server at {endpoint(preset.llm.url)}; nothing to download")
+        elif preset.engine is not Engine.abstractive:
             notify(f"{preset.name}: the {preset.engine} engine needs no model; nothing to download")
         elif preset.is_local:
             notify(f"{preset.name}: a local directory ({preset.model}); nothing to download")

@@ -8,13 +8,14 @@ per_request=False (the server's own choice, fixed when it starts)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, Field, dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from string import Formatter
 from typing import Any, get_args, get_type_hints
 
 from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Choice, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
+from summarize.llm_presets import LLM_KEY_ENV, LLMSettings, check_url
 
 
 def option(default: Any, *flags: str, help: str, per_request: bool | None = None, **typer_settings: Any) -> Any:
@@ -28,6 +29,7 @@ def option(default: Any, *flags: str, help: str, per_request: bool | None = None
 
 REQUIRED = MISSING  # option(REQUIRED, …): a value the command cannot run without
 PER_REQUEST = "per_request"  # the metadata key of the mark
+ADHOC_LLM = "llm"  # the name of the summariser preset --engine llm --llm-url URL --llm-model NAME makes
 
 
 def per_request(spec: Field) -> bool | None:
@@ -51,8 +53,9 @@ class Choices:
         "-e",
         show_default=False,
         per_request=True,
-        help="abstractive: a seq2seq model; extractive: the most central sentences near the top (LexRank × a position prior); lead: the first sentences. "
-        "The last two need no model \\[default: from the preset].",
+        help="abstractive: a seq2seq model; extractive: the most central sentences near the top (LexRank × a position prior); lead: the first sentences; "
+        "llm: an instruction LLM behind an OpenAI-compatible endpoint (an llm preset, or --llm-url and --llm-model). "
+        "extractive and lead need no model \\[default: from the preset].",
     )
     model: str | None = option(
         None, "--model", "-m", show_default=False, per_request=False, help="Summariser preset from models.toml \\[default: rut5-gazeta]."
@@ -110,6 +113,25 @@ class Choices:
         help="Flag the names, numbers and dates of a model summary that its article lacks, and numbers its translation changed "
         "(see docs/checks.md); extractive and lead copy the article's sentences, so they are not checked \\[default: on].",
     )
+    # Where an LLM is: the server's own, never a request's (a request choosing the URL would make the server call anywhere).
+    llm_url: str | None = option(
+        None,
+        "--llm-url",
+        show_default=False,
+        per_request=False,
+        help="With --engine llm: the OpenAI-compatible API base, e.g. http://127.0.0.1:8080/v1; the key, if it needs one, goes in "
+        f"{LLM_KEY_ENV} (a flag would show in ps) \\[default: the llm preset's url].",
+    )
+    llm_model: str | None = option(
+        None,
+        "--llm-model",
+        show_default=False,
+        per_request=False,
+        help="With --engine llm: the model name the endpoint lists at its /models \\[default: the llm preset's model].",
+    )
+    llm_concurrency: int = option(
+        4, "--llm-concurrency", min=1, max=64, per_request=False, help="Requests an LLM engine keeps in flight to its endpoint at once."
+    )
 
 
 _CHOICES = {spec.name: spec for spec in fields(Choices)}
@@ -164,22 +186,21 @@ class _Spelled(str):
 def make_options(config: Config, choices: Choices = Choices(), translate: bool | None = None, strict: bool = False) -> Options:
     """The presets the choices name, with their overrides applied; checked for combinations that
     cannot work together. `translate` None: as models.toml says."""
-    preset = config.summarizer(choices.model)
+    preset = _summarizer(config, choices)
     engine = choices.engine or preset.engine
-    if engine is Engine.abstractive and preset.engine is not Engine.abstractive:
-        raise OptionConflict(
-            "preset {preset} has no model (it is the {kind} engine); drop {engine:abstractive} or pick a model preset with {model}",
-            preset=preset.name,
-            kind=preset.engine,
-        )
-    if choices.max_words is not None and engine is Engine.abstractive:
-        raise OptionConflict("{max_words} is for {engine:extractive} or lead; for a model, use {length}")
-    if engine is not Engine.abstractive and (choices.beams is not None or choices.long_mode is LongMode.chunk):
-        which = "{beams}" if choices.beams is not None else "{long_mode:chunk}"
-        raise OptionConflict(which + " is for a model; the {kind} engine picks whole sentences (use {length} or {max_words})", kind=engine)
+    _check_engine(preset, engine, choices)
     wants_translation = config.translate if translate is None else translate
+    translator = config.translator(choices.translator) if wants_translation else None
+    if engine is Engine.llm and (translator is None or translator.llm is not None) and (choices.backend or choices.quantize):
+        raise OptionConflict(
+            ("{backend}" if choices.backend else "{quantize}") + " is for a local model; the llm engine runs on its endpoint and no local model translates"
+        )
     chosen_length = config.length(str(choices.length) if choices.length else None)
     settings = {**preset.generate, **{k: v for k, v in chosen_length.items() if k != "sentences"}}
+    if engine is Engine.llm:  # only the reply's length applies; --length, else the preset's max_tokens, else [lengths] medium's
+        medium = config.lengths.get("medium", {}).get("max_new_tokens")
+        tokens = settings.get("max_new_tokens") if chosen_length else preset.llm.max_tokens or medium
+        settings = {} if tokens is None else {"max_new_tokens": tokens}
     if choices.beams is not None:
         settings["num_beams"] = choices.beams
     given = {f.name: getattr(choices, f.name) for f in fields(Choices) if f.name not in ("engine", "translator")}  # resolved below
@@ -187,12 +208,63 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
     return Options(
         **given,
         summarizer=preset,
-        translator=config.translator(choices.translator) if wants_translation else None,
+        translator=translator,
         summary_settings=settings,
         engine=engine,
         sentences=int((chosen_length or config.lengths.get("medium", {})).get("sentences", 3)),
         strict=strict,
     )
+
+
+def _summarizer(config: Config, choices: Choices) -> Preset:
+    """The summariser preset: the one --model names (or the default), with --llm-url/--llm-model over an
+    llm preset's; with --engine llm and no llm preset named, an ad-hoc one from those two flags."""
+    preset = config.summarizer(choices.model)
+    if choices.engine is Engine.llm and preset.llm is None and choices.model is None:
+        return _adhoc_llm(choices)
+    given = "{llm_url}" if choices.llm_url is not None else "{llm_model}" if choices.llm_model is not None else None
+    if given is None:
+        return preset
+    if preset.llm is None or (choices.engine or preset.engine) is not Engine.llm:
+        raise OptionConflict(given + ' is for {engine:llm} (or {model} naming a kind = "llm" preset of models.toml)')
+    url = preset.llm.url if choices.llm_url is None else check_url(choices.llm_url, "--llm-url")
+    model = preset.llm.model if choices.llm_model is None else _llm_model(choices.llm_model)
+    return replace(preset, model=model, llm=replace(preset.llm, url=url, model=model))
+
+
+def _adhoc_llm(choices: Choices) -> Preset:
+    """--engine llm --llm-url URL --llm-model NAME: an endpoint without a models.toml preset, its key
+    (when it needs one) read from $SUMMARIZE_LLM_KEY alone."""
+    if choices.llm_url is None or choices.llm_model is None:
+        missing = "{llm_url}" if choices.llm_url is None else "{llm_model}"
+        raise OptionConflict("{engine:llm} needs an endpoint: give " + missing + ' too (both), or {model} naming a kind = "llm" preset of models.toml')
+    model = _llm_model(choices.llm_model)
+    settings = LLMSettings(url=check_url(choices.llm_url, "--llm-url"), model=model, key_env=LLM_KEY_ENV)
+    return Preset(name=ADHOC_LLM, model=model, max_input_tokens=0, engine=Engine.llm, llm=settings)
+
+
+def _llm_model(name: str) -> str:
+    if not name.strip():
+        raise SummarizeError("--llm-model is empty; give the model name the endpoint lists at its /models")
+    return name.strip()
+
+
+def _check_engine(preset: Preset, engine: Engine, choices: Choices) -> None:
+    """Combinations of the engine and the model options that cannot work together."""
+    if engine is Engine.abstractive and preset.engine is not Engine.abstractive:
+        what = "is an LLM endpoint, not a local model" if preset.llm else "has no model (it is the {kind} engine)"
+        raise OptionConflict(
+            "preset {preset} " + what + "; drop {engine:abstractive} or pick a model preset with {model}", preset=preset.name, kind=preset.engine
+        )
+    if engine is Engine.llm and preset.llm is None:
+        raise OptionConflict('preset {preset} is not an LLM endpoint (kind = "llm" in models.toml); drop {model} or {engine:llm}', preset=preset.name)
+    if choices.max_words is not None and not engine.model_free:
+        raise OptionConflict("{max_words} is for {engine:extractive} or lead; for a model, use {length}")
+    if engine is Engine.llm and choices.beams is not None:
+        raise OptionConflict("{beams} is for a local model's beam search; the llm engine asks its endpoint for one answer (use {length})")
+    if engine.model_free and (choices.beams is not None or choices.long_mode is LongMode.chunk):
+        which = "{beams}" if choices.beams is not None else "{long_mode:chunk}"
+        raise OptionConflict(which + " is for a model; the {kind} engine picks whole sentences (use {length} or {max_words})", kind=engine)
 
 
 def choices_from(values: dict[str, Any]) -> Choices:

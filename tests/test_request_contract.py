@@ -77,7 +77,19 @@ def test_the_client_sends_every_per_request_option_given_and_refuses_every_serve
     # Given by name, a value that is this side's default is still sent: the server's may differ (serve --no-check).
     assert request_options(Choices(check=True), True, False) == {"check": True, "translate": True}
     server_side = [name for name, (spec, _) in contract_fields().items() if not per_request(spec) and "envvar" not in spec.metadata]
-    assert set(server_side) == {"model", "translator", "backend", "quantize", "device", "dtype", "long_mode", "strict"}
+    assert set(server_side) == {
+        "model",
+        "translator",
+        "backend",
+        "quantize",
+        "device",
+        "dtype",
+        "long_mode",
+        "strict",
+        "llm_url",
+        "llm_model",
+        "llm_concurrency",
+    }
     for name in server_side:
         spec, _ = contract_fields()[name]
         with pytest.raises(SummarizeError, match=f"^{flag_of(spec)} is the server's choice"):

@@ -84,7 +84,7 @@ def _summarize(records: list[Record], options, notify, advance, debug: bool) -> 
     # The support of each summary is scored below, once, with one checker: not also per result.
     pipeline = Pipeline(replace(options, check=False), notify=notify, debug=debug)
     outputs, failures = predict_summaries(records, pipeline, advance)
-    model = options.engine == "abstractive"
+    model = not options.engine.model_free
     who = {
         "engine": options.engine.value,
         "model": options.summarizer.name if model else None,

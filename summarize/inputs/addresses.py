@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
+LOOPBACK_NAMES = ("localhost",)  # besides the loopback addresses themselves (127.0.0.0/8, ::1)
 # Names that lead to a cloud's metadata service whatever they resolve to here.
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"})
 
@@ -65,6 +66,15 @@ def private_kind(address: str | IPv4Address | IPv6Address) -> str | None:
     else:
         kinds = _V4
     return next((kind for network, kind in kinds if ip in network), None)
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback address (127.0.0.0/8, ::1, bracketed or not) or a loopback name: where a
+    server may go without a token, and where a client goes without a proxy."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower().rstrip(".") in LOOPBACK_NAMES
 
 
 def is_metadata_host(host: str) -> bool:

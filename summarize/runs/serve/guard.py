@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from fastapi.responses import JSONResponse, Response
 
 from summarize.errors import first_line
+from summarize.inputs.addresses import is_loopback
 from summarize.runs.serve.error_shape import BAD_REQUEST, TOO_LARGE, UNPROCESSABLE, error
 from summarize.runs.serve.intake import BODIES, check_shape
-from summarize.runs.serve.listen import is_loopback
 
 if TYPE_CHECKING:
     from summarize.runs.serve.access import Access

@@ -36,7 +36,7 @@ def describe(service: Service, flags: ServeFlags) -> dict[str, Any]:
     return {
         "version": version(),
         "engine": service.options.engine.value,
-        "engines": [engine.value for engine in Engine if engine is not Engine.abstractive or not model_free],
+        "engines": [engine.value for engine in Engine if engine.model_free or (engine is service.options.engine and not model_free)],
         "model": None if model_free else summarizer.preset.name,
         "backend": None if model_free else summarizer.backend,
         "translator": engines.translator.preset.name if engines.translator else None,

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from summarize.errors import SummarizeError
-from summarize.flags import LOOPBACK_NAMES, TOKEN_ENV, ServeFlags
+from summarize.flags import TOKEN_ENV, ServeFlags
+from summarize.inputs.addresses import is_loopback
 
 MIN_TOKEN = 16  # characters of a token on a server other machines reach: `--token a` would be guessed at once
 TOKEN_CHARACTERS = "letters, digits and -._~+/="  # RFC 6750's token68, what a client can put after 'Bearer '
@@ -72,13 +73,6 @@ def _origin(given: str) -> str:
         raise SummarizeError(f"--cors {given!r} is not an origin: it holds a user name; give a page's scheme, host and port only")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host.lower().rstrip(".") in LOOPBACK_NAMES
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -70,8 +70,8 @@ class Service:
         what combines options is make_options's to say, in the request's words (options.max_words)."""
         self._refuse_unloaded(asked)
         changes = {name: value for name, value in asked.items() if name in CHOICE_NAMES}
-        if changes.get("engine", Engine.abstractive) is not Engine.abstractive:  # a model-free engine: the server's model settings are not its
-            changes |= {"long_mode": LongMode.truncate, "beams": changes.get("beams")}
+        if changes.get("engine", Engine.abstractive).model_free:  # the server's model settings (its endpoint too) are not a model-free engine's
+            changes |= {"long_mode": LongMode.truncate, "beams": changes.get("beams"), "llm_url": None, "llm_model": None}
         given = {"translate": self.options.translate, "strict": self.flags.strict} | {k: v for k, v in asked.items() if k not in CHOICE_NAMES}
         try:
             return make_options(self.config, replace(self.choices, **changes), **given)
@@ -84,13 +84,15 @@ class Service:
         """The server's own limits: what a request asks that it did not load (a model, the translator,
         the check) or allow (beams over --max-beams)."""
         engine = asked.get("engine") or self.options.engine
-        model_free = engine is not Engine.abstractive
-        if asked.get("beams", 0) > self.flags.max_beams and not model_free:  # a model-free engine's beams: make_options says why not
+        model_free = engine.model_free
+        if asked.get("beams", 0) > self.flags.max_beams and engine is Engine.abstractive:  # other engines' beams: make_options says why not
             raise Rejected(UNPROCESSABLE, f"{http_spelling('beams')} is over this server's limit of {self.flags.max_beams}")
-        if engine is Engine.abstractive and self.options.engine is not Engine.abstractive:
+        if not model_free and engine is not self.options.engine:  # a model, or an LLM endpoint, is the server's to load, never a request's
+            lacks = "has no LLM endpoint" if engine is Engine.llm else "runs no model" if self.options.engine.model_free else "runs no local model"
+            *others, last = [e.value for e in Engine if e.model_free or e is self.options.engine]
             raise Rejected(
                 UNPROCESSABLE,
-                f"this server runs no model (it was started with the {self.options.engine} engine); ask for {http_spelling('engine')} extractive or lead",
+                f"this server {lacks} (it was started with the {self.options.engine} engine); ask for {http_spelling('engine')} {', '.join(others)} or {last}",
             )
         if asked.get("translate") and not self.options.translate:
             raise Rejected(UNPROCESSABLE, f"this server does not translate (it was started with --no-translate); leave out {http_spelling('translate')}")
@@ -118,7 +120,7 @@ class Service:
         from summarize.engines.extractive import EXTRACTORS
 
         loaded = self.engines
-        summarizer = loaded.summarizer if options.engine is Engine.abstractive else EXTRACTORS[options.engine]
+        summarizer = EXTRACTORS[options.engine] if options.engine.model_free else loaded.summarizer
         return Engines(summarizer, loaded.translator if options.translator is not None else None, loaded.notices)
 
     def _group_limit(self, options: Options) -> int:
