@@ -13,6 +13,7 @@ from summarize.errors import SummarizeError
 # T5 and its descendants (rut5 is mT5-derived) overflow float16 activations (inf/NaN → empty or
 # garbage output: transformers #4586, #9295, #10956); their authors ran them in bfloat16.
 T5_FAMILY = frozenset({"t5", "mt5", "umt5", "longt5"})
+REMOTE_GROUP = 32  # documents handed to an LLM endpoint's client together (its --llm-concurrency bounds what is in flight)
 CPU_GROUP = 8  # documents read and given to the models together on a CPU (more can share a batch; fewer wait on a signal)
 GPU_GROUP_LIMIT = 256  # at most this many documents wait for one another on a GPU
 GPU_MEMORY_SHARE = 0.4  # of the free memory at load, for one generate() call's inputs and caches
@@ -87,7 +88,10 @@ def batch_budget(device: str, cpu_tokens: int, free_bytes: int | None, bytes_per
 
 def group_size(device: str, budget: int, beams: int, max_input_tokens: int) -> int:
     """How many documents wait for one another (and are sorted by length together): on a GPU as
-    many as a full batch of the longest inputs holds, so that batches are full; on a CPU a few."""
+    many as a full batch of the longest inputs holds, so that batches are full; on a CPU a few; for
+    a remote engine (an LLM endpoint) enough to keep its client's concurrency busy."""
+    if device == "remote":
+        return REMOTE_GROUP
     if device != "cuda":
         return CPU_GROUP
     return max(CPU_GROUP, min(GPU_GROUP_LIMIT, budget // max(1, beams * max_input_tokens)))
