@@ -290,6 +290,15 @@ def request(url: str, body: dict | None, timeout: float = 60.0) -> tuple[int, di
         return 0, None
 
 
+def get_metric(server: LLMServer, name: str) -> float:
+    """One sample of the server's /metrics (Prometheus text), e.g. llamacpp:tokens_predicted_total."""
+    with _no_proxy().open(server.root + "/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.split(" ")[0] == name:
+                return float(line.split(" ")[1])
+    raise KeyError(f"{name} is not among llama.cpp's metrics")
+
+
 def serve(model: str, alias: str, n_ctx: int, parallel: int, threads: int, prompt_cache: int) -> None:
     """The child: llama.cpp's server in this process, its address on stdout, until stdin closes.
 
@@ -307,7 +316,7 @@ def serve(model: str, alias: str, n_ctx: int, parallel: int, threads: int, promp
     params.kv_unified = False
     params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
     params.n_threads_http = 4 * parallel + 8  # every waiting client holds a connection thread
-    params.endpoint_props = True
+    params.endpoint_props = params.endpoint_metrics = True  # /props for the engine, /metrics for the tests' counts
     params.warmup = False
     if not prompt_cache:  # llama.cpp reuses a slot's last prompt, and keeps more in RAM (cache_ram_mib)
         params.cache_prompt, params.cache_ram_mib = False, 0
