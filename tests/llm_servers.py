@@ -8,28 +8,30 @@ The server runs in a child process (`python tests/llm_servers.py MODEL ...`), ne
 a crash of llama.cpp cannot take pytest down, and the child exits by itself when its parent dies
 (it blocks on its stdin, a pipe only the parent holds: EOF means the parent is gone).
 
-The model (about 300 KB, built in well under a second) is a llama of two layers, hidden size 64,
+The model (about 500 KB, written in well under a second) is a llama of two layers, hidden size 64,
 whose SentencePiece-style vocabulary holds the byte-fallback tokens <0x00>..<0xFF> (so any text,
-Cyrillic or emoji, encodes), every single letter, digit and punctuation mark a Russian news text
-uses, and whole words of WORDS (their prefixes too, which SentencePiece's merges need). Its weights
-are random except for two planted directions, so that its replies look like text an engine must
-handle rather than byte soup: a constant feature in every embedding lifts the logits of Cyrillic
-words (the reply is "Russian": `правительство регион ...`), and the embedding of "." alone carries a
-feature that points at the end-of-turn token, so a reply ends (finish_reason "stop") once the model
-writes a full stop, or runs to max_tokens (finish_reason "length") when it does not.
+Cyrillic or emoji, encodes), every letter, digit and punctuation mark a Russian news text uses, and
+the words of WORDS (with their prefixes, which SentencePiece's merges need), so Russian takes about
+a token a word or a letter. Its weights are random but for planted features that make greedy
+decoding answer REPLY to any prompt and stop (finish_reason "stop", 11 completion tokens): Russian
+text with a number the check flags, instead of byte soup. max_tokens under 11 cuts it ("length").
 
-What this server does, as found on xllamacpp 2026.10 (llama.cpp's server; recorded for the engine):
+What the server does, as found on xllamacpp 2026.10 (pinned by test_llm_server_fixture.py):
 
-- GET  {root}/v1/models → {"object": "list", "data": [{"id": ALIAS, "object": "model", ...}], ...}
-  (the id is the alias given, see MODEL).
-- POST {root}/v1/chat/completions → OpenAI's shape, with usage {prompt_tokens, completion_tokens,
-  total_tokens} and finish_reason "stop" or "length" (max_tokens reached).
-- POST {root}/tokenize {"content": TEXT} → {"tokens": [ids]}: the model's tokenizer, BOS not added
-  unless "add_special": true.
-- GET  {root}/props → default_generation_settings.n_ctx is the context of ONE slot (n_ctx / parallel
-  unless the KV cache is unified; here it is unified, so each slot sees all of N_CTX).
-- A prompt longer than the slot's context → HTTP 400 with the body recorded in OVERFLOW_EXAMPLE.
-- reasoning_content and seed: see test_llm_server_fixture.py, which checks both on the real server.
+- GET  {root}/v1/models → {"object": "list", "data": [{"id": ALIAS, "object": "model", "owned_by":
+  "llamacpp", "meta": {"n_ctx": …, …}}], "models": [...]}. The request's "model" is not checked:
+  any name gets this model's reply, whose "model" is the alias.
+- POST {root}/v1/chat/completions → OpenAI's shape: usage {prompt_tokens, completion_tokens,
+  total_tokens, prompt_tokens_details: {cached_tokens}}, finish_reason "stop" or "length", plus
+  llama.cpp's "timings". The content starts with the word-start space (" Власти …").
+- POST {root}/tokenize {"content": TEXT} → {"tokens": [ids]}, without BOS unless "add_special": true.
+- GET  {root}/props → default_generation_settings.n_ctx is ONE slot's context (llama.cpp gives each
+  slot n_ctx / parallel unless the KV cache is unified: the child asks for N_CTX × PARALLEL, so each
+  slot has N_CTX), total_slots the slot count.
+- A prompt past the slot's context → HTTP 400 with the body in OVERFLOW_EXAMPLE.
+- No reasoning_content: llama.cpp parses reasoning only for chat templates it knows as reasoning ones
+  (this one's chat format is "Content-only"). `seed` is honoured when sampling.
+- GET  {root}/metrics (Prometheus): llamacpp:tokens_predicted_total and others, for the tests' counts.
 """
 
 from __future__ import annotations

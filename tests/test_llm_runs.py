@@ -23,11 +23,16 @@ def llm_args(server) -> list[str]:
     return ["--engine", "llm", "--llm-url", server.url, "--llm-model", server.model, "--no-translate"]
 
 
-def replies(server) -> int:
-    """The chat replies the server has given so far (each is the planted one, REPLY_TOKENS long)."""
-    predicted = get_metric(server, "llamacpp:tokens_predicted_total")
-    assert predicted % REPLY_TOKENS == 0, predicted
-    return int(predicted) // REPLY_TOKENS
+def predicted(server) -> float:
+    return get_metric(server, "llamacpp:tokens_predicted_total")
+
+
+def replies_since(server, before: float) -> int:
+    """The chat replies the server has given since `before` (predicted(server) then): each of this
+    file's is the planted one, REPLY_TOKENS long (other tests on the session's server cut theirs)."""
+    tokens = predicted(server) - before
+    assert tokens % REPLY_TOKENS == 0, tokens
+    return int(tokens) // REPLY_TOKENS
 
 
 def records(count: int) -> list[dict]:
@@ -44,12 +49,12 @@ def assert_llm_result(row: dict, server) -> None:
 def test_one_article_prints_the_servers_russian_summary_and_its_check(llm_server):
     from summarize import cli
 
-    before = replies(llm_server)
+    before = predicted(llm_server)
     done = invoke(cli.app, "-", *llm_args(llm_server), "--format", "json", input=SHORT)
     assert done.exit_code == 0, done.stderr
     assert_llm_result(json.loads(done.stdout), llm_server)
     assert 'the summary has what the article does not: number "5 миллиардов"' in done.stderr
-    assert replies(llm_server) - before == 1
+    assert replies_since(llm_server, before) == 1
 
 
 def test_a_jsonl_dataset_goes_to_its_output_and_a_rerun_sends_only_the_rest(llm_server, tmp_path):
@@ -60,11 +65,11 @@ def test_a_jsonl_dataset_goes_to_its_output_and_a_rerun_sends_only_the_rest(llm_
     done = invoke(cli.app, first, *llm_args(llm_server), "--output", out)
     assert done.exit_code == 0 and "4 done, 0 failed" in done.stderr, done.stderr
 
-    before = replies(llm_server)
+    before = predicted(llm_server)
     again = invoke(cli.app, write_jsonl(tmp_path / "all.jsonl", records(10)), *llm_args(llm_server), "--output", out, "--skip-existing")
     assert again.exit_code == 0, again.stderr
     assert "6 done, 0 failed, 4 skipped" in again.stderr
-    assert replies(llm_server) - before == 6  # nothing was asked again of the server
+    assert replies_since(llm_server, before) == 6  # nothing was asked again of the server
     rows = {row["id"]: row for row in parse_jsonl(out.read_text(encoding="utf-8"))}
     assert sorted(rows, key=lambda rid: int(rid[1:])) == [f"r{n}" for n in range(1, 11)]
     assert {rid for rid, row in rows.items() if row["source"].startswith(f"{first}#")} == {"r1", "r2", "r3", "r4"}
@@ -77,7 +82,7 @@ def test_serve_on_the_llm_engine_answers_and_the_server_client_gets_the_same(llm
     from summarize import cli
 
     with serving(None, *llm_args(llm_server)) as served:
-        before = replies(llm_server)
+        before = predicted(llm_server)
         answer = served.post("/v1/summarize", {"text": SHORT, "id": "one"})
         assert answer.status_code == 200, answer.text
         assert_llm_result(answer.json(), llm_server)
@@ -86,12 +91,12 @@ def test_serve_on_the_llm_engine_answers_and_the_server_client_gets_the_same(llm
         assert [r["id"] for r in batch.json()] == [f"r{n}" for n in range(1, 6)]
         for row in batch.json():
             assert_llm_result(row, llm_server)
-        assert replies(llm_server) - before == 6
+        assert replies_since(llm_server, before) == 6
 
         client = invoke(cli.app, "-", "--server", served.base, "--format", "json", input=SHORT)
         assert client.exit_code == 0, client.stderr
         assert_llm_result(json.loads(client.stdout), llm_server)
-        assert replies(llm_server) - before == 7
+        assert replies_since(llm_server, before) == 7
 
 
 @pytest.mark.ray
@@ -101,7 +106,7 @@ def test_ray_actors_each_call_the_endpoint(llm_server, tmp_path):
 
     from summarize import cli
 
-    before = replies(llm_server)
+    before = predicted(llm_server)
     data = write_jsonl(tmp_path / "corpus.jsonl", records(8))
     done = invoke(cli.app, data, *llm_args(llm_server), "--ray", "--output", tmp_path / "out")
     assert done.exit_code == 0, done.stderr
@@ -111,4 +116,4 @@ def test_ray_actors_each_call_the_endpoint(llm_server, tmp_path):
         row["usage"] = json.loads(row["usage"]) if isinstance(row["usage"], str) else row["usage"]
         row["unsupported"] = json.loads(row["unsupported"]) if isinstance(row["unsupported"], str) else row["unsupported"]
         assert_llm_result(row, llm_server)
-    assert replies(llm_server) - before == 8
+    assert replies_since(llm_server, before) == 8
