@@ -16,7 +16,7 @@ from itertools import islice
 from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
-from summarize.engines.device import CPU_GROUP, group_size
+from summarize.engines.device import CPU_GROUP, group_size, summary_batches
 from summarize.engines.llm import cyrillic_share, max_tokens
 from summarize.engines.loader import load_engines, load_translator
 from summarize.engines.protocol import Engines, Extractor, Hints, ModelEngine, Notify
@@ -168,19 +168,22 @@ class Pipeline:
             result.seconds = share  # documents batched together share its time
         return [r if ok else None for r, ok in zip(results, done)]
 
-    def _generate(self, docs: Sequence[Document], inputs: list[str | None], results: list[Result], done: list[bool], should_stop, first: bool) -> list[int]:
+    def _generate(
+        self, docs: Sequence[Document], inputs: list[str | None], results: list[Result], done: list[bool], should_stop: Callable[[], bool], first: bool
+    ) -> list[int]:
         """The pending inputs through the summariser in batches, each output taken into its Result;
         returns the indices whose input overflowed a remote engine's context (on the first pass)."""
         engine = self.engines.summarizer
         lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
         overflowed = []
-        for batch in self._summary_batches(lengths):
+        beams = int(self.options.summary_settings.get("num_beams", 1))
+        for batch in summary_batches(lengths, engine.batch_tokens, beams):
             if should_stop() and any(done):
                 break
             hints = Hints([docs[i].title for i in batch], self.options.sentences, should_stop)
             outputs = engine.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch), hints)
             for i, output in zip(batch, outputs):
-                remote, result = output.remote, results[i]
+                remote, result = getattr(output, "remote", None), results[i]  # None: a local model's output
                 _add_usage(result, output)
                 if remote is not None and remote.cancelled:
                     continue
@@ -298,24 +301,6 @@ class Pipeline:
             warnings=warnings or [],
             error=error,
         )
-
-    def _summary_batches(self, lengths: Sequence[int | None]) -> list[list[int]]:
-        """Indices of the pending inputs (their token counts; None when done), shortest first,
-        grouped so that beams × padded tokens stays within the engine's batch_tokens (how much
-        batching pays differs by backend)."""
-        pending = sorted((i for i, n in enumerate(lengths) if n is not None), key=lambda i: lengths[i])
-        if not pending:
-            return []
-        budget = self.engines.summarizer.batch_tokens
-        beams = int(self.options.summary_settings.get("num_beams", 1))
-        batches: list[list[int]] = []
-        for i in pending:
-            longest = lengths[i]  # sorted, so the last is the longest
-            if batches and beams * longest * (len(batches[-1]) + 1) <= budget:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-        return batches
 
     def _input_or_failure(self, text: str, result: Result, should_stop: Callable[[], bool]) -> str | None:
         """_model_input, with a SummarizeError (a map-reduce that cannot end, a remote request that

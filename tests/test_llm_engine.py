@@ -255,3 +255,34 @@ def test_the_docs_show_the_shipped_prompts():
 
     docs = (ROOT / "docs" / "llm.md").read_text(encoding="utf-8")
     assert f"```text\n{SUMMARY_PROMPT}\n```" in docs and f"```text\n{TRANSLATION_PROMPT}\n```" in docs
+
+
+@pytest.mark.parametrize("long_mode", ["truncate", "chunk"])
+def test_an_article_longer_than_a_real_llama_cpp_context_is_fitted_before_it_is_sent(llm_server, tmp_path, long_mode):
+    # The context comes from llama.cpp's /props and tokens from its /tokenize: no request is refused.
+    from llm_servers import REPLY
+
+    (article,) = articles(tmp_path, long=LONG)
+    result = summarize(
+        article,
+        "--engine",
+        "llm",
+        "--llm-url",
+        llm_server.url,
+        "--llm-model",
+        llm_server.model,
+        "--no-translate",
+        "--no-check",
+        "--long",
+        long_mode,
+        "-f",
+        "json",
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["summary_ru"] == REPLY and data["input_tokens"] > llm_server.n_ctx
+    assert not any("longer than the LLM's context" in w for w in data["warnings"])
+    if long_mode == "truncate":
+        assert data["truncated"] and data["used_tokens"] <= llm_server.n_ctx - 120 and data["usage"]["requests"] == 1
+    else:
+        assert not data["truncated"] and data["chunks"] > 1 and data["usage"]["requests"] > data["chunks"]

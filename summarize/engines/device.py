@@ -6,6 +6,7 @@ Pure policy, so that it is tested without a GPU: the callers pass in what the ha
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from summarize.config import Backend, Device, Dtype
 from summarize.errors import SummarizeError
@@ -103,3 +104,18 @@ def bytes_per_token(config: dict, dtype_bytes: int) -> int:
     width = config.get("d_model") or config.get("hidden_size") or 0
     layers = config.get("num_decoder_layers") or config.get("decoder_layers") or config.get("num_layers") or 0
     return 2 * (1 + 2 * layers) * width * dtype_bytes
+
+
+def summary_batches(lengths: Sequence[int | None], budget: int, beams: int) -> list[list[int]]:
+    """Indices of the pending inputs (their token counts; None when done), shortest first, grouped
+    so that beams × padded tokens stays within the engine's batch_tokens (how much batching pays
+    differs by backend)."""
+    pending = sorted((i for i, n in enumerate(lengths) if n is not None), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    for i in pending:
+        longest = lengths[i]  # sorted, so the last is the longest
+        if batches and beams * longest * (len(batches[-1]) + 1) <= budget:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
