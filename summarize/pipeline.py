@@ -173,9 +173,10 @@ class Pipeline:
     ) -> list[int]:
         """The pending inputs through the summariser in batches, each output taken into its Result;
         returns the indices whose input overflowed a remote engine's context (on the first pass)."""
-        engine = self.engines.summarizer
+        engine, overflowed = self.engines.summarizer, []
+        if all(text is None for text in inputs):
+            return overflowed  # all done already (a model-free engine, map-reduce): nothing to batch
         lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
-        overflowed = []
         beams = int(self.options.summary_settings.get("num_beams", 1))
         for batch in summary_batches(lengths, engine.batch_tokens, beams):
             if should_stop() and any(done):
@@ -214,8 +215,7 @@ class Pipeline:
     def _limit(self) -> str:
         preset, settings = self.engines.summarizer.preset, self.options.summary_settings
         if preset.llm is not None:
-            limit = max_tokens(preset.llm, settings)
-            return f"the LLM's max_tokens = {limit}" if limit else "the LLM server's own maximum"
+            return f"the LLM's max_tokens = {max_tokens(preset.llm, settings)}"
         return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"
 
     def _translate(self, results: list[Result]) -> None:

@@ -286,3 +286,21 @@ def test_an_article_longer_than_a_real_llama_cpp_context_is_fitted_before_it_is_
         assert data["truncated"] and data["used_tokens"] <= llm_server.n_ctx - 120 and data["usage"]["requests"] == 1
     else:
         assert not data["truncated"] and data["chunks"] > 1 and data["usage"]["requests"] > data["chunks"]
+
+
+def test_a_failed_translation_keeps_the_summary_untranslated_saying_why(tmp_path, monkeypatch):
+    from summarize.engines import llm_client
+
+    monkeypatch.setattr(llm_client, "BACKOFF", 0.01)
+    (article,) = articles(tmp_path, a=SHORT)
+    with FakeLLM() as server:
+        server.script(Step(), *[Step(status=503)] * 4)  # the summary, then four refusals of its translation
+        result = summarize(article, "--config", config(tmp_path, server), "--model", "fake", "--translator", "fake-en", "--no-check", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["summary_ru"], data["summary_en"], data["error"]) == (SUMMARY, None, None)
+    (warning,) = data["warnings"]
+    assert warning.startswith("the translation failed, the summary is left untranslated: LLM endpoint") and warning.endswith(
+        "answered 503 4 times (status 503); try again later"
+    )
+    assert data["usage"]["requests"] == 2  # the summary's and the translation's (its retries are one request's)

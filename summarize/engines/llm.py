@@ -29,7 +29,9 @@ TRANSLATION_PROMPT = (
     "Translate this Russian news summary into English. Keep every name, number and date exactly as it is, and write only the translation.\n\n{article}"
 )
 NO_TITLE = "Заголовок: \n\n"  # the default prompt's title line, left out for an article without one
-ANSWER_TOKENS = 256  # max_tokens when neither the preset nor --length says: 3 Russian sentences take ~150
+# max_tokens when neither the preset nor --length says: a summary's 3 sentences take ~150; a translation
+# is of a whole summary (--length long's 250 tokens, in English).
+ANSWER_TOKENS = {False: 256, True: 512}
 SENTENCES = 3  # asked for when the run gives no count (a translation ignores it)
 # Without the server's tokenizer, tokens are estimated from characters: Russian runs 2.8-4 characters
 # a token in today's BPE vocabularies, so 2.5 overcounts and an input fitted by it stays within the context.
@@ -51,10 +53,10 @@ def cyrillic_share(text: str) -> float:
     return sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters) if letters else 1.0
 
 
-def max_tokens(settings: LLMSettings, generate: dict[str, Any]) -> int:
+def max_tokens(settings: LLMSettings, generate: dict[str, Any], translation: bool = False) -> int:
     """The answer's length limit: the preset's max_tokens, else --length's max_new_tokens, else
     ANSWER_TOKENS (never the server's own: llama.cpp's is unbounded, up to the whole context)."""
-    return settings.max_tokens or generate.get("max_new_tokens") or ANSWER_TOKENS
+    return settings.max_tokens or generate.get("max_new_tokens") or ANSWER_TOKENS[translation]
 
 
 class LLMEngine:
@@ -114,7 +116,7 @@ class LLMEngine:
         hints = hints or Hints()
         titles = list(hints.titles) or [None] * len(texts)
         prompts = [self.prompt(text, title, hints.sentences) for text, title in zip(texts, titles)]
-        limit = max_tokens(self.settings, settings)
+        limit = max_tokens(self.settings, settings, self.translation)
         replies = self.client.chat_many([[{"role": "user", "content": p}] for p in prompts], limit, hints.should_stop)
         return [self._output(text, reply, limit) for text, reply in zip(texts, replies)]
 

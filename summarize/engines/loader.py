@@ -63,7 +63,7 @@ def load_llm(preset: Preset, options: Options, generate: dict, translation: bool
     context keeps free for the answer (an llm preset's own max_tokens wins)."""
     from summarize.engines.llm import LLMEngine, max_tokens
 
-    return LLMEngine(preset, options.llm_concurrency, translation, max_tokens(preset.llm, generate) if preset.llm else None)
+    return LLMEngine(preset, options.llm_concurrency, translation, max_tokens(preset.llm, generate, translation) if preset.llm else None)
 
 
 def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:

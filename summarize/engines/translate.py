@@ -59,13 +59,15 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
 
 def _translate_whole(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """Each text in one request; a failed request is a warning on that summary (kept untranslated)."""
+    from summarize.engines.llm import max_tokens
+
     done = []
     for english in engine.generate(list(texts), settings, batch_size=max(1, len(texts))):
         remote, warnings = english.remote, []
         if remote is not None and remote.failed:
             warnings.append(f"the translation failed, the summary is left untranslated: {remote.failed}")
         elif english.capped:
-            limit = settings.get("max_new_tokens", "the server's maximum")
+            limit = max_tokens(engine.preset.llm, settings, translation=True)
             warnings.append(f"the translation stopped at the length limit (the LLM's max_tokens = {limit}), not at its end: it may be cut off")
         done.append((english, warnings))
     return done
