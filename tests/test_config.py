@@ -12,7 +12,7 @@ def test_shipped_presets_carry_the_model_card_values():
     assert (rut5.name, rut5.model, rut5.max_input_tokens) == ("rut5-gazeta", "IlyaGusev/rut5_base_sum_gazeta", 600)
     assert rut5.generate == {"num_beams": 5, "no_repeat_ngram_size": 4, "max_new_tokens": 200}
     assert config.summarizer("mbart-gazeta").model == "IlyaGusev/mbart_ru_sum_gazeta"
-    assert config.translator(None).model == "Helsinki-NLP/opus-mt-ru-en"
+    assert config.translator(None).model == "Helsinki-NLP/opus-mt-tc-big-zle-en"
     assert config.translator(None).max_input_tokens == 512
     assert config.translator("wmt19-ru-en").model == "facebook/wmt19-ru-en"
     assert config.translate is True

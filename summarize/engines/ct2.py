@@ -18,7 +18,7 @@ from typing import Any
 from summarize.config import Dtype, Preset, Quantize
 from summarize.engines.ct2_convert import SAMPLE, default_cache_root, ensure_converted
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type
-from summarize.engines.protocol import Generated
+from summarize.engines.protocol import Generated, Hints
 from summarize.errors import BackendUnavailable, SummarizeError, first_line
 from summarize.routes import Leg
 
@@ -106,7 +106,9 @@ class CT2Seq2Seq:
     def input_length(self, text: str) -> int:
         return len(self.tokenizer.tokens(text))
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, leg: Leg | None = None) -> list[Generated]:
+    def generate(
+        self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, hints: Hints | None = None, leg: Leg | None = None
+    ) -> list[Generated]:
         """Like Seq2Seq.generate; inputs over max_input_tokens are cut to it, as a last resort. A
         `leg`'s prefix goes after the tokenizer's own leading tokens, its source token replaces the
         first, and its forced token is the target_prefix every hypothesis starts with."""
