@@ -159,7 +159,12 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 
     with reported():
         settings = load_config(file.config)
-        presets = [settings.preset(n) for n in wanted.names or [settings.default_summarizer, settings.default_translator]]
+        presets = [settings.preset(n) for n in wanted.names or ([] if wanted.to else [settings.default_summarizer, settings.default_translator])]
+        if wanted.to:
+            from summarize.options import Choices, resolve_targets
+
+            presets += [t.preset for t in resolve_targets(settings, Choices(to=wanted.to, allow_noncommercial=wanted.allow_noncommercial))]
+        presets = list({p.name: p for p in presets}.values())
         failed = hub.download_presets(presets, notifier(stderr()))
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 

@@ -81,6 +81,8 @@ class Common(Debug, ConfigFile):
 @dataclass(frozen=True)
 class PresetNames:
     names: list[str] | None = option(None, argument=True, show_default=False, help="Presets to fetch \\[default: the default summariser and translator].")
+    to: str | None = option(None, "--to", show_default=False, help="Also fetch the translators the routes pick for these languages (de,kk…).")
+    allow_noncommercial: bool = option(False, "--allow-noncommercial", help="Let the routes pick CC-BY-NC models (NLLB-200) for --to.")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Iterator, Literal
 from summarize.config import Config, Engine, Preset
 from summarize.errors import ModelNotAvailable, SummarizeError
 from summarize.llm_presets import endpoint
+from summarize.routes import noncommercial
 
 # What a seq2seq model needs at run time; TF/Flax/ONNX/rust weights in the same repo are skipped.
 RUNTIME_FILES = ["*.json", "*.model", "*.spm", "*.txt"]
@@ -246,8 +247,9 @@ def preset_table(config: Config) -> tuple[tuple[str, ...], list[tuple[str, ...]]
                 continue
             path = local_dir(preset)
             state = "yes" if path else "no" if preset.is_local else {"complete": "yes", "incomplete": "incomplete", "absent": "no"}[cache_state(preset)]
-            size = f"{dir_size(path) / 1e6:,.0f} MB" if path else "-"
-            rows.append((preset.name, role, default, preset.model, state, size, preset.licence or "?"))
+            size = f"{dir_size(path) / 1e6:,.0f} MB" if path else f"{preset.size} to fetch" if preset.size else "-"
+            licence = f"{preset.licence} (no commercial use: --allow-noncommercial)" if noncommercial(preset.licence) else preset.licence or "?"
+            rows.append((preset.name, role, default, preset.model, state, size, licence))
     return ("preset", "role", "default", "model", "local", "size", "licence"), rows
 
 

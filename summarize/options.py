@@ -182,6 +182,10 @@ class Options(Choices):
     # actor is given k CPUs but not pinned to them, so it says k here (summarize.runs.ray_plan).
     cpu_threads: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.translator is not None and not self.targets:  # made by hand with one translator (tests, the library): English
+            object.__setattr__(self, "targets", (Target("en", self.translator, Leg(SOURCE, "en", self.translator.name)),))
+
     @property
     def translate(self) -> bool:
         """Whether the summaries are translated (the per-request option; a translator preset resolved)."""

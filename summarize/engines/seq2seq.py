@@ -100,6 +100,7 @@ class Seq2Seq:
         import torch
 
         if leg is not None and leg.prefix:
+            self._token_id(leg.prefix)  # one the vocabulary lacks would be read as <unk>: an error instead
             texts = [f"{leg.prefix} {text}" for text in texts]
         if leg is not None and leg.forced:
             settings = {**settings, "forced_bos_token_id": self._token_id(leg.forced)}

@@ -1,0 +1,111 @@
+"""--to: one Russian summary, one translation per target, each through the first route that makes it
+(tiny random-weight models laid out under the real ids: Marian big with >>xxx<< tokens, M2M100, NLLB)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from summarize.config import Backend, Device, load_config
+from summarize.errors import SummarizeError
+from summarize.options import Choices, make_options
+from summarize.routes import parse_targets
+
+
+def _one(result) -> dict:
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_to_de_kk_gives_a_russian_summary_and_two_translations_in_order(run, short_file):
+    row = _one(run(short_file, "--to", "de,kk", "--format", "json"))
+    keys = list(row)
+    assert keys.index("summary_ru") < keys.index("summary_en") < keys.index("summary_de") < keys.index("summary_kk") < keys.index("engine")
+    assert row["summary_en"] is None  # not asked for: as with --no-translate
+    assert row["summary_de"] and row["summary_kk"]
+    assert "__kk__" not in row["summary_kk"]  # the forced language token is not part of the text
+    assert row["translator"] == "opus-mt-tc-big-zle-de"
+    assert row["translators"] == ["opus-mt-tc-big-zle-de", "m2m100-418m"]
+    assert any("Kazakh" in w for w in row["warnings"])  # no permissive model has a published score for it
+    assert any(w.startswith("names are checked in the Russian summary only") for w in row["warnings"])
+
+
+def test_to_en_keeps_the_output_of_one_translator(run, short_file):
+    row = _one(run(short_file, "--format", "json"))
+    assert row["translator"] == "tiny-marian" and row["translators"] is None
+    assert not any(key.startswith("summary_") and key not in ("summary_ru", "summary_en") for key in row)
+    assert not any("names are checked" in w for w in row["warnings"])
+
+
+def test_a_target_without_its_model_is_a_warning_and_a_null_field(run, short_file, tmp_path, fast_config):
+    config = tmp_path / "missing.toml"
+    config.write_text(
+        fast_config.read_text(encoding="utf-8") + '\n[translators.opus-mt-tc-big-zle-gmq]\nmodel = "Helsinki-NLP/not-downloaded"\n', encoding="utf-8"
+    )
+    result = run(short_file, "--to", "de,sv", "--format", "json", config=config)
+    row = _one(result)
+    assert row["summary_de"] and row["summary_sv"] is None and row["error"] is None
+    assert any("the translation into sv is skipped" in w for w in row["warnings"])
+    assert "the translation into sv is skipped" in result.stderr
+
+
+def test_a_language_without_a_route_is_exit_2_listing_the_targets(run, short_file):
+    result = run(short_file, "--to", "xx")
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "--to xx: no route" in line and "de, " in line and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("given", ["d", "en,,", "EN;DE", ",".join(["de", "fr", "es", "fi", "he", "ar", "vi", "eo", "lt"])])
+def test_bad_to_lists_are_one_line(given):
+    if given == "en,,":
+        assert parse_targets(given) == ("en",)
+        return
+    with pytest.raises(SummarizeError, match="--to"):
+        parse_targets(given)
+
+
+def test_noncommercial_routes_need_the_opt_in(run, short_file):
+    refused = run(short_file, "--to", "ky")
+    assert refused.exit_code == 2 and "--allow-noncommercial" in refused.stderr
+    row = _one(run(short_file, "--to", "ky", "--allow-noncommercial", "--format", "json"))
+    assert row["translator"] == "nllb-200-600m" and "summary_ky" in row
+
+
+def test_routes_in_order_with_their_tokens():
+    config = load_config()
+    options = make_options(config, Choices(to="sv,kk,uk"))
+    legs = {t.code: t.leg for t in options.targets}
+    assert (legs["sv"].translator, legs["sv"].prefix) == ("opus-mt-tc-big-zle-gmq", ">>swe<<")
+    assert (legs["kk"].translator, legs["kk"].forced, legs["kk"].source_token) == ("m2m100-418m", "__kk__", "__ru__")
+    assert (legs["uk"].translator, legs["uk"].prefix) == ("opus-mt-tc-big-zle-zle", ">>ukr<<")
+    opted = make_options(config, Choices(to="kk", allow_noncommercial=True)).targets[0].leg
+    assert (opted.translator, opted.forced, opted.source_token) == ("nllb-200-600m", "kaz_Cyrl", "rus_Cyrl")
+
+
+def test_csv_output_has_a_column_per_target(run, short_file, tmp_path):
+    out = tmp_path / "out.csv"
+    result = run(short_file, "--to", "de,sv", "--output", out)
+    assert result.exit_code == 0, result.stderr
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    header = list(rows[0])
+    assert header.index("summary_en") + 1 == header.index("summary_de") and header.index("summary_sv") == header.index("summary_de") + 1
+    assert rows[0]["summary_de"] and rows[0]["summary_sv"]
+
+
+@pytest.mark.parametrize("backend", [Backend.torch, Backend.ctranslate2])
+def test_engines_put_the_target_token_in(models, backend):
+    """Marian's >>swe<< goes before the input on both backends; a token the vocabulary lacks is an error."""
+    from summarize.config import Preset
+    from summarize.engines.loader import load_engine
+    from summarize.routes import Leg
+
+    preset = Preset(name="tiny-multi", model=str(models["marian-multi"]), max_input_tokens=64, generate={"num_beams": 1, "max_new_tokens": 6})
+    engine = load_engine(preset, models["marian-multi"], Device.cpu, backend, None)
+    out = engine.generate(["Москва, 3 марта."], preset.generate, leg=Leg("ru", "sv", "tiny-multi", prefix=">>swe<<"))
+    assert len(out) == 1 and ">>" not in out[0]
+    with pytest.raises(SummarizeError, match="no token '>>xyz<<'"):
+        engine.generate(["Москва."], preset.generate, leg=Leg("ru", "sv", "tiny-multi", prefix=">>xyz<<"))
