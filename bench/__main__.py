@@ -10,9 +10,9 @@ import argparse
 import shlex
 import sys
 
-from bench import corpus_memory, fetch, gpu, ray_throughput, run, serve
+from bench import corpus_memory, fetch, gpu, llm, ray_throughput, run, serve
 
-BENCHES = {"cpu": run, "gpu": gpu, "fetch": fetch, "corpus": corpus_memory, "ray": ray_throughput, "serve": serve}
+BENCHES = {"cpu": run, "gpu": gpu, "fetch": fetch, "corpus": corpus_memory, "ray": ray_throughput, "serve": serve, "llm": llm}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "summarize"
 LIMITS = {"floors": 8, "runs floors": 4, "cli imports": 7, "module lines": 400, "function lines": 50}
-RUNNERS = ("loader", "translate", "seq2seq", "ct2")  # the engines/ modules that load or run a model
+RUNNERS = ("loader", "translate", "seq2seq", "ct2", "llm", "llm_client")  # the engines/ modules that load or run a model (an LLM: on its server)
 BEGIN, END = "<!-- house_map: begin -->", "<!-- house_map: end -->"
 
 
@@ -202,7 +202,7 @@ def markdown(facts: dict) -> str:
             f"- **cli imports** {len(facts['cli imports'])} project modules at module level (limit {LIMITS['cli imports']}): "
             + ", ".join(f"`{_short(n)}`" for n in facts["cli imports"])
             + ".",
-            "- **Who loads or runs a model** (imports `engines.loader`, `translate`, `seq2seq` or `ct2`, lazily or not): "
+            "- **Who loads or runs a model** (imports `engines.loader`, `translate`, `seq2seq`, `ct2`, `llm` or `llm_client`, lazily or not): "
             + ", ".join(f"`{_short(n)}`" for n in facts["engine callers"])
             + "; who imports anything of `engines/`: "
             + ", ".join(f"`{_short(n)}`" for n in facts["engine users"])

@@ -45,6 +45,15 @@ class Unsupported(TypedDict):
     field: str  # summary_ru, or summary_en: what the translation changed
 
 
+class Usage(TypedDict):
+    """Tokens an LLM endpoint counted for one result, over every request it took (map-reduce rounds,
+    an LLM translation): what a hosted API bills."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    requests: int
+
+
 @dataclass
 class Result:
     """What one input became; also exactly what the json/jsonl writers serialise."""
@@ -58,15 +67,16 @@ class Result:
     date: str | None = None
     summary_ru: str | None = None
     summary_en: str | None = None
-    engine: str | None = None  # abstractive, extractive or lead
-    model: str | None = None  # the summariser preset; null for the model-free engines
+    engine: str | None = None  # abstractive, llm, extractive or lead
+    model: str | None = None  # the summariser preset (llm: the model name its server answered with); null for the model-free engines
     translator: str | None = None
-    backend: str | None = None  # what ran the summariser: "torch fp32", "ctranslate2 int8"…; null without a model
+    backend: str | None = None  # what ran the summariser: "torch fp32", "ctranslate2 int8", an LLM endpoint's host:port; null without a model
     input_tokens: int | None = None  # model tokens; null for the model-free engines
     used_tokens: int | None = None
     truncated: bool = False
     chunks: int = 0  # model passes over the article's text (0 for the model-free engines)
     seconds: float = 0.0
+    usage: Usage | None = None  # what LLM endpoints counted for it; null when no LLM ran
     warnings: list[str] = field(default_factory=list)
     # What the summary check flagged: None when no check ran (extractive and lead copy sentences,
     # --no-check, a failed input); [] when it ran and found nothing. The error stays the last key.

@@ -16,20 +16,14 @@ from itertools import islice
 from summarize.checks.checker import LOAD_ERRORS, Checker, unchecked_notice
 from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
-from summarize.engines.device import CPU_GROUP, group_size
+from summarize.engines.device import CPU_GROUP, group_size, summary_batches
+from summarize.engines.llm import cyrillic_share, max_tokens
 from summarize.engines.loader import load_engines, load_translator
-from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
+from summarize.engines.protocol import Engines, Extractor, Hints, ModelEngine, Notify
 from summarize.errors import SummarizeError, first_line
+from summarize.fitting import fitting_chunks, truncate_to_lead
 from summarize.options import Options
-from summarize.text import (
-    chunk_sentences,
-    fit_to_budget,
-    group_digits,
-    join_sentences,
-    repeated_phrase,
-    split_sentences,
-    untranslated_cyrillic,
-)
+from summarize.text import group_digits, join_sentences, repeated_phrase, split_sentences, untranslated_cyrillic
 
 MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
@@ -151,36 +145,78 @@ class Pipeline:
     def _summarise(self, docs: Sequence[Document], should_stop: Callable[[], bool] = lambda: False) -> list[Result | None]:
         """Summarise and translate documents together: model inputs go through generate() in
         batches within the engine's token budget, and all summary sentences through the translator
-        as one padded batch. Documents not reached before `should_stop` come back None."""
+        as one padded batch. Documents not reached before `should_stop` come back None; one whose
+        input overflowed a remote engine's context (learnt from that answer) is fitted again and retried."""
         started = time.perf_counter()
-        engines = self.engines
         results = [self._result(doc.source, list(doc.warnings), doc=doc) for doc in docs]
-        inputs = [self._model_input(doc.text, result, should_stop) for doc, result in zip(docs, results)]
-        done = [text is None and result.summary_ru is not None for text, result in zip(inputs, results)]
-        lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
-        for batch in self._summary_batches(lengths):
-            if should_stop() and any(done):
-                break
-            summaries = engines.summarizer.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch))
-            for i, summary in zip(batch, summaries):
-                results[i].summary_ru, done[i] = summary, True
-        finished = [r for r, ok in zip(results, done) if ok]
+        inputs = [self._input_or_failure(doc.text, result, should_stop) for doc, result in zip(docs, results)]
+        done = [text is None and (result.summary_ru is not None or result.error is not None) for text, result in zip(inputs, results)]
+        overflowed = self._generate(docs, inputs, results, done, should_stop, first=True)
+        if overflowed and not should_stop():
+            again: list[str | None] = [None] * len(docs)
+            for i in overflowed:
+                again[i] = self._input_or_failure(docs[i].text, results[i], should_stop)
+                done[i] = again[i] is None and (results[i].summary_ru is not None or results[i].error is not None)
+            self._generate(docs, again, results, done, should_stop, first=False)
+        finished = [r for r, ok in zip(results, done) if ok and r.error is None]
         for result in finished:
-            if getattr(result.summary_ru, "capped", False):
-                result.warnings.append(
-                    f"the summary stopped at the length limit ({_limit(self.options.summary_settings)}), not at its end: it may be cut off; try --length long"
-                )
-            if not result.summary_ru:
-                result.warnings.append("the summary is empty")
-            elif loop := repeated_phrase(result.summary_ru):
-                why = "its sentences, taken from the article, repeat it" if isinstance(engines.summarizer, Extractor) else "the model fell into a loop"
-                result.warnings.append(f"the summary repeats {loop!r}: {why}")
+            self._say_what_is_odd(result)
         self._translate(finished)
-        self._check([(doc, r) for doc, r, ok in zip(docs, results, done) if ok])
+        self._check([(doc, r) for doc, r, ok in zip(docs, results, done) if ok and r.error is None])
         share = round((time.perf_counter() - started) / max(1, len(finished)), 3)
         for result in finished:
             result.seconds = share  # documents batched together share its time
         return [r if ok else None for r, ok in zip(results, done)]
+
+    def _generate(
+        self, docs: Sequence[Document], inputs: list[str | None], results: list[Result], done: list[bool], should_stop: Callable[[], bool], first: bool
+    ) -> list[int]:
+        """The pending inputs through the summariser in batches, each output taken into its Result;
+        returns the indices whose input overflowed a remote engine's context (on the first pass)."""
+        engine, overflowed = self.engines.summarizer, []
+        if all(text is None for text in inputs):
+            return overflowed  # all done already (a model-free engine, map-reduce): nothing to batch
+        lengths = [r.used_tokens if text is not None else None for r, text in zip(results, inputs)]
+        beams = int(self.options.summary_settings.get("num_beams", 1))
+        for batch in summary_batches(lengths, engine.batch_tokens, beams):
+            if should_stop() and any(done):
+                break
+            hints = Hints([docs[i].title for i in batch], self.options.sentences, should_stop)
+            outputs = engine.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch), hints)
+            for i, output in zip(batch, outputs):
+                remote, result = getattr(output, "remote", None), results[i]  # None: a local model's output
+                _add_usage(result, output)
+                if remote is not None and remote.cancelled:
+                    continue
+                if remote is not None and remote.overflow and first:
+                    result.warnings.append(f"the prompt was longer than the LLM's context ({remote.failed}); fitted again with --long {self.options.long_mode}")
+                    overflowed.append(i)
+                    continue
+                if remote is not None and remote.failed:
+                    result.error, result.translator = f"{result.source}: {remote.failed}", None
+                else:
+                    result.summary_ru, result.model = output, (remote.model if remote and remote.model else result.model)
+                done[i] = True
+        return overflowed
+
+    def _say_what_is_odd(self, result: Result) -> None:
+        """Warnings for a summary that may be cut off, is empty, loops, or (an LLM's) is not Russian."""
+        summarizer = self.engines.summarizer
+        if getattr(result.summary_ru, "capped", False):
+            result.warnings.append(f"the summary stopped at the length limit ({self._limit()}), not at its end: it may be cut off; try --length long")
+        if not result.summary_ru:
+            result.warnings.append("the summary is empty")
+        elif loop := repeated_phrase(result.summary_ru):
+            why = "its sentences, taken from the article, repeat it" if isinstance(summarizer, Extractor) else "the model fell into a loop"
+            result.warnings.append(f"the summary repeats {loop!r}: {why}")
+        if result.summary_ru and self.engines.engine is Engine.llm and (share := cyrillic_share(result.summary_ru)) < 0.5:
+            result.warnings.append(f"the summary is not in Russian ({share:.0%} of its letters are Cyrillic): the LLM answered in another language")
+
+    def _limit(self) -> str:
+        preset, settings = self.engines.summarizer.preset, self.options.summary_settings
+        if preset.llm is not None:
+            return f"the LLM's max_tokens = {max_tokens(preset.llm, settings)}"
+        return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"
 
     def _translate(self, results: list[Result]) -> None:
         translator = self.engines.translator
@@ -190,7 +226,9 @@ class Pipeline:
 
         texts = [r.summary_ru or "" for r in results]
         for result, (english, notes) in zip(results, translate_many(translator, texts, self.options.translator.generate)):
-            result.summary_en = english if result.summary_ru else None
+            _add_usage(result, english)
+            failed = getattr(english, "remote", None) is not None and english.remote.failed
+            result.summary_en = english if result.summary_ru and not failed else None
             result.warnings.extend(notes)
             if result.summary_en and (left := untranslated_cyrillic(result.summary_en)):
                 result.warnings.append(f"the translation left Russian text untranslated ({left!r})")
@@ -238,14 +276,15 @@ class Pipeline:
         never a translator, since no translation was made."""
         engines, opts = self._engines, self.options
         if engines is None:
-            model_engine = opts.engine is Engine.abstractive
+            model_engine = not opts.engine.model_free
             translator = opts.translator.name if opts.translator else None
             engine, backend = opts.engine.value, None
         else:
             model_engine = not isinstance(engines.summarizer, Extractor)
             translator = engines.translator.preset.name if engines.translator else None
             engine, backend = engines.engine.value, engines.summarizer.backend if model_engine else None
-        model = opts.summarizer.name if model_engine else None
+        preset = opts.summarizer
+        model = (preset.llm.model if preset.llm else preset.name) if model_engine else None  # an LLM's: as its server answers, once it has
         if isinstance(doc, Failure):
             engine = model = backend = None
         if error is not None:
@@ -263,23 +302,14 @@ class Pipeline:
             error=error,
         )
 
-    def _summary_batches(self, lengths: Sequence[int | None]) -> list[list[int]]:
-        """Indices of the pending inputs (their token counts; None when done), shortest first,
-        grouped so that beams × padded tokens stays within the engine's batch_tokens (how much
-        batching pays differs by backend)."""
-        pending = sorted((i for i, n in enumerate(lengths) if n is not None), key=lambda i: lengths[i])
-        if not pending:
-            return []
-        budget = self.engines.summarizer.batch_tokens
-        beams = int(self.options.summary_settings.get("num_beams", 1))
-        batches: list[list[int]] = []
-        for i in pending:
-            longest = lengths[i]  # sorted, so the last is the longest
-            if batches and beams * longest * (len(batches[-1]) + 1) <= budget:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-        return batches
+    def _input_or_failure(self, text: str, result: Result, should_stop: Callable[[], bool]) -> str | None:
+        """_model_input, with a SummarizeError (a map-reduce that cannot end, a remote request that
+        failed on a chunk) made that document's failure, not its group's."""
+        try:
+            return self._model_input(text, result, should_stop)
+        except SummarizeError as e:
+            result.error, result.translator = str(e), None
+            return None
 
     def _model_input(self, text: str, result: Result, should_stop: Callable[[], bool]) -> str | None:
         """What goes into the summariser for this document; None when its summary is already made
@@ -291,58 +321,31 @@ class Pipeline:
             result.summary_ru = extract.text
             result.warnings.extend(extract.warnings)
             return None
-        result.input_tokens = engine.input_length(text)
+        result.input_tokens, result.chunks = engine.input_length(text), 0  # (again, after an overflow: chunks counted afresh)
         if result.input_tokens <= engine.preset.max_input_tokens:
             result.used_tokens, result.chunks = result.input_tokens, 1
             return text
         if self.options.long_mode is LongMode.chunk:
             self._map_reduce(text, result, should_stop)
             return None
-        return self._truncate_to_lead(text, result)
-
-    def _truncate_to_lead(self, text: str, result: Result) -> str:
-        """Keep the leading sentences that fit: news is lead-heavy and the Gazeta models trained so."""
-        engine = self.engines.summarizer
-        limit = engine.preset.max_input_tokens
-        sentences = split_sentences(text)
-        counts = engine.count_tokens(sentences)
-        kept = fit_to_budget(counts, limit - engine.special_tokens)
-        # Counts of separate sentences can differ by a token from the joined text's; check the real one.
-        while kept > 0 and engine.input_length(join_sentences(sentences[:kept])) > limit:
-            kept -= 1
-        if kept == 0:
-            lead = sentences[0]
-            used = limit
-            how = f"the first sentence alone is {group_digits(counts[0])} tokens long and was cut"
-        else:
-            lead = join_sentences(sentences[:kept])
-            used = engine.input_length(lead)
-            how = f"{kept} of {len(sentences)} sentences"
-        result.truncated = True
-        result.used_tokens = used
-        result.chunks = 1
-        result.warnings.append(
-            f"summarised the first {group_digits(used)} of {group_digits(result.input_tokens)} tokens ({how}); use --long chunk to summarise all of it"
-        )
-        return lead
+        return truncate_to_lead(engine, text, result)
 
     def _map_reduce(self, text: str, result: Result, should_stop: Callable[[], bool]) -> None:
         """Summarise sentence-aligned chunks that each fit, then their joined summaries, again and
         again until they fit in one input; then summarise that. `should_stop` is asked between
         generate() calls: a long article must not hold a Ctrl-C for all of its chunks."""
         engine = self.engines.summarizer
-        limit = engine.preset.max_input_tokens
-        settings = self.options.summary_settings
         current, length = text, result.input_tokens
-        while length > limit:
-            chunks = self._fitting_chunks(split_sentences(current))
+        while length > engine.preset.max_input_tokens:
+            chunks = fitting_chunks(engine, split_sentences(current))
             if not result.chunks:
                 result.chunks, result.used_tokens = len(chunks), result.input_tokens
-            partial = []
+            partial: list[str] = []
             for start in range(0, len(chunks), MAP_BATCH):
-                if should_stop():
+                outputs = None if should_stop() else self._round(chunks[start : start + MAP_BATCH], result, result.title, should_stop)
+                if outputs is None:
                     return
-                partial += engine.generate(chunks[start : start + MAP_BATCH], settings, batch_size=MAP_BATCH)
+                partial += outputs
             current = join_sentences([p for p in partial if p])
             shorter = engine.input_length(current)
             if shorter >= length:  # summaries as long as their input: more rounds would never end
@@ -351,19 +354,27 @@ class Pipeline:
                     "use --long truncate, or a shorter max_new_tokens for this preset"
                 )
             length = shorter
-        result.summary_ru = engine.generate([current], settings)[0] if current else ""
+        final = self._round([current], result, result.title, should_stop) if current else [""]
+        if final is not None:
+            result.summary_ru = final[0]
+            result.model = getattr(final[0], "remote", None) and final[0].remote.model or result.model
 
-    def _fitting_chunks(self, sentences: list[str]) -> list[str]:
-        engine = self.engines.summarizer
-        limit = engine.preset.max_input_tokens
-        budget = limit - engine.special_tokens
-        while True:
-            chunks = chunk_sentences(sentences, engine.count_tokens, budget)
-            worst = max(engine.input_length(c) for c in chunks)
-            if worst <= limit or budget <= 1:
-                return chunks
-            budget -= worst - limit  # joined text took a few more tokens than its sentences did
+    def _round(self, texts: list[str], result: Result, title: str | None, should_stop: Callable[[], bool]) -> list[str] | None:
+        """One map-reduce call, its usage counted; None when the run stopped it; a failed remote request fails the document."""
+        hints = Hints([title] * len(texts), self.options.sentences, should_stop)
+        outputs = self.engines.summarizer.generate(texts, self.options.summary_settings, batch_size=len(texts), hints=hints)
+        for output in outputs:
+            _add_usage(result, output)
+            if output.remote is not None and output.remote.cancelled:
+                return None
+            if output.remote is not None and output.remote.failed:
+                raise SummarizeError(f"{result.source}: {output.remote.failed}")
+        return outputs
 
 
-def _limit(settings: dict) -> str:
-    return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"
+def _add_usage(result: Result, output: str) -> None:
+    """What a remote engine's server counted for this output, added to the result's usage."""
+    usage = getattr(output, "remote", None) and output.remote.usage
+    if usage:
+        total = result.usage or {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
+        result.usage = {key: total[key] + usage[key] for key in total}  # type: ignore[literal-required]

@@ -117,6 +117,19 @@ def folder(tmp_path) -> Path:
     return news
 
 
+@pytest.fixture(scope="session")
+def llm_server():
+    """llama.cpp's own OpenAI-compatible server (the xllamacpp wheel) on a tiny random-weight GGUF,
+    on 127.0.0.1 for the whole session: .url (the API base, …/v1), .root, .model, .n_ctx.
+    What it answers is in tests/llm_servers.py; test_llm_server_fixture.py pins it."""
+    import llm_servers
+
+    folder = SESSION_DIR / "llm-server"
+    with llm_servers.start_llm_server(folder) as server:
+        yield server
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class GenerateCall:
     backend: str  # "torch" or "ctranslate2"

@@ -37,7 +37,8 @@ REQUEST_TIMEOUT = 120
 
 @dataclass
 class Served:
-    """A running server: its process, its address, its stderr so far, and requests to it."""
+    """A running server: its process, its address, its stderr so far, and requests to it (never through
+    a proxy the environment names: HTTP_PROXY/ALL_PROXY must not change what a test sees)."""
 
     process: subprocess.Popen
     base: str
@@ -55,11 +56,11 @@ class Served:
         settings.setdefault("headers", self.headers(**{"Content-Type": "application/json"}))
         if "content" not in settings:
             settings["content"] = json.dumps(body, ensure_ascii=False).encode()
-        return httpx.post(self.url(path), timeout=REQUEST_TIMEOUT, **settings)
+        return httpx.post(self.url(path), timeout=REQUEST_TIMEOUT, trust_env=False, **settings)
 
     def get(self, path: str, **settings: Any) -> httpx.Response:
         settings.setdefault("headers", self.headers())
-        return httpx.get(self.url(path), timeout=REQUEST_TIMEOUT, **settings)
+        return httpx.get(self.url(path), timeout=REQUEST_TIMEOUT, trust_env=False, **settings)
 
     def stderr(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -139,7 +140,7 @@ def _wait_healthy(server: Served) -> None:
     end = time.monotonic() + START_TIMEOUT
     while time.monotonic() < end:
         try:
-            if httpx.get(server.url("/healthz"), timeout=10).status_code == 200:
+            if httpx.get(server.url("/healthz"), timeout=10, trust_env=False).status_code == 200:
                 return
         except httpx.TransportError:
             pass

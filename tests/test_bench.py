@@ -104,7 +104,15 @@ def test_one_entry_lists_every_bench_and_each_has_its_own_options():
 
     listing = bench("--help")
     assert listing.returncode == 0, listing.stderr
-    own = {"cpu": "--variants", "gpu": "--device", "fetch": "--results-dir", "corpus": "--counts", "ray": "--workers", "serve": "--concurrency"}
+    own = {
+        "cpu": "--variants",
+        "gpu": "--device",
+        "fetch": "--results-dir",
+        "corpus": "--counts",
+        "ray": "--workers",
+        "serve": "--concurrency",
+        "llm": "--rounds",
+    }
     for name, option in own.items():
         assert re.search(rf"^    {name} +\w", listing.stdout, re.MULTILINE), listing.stdout
         done = bench(name, "--help")
@@ -196,3 +204,26 @@ def test_the_serve_bench_runs_at_tiny_size_and_prints_its_table(tmp_path):
     labels += ("(e) one text request, p99 of 5, idle server", "(e) … under a 1 MB batch bomb", "(e) … under 100 idle sockets", "(e) … under 12 slow URLs")
     assert [label for label in labels if not any(row.startswith(f"| {label}") for row in rows)] == []
     assert all(re.search(r"\| [0-9.]+", row) for row in rows), rows  # every row has its number
+
+
+@pytest.mark.slow
+@needs_eval_data
+def test_the_llm_bench_runs_at_tiny_size_against_a_real_local_server(tmp_path):
+    """`python -m bench llm` starts llama.cpp's server and runs the plain loop and the engine at each
+    concurrency over the same articles: every side answered every article with the same prompt."""
+    results = tmp_path / "results"
+    argv = [sys.executable, "-m", "bench", "llm", "--articles", "3", "--rounds", "1", "--concurrency", "1,2", "--results-dir", str(results)]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = (results / "llm-latest.md").read_text(encoding="utf-8")
+    assert table.strip() in done.stdout
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table.splitlines() if line.startswith("| plain") or line.startswith("| summarize")]
+    assert [row[0] for row in rows] == [
+        "plain loop (httpx, one at a time)",
+        "summarize llm engine, --llm-concurrency 1",
+        "summarize llm engine, --llm-concurrency 2",
+    ]
+    assert all(float(row[2]) > 0 for row in rows), rows  # articles/s
+    assert len({row[4] for row in rows}) == 1 and int(rows[0][4]) > 0, rows  # the same prompt tokens per article on every side
+    assert {row[5] for row in rows} == {"11.0"}, rows  # the planted reply, on every side
+    assert re.search(r"Engine at concurrency 1: \*\*[0-9.]+×\*\* the plain loop .*overhead: \*\*[+-][0-9.]+ ms per request", table), table

@@ -30,6 +30,7 @@ RESULT_KEYS = {
     "truncated",
     "chunks",
     "seconds",
+    "usage",
     "warnings",
     "unsupported",
     "error",

@@ -18,7 +18,7 @@ from typing import Any
 from summarize.config import Dtype, Preset, Quantize
 from summarize.engines.ct2_convert import SAMPLE, default_cache_root, ensure_converted
 from summarize.engines.device import batch_budget, bytes_per_token, ct2_compute_type
-from summarize.engines.protocol import Generated
+from summarize.engines.protocol import Generated, Hints
 from summarize.errors import BackendUnavailable, first_line
 
 # generate() settings → translate_batch() arguments; the rest have no CTranslate2 equivalent.
@@ -105,7 +105,7 @@ class CT2Seq2Seq:
     def input_length(self, text: str) -> int:
         return len(self.tokenizer.tokens(text))
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, hints: Hints | None = None) -> list[Generated]:
         """Like Seq2Seq.generate; inputs over max_input_tokens are cut to it, as a last resort."""
         options = {SETTINGS[k]: v for k, v in settings.items() if k in SETTINGS}
         options.setdefault("max_decoding_length", 256)

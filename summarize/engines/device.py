@@ -6,6 +6,7 @@ Pure policy, so that it is tested without a GPU: the callers pass in what the ha
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from summarize.config import Backend, Device, Dtype
 from summarize.errors import SummarizeError
@@ -13,6 +14,7 @@ from summarize.errors import SummarizeError
 # T5 and its descendants (rut5 is mT5-derived) overflow float16 activations (inf/NaN → empty or
 # garbage output: transformers #4586, #9295, #10956); their authors ran them in bfloat16.
 T5_FAMILY = frozenset({"t5", "mt5", "umt5", "longt5"})
+REMOTE_GROUP = 32  # documents handed to an LLM endpoint's client together (its --llm-concurrency bounds what is in flight)
 CPU_GROUP = 8  # documents read and given to the models together on a CPU (more can share a batch; fewer wait on a signal)
 GPU_GROUP_LIMIT = 256  # at most this many documents wait for one another on a GPU
 GPU_MEMORY_SHARE = 0.4  # of the free memory at load, for one generate() call's inputs and caches
@@ -87,7 +89,10 @@ def batch_budget(device: str, cpu_tokens: int, free_bytes: int | None, bytes_per
 
 def group_size(device: str, budget: int, beams: int, max_input_tokens: int) -> int:
     """How many documents wait for one another (and are sorted by length together): on a GPU as
-    many as a full batch of the longest inputs holds, so that batches are full; on a CPU a few."""
+    many as a full batch of the longest inputs holds, so that batches are full; on a CPU a few; for
+    a remote engine (an LLM endpoint) enough to keep its client's concurrency busy."""
+    if device == "remote":
+        return REMOTE_GROUP
     if device != "cuda":
         return CPU_GROUP
     return max(CPU_GROUP, min(GPU_GROUP_LIMIT, budget // max(1, beams * max_input_tokens)))
@@ -99,3 +104,18 @@ def bytes_per_token(config: dict, dtype_bytes: int) -> int:
     width = config.get("d_model") or config.get("hidden_size") or 0
     layers = config.get("num_decoder_layers") or config.get("decoder_layers") or config.get("num_layers") or 0
     return 2 * (1 + 2 * layers) * width * dtype_bytes
+
+
+def summary_batches(lengths: Sequence[int | None], budget: int, beams: int) -> list[list[int]]:
+    """Indices of the pending inputs (their token counts; None when done), shortest first, grouped
+    so that beams × padded tokens stays within the engine's batch_tokens (how much batching pays
+    differs by backend)."""
+    pending = sorted((i for i, n in enumerate(lengths) if n is not None), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    for i in pending:
+        longest = lengths[i]  # sorted, so the last is the longest
+        if batches and beams * longest * (len(batches[-1]) + 1) <= budget:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches

@@ -1,6 +1,7 @@
 """Loading the engines a run asks for, with the fallbacks it may take: a model that is not on this
 machine → the extractive engine or no translation; CTranslate2 that cannot run → torch. Every
-fallback is a notice, never silent."""
+fallback is a notice, never silent. An LLM endpoint has none: the user asked for that server, so one
+that does not answer is an error at load, --strict or not."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def load_summarizer(options: Options, notify: Notify) -> tuple[ModelEngine | Ext
     from summarize.engines.extractive import EXTRACTORS
 
     notices: list[str] = []
+    if options.engine is Engine.llm:
+        return load_llm(options.summarizer, options, options.summary_settings), notices
     if options.engine is not Engine.abstractive:
         return EXTRACTORS[options.engine], notices
     engine = _load_or_skip(options.summarizer, options, notify, notices, "summarised with the extractive engine instead")
@@ -49,7 +52,18 @@ def load_translator(options: Options, notify: Notify) -> tuple[ModelEngine | Non
     notices: list[str] = []
     if options.translator is None:
         return None, notices
+    if options.translator.engine is Engine.llm:
+        return load_llm(options.translator, options, options.translator.generate, translation=True), notices
     return _load_or_skip(options.translator, options, notify, notices, "the translation is skipped"), notices
+
+
+def load_llm(preset: Preset, options: Options, generate: dict, translation: bool = False) -> ModelEngine:
+    """An LLM preset's endpoint, probed now: SummarizeError (exit 2, before any work) when it does not
+    answer, refuses the key or lacks the model. `generate`: the settings whose max_new_tokens the
+    context keeps free for the answer (an llm preset's own max_tokens wins)."""
+    from summarize.engines.llm import LLMEngine, max_tokens
+
+    return LLMEngine(preset, options.llm_concurrency, translation, max_tokens(preset.llm, generate, translation) if preset.llm else None)
 
 
 def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:

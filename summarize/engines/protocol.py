@@ -3,9 +3,9 @@
 A leaf module: the engines (seq2seq.py, ct2.py, extractive.py) and their callers import it, and it
 imports none of them, so no implementation imports its own package's loader.
 
-Two kinds sit behind it. A `ModelEngine` is a seq2seq model (torch or CTranslate2): it counts
-tokens and generates, and the pipeline fits articles to its input. An `Extractor` picks sentences
-and needs no model.
+Two kinds sit behind it. A `ModelEngine` is a seq2seq model (torch or CTranslate2) or an LLM behind
+an OpenAI-compatible endpoint: it counts tokens and generates, and the pipeline fits articles to its
+input. An `Extractor` picks sentences and needs no model.
 """
 
 from __future__ import annotations
@@ -15,28 +15,56 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from summarize.config import Engine, Preset
+from summarize.documents import Usage
 
 Notify = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Remote:
+    """What a remote engine's server said of one output: its model name and token counts, or why
+    there is no output (that input's failure; `overflow`: its prompt was over the server's context,
+    which the engine has now learnt, so a refitted input may go again)."""
+
+    model: str | None = None
+    usage: Usage | None = None
+    failed: str | None = None
+    overflow: bool = False
+    cancelled: bool = False  # not sent, or given up, because the run is stopping
+
+
 class Generated(str):
     """A model's output text that also says whether decoding stopped at the length limit
-    (max_new_tokens) instead of at the model's own end: such an output may be cut off."""
+    (max_new_tokens) instead of at the model's own end: such an output may be cut off. A remote
+    engine's output also carries what its server said (`remote`); a local model's has None."""
 
     capped: bool
+    remote: Remote | None
 
-    def __new__(cls, text: str, capped: bool = False) -> Generated:
+    def __new__(cls, text: str, capped: bool = False, remote: Remote | None = None) -> Generated:
         output = super().__new__(cls, text)
         output.capped = capped
+        output.remote = remote
         return output
 
 
+@dataclass(frozen=True)
+class Hints:
+    """What an engine that writes from a prompt may use beyond the texts: each text's title, the
+    sentences asked for (--length), and the run's stop (asked while requests are in flight). A
+    seq2seq model reads the body alone, as it was trained, and its generate() call is not cut short."""
+
+    titles: Sequence[str | None] = ()
+    sentences: int | None = None
+    should_stop: Callable[[], bool] = lambda: False
+
+
 class ModelEngine(Protocol):
-    """A loaded seq2seq model on one device."""
+    """A loaded seq2seq model on one device, or an LLM endpoint (device "remote")."""
 
     preset: Preset
-    backend: str  # what runs it, as results record it: "torch fp32", "ctranslate2 int8"…
-    device: str  # "cpu", "cuda" or "mps"
+    backend: str  # what runs it, as results record it: "torch fp32", "ctranslate2 int8", an LLM endpoint's host:port
+    device: str  # "cpu", "cuda", "mps", or "remote"
     batch_tokens: int  # beams × padded input tokens worth putting into one generate() call (per device)
     special_tokens: int  # tokens the model adds around any input
 
@@ -46,7 +74,7 @@ class ModelEngine(Protocol):
     def input_length(self, text: str) -> int:
         """Tokens the model sees for this text, special tokens included."""
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, hints: Hints | None = None) -> list[Generated]:
         """One output per text, in order; `settings` are generate() keyword arguments."""
 
 
@@ -79,4 +107,4 @@ class Engines:
 
     @property
     def engine(self) -> Engine:
-        return self.summarizer.engine if isinstance(self.summarizer, Extractor) else Engine.abstractive
+        return self.summarizer.engine if isinstance(self.summarizer, Extractor) else self.summarizer.preset.engine

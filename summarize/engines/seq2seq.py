@@ -14,7 +14,7 @@ from typing import Any
 
 from summarize.config import Dtype, Preset, Quantize
 from summarize.engines.device import batch_budget, bytes_per_token, pick_dtype
-from summarize.engines.protocol import Generated
+from summarize.engines.protocol import Generated, Hints
 from summarize.errors import SummarizeError
 
 
@@ -90,7 +90,7 @@ class Seq2Seq:
         """Tokens the model would see for this text, special tokens included."""
         return len(self.tokenizer(text)["input_ids"])
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8) -> list[Generated]:
+    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, hints: Hints | None = None) -> list[Generated]:
         """Generate for each text; inputs are cut at max_input_tokens only as a last resort —
         callers fit them to the budget first and report any cut."""
         import torch

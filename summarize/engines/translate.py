@@ -1,7 +1,8 @@
 """Sentence-level machine translation of a summary.
 
 opus-mt and other sentence-level MT models silently drop the later sentences of a paragraph, so the
-summary is split with razdel and its sentences go through the model as one padded batch.
+summary is split with razdel and its sentences go through the model as one padded batch. An LLM
+keeps a paragraph whole, and the sentences around one help it, so it gets each summary in one request.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from summarize.config import Engine
 from summarize.text import (
     group_digits,
     join_sentences,
@@ -21,7 +23,10 @@ if TYPE_CHECKING:
 
 
 def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """Translate several texts with all their sentences in one padded, length-sorted batch."""
+    """Translate several texts with all their sentences in one padded, length-sorted batch (an LLM:
+    each text whole)."""
+    if engine.preset.engine is Engine.llm:
+        return _translate_whole(engine, texts, settings)
     budget = engine.preset.max_input_tokens - engine.special_tokens
     pieces: list[str] = []
     spans: list[tuple[list[tuple[int, int]], list[str]]] = []  # per text: each sentence's pieces
@@ -50,3 +55,19 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
             warnings.append(f"the translation of {cut} sentence(s) stopped at the length limit ({limit} tokens), not at its end: it may be cut off")
     # The parts of one cut sentence go back together with spaces; sentences with join_sentences.
     return [(join_sentences([" ".join(translated[a:b]) for a, b in parts_of]), warnings) for parts_of, warnings in spans]
+
+
+def _translate_whole(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each text in one request; a failed request is a warning on that summary (kept untranslated)."""
+    from summarize.engines.llm import max_tokens
+
+    done = []
+    for english in engine.generate(list(texts), settings, batch_size=max(1, len(texts))):
+        remote, warnings = english.remote, []
+        if remote is not None and remote.failed:
+            warnings.append(f"the translation failed, the summary is left untranslated: {remote.failed}")
+        elif english.capped:
+            limit = max_tokens(engine.preset.llm, settings, translation=True)
+            warnings.append(f"the translation stopped at the length limit (the LLM's max_tokens = {limit}), not at its end: it may be cut off")
+        done.append((english, warnings))
+    return done

@@ -170,7 +170,8 @@ def _holds(value: Any, kind: Any) -> bool:
         (item,) = typing.get_args(kind)
         return isinstance(value, list) and all(_holds(one, item) for one in value)
     if typing.is_typeddict(kind):
-        return isinstance(value, dict) and set(value) == set(kind.__annotations__) and all(isinstance(v, str) for v in value.values())
+        hints = typing.get_type_hints(kind)
+        return isinstance(value, dict) and set(value) == set(hints) and all(_holds(value[key], hint) for key, hint in hints.items())
     if kind is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind is int:
