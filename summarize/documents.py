@@ -71,6 +71,9 @@ class Result:
     model: str | None = None  # the summariser preset (llm: the model name its server answered with); null for the model-free engines
     translator: str | None = None  # the first --to target's preset (--to en: the one)
     translators: list[str] | None = None  # with several targets: each one's preset, in --to order
+    language: str | None = None  # the article's, ISO 639-1 (--source-lang, else detected; "und": no letters)
+    language_confidence: float | None = None
+    source_translator: str | None = None  # the preset that took a non-Russian article into Russian first
     backend: str | None = None  # what ran the summariser: "torch fp32", "ctranslate2 int8", an LLM endpoint's host:port; null without a model
     input_tokens: int | None = None  # model tokens; null for the model-free engines
     used_tokens: int | None = None

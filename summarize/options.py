@@ -69,27 +69,19 @@ class Choices:
         help="Translator preset from models.toml for English, or for the one --to target \\[default: opus-mt-tc-big-zle-en; other targets: their route].",
     )
     to: str | None = option(
-        None,
-        "--to",
-        show_default=False,
-        per_request=True,
+        None, "--to", show_default=False, per_request=True,
         help="The languages to translate the summary into, ISO 639-1, comma-separated (en, de,kk…); each takes the first [[routes]] entry of "
         "models.toml that makes it \\[default: from models.toml, en].",
-    )
+    )  # fmt: skip
     source_lang: str | None = option(
-        None,
-        "--source-lang",
-        show_default=False,
-        per_request=True,
+        None, "--source-lang", show_default=False, per_request=True,
         help="The articles' language, ISO 639-1 (ru, uk, be, kk, en…), or auto: detected per article; a non-Russian one is translated into "
         "Russian first \\[default: auto].",
-    )
+    )  # fmt: skip
     allow_noncommercial: bool = option(
-        False,
-        "--allow-noncommercial",
-        per_request=False,
+        False, "--allow-noncommercial", per_request=False,
         help="Let routes use CC-BY-NC models (NLLB-200): not for commercial use \\[default: models.toml's allow_noncommercial, false].",
-    )
+    )  # fmt: skip
     beams: int | None = option(None, "--beams", min=1, max=MAX_BEAMS, show_default=False, per_request=True, help="Beam search width (overrides the preset).")
     length: Length | None = option(
         None,
@@ -173,6 +165,7 @@ class Options(Choices):
     summarizer: Preset
     translator: Preset | None  # the first target's preset (resolved from --translator or its route); None: --no-translate
     targets: tuple[Target, ...] = ()  # --to, resolved: one per target language, in --to order
+    sources: tuple[Target, ...] = ()  # the languages an article may be in besides Russian, each with its way into Russian
     summary_settings: dict[str, Any]  # generate() kwargs after --beams/--length
     engine: Engine = Engine.abstractive  # resolved: the preset's, unless --engine said otherwise
     check: bool = True  # resolved: on, unless --no-check
@@ -257,6 +250,7 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
         summarizer=preset,
         translator=translator,
         targets=targets,
+        sources=resolve_sources(config, choices.allow_noncommercial or config.routes.allow_noncommercial),
         to=",".join(t.code for t in targets) or choices.to,
         summary_settings=settings,
         engine=engine,
@@ -288,6 +282,12 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
             raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
         targets.append(Target(code, preset, leg))
     return tuple(targets)
+
+
+def resolve_sources(config: Config, opted: bool) -> tuple[Target, ...]:
+    """Each language the routes take into Russian (a non-commercial one with the opt-in), with its route."""
+    legs = [config.routes.leg(code, SOURCE, lambda name: opted or not noncommercial(config.translators[name].licence)) for code in config.routes.sources()[1:]]
+    return tuple(Target(leg.source, config.translator(leg.translator), leg) for leg in legs if leg is not None)
 
 
 def _no_route(config: Config, code: str) -> str:

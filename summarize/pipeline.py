@@ -18,13 +18,14 @@ from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size, summary_batches
 from summarize.engines.llm import cyrillic_share, max_tokens
-from summarize.engines.loader import load_engines, load_translator
+from summarize.engines.loader import load_engines, load_reader, load_translator
 from summarize.engines.protocol import Engines, Extractor, Hints, ModelEngine, Notify
 from summarize.errors import SummarizeError, first_line
 from summarize.fitting import fitting_chunks, truncate_to_lead
 from summarize.options import Options
+from summarize.source_language import into_russian, language_of
 from summarize.text import group_digits, join_sentences, repeated_phrase, split_sentences
-from summarize.translations import keep_translation
+from summarize.translations import add_usage, keep_translation
 
 MAP_BATCH = 4  # chunks of one article per generate() call in map-reduce
 
@@ -47,6 +48,7 @@ class Pipeline:
         self._checker = checker  # else made on the first model summary to check (natasha loads then); a server shares one
         self._check_off: str | None = None  # why this run's summaries go unchecked, said once
         self._translator_alone: ModelEngine | None = None  # translate_texts() before the engines are loaded
+        self._readers: dict[str, ModelEngine] = {}  # translators into Russian of the non-Russian articles, by preset
 
     @property
     def engines(self) -> Engines:
@@ -151,6 +153,7 @@ class Pipeline:
         input overflowed a remote engine's context (learnt from that answer) is fitted again and retried."""
         started = time.perf_counter()
         results = [self._result(doc.source, list(doc.warnings), doc=doc) for doc in docs]
+        docs = [self._in_russian(doc, result) for doc, result in zip(docs, results)]
         inputs = [self._input_or_failure(doc.text, result, should_stop) for doc, result in zip(docs, results)]
         done = [text is None and (result.summary_ru is not None or result.error is not None) for text, result in zip(inputs, results)]
         overflowed = self._generate(docs, inputs, results, done, should_stop, first=True)
@@ -187,7 +190,7 @@ class Pipeline:
             outputs = engine.generate([inputs[i] for i in batch], self.options.summary_settings, len(batch), hints)
             for i, output in zip(batch, outputs):
                 remote, result = getattr(output, "remote", None), results[i]  # None: a local model's output
-                _add_usage(result, output)
+                add_usage(result, output)
                 if remote is not None and remote.cancelled:
                     continue
                 if remote is not None and remote.overflow and first:
@@ -220,6 +223,15 @@ class Pipeline:
             return f"the LLM's max_tokens = {max_tokens(preset.llm, settings)}"
         return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"
 
+    def _in_russian(self, doc: Document, result: Result) -> Document:
+        """The article as the summariser reads it: itself, or (another language) its translation into Russian."""
+        route = language_of(doc, result, self.options)
+        if route is None:
+            return doc
+        if route.preset.name not in self._readers:  # loaded with the first article that needs it; not there: that article fails
+            self._readers[route.preset.name] = load_reader(route.preset, self.options, self.notify)
+        return into_russian(doc, result, route, lambda preset: self._readers[preset.name])
+
     def _translate(self, results: list[Result]) -> None:
         """Every summary into each --to target, one padded batch per target's engine; a target whose
         model is not available keeps its field null (the run's notice says why)."""
@@ -237,7 +249,7 @@ class Pipeline:
             if translator is None:
                 continue
             for result, (text, notes) in zip(results, translate_many(translator, texts, target.preset.generate, target.leg.tokens)):
-                _add_usage(result, text)
+                add_usage(result, text)
                 failed = getattr(text, "remote", None) is not None and text.remote.failed
                 keep_translation(result, target.code, text if result.summary_ru and not failed else None, notes, several)
 
@@ -376,17 +388,9 @@ class Pipeline:
         hints = Hints([title] * len(texts), self.options.sentences, should_stop)
         outputs = self.engines.summarizer.generate(texts, self.options.summary_settings, batch_size=len(texts), hints=hints)
         for output in outputs:
-            _add_usage(result, output)
+            add_usage(result, output)
             if output.remote is not None and output.remote.cancelled:
                 return None
             if output.remote is not None and output.remote.failed:
                 raise SummarizeError(f"{result.source}: {output.remote.failed}")
         return outputs
-
-
-def _add_usage(result: Result, output: str) -> None:
-    """What a remote engine's server counted for this output, added to the result's usage."""
-    usage = getattr(output, "remote", None) and output.remote.usage
-    if usage:
-        total = result.usage or {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
-        result.usage = {key: total[key] + usage[key] for key in total}  # type: ignore[literal-required]

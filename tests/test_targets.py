@@ -109,3 +109,37 @@ def test_engines_put_the_target_token_in(models, backend):
     assert len(out) == 1 and ">>" not in out[0]
     with pytest.raises(SummarizeError, match="no token '>>xyz<<'"):
         engine.generate(["Москва."], preset.generate, leg=Leg("ru", "sv", "tiny-multi", prefix=">>xyz<<"))
+
+
+UKRAINIAN = "Київ, 3 березня. Уряд затвердив програму ремонту доріг у дванадцяти областях. Роботи почнуться навесні й завершаться до кінця року."
+KAZAKH = "Астана, 3 наурыз. Үкімет он екі облыста жолдарды жөндеу бағдарламасын бекітті. Жұмыс көктемде басталып, жыл соңына дейін аяқталады."
+ENGLISH = "London, 3 March. The government approved a programme to repair roads in twelve regions. Work will start in spring and end by the close of the year."
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "preset"), [(UKRAINIAN, "uk", "opus-mt-tc-big-zle-zle"), (KAZAKH, "kk", "m2m100-418m"), (ENGLISH, "en", "opus-mt-en-ru")]
+)
+def test_a_non_russian_article_is_translated_into_russian_first(run, tmp_path, text, code, preset):
+    path = tmp_path / f"{code}.txt"
+    path.write_text(text, encoding="utf-8")
+    row = _one(run(path, "--format", "json"))
+    assert (row["language"], row["source_translator"]) == (code, preset)
+    assert row["summary_ru"] and row["summary_en"] is not None
+    assert any(w.startswith(f"the article is in {code}: translated into Russian with {preset} first") for w in row["warnings"])
+
+
+def test_a_russian_article_is_read_as_it_is(run, short_file):
+    row = _one(run(short_file, "--format", "json"))
+    assert (row["language"], row["source_translator"]) == ("ru", None) and row["language_confidence"] > 0.5
+    assert not any("translated into Russian" in w for w in row["warnings"])
+
+
+def test_source_lang_overrides_detection_and_a_language_without_a_route_fails_alone(run, tmp_path, short_file):
+    path = tmp_path / "uk.txt"
+    path.write_text(UKRAINIAN, encoding="utf-8")
+    row = _one(run(path, "--source-lang", "ru", "--format", "json"))
+    assert (row["language"], row["language_confidence"], row["source_translator"]) == ("ru", 1.0, None)
+    both = run(path, short_file, "--source-lang", "fr", "--format", "json")
+    assert both.exit_code == 1
+    rows = json.loads(both.stdout)
+    assert all("the article is in 'fr' (--source-lang); summarize reads ru, be, en, kk, uk" in r["error"] for r in rows)

@@ -78,6 +78,14 @@ def load_llm(preset: Preset, options: Options, generate: dict, translation: bool
     return LLMEngine(preset, options.llm_concurrency, translation, max_tokens(preset.llm, generate, translation) if preset.llm else None)
 
 
+def load_reader(preset: Preset, options: Options, notify: Notify) -> ModelEngine:
+    """A translator into Russian for a non-Russian article; a model not on this machine is that article's failure."""
+    from summarize import hub
+
+    path = hub.model_dir(preset, options.offline)
+    return load_engine(preset, path, options.device, options.backend or preset.backend, options.quantize or preset.quantize, notify=notify, dtype=options.dtype)
+
+
 def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:
     from summarize import hub
 

@@ -1,0 +1,53 @@
+"""An article's language (--source-lang, else detected) and what follows from it: a Russian one is
+summarised as it is; another is translated into Russian first, by the route the models.toml
+[[routes]] give for it, then summarised and checked in Russian; one no route reads is that input's
+failure; one the detector is unsure of is read as Russian, with a warning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from summarize.config import Preset
+from summarize.documents import Document, Result
+from summarize.errors import SummarizeError
+from summarize.inputs.language import Detected, detect
+from summarize.options import Options, Target
+from summarize.routes import SOURCE
+
+
+def language_of(doc: Document, result: Result, options: Options) -> Target | None:
+    """Records the article's language in its result; returns the route into Russian for a non-Russian
+    one (None: it is read as Russian). SummarizeError for a language no route reads."""
+    given = (options.source_lang or "auto").strip().lower()
+    found = detect(doc.text, doc.title) if given == "auto" else Detected(given, 1.0, "--source-lang")
+    result.language, result.language_confidence = found.code, found.confidence
+    if found.note:
+        result.warnings.append(found.note)
+    if found.code == SOURCE:
+        return None
+    if not found.confident:
+        result.warnings.append(
+            f"the article's language is unclear ({found.code}, confidence {found.confidence:.2f} by {found.how}): summarised as Russian; "
+            "give --source-lang to say which it is"
+        )
+        return None
+    route = next((t for t in options.sources if t.code == found.code), None)
+    if route is None:
+        readable = ", ".join([SOURCE, *(t.code for t in options.sources)])
+        raise SummarizeError(
+            f"{doc.source}: the article is in {found.code!r} ({found.how}); summarize reads {readable}; give --source-lang ru to summarise it as Russian"
+        )
+    return route
+
+
+def into_russian(doc: Document, result: Result, route: Target, engine_for: Callable[[Preset], object]) -> Document:
+    """The article translated into Russian by its route (sentence by sentence, as summaries are), said in
+    the result's warnings and source_translator."""
+    from summarize.engines.translate import translate_many
+
+    [(russian, notes)] = translate_many(engine_for(route.preset), [doc.text], route.preset.generate, route.leg.tokens)  # type: ignore[arg-type]
+    result.source_translator = route.preset.name
+    result.warnings.append(f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then summarised and checked in Russian")
+    result.warnings.extend(f"{note} (the article's translation into Russian)" for note in notes)
+    return replace(doc, text=russian)
