@@ -29,7 +29,7 @@ from summarize.storage import is_dataset
 FORMATS = [".jsonl", ".csv", ".parquet"]
 # The columns of every output (id first, error last); older outputs, which lack the later ones, resume as they are.
 COLUMNS = (
-    "id source title url date summary_ru summary_en engine model translator backend input_tokens used_tokens truncated chunks seconds usage warnings unsupported error"
+    "id source title url date summary_ru summary_en engine model translator translators language language_confidence source_translator backend input_tokens used_tokens truncated chunks seconds usage warnings unsupported error"
 ).split()
 ARTICLE = "Правительство утвердило программу ремонта дорог. Работы начнутся весной."
 

@@ -23,7 +23,7 @@ from summarize.runs.remote import request_options
 from summarize.runs.serve.error_shape import http_spelling
 from summarize.runs.serve.requests import RequestOptions
 
-PER_REQUEST = {"engine", "length", "max_words", "beams", "check", "translate"}
+PER_REQUEST = {"engine", "length", "max_words", "beams", "check", "translate", "to", "source_lang"}
 # Articles of different lengths whose first sentences differ: a result can only come from its own input.
 ARTICLES = {
     "a.txt": SHORT + " Подрядчиков выберут на открытом конкурсе в феврале. Итоги подведут в апреле, а первые участки откроют летом.",
@@ -89,6 +89,7 @@ def test_the_client_sends_every_per_request_option_given_and_refuses_every_serve
         "llm_url",
         "llm_model",
         "llm_concurrency",
+        "allow_noncommercial",
     }
     for name in server_side:
         spec, _ = contract_fields()[name]
@@ -117,8 +118,8 @@ def test_a_conflict_over_http_names_the_request_field(server):
 
 @pytest.fixture(scope="module")
 def server(fast_config):
-    """The tiny models as `summarize` runs them here by default: a model, the translator, the check."""
-    with serving(fast_config) as served:
+    """The tiny models as `summarize` runs them here by default: a model, the translators (into en and sv), the check."""
+    with serving(fast_config, "--to", "en,sv") as served:
         yield served
 
 
@@ -144,6 +145,8 @@ CASES = {
     "beams": ([], ["--beams", "1"]),
     "check": ([], ["--no-check"]),
     "translate": ([], ["--no-translate"]),
+    "to": ([], ["--to", "sv"]),  # the server offers en and sv; the other cases ask for en
+    "source_lang": ([], ["--source-lang", "ru"]),  # a confidence of 1.0: said, not detected
 }
 
 
@@ -155,6 +158,7 @@ def test_each_per_request_option_has_a_case():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_per_request_option_gives_the_same_results_here_and_through_the_server(name, run, server, news):
     needs, given = CASES[name]
+    needs = needs if name == "to" else [*needs, "--to", "en"]
     without = _results(run(news, "--format", "json", *needs))
     local = _results(run(news, "--format", "json", *needs, *given))
     remote = _results(run(news, "--format", "json", *needs, *given, "--server", server.base, config=None))

@@ -30,7 +30,8 @@ from summarize.runs.remote_server import Lost, Refusal, Server
 from summarize.runs.signals import SignalTrap, Stopped
 
 IN_FLIGHT = 4  # requests waiting for an answer at once: enough to keep the server's queue fed, never a flood
-RESULT_TYPES = typing.get_type_hints(Result)  # what each key of the server's result must hold
+# What each key of the server's result must hold (translations come as summary_<code> keys, after summary_en).
+RESULT_TYPES = {name: kind for name, kind in typing.get_type_hints(Result).items() if name != "translations"}
 SENT_AS = "text"  # how the server names a {"text"} request's document in what it says of it
 
 
@@ -143,15 +144,20 @@ def _result(doc: Document, answer: dict[str, Any] | Refusal) -> Result:
         said = _without_source(answer.reason, SENT_AS)
         reason = said if said != answer.reason else f"the server refused it ({answer.status}: {answer.reason})"
         return Result(doc.source, doc.title, doc.url, doc.date, warnings=list(doc.warnings), error=f"{doc.source}: {reason}")
+    translations: dict[str, Any] = {}
+    if isinstance(answer, dict):  # the --to targets other than English: summary_de, summary_kk…
+        spread = [key for key in answer if key.startswith("summary_") and key not in RESULT_TYPES]
+        translations = {key.removeprefix("summary_"): answer.pop(key) for key in spread}
     if not isinstance(answer, dict) or set(answer) != set(RESULT_TYPES):
         unexpected = sorted(set(answer) ^ set(RESULT_TYPES)) if isinstance(answer, dict) else [type(answer).__name__]
         raise Lost(f"the server's result has other keys than this version's ({', '.join(unexpected)}): update the client or the server so they match")
     wrong = next((name for name, kind in RESULT_TYPES.items() if not _holds(answer[name], kind)), None)
+    wrong = wrong or next((f"summary_{code}" for code, text in translations.items() if not _holds(text, str | None)), None)
     if wrong is not None:
-        got = type(answer[wrong]).__name__
+        got = type(answer.get(wrong, translations.get(wrong.removeprefix("summary_")))).__name__
         error = f"{doc.source}: the server's result is not one ({wrong} is a JSON {got}); is the server the same version as this client?"
         return Result(doc.source, doc.title, doc.url, doc.date, warnings=list(doc.warnings), error=error)
-    result = Result(**answer)
+    result = Result(**answer, translations=translations)
     said = [w for w in result.warnings if w not in doc.warnings]
     result.id, result.source, result.url, result.date = None, doc.source, doc.url, doc.date
     result.title, result.warnings = doc.title, [*doc.warnings, *said]

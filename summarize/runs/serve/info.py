@@ -40,6 +40,8 @@ def describe(service: Service, flags: ServeFlags) -> dict[str, Any]:
         "model": None if model_free else summarizer.preset.name,
         "backend": None if model_free else summarizer.backend,
         "translator": engines.translator.preset.name if engines.translator else None,
+        "targets": [t.code for t in service.options.targets],  # what a request's `to` may name (those the server loaded)
+        "reads": ["ru", *(t.code for t in service.options.sources)],  # the articles' languages (others go into Russian first)
         "check": service.checker is not None,
         "limits": {
             "max_body": flags.max_body,

@@ -17,6 +17,7 @@ from summarize.errors import SummarizeError
 from summarize.flags import ServeFlags, request_fields
 from summarize.options import Choices, OptionConflict, Options, make_options
 from summarize.pipeline import Pipeline
+from summarize.routes import parse_targets
 from summarize.runs.serve.batching import Batcher, Watcher
 from summarize.runs.serve.error_shape import UNPROCESSABLE, Rejected, http_spelling
 from summarize.runs.serve.fetching import Fetchers
@@ -94,6 +95,14 @@ class Service:
                 UNPROCESSABLE,
                 f"this server {lacks} (it was started with the {self.options.engine} engine); ask for {http_spelling('engine')} {', '.join(others)} or {last}",
             )
+        if asked.get("to") and asked.get("translate") is not False and self.options.translate:
+            offered = [t.code for t in self.options.targets]
+            try:
+                codes = parse_targets(asked["to"], http_spelling("to"))
+            except SummarizeError as e:
+                raise Rejected(UNPROCESSABLE, str(e)) from None
+            if lacking := [code for code in codes if code not in offered]:
+                raise Rejected(UNPROCESSABLE, f"this server translates into {', '.join(offered)}, not {', '.join(lacking)}; start it with --to to offer more")
         if asked.get("translate") and not self.options.translate:
             raise Rejected(UNPROCESSABLE, f"this server does not translate (it was started with --no-translate); leave out {http_spelling('translate')}")
         if asked.get("check") and self.checker is None and not model_free:
@@ -121,7 +130,8 @@ class Service:
 
         loaded = self.engines
         summarizer = EXTRACTORS[options.engine] if options.engine.model_free else loaded.summarizer
-        return Engines(summarizer, loaded.translator if options.translator is not None else None, loaded.notices)
+        translating = options.translator is not None
+        return Engines(summarizer, loaded.translator if translating else None, loaded.notices, loaded.translators if translating else {})
 
     def _group_limit(self, options: Options) -> int:
         """Documents per group: --max-group, else what the device batches well for these options."""
