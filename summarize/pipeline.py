@@ -303,7 +303,8 @@ class Pipeline:
             engine, backend = opts.engine.value, None
         else:
             model_engine = not isinstance(engines.summarizer, Extractor)
-            translator = engines.translator.preset.name if engines.translator else None
+            first = engines.translator_for(opts.targets[0].code, True) if opts.targets else None  # a server's: this request's first target
+            translator = first.preset.name if first else None
             engine, backend = engines.engine.value, engines.summarizer.backend if model_engine else None
         preset = opts.summarizer
         model = (preset.llm.model if preset.llm else preset.name) if model_engine else None  # an LLM's: as its server answers, once it has

@@ -33,6 +33,12 @@ def language_of(doc: Document, result: Result, options: Options) -> Target | Non
         )
         return None
     route = next((t for t in options.sources if t.code == found.code), None)
+    if route is None and found.how != "--source-lang" and _russian_letters(doc.text):
+        result.warnings.append(
+            f"the detector took the article for {found.code!r} ({found.how}, confidence {found.confidence:.2f}), which no route reads, but its "
+            "letters are Russian ones: summarised as Russian; give --source-lang to say which it is"
+        )
+        return None
     if route is None:
         readable = ", ".join([SOURCE, *(t.code for t in options.sources)])
         raise SummarizeError(
@@ -51,3 +57,14 @@ def into_russian(doc: Document, result: Result, route: Target, engine_for: Calla
     result.warnings.append(f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then summarised and checked in Russian")
     result.warnings.extend(f"{note} (the article's translation into Russian)" for note in notes)
     return replace(doc, text=russian)
+
+
+RUSSIAN_LETTERS = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+
+
+def _russian_letters(text: str) -> bool:
+    """Whether the text is mostly Cyrillic and every Cyrillic letter in it is one of Russian's (fastText
+    takes short Russian texts for Serbian or Bulgarian, whose own letters they lack)."""
+    letters = [c for c in text.lower() if c.isalpha()]
+    cyrillic = [c for c in letters if "\u0400" <= c <= "\u04ff"]
+    return len(cyrillic) > len(letters) / 2 and all(c in RUSSIAN_LETTERS for c in cyrillic)
