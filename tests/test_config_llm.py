@@ -221,7 +221,7 @@ def test_options_that_cannot_go_with_an_llm_are_one_line_in_each_callers_words(t
 
 def test_a_local_translator_still_takes_the_local_model_options(tmp_path):
     options = make_options(config_of(tmp_path), Choices(model="qwen", backend=Backend.torch, quantize=Quantize.int8))
-    assert options.translator.name == "opus-mt-ru-en" and options.backend is Backend.torch
+    assert options.translator.name == "opus-mt-tc-big-zle-en" and options.backend is Backend.torch
 
 
 @pytest.mark.parametrize(
