@@ -29,7 +29,7 @@ def test_article_by_hub_id_end_to_end(models):
     done = summarize(ARTICLE, "--format", "json", "--beams", "2", "--length", "short")
     assert done.returncode == 0, done.stderr.decode()
     data = json.loads(done.stdout)
-    assert (data["model"], data["translator"]) == ("rut5-gazeta", "opus-mt-ru-en")
+    assert (data["model"], data["translator"]) == ("rut5-gazeta", "opus-mt-tc-big-zle-en")
     assert data["summary_ru"] and data["summary_en"]
     assert data["input_tokens"] > 600 and data["truncated"] is True  # the example is longer for the tiny vocabulary
     assert b"summarised the first" in done.stderr
@@ -52,7 +52,7 @@ def test_empty_cache_offline_falls_back_with_notices(tmp_path):
     assert "model IlyaGusev/rut5_base_sum_gazeta (preset rut5-gazeta) is not in the local cache" in stderr
     assert "summarised with the extractive engine instead" in stderr and "the translation is skipped" in stderr
     assert len(stderr.splitlines()) == 3  # a short line per missing model, one on how to get them
-    assert "`summarize models download rut5-gazeta opus-mt-ru-en` on a connected machine" in stderr.splitlines()[2]
+    assert "`summarize models download rut5-gazeta opus-mt-tc-big-zle-en` on a connected machine" in stderr.splitlines()[2]
 
 
 def test_empty_cache_offline_strict_gives_one_line_and_exit_2(tmp_path):
