@@ -181,3 +181,17 @@ def s3():
         server.stop()
         for name, value in before.items():
             os.environ.pop(name) if value is None else os.environ.update({name: value})
+
+
+@pytest.fixture(scope="session")
+def local_ray(s3):
+    """One local Ray for the whole session, however many test files use it (a fixture imported into two
+    files is two session fixtures, and the second ray.init fails). S3 first: Ray's workers inherit its
+    environment."""
+    pytest.importorskip("ray")
+    import ray
+    import ray.data  # noqa: F401 - its console log handler keeps the sys.stderr of its import: not one CliRunner closes
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    yield ray
+    ray.shutdown()

@@ -13,7 +13,6 @@ import pytest
 from helpers import SHORT, invoke, parse_jsonl, write_jsonl
 from llm_servers import REPLY, get_metric
 from serving import serving
-from test_ray_run import local_ray  # noqa: F401 - the session's local Ray, started once for every Ray test
 
 FLAGGED = [{"text": "5 миллиардов", "kind": "number", "field": "summary_ru"}]
 REPLY_TOKENS = 11  # the planted reply's pieces and <|im_end|>: one reply's share of tokens_predicted_total

@@ -24,16 +24,6 @@ pytestmark = pytest.mark.ray
 BAD = {"not json": 7, "no text": 13, "empty text": 21}  # line number → what is wrong with it
 
 
-@pytest.fixture(scope="session")
-def local_ray(s3):  # S3 first: Ray's workers inherit its environment
-    import ray
-    import ray.data  # noqa: F401 - its console log handler keeps the sys.stderr of its import: not one CliRunner closes
-
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
-    yield ray
-    ray.shutdown()
-
-
 def corpus(path: Path, count: int = 40) -> Path:
     """`count` JSONL records with ids r1…, three of them bad (see BAD)."""
     rows: list[dict | str] = []
