@@ -88,9 +88,12 @@ class Result:
     error: str | None = None
     # The --to targets other than English, in order: written as summary_<code> keys after summary_en.
     translations: dict[str, str | None] = field(default_factory=dict, kw_only=True, repr=False)
+    # The --to order, English included, for the text writers (the machine formats keep summary_en's place).
+    targets: tuple[str, ...] = field(default=(), kw_only=True, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         row = asdict(self)
+        del row["targets"]
         translations = row.pop("translations")
         if not translations:
             return row
@@ -98,10 +101,19 @@ class Result:
         at = keys.index("summary_en") + 1
         return {k: row[k] for k in keys[:at]} | {f"summary_{code}": text for code, text in translations.items()} | {k: row[k] for k in keys[at:]}
 
+    def translated(self) -> list[tuple[str, str | None]]:
+        """Each target's translation in --to order (without it: English, then the others); a target
+        asked for keeps its place with None when its model was missing."""
+        order = self.targets or (("en",) if self.summary_en is not None else ()) + tuple(self.translations)
+        return [(code, self.summary_en if code == "en" else self.translations.get(code)) for code in order]
+
+
+HIDDEN = ("translations", "targets")  # Result fields that are not columns of their own
+
 
 def row_fields(row_type: type) -> list:
     """The fields of a row type that are columns (Result.translations is spread into summary_<code> ones)."""
-    return [spec for spec in fields(row_type) if spec.name != "translations"]
+    return [spec for spec in fields(row_type) if spec.name not in HIDDEN]
 
 
 def result_row(targets: tuple[str, ...] = ()) -> type:
@@ -112,7 +124,7 @@ def result_row(targets: tuple[str, ...] = ()) -> type:
         return Result
     columns: list[tuple[str, Any, Any]] = []
     for spec in fields(Result):
-        if spec.name == "translations":
+        if spec.name in HIDDEN:
             continue
         columns.append((spec.name, spec.type, field(default=None)))
         if spec.name == "summary_en":

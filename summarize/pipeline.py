@@ -241,6 +241,8 @@ class Pipeline:
 
         texts = [r.summary_ru or "" for r in results]
         several = len(self.options.targets) > 1
+        for result in results:
+            result.targets = tuple(target.code for target in self.options.targets)
         for i, target in enumerate(self.options.targets):
             translator = self.engines.translator_for(target.code, i == 0)
             if target.code != "en":

@@ -143,3 +143,26 @@ def test_source_lang_overrides_detection_and_a_language_without_a_route_fails_al
     assert both.exit_code == 1
     rows = json.loads(both.stdout)
     assert all("the article is in 'fr' (--source-lang); summarize reads ru, be, en, kk, uk" in r["error"] for r in rows)
+
+
+@pytest.mark.parametrize("fmt", ["plain", "markdown", "rich"])
+def test_every_text_writer_shows_each_target_labelled_in_to_order(run, short_file, fmt):
+    result = run(short_file, "--to", "kk,en,de", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    at = [out.index(label) for label in ("Kazakh", "English", "German")]
+    assert at == sorted(at), out  # --to order, English where --to put it
+    row = _one(run(short_file, "--to", "kk,en,de", "--format", "json"))
+    for code in ("kk", "en", "de"):
+        assert row[f"summary_{code}"][:8] in out.replace("\\", ""), (code, out)  # the translation itself, not only its label
+
+
+def test_a_missing_target_is_shown_as_missing_by_the_text_writers(run, short_file, tmp_path, fast_config):
+    config = tmp_path / "missing.toml"
+    config.write_text(
+        fast_config.read_text(encoding="utf-8") + '\n[translators.opus-mt-tc-big-zle-gmq]\nmodel = "Helsinki-NLP/not-downloaded"\n', encoding="utf-8"
+    )
+    for fmt in ("plain", "markdown", "rich"):
+        result = run(short_file, "--to", "de,sv", "--format", fmt, config=config)
+        assert result.exit_code == 0, result.stderr
+        assert "Swedish" in result.stdout and "(no translation: see the warnings)" in result.stdout

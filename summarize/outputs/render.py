@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from summarize.config import Format
 from summarize.documents import Checked, CheckedSummaries, Result, Unsupported
+from summarize.language_names import language_name
 from summarize.outputs.printable import one_line, printable
 from summarize.text import group_digits
 
@@ -20,6 +21,7 @@ SHOWS_ERRORS = {Format.json, Format.jsonl}
 FILE_WIDTH = 100  # rich panels written to files
 # The summary check's flags (Result.unsupported) in words, by the summary they are in.
 UNSUPPORTED_LABELS = {"summary_ru": "Not in the article", "summary_en": "Changed in the translation"}
+MISSING = "(no translation: see the warnings)"  # a target whose model was not available
 FLAG_STYLE = "reverse yellow"  # a flagged span in a rich panel's summary
 
 
@@ -84,18 +86,29 @@ def unsupported_lines(unsupported: list[Unsupported] | None) -> list[str]:
 
 def _flag_groups(unsupported: list[Unsupported] | None) -> list[tuple[str, str]]:
     groups = []
-    for field, label in UNSUPPORTED_LABELS.items():
+    others = dict.fromkeys(flag["field"] for flag in unsupported or [] if flag["field"] not in UNSUPPORTED_LABELS)
+    labels = UNSUPPORTED_LABELS | {field: f"Changed in the translation into {language_name(field.removeprefix('summary_'))}" for field in others}
+    for field, label in labels.items():
         spans = [f'"{one_line(flag["text"])}" ({one_line(flag["kind"])})' for flag in unsupported or [] if flag["field"] == field]
         if spans:
             groups.append((label, ", ".join(spans)))
     return groups
 
 
+def shown_translations(result: Result) -> list[tuple[str, str, str | None]]:
+    """(field, label, text) of each translation the text writers show, in --to order: a missing one
+    too (None), except the lone English of --to en, which stays out as it always has."""
+    translated = result.translated()
+    lone = [code for code, _ in translated] == ["en"]
+    return [(f"summary_{code}", language_name(code), text) for code, text in translated if text is not None or not lone]
+
+
 def _plain(result: Result, many: bool) -> str:
     head = f"==> {one_line(result.source)} <==\n" if many else ""
     body = result.summary_ru or ""
-    if result.summary_en is not None:
-        body += "\n\n" + result.summary_en
+    labelled = [code for code, _ in result.translated()] != ["en"]
+    for _, label, text in shown_translations(result):
+        body += "\n\n" + (f"{label}:\n" if labelled else "") + (MISSING if text is None else text)
     if flagged := unsupported_lines(result.unsupported):
         body += "\n\n" + "\n".join(flagged)
     return printable(f"{head}{body}\n" + ("\n" if many else ""))
@@ -106,8 +119,8 @@ def _markdown(result: Result) -> str:
     if result.title:
         lines += [f"### {_markdown_text(one_line(result.title))}", ""]
     lines += ["**Русский**", "", _markdown_text(result.summary_ru or ""), ""]
-    if result.summary_en is not None:
-        lines += ["**English**", "", _markdown_text(result.summary_en), ""]
+    for _, label, text in shown_translations(result):
+        lines += [f"**{label}**", "", _markdown_text(MISSING if text is None else text), ""]
     for label, spans in _flag_groups(result.unsupported):
         lines += [f"**{_markdown_text(label)}:** {_markdown_text(spans)}", ""]
     lines += [f"<sub>{_markdown_text(footer(result))}</sub>", ""]
@@ -119,20 +132,20 @@ def _rich(result: Result, width: int, color_system: str | None) -> str:
     from rich.text import Text
 
     parts = [Text(one_line(result.title), style="bold"), Text("")] if result.title else []
-    parts += _rich_summaries(result.summary_ru, result.summary_en, result.unsupported)
+    parts += _rich_summaries(result.summary_ru, shown_translations(result), result.unsupported)
     parts += [Text(""), Text(printable(footer(result)), style="dim")]
     parts += [Text(printable(f"⚠ {w}"), style="yellow") for w in result.warnings]
     return _panel(parts, result.source, width, color_system)
 
 
-def _rich_summaries(summary_ru: str | None, summary_en: str | None, unsupported: list[Unsupported] | None) -> list:
+def _rich_summaries(summary_ru: str | None, translations: list[tuple[str, str, str | None]], unsupported: list[Unsupported] | None) -> list:
     """The summaries with the check's flagged spans marked where they stand, then the flags in words
     (which also name a span its summary does not hold as such: a number the translation dropped)."""
     from rich.text import Text
 
     parts = [Text("Русский", style="bold cyan"), _marked(summary_ru or "", "summary_ru", unsupported)]
-    if summary_en is not None:
-        parts += [Text(""), Text("English", style="bold green"), _marked(summary_en, "summary_en", unsupported)]
+    for field, label, text in translations:
+        parts += [Text(""), Text(label, style="bold green"), _marked(text, field, unsupported) if text is not None else Text(MISSING, style="dim")]
     if flagged := unsupported_lines(unsupported):
         parts += [Text(""), *(Text(printable(line), style="yellow") for line in flagged)]
     return parts
@@ -165,7 +178,8 @@ def format_checked(
 
     if not checked.unsupported:
         return _rendered(Text(f"{one_line(checked.id)}: {verdict}", style="green"), width, color_system)
-    return _panel(_rich_summaries(summary_ru, summary_en, checked.unsupported), checked.id, width, color_system)
+    translations = [("summary_en", "English", summary_en)] if summary_en is not None else []
+    return _panel(_rich_summaries(summary_ru, translations, checked.unsupported), checked.id, width, color_system)
 
 
 def _panel(parts: list, title: str, width: int, color_system: str | None) -> str:

@@ -20,7 +20,7 @@ from dataclasses import fields
 from types import NoneType, UnionType
 from typing import Any
 
-from summarize.documents import Document, Failure, Input, Result, Tally
+from summarize.documents import HIDDEN, Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.flags import contract_fields
 from summarize.inputs.reading import Reading, read_documents
@@ -31,7 +31,7 @@ from summarize.runs.signals import SignalTrap, Stopped
 
 IN_FLIGHT = 4  # requests waiting for an answer at once: enough to keep the server's queue fed, never a flood
 # What each key of the server's result must hold (translations come as summary_<code> keys, after summary_en).
-RESULT_TYPES = {name: kind for name, kind in typing.get_type_hints(Result).items() if name != "translations"}
+RESULT_TYPES = {name: kind for name, kind in typing.get_type_hints(Result).items() if name not in HIDDEN}
 SENT_AS = "text"  # how the server names a {"text"} request's document in what it says of it
 
 
