@@ -105,6 +105,36 @@ def test_the_options_chosen_are_sent(server, open_page):
     assert page.locator("#meta-translator").inner_text() == "none"
 
 
+@pytest.fixture(scope="module")
+def two_targets(fast_config):
+    with serving(fast_config, "--to", "de,en") as served:
+        yield served.base
+
+
+def test_the_page_offers_the_servers_targets_sends_to_and_shows_each_summary(two_targets, open_page):
+    from playwright.sync_api import expect
+
+    page = open_page(two_targets)
+    expect(page.locator("#to-de")).to_be_checked(timeout=60_000)
+    assert page.locator("label[for=to-de]").inner_text() == "German (de)" and page.locator("label[for=to-en]").inner_text() == "English (en)"
+    page.fill("#article", ARTICLE_TEXT)
+    with page.expect_request("**/v1/summarize") as sent:
+        page.click("#go")
+    assert json.loads(sent.value.post_data)["options"] == {"translate": True, "to": "de,en"}
+    wait_for_answer(page)
+    assert page.locator("#summary-de").inner_text().strip() and page.locator("#summary-de").get_attribute("lang") == "de"
+    assert page.locator("#summary-en").inner_text().strip()
+    assert page.locator("#de-heading").inner_text() == "German summary"
+    assert page.locator("#translations h3").all_inner_texts() == ["German summary", "English summary"]  # the order sent
+    page.screenshot(path=str(SHOTS / "summarize-page-targets.png"), full_page=True)
+    page.uncheck("#to-de")
+    with page.expect_request("**/v1/summarize") as sent:
+        page.click("#go")
+    assert json.loads(sent.value.post_data)["options"] == {"translate": True, "to": "en"}
+    wait_for_answer(page)
+    assert page.locator("#summary-en").inner_text().strip() and page.locator("#de-block").count() == 0
+
+
 def test_an_empty_article_and_a_server_refusal_are_one_line_in_the_alert(server, open_page):
     page = open_page(server)
     page.click("#go")
@@ -201,12 +231,13 @@ def test_a_token_is_asked_for_kept_for_the_tab_and_sent(fast_config, open_page):
 
 def test_the_keyboard_reaches_every_control_in_order_with_a_visible_focus(server, open_page):
     page = open_page(server)
+    page.wait_for_selector("#to-en", timeout=60_000)  # the server's targets, ticks after the translate one
     order = []
-    for _ in range(7):
+    for _ in range(8):
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id || document.activeElement.tagName.toLowerCase()"))
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none", order
-    assert order[:6] == ["article", "file", "length", "translate", "summary", "go"], order
+    assert order[:7] == ["article", "file", "length", "translate", "to-en", "summary", "go"], order
     for control in ("article", "file", "length", "translate", "token"):
         assert page.locator(f"label[for={control}]").count() == 1, control
 

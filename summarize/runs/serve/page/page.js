@@ -8,6 +8,17 @@ const HTML_START = /^\s*(<!doctype html|<html[\s>])/i;
 
 const $ = (id) => document.getElementById(id);
 let fileKind = null; // "html" while the textarea holds an .html file as it was read
+let targets = []; // the languages the server translates into (/v1/info "targets"), in its order
+let sentTo = []; // the `to` of the last request: its summaries are shown in that order
+
+// A language's name in English from its ISO 639-1 code (the browser's own table), else the code.
+function languageName(code) {
+  try {
+    return new Intl.DisplayNames(["en"], { type: "language" }).of(code) || code;
+  } catch (e) {
+    return code;
+  }
+}
 
 function oneLine(text) {
   return String(text).replace(/\s+/g, " ").trim();
@@ -31,6 +42,10 @@ function requestBody() {
   const trimmed = value.trim();
   const options = { translate: $("translate").checked };
   if ($("length").value) options.length = $("length").value;
+  const chosen = targets.filter((code) => $(`to-${code}`).checked);
+  if (options.translate && chosen.length) options.to = chosen.join(",");
+  sentTo = options.to ? chosen : [];
+  if (options.translate && targets.length && !chosen.length) options.translate = false; // every language unticked: none
   if (URL_LINE.test(trimmed)) return { url: trimmed, options };
   if (fileKind === "html" || HTML_START.test(value)) return { html: value, options };
   return { text: value, options };
@@ -100,19 +115,74 @@ function showResult(result) {
   $("result-title").textContent = result.title || "Summary";
   const flags = Array.isArray(result.unsupported) ? result.unsupported : [];
   fillHighlighted($("summary-ru"), result.summary_ru || "", flags.filter((f) => f.field === "summary_ru"));
-  $("en-block").hidden = !result.summary_en;
-  fillHighlighted($("summary-en"), result.summary_en || "", flags.filter((f) => f.field === "summary_en"));
-  fillList($("flags"), flags.map((f) => `${f.text} (${f.kind}, ${f.field === "summary_en" ? "English" : "Russian"} summary)`), "ru");
+  showTranslations(result, flags);
+  const summaryName = (field) => (field === "summary_ru" ? "Russian" : languageName(field.replace("summary_", "")));
+  fillList($("flags"), flags.map((f) => `${f.text} (${f.kind}, ${summaryName(f.field)} summary)`), "ru");
   $("flags-block").hidden = flags.length === 0;
   fillList($("warnings"), result.warnings || []);
   $("warnings-block").hidden = !(result.warnings || []).length;
   $("meta-model").textContent = result.model || `none (${result.engine || "?"} engine)`;
   $("meta-backend").textContent = result.backend || "none";
-  $("meta-translator").textContent = result.translator || "none";
+  $("meta-translator").textContent = (Array.isArray(result.translators) ? result.translators.join(", ") : result.translator) || "none";
   $("meta-seconds").textContent = typeof result.seconds === "number" ? result.seconds.toFixed(2) : "?";
   $("result").hidden = false;
   $("result-title").setAttribute("tabindex", "-1");
   $("result-title").focus();
+}
+
+// One block per translation the server returned (summary_<code> keys after summary_ru), in its order.
+function showTranslations(result, flags) {
+  const place = (key) => (sentTo.includes(key.slice(8)) ? sentTo.indexOf(key.slice(8)) : sentTo.length);
+  const blocks = Object.keys(result)
+    .filter((key) => /^summary_[a-z]{2}$/.test(key) && key !== "summary_ru" && typeof result[key] === "string" && result[key])
+    .sort((a, b) => place(a) - place(b)) // stable: keys the request did not name keep the server's order
+    .map((key) => {
+      const code = key.replace("summary_", "");
+      const block = document.createElement("div");
+      block.id = `${code}-block`;
+      const heading = document.createElement("h3");
+      heading.id = `${code}-heading`;
+      heading.textContent = `${languageName(code)} summary`;
+      const text = document.createElement("p");
+      text.id = `summary-${code}`;
+      text.className = "summary";
+      text.lang = code;
+      text.setAttribute("aria-labelledby", heading.id);
+      fillHighlighted(text, result[key], flags.filter((f) => f.field === key));
+      block.replaceChildren(heading, text);
+      return block;
+    });
+  $("translations").replaceChildren(...blocks);
+}
+
+// The target languages as ticks, from what the server loaded; none known: the one tick alone.
+async function loadTargets() {
+  let info = null;
+  try {
+    const token = $("token").value.trim();
+    const response = await fetch("/v1/info", { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    info = response.ok ? await response.json() : null;
+  } catch (e) {
+    info = null;
+  }
+  targets = info && Array.isArray(info.targets) ? info.targets.filter((code) => /^[a-z]{2}$/.test(code)) : [];
+  const ticks = targets.map((code) => {
+    const box = document.createElement("span");
+    box.className = "choice check";
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.id = `to-${code}`;
+    input.value = code;
+    input.checked = true;
+    const label = document.createElement("label");
+    label.htmlFor = input.id;
+    label.textContent = `${languageName(code)} (${code})`;
+    box.replaceChildren(input, label);
+    return box;
+  });
+  $("targets").replaceChildren(...ticks);
+  $("targets-box").hidden = targets.length === 0;
+  $("translate-label").textContent = targets.length ? "Translate the summary into" : "Translation";
 }
 
 function fillList(list, lines, lang) {
@@ -195,6 +265,7 @@ function decodeBytes(bytes, html) {
 }
 
 function setUp() {
+  loadTargets();
   const token = $("token");
   token.value = sessionStorage.getItem(TOKEN_KEY) || "";
   token.addEventListener("input", () => sessionStorage.setItem(TOKEN_KEY, token.value.trim()));
