@@ -15,7 +15,9 @@ from summarize.errors import SummarizeError
 
 LLM_KEY_ENV = "SUMMARIZE_LLM_KEY"  # the key of an ad-hoc endpoint (--llm-url): an environment variable, never a flag (ps shows flags)
 LLM_KEYS = {"kind", "url", "model", "key_env", "temperature", "seed", "max_tokens", "context_tokens", "prompt", "extra_body", "timeout", "licence"}
-PROMPT_FIELDS = ("article", "title", "sentences")  # str.format fields a prompt may use; {article} is required
+# str.format fields a prompt may use; {article} is required. {language}: the language to write (a
+# translation's --to target by its English name, "Russian" for a summary), {source}: the one read.
+PROMPT_FIELDS = ("article", "title", "sentences", "language", "source")
 RESERVED_BODY = {"model", "messages", "stream", "n"}  # the request's own: extra_body may not replace them
 MIN_CONTEXT = 64  # tokens: less holds no prompt, article and answer together
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -278,6 +278,8 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
             if leg is None:
                 raise SummarizeError(_no_route(config, code))
             preset = config.translator(leg.translator)
+        if preset.llm and preset.llm.prompt and "{language}" not in preset.llm.prompt and code != "en":
+            raise SummarizeError(f"translator {preset.name}: its prompt has no {{language}}, so it cannot say to translate into {code}; add {{language}} to it")
         if noncommercial(preset.licence) and not opted:
             raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
         targets.append(Target(code, preset, leg))

@@ -77,7 +77,7 @@ class Pipeline:
 
         if self.translator is None:
             raise SummarizeError("no translator: the run was made with --no-translate, or its model is not available")
-        leg = self.options.targets[0].leg.tokens if self.options.targets else None
+        leg = self.options.targets[0].leg if self.options.targets else None
         return [english for english, _ in translate_many(self.translator, list(texts), self.options.translator.generate, leg)]
 
     def run_all(
@@ -250,7 +250,7 @@ class Pipeline:
                     result.translations[target.code] = None
             if translator is None:
                 continue
-            for result, (text, notes) in zip(results, translate_many(translator, texts, target.preset.generate, target.leg.tokens)):
+            for result, (text, notes) in zip(results, translate_many(translator, texts, target.preset.generate, target.leg)):
                 add_usage(result, text)
                 failed = getattr(text, "remote", None) is not None and text.remote.failed
                 keep_translation(result, target.code, text if result.summary_ru and not failed else None, notes, several)

@@ -38,11 +38,6 @@ class Leg:
     forced: str | None = None  # the token the output must start with (M2M100's __de__, NLLB's deu_Latn)
     source_token: str | None = None  # the token the input starts with instead of the tokenizer's own (M2M100, NLLB)
 
-    @property
-    def tokens(self) -> Leg | None:
-        """Itself when the engine must put tokens in, else None (a pair model reads and writes plain text)."""
-        return self if self.prefix or self.forced or self.source_token else None
-
 
 @dataclass(frozen=True)
 class Route:

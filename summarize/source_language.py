@@ -52,7 +52,7 @@ def into_russian(doc: Document, result: Result, route: Target, engine_for: Calla
     the result's warnings and source_translator."""
     from summarize.engines.translate import translate_many
 
-    [(russian, notes)] = translate_many(engine_for(route.preset), [doc.text], route.preset.generate, route.leg.tokens)  # type: ignore[arg-type]
+    [(russian, notes)] = translate_many(engine_for(route.preset), [doc.text], route.preset.generate, route.leg)  # type: ignore[arg-type]
     result.source_translator = route.preset.name
     result.warnings.append(f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then summarised and checked in Russian")
     result.warnings.extend(f"{note} (the article's translation into Russian)" for note in notes)

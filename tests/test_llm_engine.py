@@ -304,3 +304,46 @@ def test_a_failed_translation_keeps_the_summary_untranslated_saying_why(tmp_path
         "answered 503 4 times (status 503); try again later"
     )
     assert data["usage"]["requests"] == 2  # the summary's and the translation's (its retries are one request's)
+
+
+def test_an_llm_translator_is_asked_for_the_to_language(tmp_path):
+    (article,) = articles(tmp_path, a=SHORT)
+    german = "Die Regierung hat ein Straßenbauprogramm beschlossen."
+    with FakeLLM() as server:
+        server.script(Step(text="Правительство утвердило программу."), Step(text=german))
+        result = summarize(
+            article, "--config", config(tmp_path, server), "--model", "fake", "--translator", "fake-en", "--to", "de", "--no-check", "-f", "json"
+        )
+        _, translation_chat = server.chats
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["summary_de"], data["summary_en"], data["translator"]) == (german, None, "fake-en")
+    prompt = translation_chat.body["messages"][0]["content"]
+    assert prompt.startswith("Translate this Russian news summary into German.") and "English" not in prompt
+
+
+def test_an_llm_prompt_of_ones_own_names_the_language_or_is_refused_for_another_target(tmp_path):
+    (article,) = articles(tmp_path, a=SHORT)
+    with FakeLLM() as server:
+        server.script(Step(text="Правительство утвердило программу."), Step(text="Le gouvernement a approuvé un programme."))
+        ok = summarize(
+            article,
+            "--config",
+            config(tmp_path, server, prompt="Into {language} please:\n{article}"),
+            "--model",
+            "fake",
+            "--translator",
+            "fake-en",
+            "--to",
+            "fr",
+            "--no-check",
+            "-f",
+            "json",
+        )
+        sent = server.chats[-1].body["messages"][0]["content"]
+        refused = summarize(
+            article, "--config", config(tmp_path, server, prompt="Into English:\n{article}"), "--model", "fake", "--translator", "fake-en", "--to", "fr"
+        )
+    assert ok.exit_code == 0, ok.stderr
+    assert sent.startswith("Into French please:\n")
+    assert refused.exit_code == 2 and "its prompt has no {language}" in refused.stderr and "Traceback" not in refused.stderr

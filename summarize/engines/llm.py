@@ -18,7 +18,9 @@ from typing import Any
 from summarize.config import Preset
 from summarize.engines.protocol import Generated, Hints, Remote
 from summarize.errors import SummarizeError
+from summarize.language_names import language_name
 from summarize.llm_presets import LLMSettings, endpoint_host
+from summarize.routes import SOURCE, Leg
 
 SUMMARY_PROMPT = (
     "Перескажи главное из новости ниже на русском языке в {sentences} предложениях. Пиши только пересказ, без вступления, "
@@ -26,7 +28,7 @@ SUMMARY_PROMPT = (
     "Заголовок: {title}\n\nТекст:\n{article}"
 )
 TRANSLATION_PROMPT = (
-    "Translate this Russian news summary into English. Keep every name, number and date exactly as it is, and write only the translation.\n\n{article}"
+    "Translate this {source} news summary into {language}. Keep every name, number and date exactly as it is, and write only the translation.\n\n{article}"
 )
 NO_TITLE = "Заголовок: \n\n"  # the default prompt's title line, left out for an article without one
 # max_tokens when neither the preset nor --length says: a summary's 3 sentences take ~150; a translation
@@ -78,7 +80,7 @@ class LLMEngine:
         self.translation = translation
         self.template = self.settings.prompt or (TRANSLATION_PROMPT if translation else SUMMARY_PROMPT)
         self._counted: dict[str, int] = {}  # the pipeline counts a text, then sends it: one tokenize request for both
-        self.template_tokens = self._count(self.template.format(article="", title="", sentences=SENTENCES))
+        self.template_tokens = self._count(self.template.format(article="", title="", sentences=SENTENCES, language="English", source="Russian"))
         self.special_tokens = self.template_tokens + CHAT_OVERHEAD + TITLE_ALLOWANCE
         self.answer_tokens = answer_tokens or 0  # kept free in the context for the answer (the load-time --length)
         self.preset = preset
@@ -111,18 +113,25 @@ class LLMEngine:
     def input_length(self, text: str) -> int:
         return self.special_tokens + self._count(text)
 
-    def generate(self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, hints: Hints | None = None) -> list[Generated]:
-        """Each text asked for in its own request, `client.concurrency` at a time; the outputs in order."""
+    def generate(
+        self, texts: Sequence[str], settings: dict[str, Any], batch_size: int = 8, hints: Hints | None = None, leg: Leg | None = None
+    ) -> list[Generated]:
+        """Each text asked for in its own request, `client.concurrency` at a time; the outputs in order.
+        `leg`: the languages a translation is from and into (none: Russian into English)."""
         hints = hints or Hints()
         titles = list(hints.titles) or [None] * len(texts)
-        prompts = [self.prompt(text, title, hints.sentences) for text, title in zip(texts, titles)]
+        leg = leg or Leg(SOURCE, "en" if self.translation else SOURCE, self.preset.name)
+        prompts = [self.prompt(text, title, hints.sentences, leg) for text, title in zip(texts, titles)]
         limit = max_tokens(self.settings, settings, self.translation)
         replies = self.client.chat_many([[{"role": "user", "content": p}] for p in prompts], limit, hints.should_stop)
         return [self._output(text, reply, limit) for text, reply in zip(texts, replies)]
 
-    def prompt(self, text: str, title: str | None, sentences: int | None) -> str:
-        """The template filled in (a user's template is checked for its fields when models.toml loads)."""
-        filled = self.template.format(article=text, title=title or "", sentences=sentences or SENTENCES)
+    def prompt(self, text: str, title: str | None, sentences: int | None, leg: Leg | None = None) -> str:
+        """The template filled in (a user's template is checked for its fields when models.toml loads);
+        {language} names the language written (a translation's target), {source} the one read."""
+        leg = leg or Leg(SOURCE, SOURCE, self.preset.name)
+        names = {"language": language_name(leg.target), "source": language_name(leg.source)}
+        filled = self.template.format(article=text, title=title or "", sentences=sentences or SENTENCES, **names)
         return filled.replace(NO_TITLE, "") if self.template is SUMMARY_PROMPT and not title else filled
 
     def _output(self, text: str, reply: Any, limit: int | None) -> Generated:

@@ -63,7 +63,11 @@ def load_translators(options: Options, notify: Notify) -> tuple[dict[str, ModelE
     notices: list[str] = []
     loaded: dict[str, ModelEngine | None] = {}
     for target in options.targets:
-        if target.preset.name not in loaded:
+        if target.preset.name in loaded:
+            continue
+        if target.preset.engine is Engine.llm:  # an endpoint: probed now, an error when it does not answer
+            loaded[target.preset.name] = load_llm(target.preset, options, target.preset.generate, translation=True)
+        else:
             instead = "the translation is skipped" if len(options.targets) == 1 else f"the translation into {target.code} is skipped"
             loaded[target.preset.name] = _load_or_skip(target.preset, options, notify, notices, instead)
     return {t.code: loaded[t.preset.name] for t in options.targets}, notices
@@ -82,6 +86,8 @@ def load_reader(preset: Preset, options: Options, notify: Notify) -> ModelEngine
     """A translator into Russian for a non-Russian article; a model not on this machine is that article's failure."""
     from summarize import hub
 
+    if preset.engine is Engine.llm:
+        return load_llm(preset, options, preset.generate, translation=True)
     path = hub.model_dir(preset, options.offline)
     return load_engine(preset, path, options.device, options.backend or preset.backend, options.quantize or preset.quantize, notify=notify, dtype=options.dtype)
 

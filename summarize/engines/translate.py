@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any], leg: Leg | None = None) -> list[tuple[str, list[str]]]:
     """Translate several texts with all their sentences in one padded, length-sorted batch (an LLM:
-    each text whole; `leg`: the tokens a seq2seq model needs for the language pair)."""
+    each text whole; `leg`: the language pair, and the tokens a seq2seq model needs for it)."""
     if engine.preset.engine is Engine.llm:
-        return _translate_whole(engine, texts, settings)
+        return _translate_whole(engine, texts, settings, leg)
     budget = engine.preset.max_input_tokens - engine.special_tokens - (1 if leg is not None and leg.prefix else 0)
     pieces: list[str] = []
     spans: list[tuple[list[tuple[int, int]], list[str]]] = []  # per text: each sentence's pieces
@@ -48,9 +48,7 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
             pieces.extend(parts)
             parts_of.append((start, len(pieces)))
         spans.append((parts_of, warnings))
-    translated = (
-        (engine.generate(pieces, settings, batch_size=16, leg=leg) if leg is not None else engine.generate(pieces, settings, batch_size=16)) if pieces else []
-    )
+    translated = engine.generate(pieces, settings, batch_size=16, leg=leg) if pieces else []
     for parts_of, warnings in spans:
         cut = sum(getattr(translated[i], "capped", False) for a, b in parts_of for i in range(a, b))
         if cut:
@@ -60,17 +58,17 @@ def translate_many(engine: ModelEngine, texts: Sequence[str], settings: dict[str
     return [(join_sentences([" ".join(translated[a:b]) for a, b in parts_of]), warnings) for parts_of, warnings in spans]
 
 
-def _translate_whole(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any]) -> list[tuple[str, list[str]]]:
+def _translate_whole(engine: ModelEngine, texts: Sequence[str], settings: dict[str, Any], leg: Leg | None) -> list[tuple[str, list[str]]]:
     """Each text in one request; a failed request is a warning on that summary (kept untranslated)."""
     from summarize.engines.llm import max_tokens
 
     done = []
-    for english in engine.generate(list(texts), settings, batch_size=max(1, len(texts))):
-        remote, warnings = english.remote, []
+    for translated in engine.generate(list(texts), settings, batch_size=max(1, len(texts)), leg=leg):
+        remote, warnings = translated.remote, []
         if remote is not None and remote.failed:
             warnings.append(f"the translation failed, the summary is left untranslated: {remote.failed}")
-        elif english.capped:
+        elif translated.capped:
             limit = max_tokens(engine.preset.llm, settings, translation=True)
             warnings.append(f"the translation stopped at the length limit (the LLM's max_tokens = {limit}), not at its end: it may be cut off")
-        done.append((english, warnings))
+        done.append((translated, warnings))
     return done
