@@ -481,3 +481,18 @@ def test_each_record_gets_its_own_summary_from_an_actor(run, local_ray, tmp_path
     result = run(tmp_path / "news", "--ray", "--no-translate", "--output", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     assert {row["source"]: row["summary_ru"] for row in shard_rows(tmp_path / "out")} == summaries_alone(run, paths)
+
+
+def test_to_targets_are_columns_of_the_shards_as_in_the_local_run(run, local_ray, tmp_path):
+    data = corpus(tmp_path / "corpus.jsonl", count=6)
+    local = run(data, "--to", "de,en", "--output", tmp_path / "local.jsonl")
+    ray_run = run(data, "--ray", "--to", "de,en", "--output", tmp_path / "out")
+    assert (local.exit_code, ray_run.exit_code) == (0, 0), ray_run.stderr
+    rows = {row["id"]: row for row in shard_rows(tmp_path / "out")}
+    expected = {row["id"]: row for row in parse_jsonl((tmp_path / "local.jsonl").read_text(encoding="utf-8"))}
+    assert sorted(rows) == sorted(expected)
+    for rid, row in expected.items():
+        assert list(rows[rid]) == list(row)  # summary_de after summary_en, as a local --output writes it
+        for column in ("summary_ru", "summary_en", "summary_de", "translators"):
+            assert rows[rid][column] == row[column], (rid, column)
+        assert row["summary_de"]

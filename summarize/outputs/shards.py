@@ -22,15 +22,15 @@ class ShardsSink:
     gathers rows into shards of SHARD_ROWS for a caller outside Ray; `close` drops the old error
     rows of records this run redid, so each id keeps one row."""
 
-    def __init__(self, out: Folder, old: list[str], done: set[str]):
-        self.out, self.old, self.done_ids = out, old, frozenset(done)
+    def __init__(self, out: Folder, old: list[str], done: set[str], row: type = Result):
+        self.out, self.old, self.done_ids, self.row = out, old, frozenset(done), row  # row: the columns (result_row)
         self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"  # a rerun's shards never take an earlier one's name
         self.pending: list[dict[str, Any]] = []
         self.written = 0
         self._rows: list[dict[str, Any]] | None = None
 
     @classmethod
-    def open(cls, location: str, resume: bool, notify: Callable[[str], None]) -> ShardsSink:
+    def open(cls, location: str, resume: bool, notify: Callable[[str], None], row: type = Result) -> ShardsSink:
         out = Folder.at(location)
         if str(location).lower().endswith(DATASET_SUFFIXES) and out.kind() == "absent":  # OUT.parquet/ (a slash) is a folder as asked
             raise SummarizeError(
@@ -39,7 +39,7 @@ class ShardsSink:
             )
         old = _check_output(out, resume)
         done = _done_ids(out, old, notify) if resume else set()
-        return cls(out, _shards(out), done)  # less any shard moved aside as broken
+        return cls(out, _shards(out), done, row)  # less any shard moved aside as broken
 
     @property
     def rows_per_shard(self) -> int:
@@ -57,7 +57,7 @@ class ShardsSink:
         """One Ray write task's rows as one shard; what cannot be written is the run's one-line error."""
         import pyarrow as pa
 
-        schema, name = result_schema(pa), f"{self.run}-{task:06d}.parquet"
+        schema, name = result_schema(pa, self.row), f"{self.run}-{task:06d}.parquet"
         try:
             return self.out.write_tables(name, (table.select(schema.names).cast(schema) for table in tables), schema)
         except OSError as e:  # a full disk, lost permissions
@@ -105,7 +105,7 @@ class ShardsSink:
             return
         import pyarrow as pa
 
-        table = pa.Table.from_pylist(self.pending, schema=result_schema(pa))
+        table = pa.Table.from_pylist(self.pending, schema=result_schema(pa, self.row))
         self.write_shard(10**6 + self.written, iter([table]))  # past any Ray task's number
         self.written += 1
         self.pending, self._rows = [], None
@@ -184,7 +184,7 @@ def _replace_rows(out: Folder, shards: list[str], errors: dict[tuple[str, str], 
             continue
         failed = [{**Result(source, error=errors[(rid, source)]).to_dict(), "id": rid} for (rid, source), h in zip(keys, hit, strict=True) if h]
         kept = table.filter(pc.invert(pa.array(hit)))
-        out.replace_table(name, pa.concat_tables([kept.cast(result_schema(pa)), pa.Table.from_pylist(failed, schema=result_schema(pa))]))
+        out.replace_table(name, pa.concat_tables([kept, pa.Table.from_pylist(failed, schema=kept.schema)]))  # the shard's own columns
 
 
 def _array(values: set[str]) -> Any:

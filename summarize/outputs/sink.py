@@ -124,7 +124,7 @@ def _open_main(to: Destinations, notify) -> Sink:
     if to.shards:
         from summarize.outputs.shards import ShardsSink
 
-        return ShardsSink.open(to.output, to.resume, notify)
+        return ShardsSink.open(to.output, to.resume, notify, to.row)
     if to.output:
         from summarize.outputs.dataset import DatasetSink
 

@@ -214,13 +214,14 @@ class TableFile:
 _ARROW_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool_"}
 
 
-def result_schema(pa: Any) -> Any:
+def result_schema(pa: Any, row_type: type = Result) -> Any:
     """The Parquet schema of an output: id, then every Result field, typed from its annotation.
 
     Fixed, not inferred from the rows: a column that is all null (error, in a run without failures)
-    keeps its type, and a later row group always matches the first.
+    keeps its type, and a later row group always matches the first. `row_type`: a run's columns
+    (documents.result_row: a summary_<code> for each --to target).
     """
-    return table_schema(pa, Result)
+    return table_schema(pa, row_type)
 
 
 def table_schema(pa: Any, row_type: type) -> Any:

@@ -152,14 +152,19 @@ def _on_ray(flags: RunFlags, options: Options, debug: bool, notify) -> Tally:
     given = flags.given()
     if not given or STDIN in given or any(p.lower().startswith(URL_SCHEMES) for p in given):
         raise SummarizeError("--ray reads files, folders, datasets and storage URIs (s3://…) that every node can read, not stdin or web pages; give those")
-    if any(t.code != "en" for t in options.targets):
-        raise SummarizeError("--ray writes summary_en alone for now; run --to with other languages without --ray (or with --server)")
     notes: list[str] = []
     inputs = _listed(list_inputs(given, flags.glob, flags.recursive, skip=None if is_uri(flags.output) else Path(flags.output), notes=notes), notes, notify)
     from summarize.runs.ray_plan import RayJob, run_on_ray
 
     to = Destinations(
-        Format.jsonl, True, output=flags.output, errors_file=flags.errors_file, resume=flags.skip_existing, shards=True, reserved=_reserved(inputs, None)
+        Format.jsonl,
+        True,
+        output=flags.output,
+        errors_file=flags.errors_file,
+        resume=flags.skip_existing,
+        shards=True,
+        reserved=_reserved(inputs, None),
+        row=result_row(tuple(t.code for t in options.targets)),
     )
     job = RayJob(tuple(inputs), options, flags.fields, flags.max_input_chars, flags.ray_address, flags.workers, debug=debug)
     with open_sink(to, notify) as sinks:

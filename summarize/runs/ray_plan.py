@@ -299,6 +299,7 @@ class _Summarise:
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
+        from summarize.documents import result_row
         from summarize.outputs.tables import result_schema
 
         rows = batch.to_pylist()
@@ -310,7 +311,8 @@ class _Summarise:
         except Exception as e:  # noqa: BLE001 - never fail the job over records (ray#57140)
             reason = f"{type(e).__name__}: {first_line(e)}"
             out += [_failed_row(row, reason) for row in rows[len(out) :]]
-        return pa.Table.from_pylist(out, schema=result_schema(pa))
+        targets = tuple(target.code for target in self.pipeline.options.targets)
+        return pa.Table.from_pylist(out, schema=result_schema(pa, result_row(targets)))  # a summary_<code> column per --to target
 
 
 def _sink_class() -> type:
