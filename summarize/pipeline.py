@@ -154,7 +154,7 @@ class Pipeline:
         started = time.perf_counter()
         results = [self._result(doc.source, list(doc.warnings), doc=doc) for doc in docs]
         docs = [self._in_russian(doc, result) for doc, result in zip(docs, results)]
-        inputs = [self._input_or_failure(doc.text, result, should_stop) for doc, result in zip(docs, results)]
+        inputs = [self._input_or_failure(doc.text, result, should_stop) if result.error is None else None for doc, result in zip(docs, results)]
         done = [text is None and (result.summary_ru is not None or result.error is not None) for text, result in zip(inputs, results)]
         overflowed = self._generate(docs, inputs, results, done, should_stop, first=True)
         if overflowed and not should_stop():
@@ -224,13 +224,19 @@ class Pipeline:
         return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"
 
     def _in_russian(self, doc: Document, result: Result) -> Document:
-        """The article as the summariser reads it: itself, or (another language) its translation into Russian."""
-        route = language_of(doc, result, self.options)
-        if route is None:
+        """The article as the summariser reads it: itself, or (another language) its translation into Russian.
+        A language no route reads, or a reader that cannot load, is this article's failure (its language
+        recorded), not its group's."""
+        try:
+            route = language_of(doc, result, self.options)
+            if route is None:
+                return doc
+            if route.preset.name not in self._readers:  # loaded with the first article that needs it
+                self._readers[route.preset.name] = load_reader(route.preset, self.options, self.notify)
+            return into_russian(doc, result, route, lambda preset: self._readers[preset.name])
+        except SummarizeError as e:
+            result.error, result.translator, result.translators = str(e), None, None
             return doc
-        if route.preset.name not in self._readers:  # loaded with the first article that needs it; not there: that article fails
-            self._readers[route.preset.name] = load_reader(route.preset, self.options, self.notify)
-        return into_russian(doc, result, route, lambda preset: self._readers[preset.name])
 
     def _translate(self, results: list[Result]) -> None:
         """Every summary into each --to target, one padded batch per target's engine; a target whose

@@ -145,6 +145,21 @@ def test_source_lang_overrides_detection_and_a_language_without_a_route_fails_al
     assert all("the article is in 'fr' (--source-lang); summarize reads ru, be, en, kk, uk" in r["error"] for r in rows)
 
 
+def test_an_article_no_route_reads_fails_alone_with_its_language(run, tmp_path, short_file):
+    french = tmp_path / "fr.txt"
+    french.write_text(
+        "Le gouvernement a approuvé mardi un programme de réparation des routes. Les travaux commenceront au printemps "
+        "et dureront trois ans, selon le ministère des Transports.",
+        encoding="utf-8",
+    )
+    both = run(french, short_file, "--format", "json")
+    assert both.exit_code == 1
+    failed, done = json.loads(both.stdout)
+    assert (failed["language"], failed["error"] is not None, failed["summary_ru"]) == ("fr", True, None)
+    assert failed["language_confidence"] > 0.5 and "summarize reads ru" in failed["error"]
+    assert (done["language"], done["error"]) == ("ru", None) and done["summary_ru"]
+
+
 @pytest.mark.parametrize("fmt", ["plain", "markdown", "rich"])
 def test_every_text_writer_shows_each_target_labelled_in_to_order(run, short_file, fmt):
     result = run(short_file, "--to", "kk,en,de", "--format", fmt)
