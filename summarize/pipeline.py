@@ -39,7 +39,13 @@ class Pipeline:
     """
 
     def __init__(
-        self, options: Options, engines: Engines | None = None, notify: Notify = lambda message: None, debug: bool = False, checker: Checker | None = None
+        self,
+        options: Options,
+        engines: Engines | None = None,
+        notify: Notify = lambda message: None,
+        debug: bool = False,
+        checker: Checker | None = None,
+        readers: dict[str, ModelEngine] | None = None,
     ):
         self.options = options
         self.notify = notify
@@ -48,7 +54,9 @@ class Pipeline:
         self._checker = checker  # else made on the first model summary to check (natasha loads then); a server shares one
         self._check_off: str | None = None  # why this run's summaries go unchecked, said once
         self._translator_alone: ModelEngine | None = None  # translate_texts() before the engines are loaded
-        self._readers: dict[str, ModelEngine] = {}  # translators into Russian of the non-Russian articles, by preset
+        # Translators into Russian of the non-Russian articles, by preset, each loaded with the first article
+        # that needs it; a server passes its own dict, so that they load once and stay, as its summariser does.
+        self._readers: dict[str, ModelEngine] = {} if readers is None else readers
 
     @property
     def engines(self) -> Engines:

@@ -181,3 +181,21 @@ def test_a_missing_target_is_shown_as_missing_by_the_text_writers(run, short_fil
         result = run(short_file, "--to", "de,sv", "--format", fmt, config=config)
         assert result.exit_code == 0, result.stderr
         assert "Swedish" in result.stdout and "(no translation: see the warnings)" in result.stdout
+
+
+def test_a_server_loads_a_translator_into_russian_once_and_keeps_it(fast_config):
+    from summarize.documents import Document
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.service import Service
+
+    notices: list[str] = []
+    service = Service(load_config(fast_config), Choices(), ServeFlags(), notify=notices.append)
+    service.load()
+    try:
+        first = service._run_group(service.options, [Document("a", UKRAINIAN)])
+        loaded = dict(service.readers)
+        second = service._run_group(service.options, [Document("b", UKRAINIAN), Document("c", UKRAINIAN)])
+    finally:
+        service.close()
+    assert list(loaded) == ["opus-mt-tc-big-zle-zle"] and service.readers == loaded  # the same engine object, not a reload
+    assert all(r.source_translator == "opus-mt-tc-big-zle-zle" and r.summary_ru for r in [*first, *second])

@@ -34,6 +34,7 @@ class Service:
         self.options = make_options(config, choices, flags.translate, flags.strict)  # the presets are checked here, before anything loads
         self.engines: Engines | None = None
         self.checker: Checker | None = None  # natasha, loaded once at start when summaries are checked
+        self.readers: dict = {}  # the translators into Russian, loaded with the first article that needs each, kept (one batcher thread)
         self.batcher = Batcher(self._run_group, self._group_limit, flags.queue, flags.wait_ms / 1000, watcher)
         self.fetchers = Fetchers(flags.fetchers, flags.max_batch)  # urls apart from text requests (fetching.py)
 
@@ -120,7 +121,8 @@ class Service:
         return next(Pipeline(options, engines=self._engines_for(options), checker=self.checker).run_all([failure]))[1]
 
     def _run_group(self, options: Options, docs: list[Document]) -> list[Result]:
-        pipeline = Pipeline(replace(options, check=options.check and self.checker is not None), engines=self._engines_for(options), checker=self.checker)
+        options = replace(options, check=options.check and self.checker is not None)
+        pipeline = Pipeline(options, engines=self._engines_for(options), checker=self.checker, readers=self.readers)
         return [result for _, result in pipeline.run_all(docs, group_size=len(docs))]
 
     def _engines_for(self, options: Options) -> Engines:
