@@ -359,3 +359,20 @@ def test_a_result_of_the_wrong_type_fails_its_input_and_an_endless_answer_stops_
     endless = run("-", "--server", pretender, input=SHORT + " МНОГО.", config=None)
     assert endless.exit_code == 2
     assert f"server {pretender}: answered POST /v1/summarize/batch with more than " in one_line(endless.stderr)
+
+
+def test_output_columns_follow_the_servers_targets_when_the_client_names_none(run, fast_config, tmp_path):
+    import csv
+
+    with serving(fast_config, "--to", "de,en") as served:
+        short = tmp_path / "short.txt"
+        short.write_text(SHORT, encoding="utf-8")
+        result = run(short, "--server", served.base, "--output", tmp_path / "out.csv", config=None)
+        only_en = run(short, "--server", served.base, "--to", "en", "--output", tmp_path / "en.csv", config=None)
+    assert (result.exit_code, only_en.exit_code) == (0, 0), result.stderr + only_en.stderr
+    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as f:
+        [row] = list(csv.DictReader(f))
+    columns = list(row)
+    assert columns.index("summary_en") + 1 == columns.index("summary_de") and row["summary_de"] and row["summary_en"]
+    with open(tmp_path / "en.csv", encoding="utf-8", newline="") as f:
+        assert "summary_de" not in next(csv.reader(f))

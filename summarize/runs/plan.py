@@ -78,7 +78,8 @@ def _remotely(flags: RunFlags, choices: Choices, notify) -> tuple[Tally, bool]:
 
     server = Server.connect(flags.server, request_options(choices, flags.translate, flags.strict), notify)  # before any output is opened
     try:
-        targets = parse_targets(choices.to) if choices.to and flags.translate is not False else ()
+        # The --output columns: the targets asked for, else the ones the server translates into by default.
+        targets = () if flags.translate is False else parse_targets(choices.to) if choices.to else server.limits.targets
         tally, many = _in_order(flags, notify, lambda inputs, sink, advance: run_remote(inputs, server, sink, flags.reading, notify, advance), targets)
     finally:
         server.close()

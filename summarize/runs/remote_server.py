@@ -23,6 +23,7 @@ from urllib.parse import SplitResult, urlsplit
 from summarize.documents import Document
 from summarize.errors import SummarizeError, first_line
 from summarize.flags import TOKEN_ENV
+from summarize.routes import CODE
 from summarize.storage import redact
 
 BATCH = 8  # documents per request at most: the server's batcher groups requests anyway, this saves round trips
@@ -47,6 +48,7 @@ class Limits:
     max_beams: int | None = None
     deadline: float | None = None
     engine: str | None = None
+    targets: tuple[str, ...] = ()  # the languages it translates into when a request names none (its summary_<code> keys)
 
     @property
     def wait(self) -> float:
@@ -163,7 +165,10 @@ class Server:
             batch, body, beams, deadline = (limits[name] for name in ("max_batch", "max_body", "max_beams", "deadline"))
             if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (batch, body, beams)) or not isinstance(deadline, (int, float)):
                 raise TypeError
-            return Limits(min(BATCH, batch), body, beams, float(deadline), info.get("engine"))
+            targets = info.get("targets") or []
+            if not isinstance(targets, list) or not all(isinstance(t, str) and CODE.fullmatch(t) for t in targets):
+                raise TypeError
+            return Limits(min(BATCH, batch), body, beams, float(deadline), info.get("engine"), tuple(targets))
         except (ValueError, TypeError, KeyError, AttributeError):
             raise Lost(f"server {self.url}: GET /v1/info answered what a summarize serve does not; is it one, of this version?") from None
 
