@@ -280,10 +280,16 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
             preset = config.translator(leg.translator)
         if preset.llm and preset.llm.prompt and "{language}" not in preset.llm.prompt and code != "en":
             raise SummarizeError(f"translator {preset.name}: its prompt has no {{language}}, so it cannot say to translate into {code}; add {{language}} to it")
-        if noncommercial(preset.licence) and not opted:
-            raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
+        refuse_noncommercial([preset], opted)
         targets.append(Target(code, preset, leg))
     return tuple(targets)
+
+
+def refuse_noncommercial(presets: list[Preset], opted: bool) -> None:
+    """A CC-BY-NC preset (NLLB-200) is used or fetched only with the opt-in: SummarizeError otherwise."""
+    for preset in presets:
+        if noncommercial(preset.licence) and not opted:
+            raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
 
 
 def resolve_sources(config: Config, opted: bool) -> tuple[Target, ...]:

@@ -330,3 +330,16 @@ def test_ctrl_c_says_nothing_was_scored_or_saved_and_exits_130(data, tmp_path, m
     assert result.exit_code == 130 and result.stdout == ""
     assert result.stderr == f"summarize: stopped by SIGINT: nothing scored, nothing written to {out / 'p.csv'}\n"
     assert list(out.iterdir()) == []
+
+
+def test_a_route_is_measured_on_the_users_data_with_to(tmp_path, fast_config, models):
+    """--to de: the route into German (the tiny Marian big under opus-mt-tc-big-zle-de's id) against the data's `de` references."""
+    data = write_jsonl(tmp_path / "de.jsonl", [{"id": row["id"], "ru": row["ru"], "de": f"Übersetzung {row['id']}."} for row in MT])
+    saved = tmp_path / "saved.jsonl"
+    result = evaluate(data, "--task", "translate", "--to", "de", "--config", fast_config, "--save-predictions", saved, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["task"], report["translator"], report["n"]) == ("translate", "opus-mt-tc-big-zle-de", 2)
+    hypotheses = [row["de"] for row in parse_jsonl(saved.read_text(encoding="utf-8"))]
+    assert len(hypotheses) == 2 and all(hypotheses)
+    assert (report["bleu"], report["chrf"]) == sacrebleu_scores(hypotheses, [f"Übersetzung {row['id']}." for row in MT])

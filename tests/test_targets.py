@@ -199,3 +199,27 @@ def test_a_server_loads_a_translator_into_russian_once_and_keeps_it(fast_config)
         service.close()
     assert list(loaded) == ["opus-mt-tc-big-zle-zle"] and service.readers == loaded  # the same engine object, not a reload
     assert all(r.source_translator == "opus-mt-tc-big-zle-zle" and r.summary_ru for r in [*first, *second])
+
+
+def test_models_download_to_fetches_what_the_routes_pick_from_the_tiny_hub_cache(models):
+    from helpers import invoke
+
+    from summarize import cli
+
+    result = invoke(cli.models_app, "download", "--to", "de,kk")
+    assert result.exit_code == 0, result.stderr
+    said = result.stderr
+    assert "opus-mt-tc-big-zle-de: ready in" in said and "m2m100-418m: ready in" in said
+    assert "rut5" not in said and "opus-mt-tc-big-zle-en" not in said  # --to alone: only what those targets need
+
+
+def test_models_download_refuses_nllb_without_the_opt_in(models):
+    from helpers import invoke
+
+    from summarize import cli
+
+    refused = invoke(cli.models_app, "download", "--to", "ky")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
+    assert "only nllb-200-600m (CC-BY-NC, no commercial use)" in refused.stderr and "--allow-noncommercial" in refused.stderr
+    named = invoke(cli.models_app, "download", "nllb-200-600m")
+    assert named.exit_code == 2 and "no commercial use" in named.stderr and "--allow-noncommercial" in named.stderr

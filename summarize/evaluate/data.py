@@ -5,7 +5,7 @@ Parquet, storage URIs). Scores need complete data, so one bad record is an error
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,13 @@ class TranslationPrediction:
 PREDICTION_ROWS: dict[Task, type] = {Task.summarize: SummaryPrediction, Task.translate: TranslationPrediction}
 
 
+def prediction_row(task: Task, target: str = "en") -> type:
+    """A --save-predictions row: {id, summary}, or {id, <the --to code>} for translations ({id, en} into English)."""
+    if task is Task.summarize or target == "en":
+        return PREDICTION_ROWS[task]
+    return make_dataclass("TranslationPrediction", [("id", str), (target, str)], frozen=True)
+
+
 @dataclass(frozen=True)
 class EvalFields:
     """Which fields hold what, the task's defaults filled in: the data's source and reference, and the predictions'."""
@@ -60,9 +67,11 @@ class EvalFields:
     prediction: Fields
 
     @classmethod
-    def of(cls, job: EvalJob) -> EvalFields:
+    def of(cls, job: EvalJob, target: str = "en") -> EvalFields:
+        """`target`: the --to language of a translation, whose code names the reference field by default."""
         task = Task(job.task)
         text, reference = TASK_FIELDS[task]
+        reference = target if task is Task.translate else reference
         text_role, reference_role = _ROLES[task]
         return cls(
             Fields(job.text_field or text, job.id_field, role=text_role),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from summarize.config import Task, load_config
 from summarize.errors import SummarizeError
-from summarize.evaluate.data import PREDICTION_ROWS, EvalFields, Record, read_predictions, read_records
+from summarize.evaluate.data import EvalFields, Record, prediction_row, read_predictions, read_records
 from summarize.evaluate.metrics import SourceScores, score_sources, score_summaries, score_translations
 from summarize.flags import EvalJob
 from summarize.inputs.pages import strip_html
@@ -48,9 +48,9 @@ def predict_translations(records: Sequence[Record], pipeline, advance=lambda: No
     return predictions
 
 
-def load(job: EvalJob) -> tuple[list[Record], list[str] | None]:
+def load(job: EvalJob, target: str = "en") -> tuple[list[Record], list[str] | None]:
     """The records to score (limited, HTML stripped if asked) and the given predictions, if any."""
-    fields = EvalFields.of(job)
+    fields = EvalFields.of(job, target)
     records, ids = read_records(job.data, fields, job.max_input_chars, job.limit)
     # Predictions saved from a --limit run score against the same limit: every id of the data is known.
     given = read_predictions(job.predictions, records, fields, job.max_input_chars, ids) if job.predictions else None
@@ -73,7 +73,7 @@ def run(job: EvalJob, records: list[Record], given: list[str] | None, options, *
     if saved is not None:
         with saved:
             for record, output in zip(records, outputs):
-                saved.write(PREDICTION_ROWS[job.task](record.id, output))
+                saved.write(saved.row_type(record.id, output))
     scores = score(job.task, records, outputs, check=options.check, notify=notify)
     return {"task": job.task.value, "data": redact(str(job.data)), **who, "failed": len(failures), **scores}
 
@@ -148,19 +148,22 @@ def evaluate(job: EvalJob, choices: Choices, config: Path | None, notify, progre
         raise SummarizeError("--predictions scores given predictions: --save-predictions, --engine, --model and --translator do not apply")
     if job.prediction_field and not job.predictions:
         raise SummarizeError("--prediction-field names the field of --predictions FILE; without --predictions it does not apply")
-    saved = _open_saved(job)
     # Scores must belong to the model named: never fall back to another engine here.
     options = make_options(load_config(config), choices, translate=job.task is Task.translate, strict=True)
-    records, given = load(job)
+    if job.task is Task.translate and len(options.targets) != 1:
+        raise SummarizeError("eval --task translate measures one --to language at a time; give one code")
+    target = options.targets[0].code if job.task is Task.translate else "en"
+    saved = _open_saved(job, target)
+    records, given = load(job, target)
     with progress(len(records) if given is None else 0) as advance:
         return run(job, records, given, options, saved=saved, notify=notify, advance=advance, debug=debug)
 
 
-def _open_saved(job: EvalJob) -> RowsSink | None:
+def _open_saved(job: EvalJob, target: str = "en") -> RowsSink | None:
     """--save-predictions checked before any work (never the data file, nor one there without --overwrite)."""
     if job.save_predictions is None:
         if job.overwrite:
             raise SummarizeError("--overwrite is for --save-predictions FILE; without it nothing is written to a file")
         return None
     reserved = [] if is_uri(job.data) else [Path(job.data)]
-    return RowsSink.open(job.save_predictions, "--save-predictions", PREDICTION_ROWS[job.task], reserved, job.overwrite)
+    return RowsSink.open(job.save_predictions, "--save-predictions", prediction_row(job.task, target), reserved, job.overwrite)
