@@ -141,6 +141,26 @@ def test_a_hung_request_times_out_as_that_inputs_failure_while_the_others_are_an
     assert isinstance(outcomes[1], RequestFailed) and "did not answer within 1 s" in str(outcomes[1])
 
 
+def test_a_body_that_never_ends_is_that_inputs_timeout_not_a_hang():
+    """httpx's timeouts are per read: a byte every 10 ms would hold the request for ever without a deadline."""
+    with FakeLLM() as server:
+        server.script(Step(endless=True))
+        outcome: list[BaseException] = []
+        asking = threading.Thread(target=lambda: outcome.append(pytest.raises(RequestFailed, ask, client(server, timeout=1.0)).value), daemon=True)
+        asking.start()
+        asking.join(60)  # a hang guard only
+        assert not asking.is_alive(), "the request outlived its timeout by a minute"
+    assert "did not answer within 1 s" in str(outcome[0])
+
+
+def test_an_answer_too_large_is_refused_before_it_is_held_whole(monkeypatch):
+    monkeypatch.setattr(llm_client, "MAX_ANSWER", 2**20)
+    with FakeLLM() as server:
+        server.script(Step(oversize=64 * 2**20))
+        with pytest.raises(RequestFailed, match=r"sent an answer of more than 1 MiB to POST /v1/chat/completions; it is not read"):
+            ask(client(server))
+
+
 def test_reasoning_never_reaches_the_answer():
     with FakeLLM() as server:
         server.script(Step(think="Думаю о главном.", reasoning="Скрытое рассуждение.", text="Итог."))

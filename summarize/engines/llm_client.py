@@ -34,10 +34,15 @@ RETRY_AFTER_CAP = 60.0  # a longer Retry-After fails that input, saying so, inst
 PROBE_TIMEOUT = 10.0  # seconds for GET /models at load: a server that answers is quick to list
 POLL = 0.1  # seconds between looks at should_stop while requests are in flight
 LISTED = 10  # models named when the one asked for is not among them
+MAX_ANSWER = 16 * 1024 * 1024  # bytes of one answer read: a summary's is a few KB; a server sending more is broken or hostile
 
 
 class RequestFailed(Exception):
     """One request that gave no usable reply: that input's failure (the message says why)."""
+
+
+class AnswerTooLarge(RequestFailed):
+    """An answer past MAX_ANSWER bytes: reading it whole could take all of this machine's memory."""
 
 
 class ContextOverflow(RequestFailed):
@@ -96,8 +101,8 @@ class LLMClient:
         import httpx
 
         try:
-            answer = self._http.get(f"{self.url}/models", timeout=PROBE_TIMEOUT)
-        except httpx.HTTPError as e:
+            answer = self._fetch("GET", f"{self.url}/models", PROBE_TIMEOUT)
+        except (httpx.HTTPError, AnswerTooLarge) as e:
             raise SummarizeError(
                 f"{self._where()} does not answer ({self._gist(e)}): start the server, or fix the url (--llm-url, or the preset's url in models.toml)"
             ) from None
@@ -118,6 +123,27 @@ class LLMClient:
             )
         return listed
 
+    def _fetch(self, method: str, url: str, seconds: float, **kw: Any) -> Any:
+        """The whole answer within `seconds` and MAX_ANSWER bytes. httpx's timeouts are per read: a
+        server that trickles (or never ends) its body would hold the request for ever, and one that
+        sends gigabytes would have them all held in memory. A deadline passed is httpx.ReadTimeout."""
+        import httpx
+
+        deadline = time.monotonic() + seconds
+        timeout = httpx.Timeout(seconds, connect=min(seconds, PROBE_TIMEOUT))
+        with self._http.stream(method, url, timeout=timeout, **kw) as answer:
+            body = bytearray()
+            for chunk in answer.iter_bytes():  # decoded: a small gzip bomb is counted as what it expands to
+                body += chunk
+                if len(body) > MAX_ANSWER:
+                    raise AnswerTooLarge(
+                        f"{self._where()} sent an answer of more than {MAX_ANSWER // 2**20} MiB to {method} {urlsplit(url).path}; it is not read"
+                    )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"no whole answer within {seconds:g} s", request=answer.request)
+        headers = [(name, value) for name, value in answer.headers.multi_items() if name.lower() != "content-encoding"]
+        return httpx.Response(answer.status_code, headers=headers, content=bytes(body), request=answer.request)
+
     def _key_advice(self) -> str:
         name = self.settings.key_env
         if not name:
@@ -127,7 +153,7 @@ class LLMClient:
     def _server_context(self) -> int | None:
         """The server's context size where it says it (llama.cpp: GET /props); None elsewhere."""
         try:
-            answer = self._http.get(f"{self.root}/props", timeout=PROBE_TIMEOUT)
+            answer = self._fetch("GET", f"{self.root}/props", PROBE_TIMEOUT)
             props = answer.json() if answer.status_code == 200 else {}
             n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx") or props.get("n_ctx")
         except Exception:  # noqa: BLE001 - a server without /props (most): the context is learnt otherwise
@@ -140,7 +166,7 @@ class LLMClient:
     def tokenize(self, text: str) -> int | None:
         """Tokens of `text` by the server's own tokenizer (llama.cpp and vLLM: POST /tokenize); None without one."""
         try:
-            answer = self._http.post(f"{self.root}/tokenize", json={"content": text, "add_special": False}, timeout=PROBE_TIMEOUT)
+            answer = self._fetch("POST", f"{self.root}/tokenize", PROBE_TIMEOUT, json={"content": text, "add_special": False})
             tokens = answer.json().get("tokens") if answer.status_code == 200 else None
         except Exception:  # noqa: BLE001 - no tokenizer endpoint: the caller estimates
             return None
@@ -198,7 +224,7 @@ class LLMClient:
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:
-                answer = self._http.post(f"{self.url}/chat/completions", json=body)
+                answer = self._fetch("POST", f"{self.url}/chat/completions", self.settings.timeout, json=body)
             except httpx.TimeoutException as e:
                 # No retry: a server too slow for this input would be as slow again (and holds a slot meanwhile).
                 raise RequestFailed(
