@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -40,13 +41,24 @@ def _ask(settings: LLMSettings, timeout: float) -> set[str] | str:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if direct else urllib.request.build_opener()
     try:
         with opener.open(request, timeout=timeout) as answer:
-            body = answer.read(MAX_LISTING)
+            body = _read(answer, time.monotonic() + timeout)
     except urllib.error.HTTPError as e:
         return _refused(e.code, settings)
     except (urllib.error.URLError, OSError, ValueError) as e:  # no connection, a timeout, an answer that is not HTTP
         return f"no answer ({_why(e)})"
     ids = _model_ids(body)
     return "answers, but not with an OpenAI model list" if ids is None else ids
+
+
+def _read(answer, deadline: float) -> bytes:
+    """At most MAX_LISTING bytes of the body, by the deadline (TimeoutError after it): the socket's
+    timeout is per read, and a server trickling a byte at a time would hold the listing for ever."""
+    body = b""
+    while len(body) < MAX_LISTING and (chunk := answer.read1(MAX_LISTING - len(body))):
+        body += chunk
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out")
+    return body
 
 
 def _said(answer: set[str] | str, settings: LLMSettings) -> str:
