@@ -5,15 +5,15 @@ endpoint at once. A loopback endpoint is asked directly, never through a proxy t
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from summarize.errors import SummarizeError
 from summarize.inputs.addresses import is_loopback
-from summarize.llm_presets import LLMSettings
+from summarize.llm_presets import LLMSettings, read_key
 
 PROBE_TIMEOUT = 2.0  # seconds: a listing waits for at most this, however many endpoints it shows
 MAX_LISTING = 4 * 1024 * 1024  # bytes of a /models answer read: a server listing thousands of models is still far below
@@ -36,7 +36,10 @@ def probe(settings: LLMSettings, timeout: float = PROBE_TIMEOUT) -> str:
 
 def _ask(settings: LLMSettings, timeout: float) -> set[str] | str:
     """The model ids the endpoint lists, or the line that says why there are none."""
-    request = urllib.request.Request(f"{settings.url}/models", headers=_headers(settings))
+    try:
+        request = urllib.request.Request(f"{settings.url}/models", headers=_headers(settings))
+    except SummarizeError as e:
+        return str(e)
     direct = is_loopback(urlsplit(settings.url).hostname or "")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if direct else urllib.request.build_opener()
     try:
@@ -69,13 +72,13 @@ def _said(answer: set[str] | str, settings: LLMSettings) -> str:
 
 def _headers(settings: LLMSettings) -> dict[str, str]:
     """The key as the engine sends it, when its variable is set: a hosted API lists models only to a key."""
-    key = os.environ.get(settings.key_env, "") if settings.key_env else ""
+    key = read_key(settings.key_env)
     return {"Accept": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
 
 
 def _refused(status: int, settings: LLMSettings) -> str:
     if status in (401, 403):
-        if settings.key_env and os.environ.get(settings.key_env):
+        if read_key(settings.key_env):
             return f"answers {status}: the key in ${settings.key_env} is refused"
         return f"answers {status}: set ${settings.key_env}" if settings.key_env else f"answers {status}: it wants a key (name its variable in key_env)"
     if status == 404:

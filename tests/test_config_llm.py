@@ -374,6 +374,15 @@ def test_models_list_sends_the_key_from_its_variable_and_says_when_it_is_refused
     assert "sk-test-key" not in result.stdout + result.stderr
 
 
+def test_models_list_says_a_key_no_header_can_carry_without_showing_it(endpoints, monkeypatch):
+    config, _, locked = endpoints
+    monkeypatch.setenv("LOCKED_KEY", "sk-test-key\nsecond-line")
+    result = invoke(cli.models_app, "list", "--config", config)
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()[1:]}
+    assert rows["locked"][4].startswith("$LOCKED_KEY holds what an HTTP header cannot carry")
+    assert "sk-test-key" not in result.stdout + result.stderr and locked.hits["/v1/models"] == 0
+
+
 def test_models_list_gives_up_on_an_endpoint_that_trickles_its_answer():
     """The socket's timeout is per read: a byte every 0.3 s would hold the listing for ever without a deadline."""
     from helpers import Route

@@ -81,6 +81,23 @@ def test_the_key_goes_as_a_bearer_token_and_nowhere_else(monkeypatch):
         assert "key-7f3a" not in repr(c.__dict__) and "key-7f3a" not in repr(c._http.headers)
 
 
+def test_a_key_with_a_line_end_around_it_is_sent_without_it(monkeypatch):
+    monkeypatch.setenv("MY_LLM_KEY", "key-7f3a\r\n")  # a key file's line end
+    with FakeLLM(key="key-7f3a") as server:
+        assert ask(client(server, key_env="MY_LLM_KEY")).text
+        assert {r.headers["Authorization"] for r in server.requests} == {"Bearer key-7f3a"}
+
+
+@pytest.mark.parametrize("key", ["sk-секрет-7f3a", "sk-7f3a\nsecond-line", "sk-7f3a\x1b[2J"])
+def test_a_key_no_header_can_carry_is_one_line_naming_its_variable_never_the_key(monkeypatch, key):
+    monkeypatch.setenv("MY_LLM_KEY", key)
+    with FakeLLM(key="key-7f3a") as server, pytest.raises(SummarizeError) as e:
+        client(server, key_env="MY_LLM_KEY")
+    message = str(e.value)
+    assert message.startswith("$MY_LLM_KEY holds what an HTTP header cannot carry") and "7f3a" not in message and "\n" not in message
+    assert server.requests == []
+
+
 def test_a_loopback_endpoint_is_reached_without_the_environments_proxy(monkeypatch):
     dead = f"http://127.0.0.1:{closed_port()}"
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):

@@ -13,7 +13,6 @@ client's headers (whose repr hides it); every message the server sends back is s
 from __future__ import annotations
 
 import email.utils
-import os
 import queue
 import random
 import threading
@@ -25,7 +24,7 @@ from urllib.parse import urlsplit
 
 from summarize.errors import SummarizeError
 from summarize.inputs.addresses import is_loopback
-from summarize.llm_presets import LLMSettings, endpoint
+from summarize.llm_presets import LLMSettings, endpoint, read_key
 
 ATTEMPTS = 4  # a request and three retries, on connection errors, 429 and the 5xx below
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -74,7 +73,7 @@ class LLMClient:
         self.settings, self.preset, self.concurrency = settings, preset, max(1, concurrency)
         self.url = settings.url.rstrip("/")
         self.root = self.url.removesuffix("/v1")  # llama.cpp's own routes (/tokenize, /props) sit beside /v1
-        key = os.environ.get(settings.key_env, "") if settings.key_env else ""
+        key = read_key(settings.key_env)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         # A proxy cannot reach this machine's own loopback; for any other host the environment's
         # proxies, NO_PROXY and CA bundle apply (a user behind a proxy reaching a hosted API needs them).
