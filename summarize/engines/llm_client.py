@@ -15,8 +15,10 @@ from __future__ import annotations
 import email.utils
 import queue
 import random
+import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,8 @@ BACKOFF = 0.5  # seconds before the first retry, doubled for each next, with jit
 RETRY_AFTER_CAP = 60.0  # a longer Retry-After fails that input, saying so, instead of holding the run
 PROBE_TIMEOUT = 10.0  # seconds for GET /models at load: a server that answers is quick to list
 POLL = 0.1  # seconds between looks at should_stop while requests are in flight
+# ANSI/VT escape sequences: CSI (ESC [ … final), OSC (ESC ] … BEL or ST) and two-character ones.
+ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")
 LISTED = 10  # models named when the one asked for is not among them
 MAX_ANSWER = 16 * 1024 * 1024  # bytes of one answer read: a summary's is a few KB; a server sending more is broken or hostile
 
@@ -61,6 +65,7 @@ class Reply:
     prompt_tokens: int | None
     completion_tokens: int | None
     model: str | None  # the model name the server answered with
+    removed: int = 0  # control characters (terminal escapes) taken out of the text
 
 
 class LLMClient:
@@ -284,12 +289,15 @@ class LLMClient:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise RequestFailed(f"{self._where()} answered with no chat completion in it ({self._said(answer)})") from None
         # reasoning_content (DeepSeek, vLLM, llama.cpp's reasoning parsers) is never read: it is not the answer.
+        text, removed = without_controls(drop_reasoning(message.get("content") if isinstance(message.get("content"), str) else ""))
+        model = without_controls(data["model"])[0].strip() if isinstance(data.get("model"), str) else None
         return Reply(
-            text=drop_reasoning(message.get("content") if isinstance(message.get("content"), str) else ""),
+            text=text.strip(),
             finish_reason=choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None,
             prompt_tokens=_count(usage.get("prompt_tokens")),
             completion_tokens=_count(usage.get("completion_tokens")),
-            model=str(data["model"]) if isinstance(data.get("model"), str) and data["model"] else None,
+            model=model or None,
+            removed=removed,
         )
 
     def _overflow(self, answer: Any) -> ContextOverflow | None:
@@ -347,6 +355,15 @@ def drop_reasoning(text: str) -> str:
         text = text[:start] + text[end + len("</think>") :]
     text = text.split("</think>")[-1]  # a template that opened <think> itself leaves only its end in the text
     return text.strip()
+
+
+def without_controls(text: str) -> tuple[str, int]:
+    """The text without terminal escape sequences and control characters (but line breaks and tabs),
+    and how many characters went: written to a CSV or a terminal they would act, not read, and the
+    check would take an escape's digits ("\x1b[31m") for numbers the article lacks."""
+    kept = ESCAPES.sub("", text.replace("\r\n", "\n"))
+    kept = "".join(c for c in kept if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return kept, len(text.replace("\r\n", "\n")) - len(kept)
 
 
 def _count(value: Any) -> int | None:
