@@ -196,6 +196,7 @@ class Pipeline:
                     result.error, result.translator = f"{result.source}: {remote.failed}", None
                 else:
                     result.summary_ru, result.model = output, (remote.model if remote and remote.model else result.model)
+                    result.warnings.extend(remote.notes if remote else ())
                 done[i] = True
         return overflowed
 

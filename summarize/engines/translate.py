@@ -63,7 +63,8 @@ def _translate_whole(engine: ModelEngine, texts: Sequence[str], settings: dict[s
 
     done = []
     for english in engine.generate(list(texts), settings, batch_size=max(1, len(texts))):
-        remote, warnings = english.remote, []
+        remote = english.remote
+        warnings = [note.replace("reply", "translation", 1) for note in remote.notes] if remote is not None else []
         if remote is not None and remote.failed:
             warnings.append(f"the translation failed, the summary is left untranslated: {remote.failed}")
         elif english.capped:
