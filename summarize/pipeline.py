@@ -352,7 +352,7 @@ class Pipeline:
             if shorter >= length:  # summaries as long as their input: more rounds would never end
                 raise SummarizeError(
                     f"{result.source}: the partial summaries are no shorter than the text ({group_digits(shorter)} tokens); "
-                    "use --long truncate, or a shorter max_new_tokens for this preset"
+                    f"use --long truncate, or a shorter {'max_tokens' if engine.preset.llm else 'max_new_tokens'} for this preset"
                 )
             length = shorter
         final = self._round([current], result, result.title, should_stop) if current else [""]
