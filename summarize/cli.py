@@ -165,7 +165,7 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 
             presets += [t.preset for t in resolve_targets(settings, Choices(to=wanted.to, allow_noncommercial=wanted.allow_noncommercial))]
         presets = list({p.name: p for p in presets}.values())
-        from summarize.options import refuse_noncommercial
+        from summarize.routes import refuse_noncommercial
 
         refuse_noncommercial(presets, wanted.allow_noncommercial or settings.routes.allow_noncommercial)
         failed = hub.download_presets(presets, notifier(stderr()))

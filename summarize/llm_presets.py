@@ -5,6 +5,7 @@ forms, so that nothing that shows a preset can show a credential."""
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from string import Formatter
@@ -58,6 +59,19 @@ def check_url(url: Any, said: str) -> str:
     if parts.query or parts.fragment or any(ord(c) < 33 for c in url.strip()):
         raise SummarizeError(f"{said} must be the API base alone (no ?query, #fragment or spaces), {URL_EXAMPLE}")
     return url.strip().rstrip("/")
+
+
+def read_key(key_env: str | None) -> str | None:
+    """The key in $key_env, None when unset or blank. The whitespace around it is dropped (a key
+    file's line end); a key an HTTP header cannot carry (a control character, a non-ASCII letter) is
+    a SummarizeError naming the variable: left to the HTTP library, its error quotes the header, key
+    and all, or is a traceback."""
+    key = os.environ.get(key_env, "").strip() if key_env else ""
+    if key and not all(" " <= c <= "~" for c in key):
+        raise SummarizeError(
+            f"${key_env} holds what an HTTP header cannot carry (a line break, a control character or a non-ASCII letter): put the key alone in it"
+        )
+    return key or None
 
 
 def endpoint(url: str) -> str:

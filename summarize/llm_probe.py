@@ -5,14 +5,15 @@ endpoint at once. A loopback endpoint is asked directly, never through a proxy t
 from __future__ import annotations
 
 import json
-import os
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from summarize.errors import SummarizeError
 from summarize.inputs.addresses import is_loopback
-from summarize.llm_presets import LLMSettings
+from summarize.llm_presets import LLMSettings, read_key
 
 PROBE_TIMEOUT = 2.0  # seconds: a listing waits for at most this, however many endpoints it shows
 MAX_LISTING = 4 * 1024 * 1024  # bytes of a /models answer read: a server listing thousands of models is still far below
@@ -35,18 +36,32 @@ def probe(settings: LLMSettings, timeout: float = PROBE_TIMEOUT) -> str:
 
 def _ask(settings: LLMSettings, timeout: float) -> set[str] | str:
     """The model ids the endpoint lists, or the line that says why there are none."""
-    request = urllib.request.Request(f"{settings.url}/models", headers=_headers(settings))
+    try:
+        request = urllib.request.Request(f"{settings.url}/models", headers=_headers(settings))
+    except SummarizeError as e:
+        return str(e)
     direct = is_loopback(urlsplit(settings.url).hostname or "")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if direct else urllib.request.build_opener()
     try:
         with opener.open(request, timeout=timeout) as answer:
-            body = answer.read(MAX_LISTING)
+            body = _read(answer, time.monotonic() + timeout)
     except urllib.error.HTTPError as e:
         return _refused(e.code, settings)
     except (urllib.error.URLError, OSError, ValueError) as e:  # no connection, a timeout, an answer that is not HTTP
         return f"no answer ({_why(e)})"
     ids = _model_ids(body)
     return "answers, but not with an OpenAI model list" if ids is None else ids
+
+
+def _read(answer, deadline: float) -> bytes:
+    """At most MAX_LISTING bytes of the body, by the deadline (TimeoutError after it): the socket's
+    timeout is per read, and a server trickling a byte at a time would hold the listing for ever."""
+    body = b""
+    while len(body) < MAX_LISTING and (chunk := answer.read1(MAX_LISTING - len(body))):
+        body += chunk
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out")
+    return body
 
 
 def _said(answer: set[str] | str, settings: LLMSettings) -> str:
@@ -57,13 +72,13 @@ def _said(answer: set[str] | str, settings: LLMSettings) -> str:
 
 def _headers(settings: LLMSettings) -> dict[str, str]:
     """The key as the engine sends it, when its variable is set: a hosted API lists models only to a key."""
-    key = os.environ.get(settings.key_env, "") if settings.key_env else ""
+    key = read_key(settings.key_env)
     return {"Accept": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
 
 
 def _refused(status: int, settings: LLMSettings) -> str:
     if status in (401, 403):
-        if settings.key_env and os.environ.get(settings.key_env):
+        if read_key(settings.key_env):
             return f"answers {status}: the key in ${settings.key_env} is refused"
         return f"answers {status}: set ${settings.key_env}" if settings.key_env else f"answers {status}: it wants a key (name its variable in key_env)"
     if status == 404:

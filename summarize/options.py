@@ -16,7 +16,7 @@ from typing import Any, get_args, get_type_hints
 from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Choice, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 from summarize.llm_presets import LLM_KEY_ENV, LLMSettings, check_url
-from summarize.routes import SOURCE, UNSCORED, Leg, noncommercial, parse_targets
+from summarize.routes import SOURCE, UNSCORED, Leg, noncommercial, parse_targets, refuse_noncommercial
 
 
 def option(default: Any, *flags: str, help: str, per_request: bool | None = None, **typer_settings: Any) -> Any:
@@ -283,13 +283,6 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
         refuse_noncommercial([preset], opted)
         targets.append(Target(code, preset, leg))
     return tuple(targets)
-
-
-def refuse_noncommercial(presets: list[Preset], opted: bool) -> None:
-    """A CC-BY-NC preset (NLLB-200) is used or fetched only with the opt-in: SummarizeError otherwise."""
-    for preset in presets:
-        if noncommercial(preset.licence) and not opted:
-            raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
 
 
 def resolve_sources(config: Config, opted: bool) -> tuple[Target, ...]:

@@ -18,12 +18,12 @@ from summarize.config import Engine, LongMode
 from summarize.documents import Document, Failure, Result
 from summarize.engines.device import CPU_GROUP, group_size, summary_batches
 from summarize.engines.llm import cyrillic_share, max_tokens
-from summarize.engines.loader import load_engines, load_reader, load_translator
+from summarize.engines.loader import load_engines, load_translator
 from summarize.engines.protocol import Engines, Extractor, Hints, ModelEngine, Notify
 from summarize.errors import SummarizeError, first_line
 from summarize.fitting import fitting_chunks, truncate_to_lead
 from summarize.options import Options
-from summarize.source_language import into_russian, language_of
+from summarize.source_language import in_russian
 from summarize.text import group_digits, join_sentences, repeated_phrase, split_sentences
 from summarize.translations import add_usage, keep_translation
 
@@ -42,7 +42,7 @@ class Pipeline:
         self,
         options: Options,
         engines: Engines | None = None,
-        notify: Notify = lambda message: None,
+        notify: Notify = lambda _: None,
         debug: bool = False,
         checker: Checker | None = None,
         readers: dict[str, ModelEngine] | None = None,
@@ -161,7 +161,7 @@ class Pipeline:
         input overflowed a remote engine's context (learnt from that answer) is fitted again and retried."""
         started = time.perf_counter()
         results = [self._result(doc.source, list(doc.warnings), doc=doc) for doc in docs]
-        docs = [self._in_russian(doc, result) for doc, result in zip(docs, results)]
+        docs = [in_russian(doc, result, self.options, self._readers, self.notify) for doc, result in zip(docs, results)]  # its failure its own
         inputs = [self._input_or_failure(doc.text, result, should_stop) if result.error is None else None for doc, result in zip(docs, results)]
         done = [text is None and (result.summary_ru is not None or result.error is not None) for text, result in zip(inputs, results)]
         overflowed = self._generate(docs, inputs, results, done, should_stop, first=True)
@@ -209,6 +209,7 @@ class Pipeline:
                     result.error, result.translator = f"{result.source}: {remote.failed}", None
                 else:
                     result.summary_ru, result.model = output, (remote.model if remote and remote.model else result.model)
+                    result.warnings.extend(remote.notes if remote else ())
                 done[i] = True
         return overflowed
 
@@ -230,21 +231,6 @@ class Pipeline:
         if preset.llm is not None:
             return f"the LLM's max_tokens = {max_tokens(preset.llm, settings)}"
         return f"max_new_tokens = {settings['max_new_tokens']}" if "max_new_tokens" in settings else "the model's maximum length"
-
-    def _in_russian(self, doc: Document, result: Result) -> Document:
-        """The article as the summariser reads it: itself, or (another language) its translation into Russian.
-        A language no route reads, or a reader that cannot load, is this article's failure (its language
-        recorded), not its group's."""
-        try:
-            route = language_of(doc, result, self.options)
-            if route is None:
-                return doc
-            if route.preset.name not in self._readers:  # loaded with the first article that needs it
-                self._readers[route.preset.name] = load_reader(route.preset, self.options, self.notify)
-            return into_russian(doc, result, route, lambda preset: self._readers[preset.name])
-        except SummarizeError as e:
-            result.error, result.translator, result.translators = str(e), None, None
-            return doc
 
     def _translate(self, results: list[Result]) -> None:
         """Every summary into each --to target, one padded batch per target's engine; a target whose
@@ -392,7 +378,7 @@ class Pipeline:
             if shorter >= length:  # summaries as long as their input: more rounds would never end
                 raise SummarizeError(
                     f"{result.source}: the partial summaries are no shorter than the text ({group_digits(shorter)} tokens); "
-                    "use --long truncate, or a shorter max_new_tokens for this preset"
+                    f"use --long truncate, or a shorter {'max_tokens' if engine.preset.llm else 'max_new_tokens'} for this preset"
                 )
             length = shorter
         final = self._round([current], result, result.title, should_stop) if current else [""]

@@ -27,6 +27,13 @@ def noncommercial(licence: str | None) -> bool:
     return bool(licence) and "-NC" in licence.upper()
 
 
+def refuse_noncommercial(presets: list[Any], opted: bool) -> None:
+    """A CC-BY-NC preset (NLLB-200) is used or fetched only with the opt-in: SummarizeError otherwise."""
+    for preset in presets:
+        if noncommercial(preset.licence) and not opted:
+            raise SummarizeError(f"translator {preset.name} is {preset.licence} (no commercial use); add --allow-noncommercial to use it")
+
+
 @dataclass(frozen=True)
 class Leg:
     """One translation step: the preset that makes it and the tokens its model needs for the pair."""

@@ -16,6 +16,24 @@ from summarize.options import Options, Target
 from summarize.routes import SOURCE
 
 
+def in_russian(doc: Document, result: Result, options: Options, readers: dict, notify: Callable[[str], None]) -> Document:
+    """The article as the summariser reads it: itself, or (another language) its translation into Russian,
+    by a reader loaded with the first article that needs it and kept in `readers`. A language no route
+    reads, or a reader that cannot load, is this article's failure (its language recorded), not its group's."""
+    from summarize.engines.loader import load_reader
+
+    try:
+        route = language_of(doc, result, options)
+        if route is None:
+            return doc
+        if route.preset.name not in readers:
+            readers[route.preset.name] = load_reader(route.preset, options, notify)
+        return into_russian(doc, result, route, lambda preset: readers[preset.name])
+    except SummarizeError as e:
+        result.error, result.translator, result.translators = str(e), None, None
+        return doc
+
+
 def language_of(doc: Document, result: Result, options: Options) -> Target | None:
     """Records the article's language in its result; returns the route into Russian for a non-Russian
     one (None: it is read as Russian). SummarizeError for a language no route reads."""

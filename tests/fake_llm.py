@@ -37,6 +37,8 @@ class Step:
     body: Any = None
     delay: float = 0.0  # seconds before answering
     hang: bool = False  # never answer (until the server stops)
+    endless: bool = False  # a 200 whose chunked body never ends (a byte at a time, until the server stops)
+    oversize: int = 0  # bytes of a 200 body that is one endless JSON string (never a reply)
     think: str | None = None
     reasoning: str | None = None
     finish_reason: str = "stop"
@@ -163,6 +165,8 @@ def _handler(server: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return
             if step.delay:
                 time.sleep(step.delay)
+            if step.endless or step.oversize:
+                return self._flood(step)
             prompt = prompt_tokens(body)
             if server.n_ctx is not None and prompt > server.n_ctx:
                 error = {"code": 400, "message": "the request exceeds the available context size, try increasing it", "type": "exceed_context_size_error"}
@@ -183,6 +187,22 @@ def _handler(server: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 },
                 step.headers,
             )
+
+        def _flood(self, step: Step) -> None:
+            """A body that never ends (a byte every 10 ms), or one of step.oversize bytes."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header(*(("Transfer-Encoding", "chunked") if step.endless else ("Content-Length", str(step.oversize))))
+            self.end_headers()
+            block = b'{"choices": [{"message": {"content": "'.ljust(65536, b"a")
+            try:
+                while step.endless and not server.stopping.wait(0.01):
+                    self.wfile.write(b"1\r\n \r\n")
+                    self.wfile.flush()
+                for sent in range(0, step.oversize, len(block)):
+                    self.wfile.write(block[: step.oversize - sent])
+            except OSError:
+                pass  # the client gave up on it
 
         def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode()

@@ -9,6 +9,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from helpers import NewsServer, clean_env, invoke
@@ -371,6 +372,32 @@ def test_models_list_sends_the_key_from_its_variable_and_says_when_it_is_refused
     assert rows["locked"][4] == "answers 401: the key in $LOCKED_KEY is refused"
     assert locked.seen_headers[0]["Authorization"] == "Bearer sk-test-key"
     assert "sk-test-key" not in result.stdout + result.stderr
+
+
+def test_models_list_says_a_key_no_header_can_carry_without_showing_it(endpoints, monkeypatch):
+    config, _, locked = endpoints
+    monkeypatch.setenv("LOCKED_KEY", "sk-test-key\nsecond-line")
+    result = invoke(cli.models_app, "list", "--config", config)
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()[1:]}
+    assert rows["locked"][4].startswith("$LOCKED_KEY holds what an HTTP header cannot carry")
+    assert "sk-test-key" not in result.stdout + result.stderr and locked.hits["/v1/models"] == 0
+
+
+def test_models_list_gives_up_on_an_endpoint_that_trickles_its_answer():
+    """The socket's timeout is per read: a byte every 0.3 s would hold the listing for ever without a deadline."""
+    from helpers import Route
+
+    from summarize.llm_presets import LLMSettings
+    from summarize.llm_probe import probe
+
+    trickling = NewsServer()
+    trickling.routes["/v1/models"] = Route(b" " * 100_000, content_type="application/json", drip=0.3)
+    said: list[str] = []
+    asking = threading.Thread(target=lambda: said.append(probe(LLMSettings(url=f"{trickling.base}/v1", model="m"), timeout=0.5)), daemon=True)
+    asking.start()
+    asking.join(60)  # a hang guard only
+    trickling.stop()
+    assert said == ["no answer (timed out)"]
 
 
 def test_models_download_of_an_llm_preset_says_there_is_nothing_to_download(endpoints):

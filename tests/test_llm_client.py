@@ -81,6 +81,23 @@ def test_the_key_goes_as_a_bearer_token_and_nowhere_else(monkeypatch):
         assert "key-7f3a" not in repr(c.__dict__) and "key-7f3a" not in repr(c._http.headers)
 
 
+def test_a_key_with_a_line_end_around_it_is_sent_without_it(monkeypatch):
+    monkeypatch.setenv("MY_LLM_KEY", "key-7f3a\r\n")  # a key file's line end
+    with FakeLLM(key="key-7f3a") as server:
+        assert ask(client(server, key_env="MY_LLM_KEY")).text
+        assert {r.headers["Authorization"] for r in server.requests} == {"Bearer key-7f3a"}
+
+
+@pytest.mark.parametrize("key", ["sk-секрет-7f3a", "sk-7f3a\nsecond-line", "sk-7f3a\x1b[2J"])
+def test_a_key_no_header_can_carry_is_one_line_naming_its_variable_never_the_key(monkeypatch, key):
+    monkeypatch.setenv("MY_LLM_KEY", key)
+    with FakeLLM(key="key-7f3a") as server, pytest.raises(SummarizeError) as e:
+        client(server, key_env="MY_LLM_KEY")
+    message = str(e.value)
+    assert message.startswith("$MY_LLM_KEY holds what an HTTP header cannot carry") and "7f3a" not in message and "\n" not in message
+    assert server.requests == []
+
+
 def test_a_loopback_endpoint_is_reached_without_the_environments_proxy(monkeypatch):
     dead = f"http://127.0.0.1:{closed_port()}"
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
@@ -139,6 +156,26 @@ def test_a_hung_request_times_out_as_that_inputs_failure_while_the_others_are_an
         outcomes = c.chat_many([[{"role": "user", "content": t}] for t in ("раз", "ВИСНИ", "три")], 50, lambda: False)
     assert [o.text for o in (outcomes[0], outcomes[2])] == ["Ответ.", "Ответ."]
     assert isinstance(outcomes[1], RequestFailed) and "did not answer within 1 s" in str(outcomes[1])
+
+
+def test_a_body_that_never_ends_is_that_inputs_timeout_not_a_hang():
+    """httpx's timeouts are per read: a byte every 10 ms would hold the request for ever without a deadline."""
+    with FakeLLM() as server:
+        server.script(Step(endless=True))
+        outcome: list[BaseException] = []
+        asking = threading.Thread(target=lambda: outcome.append(pytest.raises(RequestFailed, ask, client(server, timeout=1.0)).value), daemon=True)
+        asking.start()
+        asking.join(60)  # a hang guard only
+        assert not asking.is_alive(), "the request outlived its timeout by a minute"
+    assert "did not answer within 1 s" in str(outcome[0])
+
+
+def test_an_answer_too_large_is_refused_before_it_is_held_whole(monkeypatch):
+    monkeypatch.setattr(llm_client, "MAX_ANSWER", 2**20)
+    with FakeLLM() as server:
+        server.script(Step(oversize=64 * 2**20))
+        with pytest.raises(RequestFailed, match=r"sent an answer of more than 1 MiB to POST /v1/chat/completions; it is not read"):
+            ask(client(server))
 
 
 def test_reasoning_never_reaches_the_answer():

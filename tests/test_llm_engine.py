@@ -132,6 +132,25 @@ def test_the_check_flags_what_the_llm_invented(tmp_path):
     assert [flag["text"] for flag in data["unsupported"]] == ["2031"]
 
 
+def test_terminal_escapes_in_a_reply_are_removed_saying_so_and_never_checked_as_numbers(tmp_path):
+    (article,) = articles(tmp_path, a=SHORT)
+    english = "The government \x1b[1mapproved\x1b[0m a programme."
+    with FakeLLM(answered_model="qwen\x1b]0;pwned\x07") as server:
+        server.script(Step(text="Правительство \x1b[31mутвердило\x1b[0m программу\x07.\r\nРаботы начнутся весной."), Step(text=english))
+        result = summarize(article, "--config", config(tmp_path, server), "--model", "fake", "--translator", "fake-en", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["summary_ru"], data["summary_en"], data["model"]) == (
+        "Правительство утвердило программу.\nРаботы начнутся весной.",
+        "The government approved a programme.",
+        "qwen",
+    )
+    assert data["unsupported"] == []  # "31m" and "0m" are not numbers the summary invented
+    assert "the LLM's reply had 10 control character(s) (terminal escapes?); they are removed" in data["warnings"]
+    assert "the LLM's translation had 8 control character(s) (terminal escapes?); they are removed" in data["warnings"]
+    assert not any(c in result.stdout + result.stderr for c in "\x1b\x07\r")
+
+
 def test_an_llm_translator_translates_each_summary_whole(tmp_path):
     (article,) = articles(tmp_path, a=SHORT)
     english = "The government approved a road repair programme. Work starts in spring."

@@ -68,11 +68,8 @@ def t5(models):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(RUSSIANISH.filter(lambda t: t.strip()))
 def test_real_tokenizer_chunks_never_exceed_the_model_input(t5, text):
-    from summarize.engines.protocol import Engines
-    from summarize.options import Options
-    from summarize.pipeline import Pipeline
+    from summarize.fitting import fitting_chunks
 
-    pipeline = Pipeline(Options(summarizer=t5.preset, translator=None, summary_settings={}), Engines(t5))
-    chunks = pipeline._fitting_chunks(split_sentences(text))
+    chunks = fitting_chunks(t5, split_sentences(text))
     assert all(t5.input_length(c) <= 40 for c in chunks)
     assert visible("".join(chunks)) == visible(text)

@@ -143,7 +143,8 @@ class LLMEngine:
             return self._overflowed(reply.n_ctx or self.context, str(reply), Remote(usage=_usage(None, None)))
         if isinstance(reply, RequestFailed):
             return Generated("", remote=Remote(usage=_usage(None, None), failed=str(reply)))
-        remote = Remote(model=reply.model or self.settings.model, usage=_usage(reply.prompt_tokens, reply.completion_tokens))
+        removed = (f"the LLM's reply had {reply.removed} control character(s) (terminal escapes?); they are removed",) if reply.removed else ()
+        remote = Remote(model=reply.model or self.settings.model, usage=_usage(reply.prompt_tokens, reply.completion_tokens), notes=removed)
         sent = self.template_tokens + self._count(text)  # the title and the chat template left out: never an overcount
         if reply.prompt_tokens is not None and reply.prompt_tokens < CUT_SHARE[self.client.can_tokenize] * sent:
             why = f"the server read {reply.prompt_tokens} of the prompt's ~{sent} tokens: it cut the prompt to its context (as Ollama does past num_ctx)"

@@ -13,11 +13,12 @@ client's headers (whose repr hides it); every message the server sends back is s
 from __future__ import annotations
 
 import email.utils
-import os
 import queue
 import random
+import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 from summarize.errors import SummarizeError
 from summarize.inputs.addresses import is_loopback
-from summarize.llm_presets import LLMSettings, endpoint
+from summarize.llm_presets import LLMSettings, endpoint, read_key
 
 ATTEMPTS = 4  # a request and three retries, on connection errors, 429 and the 5xx below
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -33,11 +34,18 @@ BACKOFF = 0.5  # seconds before the first retry, doubled for each next, with jit
 RETRY_AFTER_CAP = 60.0  # a longer Retry-After fails that input, saying so, instead of holding the run
 PROBE_TIMEOUT = 10.0  # seconds for GET /models at load: a server that answers is quick to list
 POLL = 0.1  # seconds between looks at should_stop while requests are in flight
+# ANSI/VT escape sequences: CSI (ESC [ … final), OSC (ESC ] … BEL or ST) and two-character ones.
+ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")
 LISTED = 10  # models named when the one asked for is not among them
+MAX_ANSWER = 16 * 1024 * 1024  # bytes of one answer read: a summary's is a few KB; a server sending more is broken or hostile
 
 
 class RequestFailed(Exception):
     """One request that gave no usable reply: that input's failure (the message says why)."""
+
+
+class AnswerTooLarge(RequestFailed):
+    """An answer past MAX_ANSWER bytes: reading it whole could take all of this machine's memory."""
 
 
 class ContextOverflow(RequestFailed):
@@ -57,6 +65,7 @@ class Reply:
     prompt_tokens: int | None
     completion_tokens: int | None
     model: str | None  # the model name the server answered with
+    removed: int = 0  # control characters (terminal escapes) taken out of the text
 
 
 class LLMClient:
@@ -69,7 +78,7 @@ class LLMClient:
         self.settings, self.preset, self.concurrency = settings, preset, max(1, concurrency)
         self.url = settings.url.rstrip("/")
         self.root = self.url.removesuffix("/v1")  # llama.cpp's own routes (/tokenize, /props) sit beside /v1
-        key = os.environ.get(settings.key_env, "") if settings.key_env else ""
+        key = read_key(settings.key_env)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         # A proxy cannot reach this machine's own loopback; for any other host the environment's
         # proxies, NO_PROXY and CA bundle apply (a user behind a proxy reaching a hosted API needs them).
@@ -96,8 +105,8 @@ class LLMClient:
         import httpx
 
         try:
-            answer = self._http.get(f"{self.url}/models", timeout=PROBE_TIMEOUT)
-        except httpx.HTTPError as e:
+            answer = self._fetch("GET", f"{self.url}/models", PROBE_TIMEOUT)
+        except (httpx.HTTPError, AnswerTooLarge) as e:
             raise SummarizeError(
                 f"{self._where()} does not answer ({self._gist(e)}): start the server, or fix the url (--llm-url, or the preset's url in models.toml)"
             ) from None
@@ -118,6 +127,27 @@ class LLMClient:
             )
         return listed
 
+    def _fetch(self, method: str, url: str, seconds: float, **kw: Any) -> Any:
+        """The whole answer within `seconds` and MAX_ANSWER bytes. httpx's timeouts are per read: a
+        server that trickles (or never ends) its body would hold the request for ever, and one that
+        sends gigabytes would have them all held in memory. A deadline passed is httpx.ReadTimeout."""
+        import httpx
+
+        deadline = time.monotonic() + seconds
+        timeout = httpx.Timeout(seconds, connect=min(seconds, PROBE_TIMEOUT))
+        with self._http.stream(method, url, timeout=timeout, **kw) as answer:
+            body = bytearray()
+            for chunk in answer.iter_bytes():  # decoded: a small gzip bomb is counted as what it expands to
+                body += chunk
+                if len(body) > MAX_ANSWER:
+                    raise AnswerTooLarge(
+                        f"{self._where()} sent an answer of more than {MAX_ANSWER // 2**20} MiB to {method} {urlsplit(url).path}; it is not read"
+                    )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"no whole answer within {seconds:g} s", request=answer.request)
+        headers = [(name, value) for name, value in answer.headers.multi_items() if name.lower() != "content-encoding"]
+        return httpx.Response(answer.status_code, headers=headers, content=bytes(body), request=answer.request)
+
     def _key_advice(self) -> str:
         name = self.settings.key_env
         if not name:
@@ -127,7 +157,7 @@ class LLMClient:
     def _server_context(self) -> int | None:
         """The server's context size where it says it (llama.cpp: GET /props); None elsewhere."""
         try:
-            answer = self._http.get(f"{self.root}/props", timeout=PROBE_TIMEOUT)
+            answer = self._fetch("GET", f"{self.root}/props", PROBE_TIMEOUT)
             props = answer.json() if answer.status_code == 200 else {}
             n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx") or props.get("n_ctx")
         except Exception:  # noqa: BLE001 - a server without /props (most): the context is learnt otherwise
@@ -140,7 +170,7 @@ class LLMClient:
     def tokenize(self, text: str) -> int | None:
         """Tokens of `text` by the server's own tokenizer (llama.cpp and vLLM: POST /tokenize); None without one."""
         try:
-            answer = self._http.post(f"{self.root}/tokenize", json={"content": text, "add_special": False}, timeout=PROBE_TIMEOUT)
+            answer = self._fetch("POST", f"{self.root}/tokenize", PROBE_TIMEOUT, json={"content": text, "add_special": False})
             tokens = answer.json().get("tokens") if answer.status_code == 200 else None
         except Exception:  # noqa: BLE001 - no tokenizer endpoint: the caller estimates
             return None
@@ -198,7 +228,7 @@ class LLMClient:
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:
-                answer = self._http.post(f"{self.url}/chat/completions", json=body)
+                answer = self._fetch("POST", f"{self.url}/chat/completions", self.settings.timeout, json=body)
             except httpx.TimeoutException as e:
                 # No retry: a server too slow for this input would be as slow again (and holds a slot meanwhile).
                 raise RequestFailed(
@@ -259,12 +289,15 @@ class LLMClient:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise RequestFailed(f"{self._where()} answered with no chat completion in it ({self._said(answer)})") from None
         # reasoning_content (DeepSeek, vLLM, llama.cpp's reasoning parsers) is never read: it is not the answer.
+        text, removed = without_controls(drop_reasoning(message.get("content") if isinstance(message.get("content"), str) else ""))
+        model = without_controls(data["model"])[0].strip() if isinstance(data.get("model"), str) else None
         return Reply(
-            text=drop_reasoning(message.get("content") if isinstance(message.get("content"), str) else ""),
+            text=text.strip(),
             finish_reason=choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None,
             prompt_tokens=_count(usage.get("prompt_tokens")),
             completion_tokens=_count(usage.get("completion_tokens")),
-            model=str(data["model"]) if isinstance(data.get("model"), str) and data["model"] else None,
+            model=model or None,
+            removed=removed,
         )
 
     def _overflow(self, answer: Any) -> ContextOverflow | None:
@@ -322,6 +355,15 @@ def drop_reasoning(text: str) -> str:
         text = text[:start] + text[end + len("</think>") :]
     text = text.split("</think>")[-1]  # a template that opened <think> itself leaves only its end in the text
     return text.strip()
+
+
+def without_controls(text: str) -> tuple[str, int]:
+    """The text without terminal escape sequences and control characters (but line breaks and tabs),
+    and how many characters went: written to a CSV or a terminal they would act, not read, and the
+    check would take an escape's digits ("\x1b[31m") for numbers the article lacks."""
+    kept = ESCAPES.sub("", text.replace("\r\n", "\n"))
+    kept = "".join(c for c in kept if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return kept, len(text.replace("\r\n", "\n")) - len(kept)
 
 
 def _count(value: Any) -> int | None:

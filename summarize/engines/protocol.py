@@ -32,6 +32,7 @@ class Remote:
     failed: str | None = None
     overflow: bool = False
     cancelled: bool = False  # not sent, or given up, because the run is stopping
+    notes: tuple[str, ...] = ()  # what the engine changed in the output, for the result's warnings
 
 
 class Generated(str):

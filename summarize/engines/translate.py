@@ -64,7 +64,8 @@ def _translate_whole(engine: ModelEngine, texts: Sequence[str], settings: dict[s
 
     done = []
     for translated in engine.generate(list(texts), settings, batch_size=max(1, len(texts)), leg=leg):
-        remote, warnings = translated.remote, []
+        remote = translated.remote
+        warnings = [note.replace("reply", "translation", 1) for note in remote.notes] if remote is not None else []
         if remote is not None and remote.failed:
             warnings.append(f"the translation failed, the summary is left untranslated: {remote.failed}")
         elif translated.capped:
