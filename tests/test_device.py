@@ -83,7 +83,7 @@ class _OnAGpu:
     def __getattr__(self, name):
         return getattr(self.engine, name)
 
-    def generate(self, texts, settings, batch_size=8, hints=None):
+    def generate(self, texts, settings, batch_size=8, hints=None, leg=None):
         self.calls.append(list(texts))
         return self.engine.generate(texts, settings, batch_size)
 

@@ -30,7 +30,7 @@ class TagEngine:
     def input_length(self, text):
         return len(text.split())
 
-    def generate(self, texts, settings, batch_size=8, hints=None):
+    def generate(self, texts, settings, batch_size=8, hints=None, leg=None):
         self.calls.append(list(texts))
         return [Generated(f"{self.prefix} {text if self.whole else text.split()[0] + '.'}") for text in texts]
 
@@ -66,7 +66,7 @@ def test_every_summary_and_translation_lands_on_its_own_article(batch_tokens):
 class FailingOn(TagEngine):
     """The summariser double that fails on one article, as a model out of memory would."""
 
-    def generate(self, texts, settings, batch_size=8, hints=None):
+    def generate(self, texts, settings, batch_size=8, hints=None, leg=None):
         if any(text.startswith("Бета") for text in texts):
             raise RuntimeError("out of memory")
         return super().generate(texts, settings, batch_size)
