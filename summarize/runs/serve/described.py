@@ -4,7 +4,6 @@ keys (those of `summarize --format json`) rather than "any object"."""
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 from typing import Any
 
@@ -61,14 +60,21 @@ def _amend(path: str, operation: dict[str, Any]) -> None:
 
 def _result_schema() -> dict[str, Any]:
     """documents.Result's keys and types, as JSON Schema (pydantic cannot read its TypedDict on 3.11)."""
-    from summarize.documents import Result
+    from summarize.documents import Result, row_fields
 
     kinds = {str: "string", int: "integer", float: "number", bool: "boolean"}
     properties = {}
-    for spec in dataclasses.fields(Result):
+    for spec in row_fields(Result):  # the hidden ones are spread into summary_<code> keys
         hint = typing.get_type_hints(Result)[spec.name]
         args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
         base = typing.get_origin(args[0]) or args[0]
         kind = "array" if base is list else kinds.get(base, "object")
         properties[spec.name] = {"type": [kind, "null"] if type(None) in typing.get_args(hint) else kind}
-    return {"type": "object", "required": list(properties), "properties": properties, "description": "The keys of `summarize --format json`."}
+    targets = {"^summary_[a-z]{2,3}$": {"type": ["string", "null"], "description": "A --to target's translation, after summary_en."}}
+    return {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "patternProperties": targets,
+        "description": "The keys of `summarize --format json`.",
+    }
