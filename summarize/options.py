@@ -272,11 +272,14 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
     for code in codes:
         if choices.translator or code == "en":
             preset = config.translator(choices.translator)
-            leg = config.routes.leg(SOURCE, code, lambda name: name == preset.name) or Leg(SOURCE, code, preset.name)
+            leg = config.routes.leg(SOURCE, code, lambda name: name == preset.name)
+            if leg is None and code != "en" and preset.llm is None:  # an English model's output must not fill summary_de
+                raise SummarizeError(config.routes.no_route(code, preset.name))
+            leg = leg or Leg(SOURCE, code, preset.name)
         else:
             leg = config.routes.leg(SOURCE, code, lambda name: opted or not noncommercial(config.translators[name].licence))
             if leg is None:
-                raise SummarizeError(_no_route(config, code))
+                raise SummarizeError(config.routes.no_route(code))
             preset = config.translator(leg.translator)
         if preset.llm and preset.llm.prompt and "{language}" not in preset.llm.prompt and code != "en":
             raise SummarizeError(f"translator {preset.name}: its prompt has no {{language}}, so it cannot say to translate into {code}; add {{language}} to it")
@@ -289,14 +292,6 @@ def resolve_sources(config: Config, opted: bool) -> tuple[Target, ...]:
     """Each language the routes take into Russian (a non-commercial one with the opt-in), with its route."""
     legs = [config.routes.leg(code, SOURCE, lambda name: opted or not noncommercial(config.translators[name].licence)) for code in config.routes.sources()[1:]]
     return tuple(Target(leg.source, config.translator(leg.translator), leg) for leg in legs if leg is not None)
-
-
-def _no_route(config: Config, code: str) -> str:
-    """The one line for a target no allowed route makes."""
-    restricted = config.routes.leg(SOURCE, code, lambda name: True)
-    if restricted is not None:
-        return f"--to {code}: only {restricted.translator} (CC-BY-NC, no commercial use) translates into it; add --allow-noncommercial to use it"
-    return f"--to {code}: no route translates Russian into {code!r}; the routes cover: {', '.join(config.routes.targets())}"
 
 
 def unscored(targets: tuple[Target, ...]) -> list[str]:

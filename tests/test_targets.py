@@ -58,6 +58,19 @@ def test_a_language_without_a_route_is_exit_2_listing_the_targets(run, short_fil
     assert "\n" not in line and "--to xx: no route" in line and "de, " in line and "Traceback" not in result.stderr
 
 
+def test_translator_for_one_target_must_be_one_its_routes_pair_with_it(run, short_file):
+    """An English model named for --to de would fill summary_de with English; the quality presets get their tokens."""
+    refused = run(short_file, "--to", "de", "--translator", "opus-mt-ru-en")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert "--translator opus-mt-ru-en: no [[routes]] entry" in refused.stderr and "opus-mt-tc-big-zle-de" in refused.stderr
+    config = load_config()
+    leg = make_options(config, Choices(to="kk", translator="m2m100-1.2b")).targets[0].leg
+    assert (leg.translator, leg.forced, leg.source_token) == ("m2m100-1.2b", "__kk__", "__ru__")
+    leg = make_options(config, Choices(to="kk", translator="nllb-200-1.3b", allow_noncommercial=True)).targets[0].leg
+    assert (leg.translator, leg.forced, leg.source_token) == ("nllb-200-1.3b", "kaz_Cyrl", "rus_Cyrl")
+    assert make_options(config, Choices(to="kk")).targets[0].preset.name == "m2m100-418m"  # the quality preset is never the default
+
+
 @pytest.mark.parametrize("given", ["d", "en,,", "EN;DE", ",".join(["de", "fr", "es", "fi", "he", "ar", "vi", "eo", "lt"])])
 def test_bad_to_lists_are_one_line(given):
     if given == "en,,":
