@@ -16,7 +16,7 @@ from typing import Any, get_args, get_type_hints
 from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Choice, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 from summarize.llm_presets import LLM_KEY_ENV, LLMSettings, check_url
-from summarize.routes import SOURCE, UNSCORED, Leg, noncommercial, parse_targets, refuse_noncommercial
+from summarize.routes import SOURCE, Leg, noncommercial, parse_targets, refuse_noncommercial
 
 
 def option(default: Any, *flags: str, help: str, per_request: bool | None = None, **typer_settings: Any) -> Any:
@@ -250,7 +250,7 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
         summarizer=preset,
         translator=translator,
         targets=targets,
-        sources=resolve_sources(config, choices.allow_noncommercial or config.routes.allow_noncommercial),
+        sources=resolve_sources(config, choices),
         to=",".join(t.code for t in targets) or choices.to,
         summary_settings=settings,
         engine=engine,
@@ -288,15 +288,18 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-def resolve_sources(config: Config, opted: bool) -> tuple[Target, ...]:
-    """Each language the routes take into Russian (a non-commercial one with the opt-in), with its route."""
+def resolve_sources(config: Config, choices: Choices) -> tuple[Target, ...]:
+    """Each language the routes take into Russian (a non-commercial one with the opt-in), with its route; a
+    --source-lang none of them reads is a usage error, not every article's failure."""
+    opted = choices.allow_noncommercial or config.routes.allow_noncommercial
     legs = [config.routes.leg(code, SOURCE, lambda name: opted or not noncommercial(config.translators[name].licence)) for code in config.routes.sources()[1:]]
-    return tuple(Target(leg.source, config.translator(leg.translator), leg) for leg in legs if leg is not None)
-
-
-def unscored(targets: tuple[Target, ...]) -> list[str]:
-    """The notices a run to a language without a scored permissive model gives (Kazakh)."""
-    return [f"--to {t.code}: {UNSCORED[t.code]}; check its translations (summarize eval --task translate --to {t.code})" for t in targets if t.code in UNSCORED]
+    sources = tuple(Target(leg.source, config.translator(leg.translator), leg) for leg in legs if leg is not None)
+    readable = [SOURCE, *(t.code for t in sources)]
+    if (choices.source_lang or "auto").strip().lower() not in ("auto", *readable):
+        raise OptionConflict(
+            "{source_lang} {given!r}: summarize reads {readable} (or auto: detected per article)", given=choices.source_lang, readable=", ".join(readable)
+        )
+    return sources
 
 
 def _summarizer(config: Config, choices: Choices) -> Preset:

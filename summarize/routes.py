@@ -101,6 +101,11 @@ class Routes:
         return None
 
 
+def unscored(codes: list[str]) -> list[str]:
+    """The notices a run to a language without a scored permissive model gives (Kazakh)."""
+    return [f"--to {code}: {UNSCORED[code]}; check its translations (summarize eval --task translate --to {code})" for code in codes if code in UNSCORED]
+
+
 def parse_targets(text: str, option: str = "--to") -> tuple[str, ...]:
     """`de,kk` → ("de", "kk"): ISO 639-1 codes, deduplicated in order, at most MAX_TARGETS."""
     codes = tuple(dict.fromkeys(c.strip().lower() for c in text.split(",") if c.strip()))

@@ -147,15 +147,16 @@ def test_a_russian_article_is_read_as_it_is(run, short_file):
     assert not any("translated into Russian" in w for w in row["warnings"])
 
 
-def test_source_lang_overrides_detection_and_a_language_without_a_route_fails_alone(run, tmp_path, short_file):
+def test_source_lang_overrides_detection_and_one_without_a_route_is_exit_2(run, tmp_path, short_file):
     path = tmp_path / "uk.txt"
     path.write_text(UKRAINIAN, encoding="utf-8")
     row = _one(run(path, "--source-lang", "ru", "--format", "json"))
     assert (row["language"], row["language_confidence"], row["source_translator"]) == ("ru", 1.0, None)
-    both = run(path, short_file, "--source-lang", "fr", "--format", "json")
-    assert both.exit_code == 1
-    rows = json.loads(both.stdout)
-    assert all("the article is in 'fr' (--source-lang); summarize reads ru, be, en, kk, uk" in r["error"] for r in rows)
+    for given in ("fr", "xx", "ukrainian", "uk\x1b[2J"):  # a language no route reads is the run's usage error, said once
+        refused = run(path, short_file, "--source-lang", given, "--format", "json")
+        assert refused.exit_code == 2 and refused.stdout == "" and refused.stderr.count("\n") == 1, refused.stderr
+        assert "--source-lang" in refused.stderr and "summarize reads ru, be, en, kk, uk" in refused.stderr and "\x1b" not in refused.stderr
+    assert _one(run(short_file, "--source-lang", " RU ", "--format", "json"))["language"] == "ru"
 
 
 def test_an_article_no_route_reads_fails_alone_with_its_language(run, tmp_path, short_file):
