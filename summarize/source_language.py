@@ -11,6 +11,7 @@ from dataclasses import replace
 from summarize.config import Preset
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
+from summarize.inputs.decode import language_warnings
 from summarize.inputs.language import Detected, detect
 from summarize.options import Options, Target
 from summarize.routes import SOURCE
@@ -72,7 +73,13 @@ def into_russian(doc: Document, result: Result, route: Target, engine_for: Calla
 
     [(russian, notes)] = translate_many(engine_for(route.preset), [doc.text], route.preset.generate, route.leg)  # type: ignore[arg-type]
     result.source_translator = route.preset.name
-    result.warnings.append(f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then summarised and checked in Russian")
+    said = f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then summarised and checked in Russian"
+    # in its place: the warning its reading gave ("expect a poor summary") was said before its language was known
+    stale = [i for i, warning in enumerate(result.warnings) if warning in language_warnings(doc.text)]
+    if stale:
+        result.warnings[stale[0]] = said
+    else:
+        result.warnings.append(said)
     result.warnings.extend(f"{note} (the article's translation into Russian)" for note in notes)
     return replace(doc, text=russian)
 

@@ -135,8 +135,10 @@ ENGLISH = "London, 3 March. The government approved a programme to repair roads 
 def test_a_non_russian_article_is_translated_into_russian_first(run, tmp_path, text, code, preset):
     path = tmp_path / f"{code}.txt"
     path.write_text(text, encoding="utf-8")
-    row = _one(run(path, "--format", "json"))
+    result = run(path, "--format", "json")
+    row = _one(result)
     assert (row["language"], row["source_translator"]) == (code, preset)
+    assert "expect a poor summary" not in result.stderr and not any("expect a poor summary" in w for w in row["warnings"])  # it was read in Russian
     assert row["summary_ru"] and row["summary_en"] is not None
     assert any(w.startswith(f"the article is in {code}: translated into Russian with {preset} first") for w in row["warnings"])
 
@@ -152,6 +154,7 @@ def test_source_lang_overrides_detection_and_one_without_a_route_is_exit_2(run, 
     path.write_text(UKRAINIAN, encoding="utf-8")
     row = _one(run(path, "--source-lang", "ru", "--format", "json"))
     assert (row["language"], row["language_confidence"], row["source_translator"]) == ("ru", 1.0, None)
+    assert any("looks Ukrainian" in w and "expect a poor summary" in w for w in row["warnings"])  # read as Russian: the warning stands
     for given in ("fr", "xx", "ukrainian", "uk\x1b[2J"):  # a language no route reads is the run's usage error, said once
         refused = run(path, short_file, "--source-lang", given, "--format", "json")
         assert refused.exit_code == 2 and refused.stdout == "" and refused.stderr.count("\n") == 1, refused.stderr
