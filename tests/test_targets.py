@@ -240,3 +240,19 @@ def test_models_download_refuses_nllb_without_the_opt_in(models):
     assert "only nllb-200-600m (CC-BY-NC, no commercial use)" in refused.stderr and "--allow-noncommercial" in refused.stderr
     named = invoke(cli.models_app, "download", "nllb-200-600m")
     assert named.exit_code == 2 and "no commercial use" in named.stderr and "--allow-noncommercial" in named.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_resumed_output_with_other_targets_is_redone_or_refused_never_silently_short(run, short_file, tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    assert run(short_file, "--to", "de", "--output", out).exit_code == 0
+    dropped = run(short_file, "--to", "sv", "--output", out, "--skip-existing")
+    assert dropped.exit_code == 2 and dropped.stderr.count("\n") == 1 and "was written with --to de too (summary_de)" in dropped.stderr
+    added = run(short_file, "--to", "de,sv", "--output", out, "--skip-existing")
+    assert added.exit_code == 0, added.stderr  # the old row has no summary_sv: redone, not skipped
+    if suffix == ".csv":
+        with open(out, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1 and rows[0]["summary_de"] and rows[0].get("summary_sv")
