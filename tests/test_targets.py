@@ -256,3 +256,14 @@ def test_a_resumed_output_with_other_targets_is_redone_or_refused_never_silently
     else:
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 1 and rows[0]["summary_de"] and rows[0].get("summary_sv")
+
+
+def test_a_failed_row_has_every_target_key_as_a_done_one(run, tmp_path, short_file):
+    """JSON rows of one run share their keys: a failed input's summary_<code> are null, as its summary_en."""
+    german = tmp_path / "de.txt"
+    german.write_text("Die Regierung hat am Dienstag ein Programm zur Reparatur der Straßen genehmigt. Die Arbeiten beginnen im Frühjahr.", encoding="utf-8")
+    result = run(german, short_file, "--to", "de,sv", "--format", "json")
+    assert result.exit_code == 1
+    failed, done = json.loads(result.stdout)
+    assert failed["error"] and done["error"] is None
+    assert list(failed) == list(done) and (failed["summary_de"], failed["summary_sv"]) == (None, None)
