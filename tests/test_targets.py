@@ -267,3 +267,15 @@ def test_a_failed_row_has_every_target_key_as_a_done_one(run, tmp_path, short_fi
     failed, done = json.loads(result.stdout)
     assert failed["error"] and done["error"] is None
     assert list(failed) == list(done) and (failed["summary_de"], failed["summary_sv"]) == (None, None)
+
+
+def test_the_footer_names_every_translator_that_ran(run, tmp_path, short_file):
+    """With several targets, and an article read into Russian first: the footer names each model, not the first alone."""
+    shown = run(short_file, "--to", "de,sv", "--format", "markdown")
+    assert shown.exit_code == 0, shown.stderr
+    assert "tiny-t5 (ctranslate2 int8) → opus-mt-tc-big-zle-de, opus-mt-tc-big-zle-gmq ·" in shown.stdout
+    path = tmp_path / "uk.txt"
+    path.write_text(UKRAINIAN, encoding="utf-8")
+    shown = run(path, "--format", "markdown")
+    assert shown.exit_code == 0, shown.stderr
+    assert "opus-mt-tc-big-zle-zle (into Russian) → tiny-t5" in shown.stdout
