@@ -262,7 +262,7 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
 def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
     """--to (else [defaults] to): each target's translator. English, or a single target, takes --translator
     when given (else English takes [defaults] translator); the others the first route allowed to make them."""
-    codes = parse_targets(choices.to) if choices.to else config.routes.to
+    codes = parse_targets(choices.to) if choices.to is not None else config.routes.to  # --to '' is no list, not the default's
     if choices.translator and len(codes) > 1:
         raise OptionConflict("{translator} picks the translator of one target; with several {to} targets each takes its route from models.toml")
     if SOURCE in codes:
