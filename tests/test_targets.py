@@ -284,3 +284,11 @@ def test_the_footer_names_every_translator_that_ran(run, tmp_path, short_file):
     shown = run(path, "--format", "markdown")
     assert shown.exit_code == 0, shown.stderr
     assert "opus-mt-tc-big-zle-zle (into Russian) → tiny-t5" in shown.stdout
+
+
+def test_an_article_read_into_russian_is_said_checked_only_when_it_is(run, tmp_path):
+    path = tmp_path / "uk.txt"
+    path.write_text(UKRAINIAN, encoding="utf-8")
+    for args, said in ((["--engine", "extractive"], "summarised (unchecked)"), (["--no-check"], "summarised (unchecked)"), ([], "summarised and checked")):
+        row = _one(run(path, *args, "--format", "json"))
+        assert f"the article is in uk: translated into Russian with opus-mt-tc-big-zle-zle first, then {said} in Russian" in row["warnings"], args
