@@ -292,3 +292,14 @@ def test_an_article_read_into_russian_is_said_checked_only_when_it_is(run, tmp_p
     for args, said in ((["--engine", "extractive"], "summarised (unchecked)"), (["--no-check"], "summarised (unchecked)"), ([], "summarised and checked")):
         row = _one(run(path, *args, "--format", "json"))
         assert f"the article is in uk: translated into Russian with opus-mt-tc-big-zle-zle first, then {said} in Russian" in row["warnings"], args
+
+
+def test_a_request_s_bad_to_or_source_lang_is_422_in_the_request_s_words(fast_config):
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.service import Rejected, Service
+
+    service = Service(load_config(fast_config), Choices(to="de"), ServeFlags(), notify=lambda _: None)
+    for asked, said in (({"to": ""}, "options.to ''"), ({"source_lang": "xx"}, "options.source_lang 'xx': summarize reads ru, be, en, kk, uk")):
+        with pytest.raises(Rejected) as refused:
+            service.options_for(asked)
+        assert refused.value.status == 422 and said in str(refused.value) and "--" not in str(refused.value)

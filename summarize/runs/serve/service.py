@@ -96,7 +96,7 @@ class Service:
                 UNPROCESSABLE,
                 f"this server {lacks} (it was started with the {self.options.engine} engine); ask for {http_spelling('engine')} {', '.join(others)} or {last}",
             )
-        if asked.get("to") and asked.get("translate") is not False and self.options.translate:
+        if asked.get("to") is not None and asked.get("translate") is not False and self.options.translate:  # "" too: in the request's words
             offered = [t.code for t in self.options.targets]
             try:
                 codes = parse_targets(asked["to"], http_spelling("to"))
