@@ -71,9 +71,13 @@ def test_translator_for_one_target_must_be_one_its_routes_pair_with_it(run, shor
     assert make_options(config, Choices(to="kk")).targets[0].preset.name == "m2m100-418m"  # the quality preset is never the default
 
 
-def test_an_empty_to_is_refused_not_taken_for_the_default(run, short_file):
-    refused = run(short_file, "--to", "")
-    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "give two-letter ISO 639-1 codes" in refused.stderr
+def test_an_empty_to_is_refused_not_taken_for_the_default(run, short_file, models):
+    from helpers import invoke
+
+    from summarize import cli
+
+    for refused in (run(short_file, "--to", ""), invoke(cli.models_app, "download", "--to", "")):
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "give two-letter ISO 639-1 codes" in refused.stderr
 
 
 @pytest.mark.parametrize("given", ["d", "en,,", "EN;DE", ",".join(["de", "fr", "es", "fi", "he", "ar", "vi", "eo", "lt"])])
