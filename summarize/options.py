@@ -228,7 +228,9 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
     preset = _summarizer(config, choices)
     engine = choices.engine or preset.engine
     _check_engine(preset, engine, choices)
-    wants_translation = config.translate if translate is None else translate
+    if translate is False and choices.to is not None:  # never a --to silently dropped (nor one models.toml's translate = false drops)
+        raise OptionConflict("{to} asks for translations and {off} for none; give one of them", off="--no-translate")
+    wants_translation = (config.translate or choices.to is not None) if translate is None else translate
     targets = resolve_targets(config, choices) if wants_translation else ()
     translator = targets[0].preset if targets else None
     if engine is Engine.llm and (translator is None or translator.llm is not None) and (choices.backend or choices.quantize):

@@ -307,3 +307,22 @@ def test_a_request_s_bad_to_or_source_lang_is_422_in_the_request_s_words(fast_co
         with pytest.raises(Rejected) as refused:
             service.options_for(asked)
         assert refused.value.status == 422 and said in str(refused.value) and "--" not in str(refused.value)
+
+
+def test_to_is_never_dropped_silently_by_no_translate(run, short_file, tmp_path, fast_config):
+    refused = run(short_file, "--to", "de", "--no-translate")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "--to asks for translations and --no-translate for none" in refused.stderr
+    off = tmp_path / "off.toml"
+    off.write_text(fast_config.read_text(encoding="utf-8").replace("[defaults]", "[defaults]\ntranslate = false", 1), encoding="utf-8")
+    assert _one(run(short_file, "--format", "json", config=off))["summary_en"] is None  # models.toml: off
+    assert _one(run(short_file, "--to", "de", "--format", "json", config=off))["summary_de"]  # an explicit --to asks for it
+
+
+def test_a_request_s_to_with_translation_off_is_422(fast_config):
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.service import Rejected, Service
+
+    service = Service(load_config(fast_config), Choices(to="de"), ServeFlags(), notify=lambda _: None)
+    with pytest.raises(Rejected) as refused:
+        service.options_for({"to": "de", "translate": False})
+    assert refused.value.status == 422 and "options.to asks for translations, which options.translate false does not make" in str(refused.value)
