@@ -8,17 +8,16 @@ what reached the summariser can be read off the summary); the tiny models run wh
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import socket
 
 import pytest
 from helpers import SHORT, NewsServer, parse_jsonl, read_output, write_dataset, write_jsonl
 
-from summarize.documents import Result
+from summarize.documents import Result, row_fields
 
 LEAD = ("-e", "lead", "--no-translate")
-RESULT_KEYS = {f.name for f in dataclasses.fields(Result)}
+RESULT_KEYS = {f.name for f in row_fields(Result)}  # the columns: not the hidden translations/targets
 
 # --- a news site's pages ---------------------------------------------------------------------
 
