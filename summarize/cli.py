@@ -159,8 +159,8 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 
     with reported():
         settings = load_config(file.config)
-        presets = [settings.preset(n) for n in wanted.names or ([] if wanted.to else [settings.default_summarizer, settings.default_translator])]
-        if wanted.to:
+        presets = [settings.preset(n) for n in wanted.names or ([] if wanted.to is not None else [settings.default_summarizer, settings.default_translator])]
+        if wanted.to is not None:  # --to '' is refused, not the defaults
             from summarize.options import Choices, resolve_targets
 
             presets += [t.preset for t in resolve_targets(settings, Choices(to=wanted.to, allow_noncommercial=wanted.allow_noncommercial))]

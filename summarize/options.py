@@ -16,7 +16,7 @@ from typing import Any, get_args, get_type_hints
 from summarize.config import CONFIG_ENV, MAX_BEAMS, Backend, Choice, Config, Device, Dtype, Engine, Length, LongMode, Preset, Quantize
 from summarize.errors import SummarizeError
 from summarize.llm_presets import LLM_KEY_ENV, LLMSettings, check_url
-from summarize.routes import SOURCE, UNSCORED, Leg, noncommercial, parse_targets, refuse_noncommercial
+from summarize.routes import SOURCE, Leg, noncommercial, parse_targets, refuse_noncommercial
 
 
 def option(default: Any, *flags: str, help: str, per_request: bool | None = None, **typer_settings: Any) -> Any:
@@ -228,7 +228,9 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
     preset = _summarizer(config, choices)
     engine = choices.engine or preset.engine
     _check_engine(preset, engine, choices)
-    wants_translation = config.translate if translate is None else translate
+    if translate is False and choices.to is not None:  # never a --to silently dropped (nor one models.toml's translate = false drops)
+        raise OptionConflict("{to} asks for translations and {off} for none; give one of them", off="--no-translate")
+    wants_translation = (config.translate or choices.to is not None) if translate is None else translate
     targets = resolve_targets(config, choices) if wants_translation else ()
     translator = targets[0].preset if targets else None
     if engine is Engine.llm and (translator is None or translator.llm is not None) and (choices.backend or choices.quantize):
@@ -250,7 +252,7 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
         summarizer=preset,
         translator=translator,
         targets=targets,
-        sources=resolve_sources(config, choices.allow_noncommercial or config.routes.allow_noncommercial),
+        sources=resolve_sources(config, choices),
         to=",".join(t.code for t in targets) or choices.to,
         summary_settings=settings,
         engine=engine,
@@ -262,7 +264,7 @@ def make_options(config: Config, choices: Choices = Choices(), translate: bool |
 def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
     """--to (else [defaults] to): each target's translator. English, or a single target, takes --translator
     when given (else English takes [defaults] translator); the others the first route allowed to make them."""
-    codes = parse_targets(choices.to) if choices.to else config.routes.to
+    codes = parse_targets(choices.to) if choices.to is not None else config.routes.to  # --to '' is no list, not the default's
     if choices.translator and len(codes) > 1:
         raise OptionConflict("{translator} picks the translator of one target; with several {to} targets each takes its route from models.toml")
     if SOURCE in codes:
@@ -272,11 +274,14 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
     for code in codes:
         if choices.translator or code == "en":
             preset = config.translator(choices.translator)
-            leg = config.routes.leg(SOURCE, code, lambda name: name == preset.name) or Leg(SOURCE, code, preset.name)
+            leg = config.routes.leg(SOURCE, code, lambda name: name == preset.name)
+            if leg is None and code != "en" and preset.llm is None:  # an English model's output must not fill summary_de
+                raise SummarizeError(config.routes.no_route(code, preset.name))
+            leg = leg or Leg(SOURCE, code, preset.name)
         else:
             leg = config.routes.leg(SOURCE, code, lambda name: opted or not noncommercial(config.translators[name].licence))
             if leg is None:
-                raise SummarizeError(_no_route(config, code))
+                raise SummarizeError(config.routes.no_route(code))
             preset = config.translator(leg.translator)
         if preset.llm and preset.llm.prompt and "{language}" not in preset.llm.prompt and code != "en":
             raise SummarizeError(f"translator {preset.name}: its prompt has no {{language}}, so it cannot say to translate into {code}; add {{language}} to it")
@@ -285,23 +290,18 @@ def resolve_targets(config: Config, choices: Choices) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-def resolve_sources(config: Config, opted: bool) -> tuple[Target, ...]:
-    """Each language the routes take into Russian (a non-commercial one with the opt-in), with its route."""
+def resolve_sources(config: Config, choices: Choices) -> tuple[Target, ...]:
+    """Each language the routes take into Russian (a non-commercial one with the opt-in), with its route; a
+    --source-lang none of them reads is a usage error, not every article's failure."""
+    opted = choices.allow_noncommercial or config.routes.allow_noncommercial
     legs = [config.routes.leg(code, SOURCE, lambda name: opted or not noncommercial(config.translators[name].licence)) for code in config.routes.sources()[1:]]
-    return tuple(Target(leg.source, config.translator(leg.translator), leg) for leg in legs if leg is not None)
-
-
-def _no_route(config: Config, code: str) -> str:
-    """The one line for a target no allowed route makes."""
-    restricted = config.routes.leg(SOURCE, code, lambda name: True)
-    if restricted is not None:
-        return f"--to {code}: only {restricted.translator} (CC-BY-NC, no commercial use) translates into it; add --allow-noncommercial to use it"
-    return f"--to {code}: no route translates Russian into {code!r}; the routes cover: {', '.join(config.routes.targets())}"
-
-
-def unscored(targets: tuple[Target, ...]) -> list[str]:
-    """The notices a run to a language without a scored permissive model gives (Kazakh)."""
-    return [f"--to {t.code}: {UNSCORED[t.code]}; check its translations (summarize eval --task translate --to {t.code})" for t in targets if t.code in UNSCORED]
+    sources = tuple(Target(leg.source, config.translator(leg.translator), leg) for leg in legs if leg is not None)
+    readable = [SOURCE, *(t.code for t in sources)]
+    if (choices.source_lang or "auto").strip().lower() not in ("auto", *readable):
+        raise OptionConflict(
+            "{source_lang} {given!r}: summarize reads {readable} (or auto: detected per article)", given=choices.source_lang, readable=", ".join(readable)
+        )
+    return sources
 
 
 def _summarizer(config: Config, choices: Choices) -> Preset:

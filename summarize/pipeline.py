@@ -327,6 +327,7 @@ class Pipeline:
             backend=backend,
             warnings=warnings or [],
             error=error,
+            translations={t.code: None for t in opts.targets if t.code != "en"},  # a failed row has every target's key, as summary_en
         )
 
     def _input_or_failure(self, text: str, result: Result, should_stop: Callable[[], bool]) -> str | None:

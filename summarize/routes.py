@@ -81,6 +81,17 @@ class Routes:
         """Every language some route takes into Russian, Russian itself first."""
         return [SOURCE, *sorted({s for r in self.routes if SOURCE in r.targets for s in r.sources} - {SOURCE})]
 
+    def no_route(self, code: str, translator: str | None = None) -> str:
+        """The one line for a target no allowed route makes (with `translator`: none that one makes)."""
+        if translator is not None and (makers := [r.translator for r in self.routes if SOURCE in r.sources and code in r.targets]):
+            return (
+                f"--translator {translator}: no [[routes]] entry has it translate Russian into {code!r} (summary_{code} would hold another "
+                f"language); the routes into {code}: {', '.join(makers)}; or add a [[routes]] entry for {translator}"
+            )
+        if (restricted := self.leg(SOURCE, code, lambda name: True)) is not None:
+            return f"--to {code}: only {restricted.translator} (CC-BY-NC, no commercial use) translates into it; add --allow-noncommercial to use it"
+        return f"--to {code}: no route translates Russian into {code!r}; the routes cover: {', '.join(self.targets())}"
+
     def leg(self, source: str, target: str, allowed: Any) -> Leg | None:
         """The first route for the pair whose translator `allowed(name)` accepts (a non-commercial
         one only with the opt-in); None when none makes it."""
@@ -88,6 +99,11 @@ class Routes:
             if source in route.sources and target in route.targets and allowed(route.translator):
                 return route.leg(source, target)
         return None
+
+
+def unscored(codes: list[str]) -> list[str]:
+    """The notices a run to a language without a scored permissive model gives (Kazakh)."""
+    return [f"--to {code}: {UNSCORED[code]}; check its translations (summarize eval --task translate --to {code})" for code in codes if code in UNSCORED]
 
 
 def parse_targets(text: str, option: str = "--to") -> tuple[str, ...]:

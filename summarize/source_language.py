@@ -11,6 +11,7 @@ from dataclasses import replace
 from summarize.config import Preset
 from summarize.documents import Document, Result
 from summarize.errors import SummarizeError
+from summarize.inputs.decode import language_warnings
 from summarize.inputs.language import Detected, detect
 from summarize.options import Options, Target
 from summarize.routes import SOURCE
@@ -28,7 +29,7 @@ def in_russian(doc: Document, result: Result, options: Options, readers: dict, n
             return doc
         if route.preset.name not in readers:
             readers[route.preset.name] = load_reader(route.preset, options, notify)
-        return into_russian(doc, result, route, lambda preset: readers[preset.name])
+        return into_russian(doc, result, route, lambda preset: readers[preset.name], options.check and not options.engine.model_free)
     except SummarizeError as e:
         result.error, result.translator, result.translators = str(e), None, None
         return doc
@@ -65,14 +66,21 @@ def language_of(doc: Document, result: Result, options: Options) -> Target | Non
     return route
 
 
-def into_russian(doc: Document, result: Result, route: Target, engine_for: Callable[[Preset], object]) -> Document:
+def into_russian(doc: Document, result: Result, route: Target, engine_for: Callable[[Preset], object], checked: bool = True) -> Document:
     """The article translated into Russian by its route (sentence by sentence, as summaries are), said in
     the result's warnings and source_translator."""
     from summarize.engines.translate import translate_many
 
     [(russian, notes)] = translate_many(engine_for(route.preset), [doc.text], route.preset.generate, route.leg)  # type: ignore[arg-type]
     result.source_translator = route.preset.name
-    result.warnings.append(f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then summarised and checked in Russian")
+    then = "summarised and checked" if checked else "summarised (unchecked)"  # extractive, lead and --no-check check nothing
+    said = f"the article is in {route.code}: translated into Russian with {route.preset.name} first, then {then} in Russian"
+    # in its place: the warning its reading gave ("expect a poor summary") was said before its language was known
+    stale = [i for i, warning in enumerate(result.warnings) if warning in language_warnings(doc.text)]
+    if stale:
+        result.warnings[stale[0]] = said
+    else:
+        result.warnings.append(said)
     result.warnings.extend(f"{note} (the article's translation into Russian)" for note in notes)
     return replace(doc, text=russian)
 

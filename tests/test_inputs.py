@@ -17,7 +17,7 @@ from helpers import SHORT, NewsServer, parse_jsonl, read_output, write_dataset, 
 from summarize.documents import Result, row_fields
 
 LEAD = ("-e", "lead", "--no-translate")
-RESULT_KEYS = {f.name for f in row_fields(Result)}
+RESULT_KEYS = {f.name for f in row_fields(Result)}  # the columns: not the hidden translations/targets
 
 # --- a news site's pages ---------------------------------------------------------------------
 

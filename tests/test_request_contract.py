@@ -158,7 +158,7 @@ def test_each_per_request_option_has_a_case():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_per_request_option_gives_the_same_results_here_and_through_the_server(name, run, server, news):
     needs, given = CASES[name]
-    needs = needs if name == "to" else [*needs, "--to", "en"]
+    needs = needs if name in ("to", "translate") else [*needs, "--to", "en"]  # --to with --no-translate is refused
     without = _results(run(news, "--format", "json", *needs))
     local = _results(run(news, "--format", "json", *needs, *given))
     remote = _results(run(news, "--format", "json", *needs, *given, "--server", server.base, config=None))

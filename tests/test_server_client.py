@@ -376,3 +376,14 @@ def test_output_columns_follow_the_servers_targets_when_the_client_names_none(ru
     assert columns.index("summary_en") + 1 == columns.index("summary_de") and row["summary_de"] and row["summary_en"]
     with open(tmp_path / "en.csv", encoding="utf-8", newline="") as f:
         assert "summary_de" not in next(csv.reader(f))
+
+
+def test_an_article_the_server_read_into_russian_has_the_local_runs_warnings(run, client, tmp_path):
+    """The client's reading warned 'looks Ukrainian: expect a poor summary'; the server read it into Russian first."""
+    path = tmp_path / "uk.txt"
+    path.write_text("Київ, 3 березня. Уряд затвердив програму ремонту доріг у дванадцяти областях. Роботи почнуться навесні.", encoding="utf-8")
+    local, remote = run(path, "--format", "json"), client(path, "--format", "json")
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.stderr
+    here, there = json.loads(local.stdout), json.loads(remote.stdout)
+    assert there["source_translator"] == "opus-mt-tc-big-zle-zle" and there["warnings"] == here["warnings"]
+    assert not any("expect a poor summary" in w for w in there["warnings"])

@@ -58,6 +58,28 @@ def test_a_language_without_a_route_is_exit_2_listing_the_targets(run, short_fil
     assert "\n" not in line and "--to xx: no route" in line and "de, " in line and "Traceback" not in result.stderr
 
 
+def test_translator_for_one_target_must_be_one_its_routes_pair_with_it(run, short_file):
+    """An English model named for --to de would fill summary_de with English; the quality presets get their tokens."""
+    refused = run(short_file, "--to", "de", "--translator", "opus-mt-ru-en")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert "--translator opus-mt-ru-en: no [[routes]] entry" in refused.stderr and "opus-mt-tc-big-zle-de" in refused.stderr
+    config = load_config()
+    leg = make_options(config, Choices(to="kk", translator="m2m100-1.2b")).targets[0].leg
+    assert (leg.translator, leg.forced, leg.source_token) == ("m2m100-1.2b", "__kk__", "__ru__")
+    leg = make_options(config, Choices(to="kk", translator="nllb-200-1.3b", allow_noncommercial=True)).targets[0].leg
+    assert (leg.translator, leg.forced, leg.source_token) == ("nllb-200-1.3b", "kaz_Cyrl", "rus_Cyrl")
+    assert make_options(config, Choices(to="kk")).targets[0].preset.name == "m2m100-418m"  # the quality preset is never the default
+
+
+def test_an_empty_to_is_refused_not_taken_for_the_default(run, short_file, models):
+    from helpers import invoke
+
+    from summarize import cli
+
+    for refused in (run(short_file, "--to", ""), invoke(cli.models_app, "download", "--to", "")):
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "give two-letter ISO 639-1 codes" in refused.stderr
+
+
 @pytest.mark.parametrize("given", ["d", "en,,", "EN;DE", ",".join(["de", "fr", "es", "fi", "he", "ar", "vi", "eo", "lt"])])
 def test_bad_to_lists_are_one_line(given):
     if given == "en,,":
@@ -122,8 +144,10 @@ ENGLISH = "London, 3 March. The government approved a programme to repair roads 
 def test_a_non_russian_article_is_translated_into_russian_first(run, tmp_path, text, code, preset):
     path = tmp_path / f"{code}.txt"
     path.write_text(text, encoding="utf-8")
-    row = _one(run(path, "--format", "json"))
+    result = run(path, "--format", "json")
+    row = _one(result)
     assert (row["language"], row["source_translator"]) == (code, preset)
+    assert "expect a poor summary" not in result.stderr and not any("expect a poor summary" in w for w in row["warnings"])  # it was read in Russian
     assert row["summary_ru"] and row["summary_en"] is not None
     assert any(w.startswith(f"the article is in {code}: translated into Russian with {preset} first") for w in row["warnings"])
 
@@ -134,15 +158,17 @@ def test_a_russian_article_is_read_as_it_is(run, short_file):
     assert not any("translated into Russian" in w for w in row["warnings"])
 
 
-def test_source_lang_overrides_detection_and_a_language_without_a_route_fails_alone(run, tmp_path, short_file):
+def test_source_lang_overrides_detection_and_one_without_a_route_is_exit_2(run, tmp_path, short_file):
     path = tmp_path / "uk.txt"
     path.write_text(UKRAINIAN, encoding="utf-8")
     row = _one(run(path, "--source-lang", "ru", "--format", "json"))
     assert (row["language"], row["language_confidence"], row["source_translator"]) == ("ru", 1.0, None)
-    both = run(path, short_file, "--source-lang", "fr", "--format", "json")
-    assert both.exit_code == 1
-    rows = json.loads(both.stdout)
-    assert all("the article is in 'fr' (--source-lang); summarize reads ru, be, en, kk, uk" in r["error"] for r in rows)
+    assert any("looks Ukrainian" in w and "expect a poor summary" in w for w in row["warnings"])  # read as Russian: the warning stands
+    for given in ("fr", "xx", "ukrainian", "uk\x1b[2J"):  # a language no route reads is the run's usage error, said once
+        refused = run(path, short_file, "--source-lang", given, "--format", "json")
+        assert refused.exit_code == 2 and refused.stdout == "" and refused.stderr.count("\n") == 1, refused.stderr
+        assert "--source-lang" in refused.stderr and "summarize reads ru, be, en, kk, uk" in refused.stderr and "\x1b" not in refused.stderr
+    assert _one(run(short_file, "--source-lang", " RU ", "--format", "json"))["language"] == "ru"
 
 
 def test_an_article_no_route_reads_fails_alone_with_its_language(run, tmp_path, short_file):
@@ -223,3 +249,80 @@ def test_models_download_refuses_nllb_without_the_opt_in(models):
     assert "only nllb-200-600m (CC-BY-NC, no commercial use)" in refused.stderr and "--allow-noncommercial" in refused.stderr
     named = invoke(cli.models_app, "download", "nllb-200-600m")
     assert named.exit_code == 2 and "no commercial use" in named.stderr and "--allow-noncommercial" in named.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_resumed_output_with_other_targets_is_redone_or_refused_never_silently_short(run, short_file, tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    assert run(short_file, "--to", "de", "--output", out).exit_code == 0
+    dropped = run(short_file, "--to", "sv", "--output", out, "--skip-existing")
+    assert dropped.exit_code == 2 and dropped.stderr.count("\n") == 1 and "was written with --to de too (summary_de)" in dropped.stderr
+    added = run(short_file, "--to", "de,sv", "--output", out, "--skip-existing")
+    assert added.exit_code == 0, added.stderr  # the old row has no summary_sv: redone, not skipped
+    if suffix == ".csv":
+        with open(out, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1 and rows[0]["summary_de"] and rows[0].get("summary_sv")
+
+
+def test_a_failed_row_has_every_target_key_as_a_done_one(run, tmp_path, short_file):
+    """JSON rows of one run share their keys: a failed input's summary_<code> are null, as its summary_en."""
+    german = tmp_path / "de.txt"
+    german.write_text("Die Regierung hat am Dienstag ein Programm zur Reparatur der Straßen genehmigt. Die Arbeiten beginnen im Frühjahr.", encoding="utf-8")
+    result = run(german, short_file, "--to", "de,sv", "--format", "json")
+    assert result.exit_code == 1
+    failed, done = json.loads(result.stdout)
+    assert failed["error"] and done["error"] is None
+    assert list(failed) == list(done) and (failed["summary_de"], failed["summary_sv"]) == (None, None)
+
+
+def test_the_footer_names_every_translator_that_ran(run, tmp_path, short_file):
+    """With several targets, and an article read into Russian first: the footer names each model, not the first alone."""
+    shown = run(short_file, "--to", "de,sv", "--format", "markdown")
+    assert shown.exit_code == 0, shown.stderr
+    assert "tiny-t5 (ctranslate2 int8) → opus-mt-tc-big-zle-de, opus-mt-tc-big-zle-gmq ·" in shown.stdout
+    path = tmp_path / "uk.txt"
+    path.write_text(UKRAINIAN, encoding="utf-8")
+    shown = run(path, "--format", "markdown")
+    assert shown.exit_code == 0, shown.stderr
+    assert "opus-mt-tc-big-zle-zle (into Russian) → tiny-t5" in shown.stdout
+
+
+def test_an_article_read_into_russian_is_said_checked_only_when_it_is(run, tmp_path):
+    path = tmp_path / "uk.txt"
+    path.write_text(UKRAINIAN, encoding="utf-8")
+    for args, said in ((["--engine", "extractive"], "summarised (unchecked)"), (["--no-check"], "summarised (unchecked)"), ([], "summarised and checked")):
+        row = _one(run(path, *args, "--format", "json"))
+        assert f"the article is in uk: translated into Russian with opus-mt-tc-big-zle-zle first, then {said} in Russian" in row["warnings"], args
+
+
+def test_a_request_s_bad_to_or_source_lang_is_422_in_the_request_s_words(fast_config):
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.service import Rejected, Service
+
+    service = Service(load_config(fast_config), Choices(to="de"), ServeFlags(), notify=lambda _: None)
+    for asked, said in (({"to": ""}, "options.to ''"), ({"source_lang": "xx"}, "options.source_lang 'xx': summarize reads ru, be, en, kk, uk")):
+        with pytest.raises(Rejected) as refused:
+            service.options_for(asked)
+        assert refused.value.status == 422 and said in str(refused.value) and "--" not in str(refused.value)
+
+
+def test_to_is_never_dropped_silently_by_no_translate(run, short_file, tmp_path, fast_config):
+    refused = run(short_file, "--to", "de", "--no-translate")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "--to asks for translations and --no-translate for none" in refused.stderr
+    off = tmp_path / "off.toml"
+    off.write_text(fast_config.read_text(encoding="utf-8").replace("[defaults]", "[defaults]\ntranslate = false", 1), encoding="utf-8")
+    assert _one(run(short_file, "--format", "json", config=off))["summary_en"] is None  # models.toml: off
+    assert _one(run(short_file, "--to", "de", "--format", "json", config=off))["summary_de"]  # an explicit --to asks for it
+
+
+def test_a_request_s_to_with_translation_off_is_422(fast_config):
+    from summarize.flags import ServeFlags
+    from summarize.runs.serve.service import Rejected, Service
+
+    service = Service(load_config(fast_config), Choices(to="de"), ServeFlags(), notify=lambda _: None)
+    with pytest.raises(Rejected) as refused:
+        service.options_for({"to": "de", "translate": False})
+    assert refused.value.status == 422 and "options.to asks for translations, which options.translate false does not make" in str(refused.value)

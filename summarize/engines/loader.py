@@ -13,7 +13,8 @@ from summarize.config import Backend, Device, Dtype, Engine, Preset, Quantize
 from summarize.engines.device import accelerators, pick_device
 from summarize.engines.protocol import Engines, Extractor, ModelEngine, Notify
 from summarize.errors import BackendUnavailable, ModelNotAvailable, SummarizeError
-from summarize.options import Options, unscored
+from summarize.options import Options
+from summarize.routes import unscored
 
 
 def load_engines(options: Options, notify: Notify) -> Engines:
@@ -32,7 +33,7 @@ def load_engines(options: Options, notify: Notify) -> Engines:
         else []
     )
     translator = translators[options.targets[0].code] if options.targets else None
-    return Engines(summarizer, translator, notices + more + advice + unscored(options.targets), translators)
+    return Engines(summarizer, translator, notices + more + advice + unscored([t.code for t in options.targets]), translators)
 
 
 def load_summarizer(options: Options, notify: Notify) -> tuple[ModelEngine | Extractor, list[str]]:

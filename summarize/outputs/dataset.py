@@ -161,14 +161,17 @@ class DatasetWriter:
         return True
 
     def _old_done_ids(self) -> set[str]:
-        """The old file's ids without an error, each row checked to fit this version's columns (before any work)."""
+        """The old file's ids without an error, each row checked to fit this version's columns (before any work).
+        A row without the column of one of this run's --to targets (written by a run with another --to) is
+        not done: skipped, it would lack that translation and nothing would say so."""
+        targets = [name for name in self.columns if name.startswith("summary_") and name not in ("summary_ru", "summary_en")]
         done = set()
         for number, row in self._format.rows(self.path, self.columns):
             try:
                 self._format.encode({name: row.get(name) for name in self.columns})
             except (TypeError, ValueError, OverflowError) as e:
                 raise SummarizeError(f"{self.path}: row {number} does not fit the columns this version writes ({e}); write to a new file") from None
-            if not row.get("error") and str(row["id"]) not in self._redo:
+            if not row.get("error") and str(row["id"]) not in self._redo and all(name in row for name in targets):
                 done.add(str(row["id"]))
         return done
 

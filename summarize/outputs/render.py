@@ -74,7 +74,9 @@ def footer(result: Result) -> str:
     summariser = result.model or {"extractive": "extractive (LexRank × position)", "lead": "lead sentences"}.get(result.engine or "")
     if result.model and result.backend:
         summariser += f" ({result.backend})"
-    parts.append(" → ".join(m for m in (summariser, result.translator) if m))
+    translators = ", ".join(dict.fromkeys(result.translators)) if result.translators else result.translator  # each --to target's
+    reader = f"{result.source_translator} (into Russian)" if result.source_translator else None
+    parts.append(" → ".join(m for m in (reader, summariser, translators) if m))
     parts.append(f"{result.seconds:.1f} s")
     return " · ".join(p for p in parts if p)
 

@@ -26,6 +26,11 @@ def _check_old_columns(path: Path, number: int, names: typing.Iterable[str], col
     if "id" not in names:
         raise SummarizeError(f"{path}: row {number} has no 'id'; it is not an output of summarize, give another --output")
     unknown = [n for n in names if n not in columns]
+    if unknown and all(n.startswith("summary_") for n in unknown):
+        codes = ",".join(n.removeprefix("summary_") for n in unknown)
+        raise SummarizeError(
+            f"{path}: was written with --to {codes} too ({', '.join(unknown)}); resume it with those targets in --to, or give another --output"
+        )
     if unknown:
         raise SummarizeError(f"{path}: has columns this version does not write ({', '.join(unknown)}); give another --output to keep them")
 

@@ -23,6 +23,7 @@ from typing import Any
 from summarize.documents import HIDDEN, Document, Failure, Input, Result, Tally
 from summarize.errors import SummarizeError
 from summarize.flags import contract_fields
+from summarize.inputs.decode import language_warnings
 from summarize.inputs.reading import Reading, read_documents
 from summarize.options import Choices, flag_of, per_request
 from summarize.outputs.sink import Sink
@@ -160,7 +161,9 @@ def _result(doc: Document, answer: dict[str, Any] | Refusal) -> Result:
     result = Result(**answer, translations=translations)
     said = [w for w in result.warnings if w not in doc.warnings]
     result.id, result.source, result.url, result.date = None, doc.source, doc.url, doc.date
-    result.title, result.warnings = doc.title, [*doc.warnings, *said]
+    # an article the server read into Russian first: its notice replaced the reading's "expect a poor summary"
+    stale = language_warnings(doc.text) if result.source_translator else []
+    result.title, result.warnings = doc.title, [*(w for w in doc.warnings if w not in stale), *said]
     if result.error is not None:
         result.error = f"{doc.source}: {_without_source(result.error, answer.get('source'))}"
     return result

@@ -72,6 +72,8 @@ class Service:
         what combines options is make_options's to say, in the request's words (options.max_words)."""
         self._refuse_unloaded(asked)
         changes = {name: value for name, value in asked.items() if name in CHOICE_NAMES}
+        if asked.get("translate") is False:  # the server's --to is not the request's: translate false drops it
+            changes["to"] = None
         if changes.get("engine", Engine.abstractive).model_free:  # the server's model settings (its endpoint too) are not a model-free engine's
             changes |= {"long_mode": LongMode.truncate, "beams": changes.get("beams"), "llm_url": None, "llm_model": None}
         given = {"translate": self.options.translate, "strict": self.flags.strict} | {k: v for k, v in asked.items() if k not in CHOICE_NAMES}
@@ -96,7 +98,7 @@ class Service:
                 UNPROCESSABLE,
                 f"this server {lacks} (it was started with the {self.options.engine} engine); ask for {http_spelling('engine')} {', '.join(others)} or {last}",
             )
-        if asked.get("to") and asked.get("translate") is not False and self.options.translate:
+        if asked.get("to") is not None and asked.get("translate") is not False and self.options.translate:  # "" too: in the request's words
             offered = [t.code for t in self.options.targets]
             try:
                 codes = parse_targets(asked["to"], http_spelling("to"))
@@ -104,6 +106,9 @@ class Service:
                 raise Rejected(UNPROCESSABLE, str(e)) from None
             if lacking := [code for code in codes if code not in offered]:
                 raise Rejected(UNPROCESSABLE, f"this server translates into {', '.join(offered)}, not {', '.join(lacking)}; start it with --to to offer more")
+        if asked.get("to") is not None and (asked.get("translate") is False or not self.options.translate):
+            off = f"{http_spelling('translate')} false" if asked.get("translate") is False else "a server started with --no-translate"
+            raise Rejected(UNPROCESSABLE, f"{http_spelling('to')} asks for translations, which {off} does not make; leave out one of them")
         if asked.get("translate") and not self.options.translate:
             raise Rejected(UNPROCESSABLE, f"this server does not translate (it was started with --no-translate); leave out {http_spelling('translate')}")
         if asked.get("check") and self.checker is None and not model_free:
