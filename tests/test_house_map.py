@@ -23,6 +23,8 @@ def test_docs_architecture_shows_the_figures_the_script_prints():
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert printed.startswith("<!-- house_map: begin -->") and printed.endswith("<!-- house_map: end -->")
     assert printed in doc, "docs/architecture.md is out of date: paste the output of `python scripts/house_map.py` between its markers"
+    # One block only: merges that each pasted the block left stale copies of the markers behind.
+    assert doc.count("<!-- house_map: begin -->") == 1 and doc.count("<!-- house_map: end -->") == 1, "docs/architecture.md has more than one map block"
 
 
 def test_a_cycle_a_deep_chain_and_a_long_function_are_caught(tmp_path):
