@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from summarize.config import Choice, load_config
+from summarize.config import Choice, Config, Preset, load_config
 from summarize.errors import EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SummarizeError, version
 from summarize.flags import CheckJob, Common, Debug, EvalJob, PresetNames, RunFlags, ServeFlags
 from summarize.options import PER_REQUEST, Choices, ConfigFile
@@ -159,17 +159,34 @@ def download_models(wanted: PresetNames, file: ConfigFile) -> None:
 
     with reported():
         settings = load_config(file.config)
-        presets = [settings.preset(n) for n in wanted.names or ([] if wanted.to is not None else [settings.default_summarizer, settings.default_translator])]
-        if wanted.to is not None:  # --to '' is refused, not the defaults
-            from summarize.options import Choices, resolve_targets
+        routed = wanted.to is not None or wanted.read is not None
+        presets = [settings.preset(n) for n in wanted.names or ([] if routed else [settings.default_summarizer, settings.default_translator])]
+        if routed:  # --to '' is refused, not the defaults
+            from summarize.options import Choices
 
-            presets += [t.preset for t in resolve_targets(settings, Choices(to=wanted.to, allow_noncommercial=wanted.allow_noncommercial))]
+            presets += _routed_presets(settings, Choices(to=wanted.to, allow_noncommercial=wanted.allow_noncommercial), wanted.read)
         presets = list({p.name: p for p in presets}.values())
         from summarize.routes import refuse_noncommercial
 
         refuse_noncommercial(presets, wanted.allow_noncommercial or settings.routes.allow_noncommercial)
         failed = hub.download_presets(presets, notifier(stderr()))
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _routed_presets(config: Config, choices: Choices, read: str | None) -> list[Preset]:
+    """What `models download --to/--read` fetches: the translators the routes pick for the --to targets,
+    and those that read the --read languages into Russian."""
+    from summarize.options import resolve_sources, resolve_targets
+    from summarize.routes import SOURCE, parse_targets
+
+    presets = [t.preset for t in resolve_targets(config, choices)] if choices.to is not None else []
+    if read is not None:
+        sources = {t.code: t.preset for t in resolve_sources(config, choices)}
+        for code in parse_targets(read, "--read"):
+            if code not in sources:
+                raise SummarizeError(f"--read {code}: summarize reads {', '.join([SOURCE, *sources])}; Russian needs no translator")
+            presets.append(sources[code])
+    return presets
 
 
 @app.command("eval", epilog="Summaries are scored as IlyaGusev/summarus does for the published Gazeta numbers; translations with sacreBLEU's defaults.")

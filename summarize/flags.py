@@ -82,7 +82,10 @@ class Common(Debug, ConfigFile):
 class PresetNames:
     names: list[str] | None = option(None, argument=True, show_default=False, help="Presets to fetch \\[default: the default summariser and translator].")
     to: str | None = option(None, "--to", show_default=False, help="Also fetch the translators the routes pick for these languages (de,kk…).")
-    allow_noncommercial: bool = option(False, "--allow-noncommercial", help="Let the routes pick CC-BY-NC models (NLLB-200) for --to.")
+    read: str | None = option(
+        None, "--read", show_default=False, help="Also fetch the translators that read articles in these languages into Russian (uk,kk…)."
+    )
+    allow_noncommercial: bool = option(False, "--allow-noncommercial", help="Let the routes pick CC-BY-NC models (NLLB-200) for --to and --read.")
 
 
 @dataclass(frozen=True)

@@ -326,3 +326,17 @@ def test_a_request_s_to_with_translation_off_is_422(fast_config):
     with pytest.raises(Rejected) as refused:
         service.options_for({"to": "de", "translate": False})
     assert refused.value.status == 422 and "options.to asks for translations, which options.translate false does not make" in str(refused.value)
+
+
+def test_models_download_read_fetches_the_translators_into_russian_and_refuses_what_no_route_reads(models):
+    """An offline newsroom prepares for Ukrainian and Kazakh articles: --read fetches what reads them into Russian."""
+    from helpers import invoke
+
+    from summarize import cli
+
+    result = invoke(cli.models_app, "download", "--read", "uk,kk")
+    assert result.exit_code == 0, result.stderr
+    assert "opus-mt-tc-big-zle-zle: ready in" in result.stderr and "m2m100-418m: ready in" in result.stderr
+    assert "rut5" not in result.stderr and "opus-mt-tc-big-zle-en" not in result.stderr  # --read alone: only the readers
+    refused = invoke(cli.models_app, "download", "--read", "fr")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "summarize reads ru, " in refused.stderr
