@@ -45,7 +45,7 @@ class Pipeline:
         notify: Notify = lambda _: None,
         debug: bool = False,
         checker: Checker | None = None,
-        readers: dict[str, ModelEngine] | None = None,
+        readers: dict[str, tuple[ModelEngine, list[str]]] | None = None,
     ):
         self.options = options
         self.notify = notify
@@ -56,7 +56,7 @@ class Pipeline:
         self._translator_alone: ModelEngine | None = None  # translate_texts() before the engines are loaded
         # Translators into Russian of the non-Russian articles, by preset, each loaded with the first article
         # that needs it; a server passes its own dict, so that they load once and stay, as its summariser does.
-        self._readers: dict[str, ModelEngine] = {} if readers is None else readers
+        self._readers: dict[str, tuple[ModelEngine, list[str]]] = {} if readers is None else readers
 
     @property
     def engines(self) -> Engines:

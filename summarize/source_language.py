@@ -19,7 +19,7 @@ from summarize.routes import SOURCE
 
 def in_russian(doc: Document, result: Result, options: Options, readers: dict, notify: Callable[[str], None]) -> Document:
     """The article as the summariser reads it: itself, or (another language) its translation into Russian,
-    by a reader loaded with the first article that needs it and kept in `readers`. A language no route
+    by a reader loaded with the first article that needs it and kept in `readers` (name → engine, notices). A language no route
     reads, or a reader that cannot load, is this article's failure (its language recorded), not its group's."""
     from summarize.engines.loader import load_reader
 
@@ -27,9 +27,12 @@ def in_russian(doc: Document, result: Result, options: Options, readers: dict, n
         route = language_of(doc, result, options)
         if route is None:
             return doc
-        if route.preset.name not in readers:
+        if route.preset.name not in readers:  # its notices said once, and kept in each result it reads
             readers[route.preset.name] = load_reader(route.preset, options, notify)
-        return into_russian(doc, result, route, lambda preset: readers[preset.name], options.check and not options.engine.model_free)
+            for notice in readers[route.preset.name][1]:
+                notify(f"warning: {notice}")
+        result.warnings.extend(readers[route.preset.name][1])
+        return into_russian(doc, result, route, lambda preset: readers[preset.name][0], options.check and not options.engine.model_free)
     except SummarizeError as e:
         result.error, result.translator, result.translators = str(e), None, None
         return doc

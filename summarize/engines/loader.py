@@ -83,14 +83,15 @@ def load_llm(preset: Preset, options: Options, generate: dict, translation: bool
     return LLMEngine(preset, options.llm_concurrency, translation, max_tokens(preset.llm, generate, translation) if preset.llm else None)
 
 
-def load_reader(preset: Preset, options: Options, notify: Notify) -> ModelEngine:
-    """A translator into Russian for a non-Russian article; a model not on this machine is that article's failure."""
+def load_reader(preset: Preset, options: Options, notify: Notify) -> tuple[ModelEngine, list[str]]:
+    """A translator into Russian for a non-Russian article, and the notices its loading gave (CTranslate2
+    that fell back to torch); a model not on this machine is that article's failure."""
     from summarize import hub
 
     if preset.engine is Engine.llm:
-        return load_llm(preset, options, preset.generate, translation=True)
-    path = hub.model_dir(preset, options.offline)
-    return load_engine(preset, path, options.device, options.backend or preset.backend, options.quantize or preset.quantize, notify=notify, dtype=options.dtype)
+        return load_llm(preset, options, preset.generate, translation=True), []
+    notices: list[str] = []
+    return _load_local(preset, hub.model_dir(preset, options.offline), options, notify, notices), notices
 
 
 def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: list[str], instead: str) -> ModelEngine | None:
@@ -103,6 +104,11 @@ def _load_or_skip(preset: Preset, options: Options, notify: Notify, notices: lis
             raise
         notices.append(f"{str(e).partition('; ')[0]}; {instead}")  # how to get it: one line for all, see load_engines
         return None
+    return _load_local(preset, path, options, notify, notices)
+
+
+def _load_local(preset: Preset, path: Path, options: Options, notify: Notify, notices: list[str]) -> ModelEngine:
+    """The model in `path` with the run's backend, quantisation, device, dtype and CPU threads over the preset's."""
     backend = options.backend or preset.backend
     quantize = options.quantize or preset.quantize
     return load_engine(preset, path, options.device, backend, quantize, notify=notify, notices=notices, dtype=options.dtype, cpu_threads=options.cpu_threads)
