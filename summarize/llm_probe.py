@@ -34,7 +34,7 @@ def probe(settings: LLMSettings, timeout: float = PROBE_TIMEOUT) -> str:
     return _said(_ask(settings, timeout), settings)
 
 
-def _ask(settings: LLMSettings, timeout: float) -> set[str] | str:
+def _ask(settings: LLMSettings, timeout: float) -> list[str] | str:
     """The model ids the endpoint lists, or the line that says why there are none."""
     try:
         request = urllib.request.Request(f"{settings.url}/models", headers=_headers(settings))
@@ -49,7 +49,7 @@ def _ask(settings: LLMSettings, timeout: float) -> set[str] | str:
         return _refused(e.code, settings)
     except (urllib.error.URLError, OSError, ValueError) as e:  # no connection, a timeout, an answer that is not HTTP
         return f"no answer ({_why(e)})"
-    ids = _model_ids(body)
+    ids = model_ids(body)
     return "answers, but not with an OpenAI model list" if ids is None else ids
 
 
@@ -64,7 +64,7 @@ def _read(answer, deadline: float) -> bytes:
     return body
 
 
-def _said(answer: set[str] | str, settings: LLMSettings) -> str:
+def _said(answer: list[str] | str, settings: LLMSettings) -> str:
     if isinstance(answer, str):
         return answer
     return "answers" if settings.model in answer else f"answers, without model {settings.model}"
@@ -96,8 +96,9 @@ def _why(error: Exception) -> str:
     return text.splitlines()[0] if text.strip() else type(reason).__name__
 
 
-def _model_ids(body: bytes) -> set[str] | None:
-    """The ids an OpenAI /models answer lists ({"data": [{"id": …}, …]}); Ollama's /v1 answers the same."""
+def model_ids(body: bytes) -> list[str] | None:
+    """The ids an OpenAI /models answer lists ({"data": [{"id": …}, …]}), in its order; Ollama's /v1
+    answers the same. None for anything else. The engine's load reads the listing with it too."""
     try:
         listing = json.loads(body)
     except ValueError:
@@ -105,4 +106,4 @@ def _model_ids(body: bytes) -> set[str] | None:
     data = listing.get("data") if isinstance(listing, dict) else None
     if not isinstance(data, list):
         return None
-    return {str(item["id"]) for item in data if isinstance(item, dict) and "id" in item}
+    return list(dict.fromkeys(str(item["id"]) for item in data if isinstance(item, dict) and "id" in item))

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from summarize.errors import SummarizeError
 from summarize.inputs.addresses import is_loopback
 from summarize.llm_presets import LLMSettings, endpoint, read_key
+from summarize.llm_probe import model_ids
 
 ATTEMPTS = 4  # a request and three retries, on connection errors, 429 and the 5xx below
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -116,10 +117,9 @@ class LLMClient:
             raise SummarizeError(f"{self._where()}: not an OpenAI-compatible API base (GET {endpoint(self.url)}/models: 404); the URL usually ends in /v1")
         if answer.status_code >= 400:
             raise SummarizeError(f"{self._where()}: GET /models answered {answer.status_code} ({self._said(answer)})")
-        try:
-            listed = [str(m["id"]) for m in answer.json()["data"]]
-        except (ValueError, KeyError, TypeError):
-            raise SummarizeError(f"{self._where()}: GET /models did not answer with a model list; is the URL an OpenAI-compatible API base?") from None
+        listed = model_ids(answer.content)
+        if listed is None:
+            raise SummarizeError(f"{self._where()}: GET /models did not answer with a model list; is the URL an OpenAI-compatible API base?")
         if listed and self.settings.model not in listed:
             more = f" and {len(listed) - LISTED} more" if len(listed) > LISTED else ""
             raise SummarizeError(
