@@ -104,6 +104,6 @@ def model_ids(body: bytes) -> list[str] | None:
     except ValueError:
         return None
     data = listing.get("data") if isinstance(listing, dict) else None
-    if not isinstance(data, list):
-        return None
-    return list(dict.fromkeys(str(item["id"]) for item in data if isinstance(item, dict) and "id" in item))
+    if not isinstance(data, list) or not all(isinstance(item, dict) and "id" in item for item in data):
+        return None  # an entry without an id is no OpenAI listing either: the model asked for cannot be looked up in it
+    return list(dict.fromkeys(str(item["id"]) for item in data))
