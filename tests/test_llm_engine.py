@@ -122,6 +122,25 @@ def test_a_hung_request_is_its_inputs_failure_while_the_others_are_summarised(tm
     assert [r["summary_ru"] for r in others] == [SUMMARY, SUMMARY]
 
 
+def test_each_article_of_a_batch_gets_the_summary_of_its_own_prompt(tmp_path):
+    """Articles of different lengths (the pipeline sorts a group by length, the client answers out of
+    order): each result holds the reply to its own prompt, never a neighbour's."""
+    import re
+
+    lengths = {"a": 9, "b": 1, "c": 5, "d": 3, "e": 7}  # extra sentences, so the order by length is not the order given
+    paths = articles(tmp_path, **{name: f"Метка{name}. " + " ".join(["Правительство утвердило программу."] * n) + " " + SHORT for name, n in lengths.items()})
+
+    def own(body):
+        name = re.search(r"Метка(\w)", body["messages"][0]["content"]).group(1)
+        return Step(text=f"Итог статьи {name}.", delay=0.01 * lengths[name])  # longer prompts answer later
+
+    with FakeLLM(reply=own) as server:
+        result = summarize(*paths, *adhoc(server), "--llm-concurrency", "3", "--no-check", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(row["source"], row["summary_ru"]) for row in rows] == [(str(path), f"Итог статьи {path.stem}.") for path in paths]
+
+
 def test_the_check_flags_what_the_llm_invented(tmp_path):
     (article,) = articles(tmp_path, a=SHORT)
     with FakeLLM() as server:
